@@ -1,0 +1,101 @@
+# aecat / libaeh.  `make demo` and `make check` work on a fresh Debian 12 as root.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CPPFLAGS += -D_GNU_SOURCE -Ilib
+LIBS     = -lev -lpcre2-8 -lpthread
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
+VERSION  = 0.1.0
+
+# Debian packages: build, tests (real peers), benchmarks, fuzzing.
+DEPS_BUILD = gcc make pkgconf libev-dev libgnutls28-dev libpcre2-dev ca-certificates check
+DEPS_TEST  = bats bats-support bats-assert bats-file parallel python3 perl socat openssl gnutls-bin \
+             libanyevent-perl libjson-xs-perl netcat-openbsd bash-completion zsh fish
+DEPS_BENCH = ncat clang libclang-rt-14-dev valgrind hyperfine time strace
+DEPS       = $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BENCH)
+
+LIB_SRC  = $(sort $(wildcard lib/*.c))
+LIB_OBJ  = $(LIB_SRC:.c=.o)
+CLI_SRC  = aecat.c $(sort $(wildcard cli_*.c))
+CLI_OBJ  = $(CLI_SRC:.c=.o)
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN = $(UNIT_SRC:.c=)
+
+.PHONY: all deps check unit bats demo asan fuzz bench install uninstall clean
+
+all: aecat lib/libaeh.a libaeh.pc
+
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all installed"; exit 0; fi; \
+	cmd="apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$(echo $$missing)"; \
+	if [ "$$(id -u)" != 0 ]; then echo "deps: missing: $$missing"; echo "deps: run as root: $$cmd"; exit 1; fi; \
+	echo "deps: installing $$(echo $$missing)"; sh -c "$$cmd"
+
+%.o: %.c lib/aeh.h $(wildcard cli*.h) $(wildcard lib/*_int.h)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
+
+lib/libaeh.a: $(LIB_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+aecat: $(CLI_OBJ) lib/libaeh.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) lib/libaeh.a $(LIBS)
+
+libaeh.pc: Makefile
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: libaeh\nDescription: non-blocking stream handles with framing on libev\nVersion: %s\nLibs: -L$${libdir} -laeh\nLibs.private: %s\nCflags: -I$${includedir}\n' \
+	  '$(PREFIX)' '$(VERSION)' '$(LIBS)' > $@
+
+tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/codec_harness.h lib/libaeh.a
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< lib/libaeh.a $(LIBS) $(CHECK_LIBS)
+
+unit: $(UNIT_BIN)
+
+# The README's test command.  Prints "N passed, N failed" last.
+check: deps all unit
+	@tests/run
+
+demo: deps all
+	@tests/demo.sh
+
+# The whole suite under ASan + UBSan, in a separate build tree.
+asan:
+	$(MAKE) deps
+	rm -rf build-asan && mkdir -p build-asan
+	git ls-files -co --exclude-standard | grep -v '^build-' | tar -cf - -T - | tar -xf - -C build-asan
+	$(MAKE) -C build-asan all unit CC=clang \
+	  CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	  LDFLAGS='-fsanitize=address,undefined'
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run
+
+FUZZ_SECONDS ?= 10
+fuzz: deps
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+bench: deps all
+	tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man3 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 aecat $(DESTDIR)$(PREFIX)/bin/aecat
+	install -m 644 lib/libaeh.a $(DESTDIR)$(PREFIX)/lib/libaeh.a
+	install -m 644 libaeh.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libaeh.pc
+	install -m 644 lib/aeh.h $(DESTDIR)$(PREFIX)/include/aeh.h
+	install -m 644 man/aecat.1 $(DESTDIR)$(PREFIX)/share/man/man1/aecat.1
+	install -m 644 man/libaeh.3 $(DESTDIR)$(PREFIX)/share/man/man3/libaeh.3
+	install -m 644 completions/aecat.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/aecat
+	install -m 644 completions/_aecat $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_aecat
+	install -m 644 completions/aecat.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/aecat.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/aecat $(DESTDIR)$(PREFIX)/lib/libaeh.a $(DESTDIR)$(PREFIX)/lib/pkgconfig/libaeh.pc \
+	  $(DESTDIR)$(PREFIX)/include/aeh.h $(DESTDIR)$(PREFIX)/share/man/man1/aecat.1 $(DESTDIR)$(PREFIX)/share/man/man3/libaeh.3 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/aecat $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_aecat \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/aecat.fish
+
+clean:
+	rm -rf aecat lib/*.o lib/libaeh.a *.o libaeh.pc $(UNIT_BIN) build-asan tests/fuzz/bin tests/bench/bin

@@ -1,0 +1,394 @@
+/* aecat: netcat with framing.  Parses options, builds the codecs, connects
+ * or listens, hands the socket to the relay (cli_relay.c) and turns the way
+ * the run ended into one exit code (see aecat(1), EXIT STATUS). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include "cli.h"
+
+enum { DEFAULT_MAX_FRAME = 16 << 20 };
+
+int cli_exit_for(int code)
+{
+    switch (code) {
+    case AEH_ENAME: return EXIT_NOHOST;
+    case ECONNREFUSED: case EHOSTUNREACH: case ENETUNREACH: case EHOSTDOWN:
+    case ENETDOWN: case EADDRNOTAVAIL: case ENOENT:
+        return EXIT_UNAVAILABLE;
+    case ETIMEDOUT: return EXIT_TEMPFAIL;
+    case EBADMSG: case EMSGSIZE: return EXIT_DATAERR;
+    case EPROTO: return EXIT_PROTOCOL;
+    default: return EXIT_IOERR;
+    }
+}
+
+/* ------------------------------------------------------------ codecs */
+
+static bool is_raw(const char *spec) { return !spec || !strcmp(spec, "raw"); }
+
+/* -C on a line framing: the same end marker when reading, "\r\n" when writing. */
+static aeh_codec *crlf_line_codec(const char *spec, aeh_error *e)
+{
+    if (!strcmp(spec, "line"))
+        return aeh_codec_line(NULL, 0, "\r\n", 2, e);
+    const char *eol = spec + 5;
+    size_t n = strlen(eol);
+    if (n >= 2 && eol[0] == '/' && eol[n - 1] == '/') {
+        char *re = strndup(eol + 1, n - 2);
+        aeh_codec *c = re ? aeh_codec_line_re(re, "\r\n", 2, e) : NULL;
+        free(re);
+        return c;
+    }
+    aeh_buf buf = { 0 };
+    aeh_codec *c = NULL;
+    if (aeh_unescape(eol, &buf, e) >= 0)
+        c = aeh_codec_line(aeh_buf_data(&buf), aeh_buf_len(&buf), "\r\n", 2, e);
+    aeh_buf_free(&buf);
+    return c;
+}
+
+static bool is_line(const char *spec)
+{
+    return spec && (!strcmp(spec, "line") || !strncmp(spec, "line:", 5));
+}
+
+static aeh_codec *wire_codec(const char *opt, const char *spec, bool sending, const cli_cfg *c, int *rc)
+{
+    aeh_error e;
+    /* -C: "\r\n" line ends on the wire; on a raw wire the crlf codec's
+     * encoder does it (its decoder is plain raw, so it cannot sit on stdin) */
+    aeh_codec *codec = sending && c->crlf && is_line(spec) ? crlf_line_codec(spec, &e)
+                     : sending && c->crlf && is_raw(spec) ? aeh_codec_crlf(&e)
+                                                          : aeh_codec_parse(spec ? spec : "raw", &e);
+    if (!codec) {
+        cli_say("usage: %s: %s", opt, e.msg);
+        *rc = EXIT_USAGE;
+        return NULL;
+    }
+    if (!is_raw(spec))
+        codec->max_frame = c->max_frame_set ? c->max_frame : DEFAULT_MAX_FRAME;
+    return codec;
+}
+
+/* Records: how frames look on stdin (decoder) and stdout (encoder). */
+static aeh_codec *records_codec(const char *fmt, bool for_stdin, const cli_cfg *c, int *rc)
+{
+    aeh_error e;
+    aeh_codec *codec = NULL;
+    if (!strcmp(fmt, "raw"))
+        codec = aeh_codec_raw();
+    else if (!strcmp(fmt, "lines"))
+        /* with -C a "\r\n" file must not leave as "\r\r\n": strip the \r */
+        codec = for_stdin && c->crlf ? aeh_codec_line(NULL, 0, "\n", 1, &e)
+                                     : aeh_codec_line("\n", 1, "\n", 1, &e);
+    else if (!strcmp(fmt, "nul"))
+        codec = aeh_codec_line("", 1, "", 1, &e);
+    else if (!strcmp(fmt, "netstring"))
+        codec = aeh_codec_netstring(&e);
+    else if (!strcmp(fmt, "hex"))
+        codec = aeh_codec_hexlines(&e);
+    else if (!strcmp(fmt, "base64"))
+        codec = aeh_codec_base64lines(&e);
+    else {
+        cli_say("usage: --records: unknown format '%s' (expected lines, nul, netstring, hex, base64, raw)", fmt);
+        *rc = EXIT_USAGE;
+        return NULL;
+    }
+    if (!codec) {
+        cli_say("usage: --records: %s", e.msg);
+        *rc = EXIT_USAGE;
+        return NULL;
+    }
+    if (strcmp(fmt, "raw")) {
+        codec->flags |= AEH_CODEC_PARTIAL_AT_EOF;
+        codec->max_frame = c->max_frame_set ? c->max_frame : DEFAULT_MAX_FRAME;
+    }
+    return codec;
+}
+
+static int build_codecs(session *s)
+{
+    const cli_cfg *c = s->cfg;
+    int rc = 0;
+    if (c->crlf && !is_raw(c->send_frame) && !is_line(c->send_frame)) {
+        cli_say("usage: -C applies to the raw and line framings, not to '%s'", c->send_frame);
+        return EXIT_USAGE;
+    }
+    /* name the option the user wrote */
+    const char *recv_opt = c->frame && c->recv_frame == c->frame ? "--frame" : "--recv-frame";
+    const char *send_opt = c->frame && c->send_frame == c->frame ? "--frame" : "--send-frame";
+    if (!(s->recv_codec = wire_codec(recv_opt, c->recv_frame, false, c, &rc)) ||
+        !(s->send_codec = wire_codec(send_opt, c->send_frame, true, c, &rc)))
+        return rc;
+    const char *in_fmt = c->records ? c->records : is_raw(c->send_frame) ? "raw" : "lines";
+    const char *out_fmt = c->records ? c->records : is_raw(c->recv_frame) ? "raw" : "lines";
+    if (!(s->in_codec = records_codec(in_fmt, true, c, &rc)) ||
+        !(s->out_codec = records_codec(out_fmt, false, c, &rc)))
+        return rc;
+    if (c->until) {
+        int err;
+        PCRE2_SIZE off;
+        s->until_re = pcre2_compile((PCRE2_SPTR)c->until, PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+        if (!s->until_re) {
+            PCRE2_UCHAR msg[160];
+            pcre2_get_error_message(err, msg, sizeof msg);
+            cli_say("usage: --until: bad regex at offset %zu: %s", (size_t)off, (char *)msg);
+            return EXIT_USAGE;
+        }
+        pcre2_jit_compile(s->until_re, PCRE2_JIT_COMPLETE);
+        s->until_md = pcre2_match_data_create_from_pattern(s->until_re, NULL);
+    }
+    return 0;
+}
+
+static void free_codecs(session *s)
+{
+    aeh_codec_free(s->recv_codec);
+    aeh_codec_free(s->send_codec);
+    aeh_codec_free(s->in_codec);
+    aeh_codec_free(s->out_codec);
+    pcre2_match_data_free(s->until_md);
+    pcre2_code_free(s->until_re);
+}
+
+/* ------------------------------------------------------------ timers, signals */
+
+static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    session *s = w->data;
+    cli_say("timeout: --deadline of %g s reached", s->cfg->deadline);
+    if (s->exit_code < 0)
+        s->exit_code = EXIT_TEMPFAIL;
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static void quit_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    session *s = w->data;
+    if (s->cfg->verbose)
+        cli_say("-q %g s after end of stdin: closing", s->cfg->quit_after_eof);
+    relay_finish(s, EXIT_OK, true);
+}
+
+static void grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    session *s = w->data;
+    if (s->cfg->verbose)
+        cli_say("%s: flushing and exiting", w->signum == SIGINT ? "interrupted" : "terminated");
+    if (s->exit_code < 0)
+        s->exit_code = 128 + w->signum;
+    if (!s->out && !s->splice) {
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    /* flush what stdout can take now; give up after a moment */
+    ev_timer_set(&s->grace_w, 1.0, 0);
+    ev_timer_start(loop, &s->grace_w);
+    relay_finish(s, s->exit_code, false);
+}
+
+/* ------------------------------------------------------------ connecting */
+
+static void connected(session *s, int fd, const struct sockaddr *peer, socklen_t len)
+{
+    aeh_addr_str(peer, len, s->peer, sizeof s->peer);
+    if (s->cfg->verbose)
+        cli_say("connected to %s", s->peer);
+    int rc = relay_start(s, fd);
+    if (rc >= 0) {
+        s->exit_code = rc;
+        ev_break(s->loop, EVBREAK_ALL);
+    }
+}
+
+static void connect_cb(void *arg, int fd, const struct sockaddr *peer, socklen_t len, const aeh_error *e)
+{
+    session *s = arg;
+    s->connector = NULL;
+    if (fd < 0) {
+        int code = cli_exit_for(e->code);
+        cli_say("%s: %s", code == EXIT_NOHOST ? "resolve" : code == EXIT_TEMPFAIL ? "timeout" : "connect", e->msg);
+        s->exit_code = code;
+        ev_break(s->loop, EVBREAK_ALL);
+        return;
+    }
+    connected(s, fd, peer, len);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    session *s = w->data;
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+    aeh_error e;
+    int fd = aeh_accept(s->listen_fd, &peer, &len, &e);
+    if (fd < 0) {
+        if (e.code == EAGAIN || e.code == EINTR || e.code == ECONNABORTED)
+            return;
+        cli_say("accept: %s", e.msg);
+        s->exit_code = EXIT_IOERR;
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    ev_io_stop(loop, w);
+    close(s->listen_fd);
+    s->listen_fd = -1;
+    if (s->cfg->verbose) {
+        char buf[200];
+        cli_say("accepted connection from %s", aeh_addr_str((struct sockaddr *)&peer, len, buf, sizeof buf));
+    }
+    connected(s, fd, (struct sockaddr *)&peer, len);
+}
+
+static int announce(session *s)
+{
+    const cli_cfg *c = s->cfg;
+    char line[600];
+    if (c->unix_socket) {
+        snprintf(line, sizeof line, "listening unix %s\n", c->path);
+    } else {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        char host[100], port[16];
+        if (getsockname(s->listen_fd, (struct sockaddr *)&ss, &len) < 0 ||
+            aeh_addr_numeric((struct sockaddr *)&ss, len, host, sizeof host, port, sizeof port) < 0) {
+            cli_say("listen: getsockname: %s", strerror(errno));
+            return EXIT_IOERR;
+        }
+        snprintf(line, sizeof line, "listening %s %s\n", host, port);
+    }
+    if (c->verbose)
+        cli_say("%.*s", (int)strlen(line) - 1, line);
+    if (c->ready_fd >= 0) {
+        size_t n = strlen(line);
+        if (write(c->ready_fd, line, n) != (ssize_t)n) {
+            cli_say("--ready: cannot write to fd %d: %s", c->ready_fd, strerror(errno));
+            return EXIT_IOERR;
+        }
+    }
+    return -1;
+}
+
+static int start(session *s)
+{
+    const cli_cfg *c = s->cfg;
+    aeh_error e;
+    if (c->listen) {
+        s->listen_fd = c->unix_socket ? aeh_listen_unix(c->path, 1, &e)
+                                      : aeh_listen(c->host, c->port, c->family, 1, &e);
+        if (s->listen_fd < 0) {
+            cli_say("listen: %s", e.msg);
+            return cli_exit_for(e.code) == EXIT_NOHOST ? EXIT_NOHOST : EXIT_IOERR;
+        }
+        int rc = announce(s);
+        if (rc >= 0)
+            return rc;
+        ev_io_init(&s->listen_w, accept_cb, s->listen_fd, EV_READ);
+        s->listen_w.data = s;
+        ev_io_start(s->loop, &s->listen_w);
+        return -1;
+    }
+    if (c->unix_socket) {
+        int fd = aeh_connect_unix(c->path, &e);
+        if (fd < 0) {
+            cli_say("connect: %s", e.msg);
+            return cli_exit_for(e.code);
+        }
+        snprintf(s->peer, sizeof s->peer, "unix socket %s", c->path);
+        if (c->verbose)
+            cli_say("connected to %s", s->peer);
+        return relay_start(s, fd);
+    }
+    aeh_connect_opts co = {
+        .family = c->family, .source_host = c->source, .source_port = c->source_port,
+        .timeout = c->connect_timeout > 0 ? c->connect_timeout : c->wait,
+    };
+    s->connector = aeh_connect(s->loop, c->host, c->port, &co, connect_cb, s, &e);
+    if (!s->connector) {
+        cli_say("connect: %s", e.msg);
+        return cli_exit_for(e.code);
+    }
+    return -1;
+}
+
+static void print_stats(session *s, uint64_t sent, uint64_t recvd)
+{
+    double t = ev_time() - s->t_start;
+    cli_say("stats: sent %llu bytes %llu frames, received %llu bytes %llu frames, in %.3f s (%.1f MB/s)",
+            (unsigned long long)sent, (unsigned long long)s->frames_sent,
+            (unsigned long long)recvd, (unsigned long long)s->frames_recv, t,
+            t > 0 ? (double)(sent + recvd) / t / 1e6 : 0.0);
+}
+
+int cli_run(const cli_cfg *cfg)
+{
+    session s = { .cfg = cfg, .exit_code = -1, .listen_fd = -1 };
+    int rc = build_codecs(&s);
+    if (rc) {
+        free_codecs(&s);
+        return rc;
+    }
+    s.loop = ev_default_loop(EVFLAG_NOENV);
+    if (!s.loop) {
+        cli_say("cannot initialise the event loop");
+        free_codecs(&s);
+        return EXIT_IOERR;
+    }
+    s.t_start = ev_time();
+    int saved_fl[2] = { fcntl(0, F_GETFL), fcntl(1, F_GETFL) };
+
+    ev_timer_init(&s.deadline_w, deadline_cb, cfg->deadline, 0);
+    ev_timer_init(&s.quit_w, quit_cb, 0, 0);
+    ev_timer_init(&s.grace_w, grace_cb, 0, 0);
+    ev_signal_init(&s.sigint_w, signal_cb, SIGINT);
+    ev_signal_init(&s.sigterm_w, signal_cb, SIGTERM);
+    s.deadline_w.data = s.quit_w.data = s.grace_w.data = s.sigint_w.data = s.sigterm_w.data = &s;
+    if (cfg->deadline > 0)
+        ev_timer_start(s.loop, &s.deadline_w);
+    ev_signal_start(s.loop, &s.sigint_w);
+    ev_signal_start(s.loop, &s.sigterm_w);
+
+    rc = start(&s);
+    if (rc < 0)
+        ev_run(s.loop, 0);
+    else
+        s.exit_code = rc;
+
+    relay_count_bytes(&s);
+    if (s.connector)
+        aeh_connect_cancel(s.connector);
+    relay_close(&s);
+    if (cfg->stats)
+        print_stats(&s, s.bytes_sent, s.bytes_recv);
+    if (s.listen_fd >= 0)
+        close(s.listen_fd);
+    if (cfg->listen && cfg->unix_socket && cfg->path[0] != '@')
+        unlink(cfg->path);
+    for (int fd = 0; fd < 2; fd++)
+        if (saved_fl[fd] >= 0)
+            fcntl(fd, F_SETFL, saved_fl[fd]);
+    free_codecs(&s);
+    ev_loop_destroy(s.loop);
+    return s.exit_code < 0 ? EXIT_OK : s.exit_code;
+}
+
+int main(int argc, char **argv)
+{
+    cli_cfg cfg;
+    int rc = cli_parse(argc, argv, &cfg);
+    if (rc >= 0)
+        return rc;
+    signal(SIGPIPE, SIG_IGN);
+    return cli_run(&cfg);
+}

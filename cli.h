@@ -1,0 +1,92 @@
+/* aecat's pieces: options (cli_opts.c), the relay (cli_relay.c), main (aecat.c). */
+#ifndef CLI_H
+#define CLI_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "aeh.h"
+
+/* Exit codes (sysexits), see the EXIT STATUS table in aecat(1). */
+enum {
+    EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_USAGE = 64, EXIT_DATAERR = 65,
+    EXIT_NOHOST = 68, EXIT_UNAVAILABLE = 69, EXIT_IOERR = 74, EXIT_TEMPFAIL = 75,
+    EXIT_PROTOCOL = 76, EXIT_CONFIG = 78, EXIT_SIGPIPE = 141,
+};
+
+typedef struct cli_cfg {
+    bool listen, unix_socket;
+    int family;                   /* AF_UNSPEC, AF_INET, AF_INET6 */
+    const char *host, *port, *path;
+    const char *source, *source_port;
+    int ready_fd;                 /* -1: no --ready */
+    const char *frame;            /* --frame, the default of the two below */
+    const char *recv_frame, *send_frame, *records;
+    size_t max_frame;
+    bool max_frame_set;
+    uint64_t count;               /* 0: no --count */
+    const char *until;
+    bool crlf, no_shutdown;
+    double quit_after_eof;        /* -q; < 0: wait for the peer */
+    double wait, connect_timeout, rtimeout, wtimeout, deadline;
+    int verbose;
+    bool stats;
+} cli_cfg;
+
+/* Parses argv into *cfg; on a usage error prints one line and returns
+ * EXIT_USAGE; returns -1 to go on, or 0 when --help/--version was served. */
+int cli_parse(int argc, char **argv, cli_cfg *cfg);
+
+/* One line on stderr: "aecat: " + the formatted text. */
+void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Maps a library error code met in a network phase to an exit code. */
+int cli_exit_for(int code);
+
+int cli_run(const cli_cfg *cfg);   /* connect or listen, relay; returns the exit code */
+
+#endif
+
+/* ------------------------------------------------------------ the session */
+struct ev_loop;
+#include <ev.h>
+
+typedef struct session {
+    const cli_cfg *cfg;
+    struct ev_loop *loop;
+    aeh_codec *recv_codec, *send_codec, *in_codec, *out_codec;
+    void *until_re, *until_md;    /* pcre2 code and match data for --until */
+    aeh *in, *out, *net;          /* stdin, stdout, the connection */
+    char peer[200];               /* "127.0.0.1 port 5000", for messages */
+    aeh_connector *connector;
+    struct splice_relay *splice;  /* the raw fast path, when it runs */
+    int listen_fd;
+    ev_io listen_w;
+    ev_timer deadline_w, quit_w, grace_w, drain_w;
+    ev_signal sigint_w, sigterm_w;
+    uint64_t frames_sent, frames_recv;
+    uint64_t bytes_sent, bytes_recv;   /* on the wire, kept when the handle goes */
+    ev_tstamp t_start;
+    bool in_paused, net_paused, finishing, wait_net;
+    bool stdin_done, peer_eof;
+    int exit_code;                /* -1 while running */
+} session;
+
+/* cli_relay.c: joins stdin/stdout and the connected socket fd. */
+int  relay_start(session *s, int fd);
+/* Stops reading, flushes stdout (and the wire when wait_net), then leaves
+ * the loop with `code` unless an earlier failure set one. */
+void relay_finish(session *s, int code, bool wait_net);
+void relay_close(session *s);
+/* End of stream rules shared by both relays (see END OF STREAM in aecat(1)). */
+void relay_peer_eof(session *s);
+void relay_stdin_active(session *s);
+void relay_stdin_done(session *s);
+/* Leaves the loop once everything owed to stdout (and the wire) is out. */
+void relay_check_done(session *s);
+
+/* cli_splice.c: the raw relay through splice(2), when stdin and stdout
+ * are pipes or sockets and nothing transforms the bytes. */
+bool splice_eligible(const session *s);
+int  splice_start(session *s, int fd);
+bool splice_pending(const session *s, bool wire_too);
+void splice_finish(session *s);
+void splice_close(session *s);
+void relay_count_bytes(session *s);

@@ -1,0 +1,298 @@
+/* Command-line parsing: GNU getopt_long order, strict values, one-line errors. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "cli.h"
+
+#define AECAT_VERSION "0.1.0"
+
+static const char usage_text[] =
+"Usage: aecat [options] HOST PORT        connect over TCP (also HOST:PORT, [v6addr]:PORT)\n"
+"       aecat [options] -l [HOST] PORT   listen, accept one connection (PORT 0: any free port)\n"
+"       aecat [options] -U PATH          Unix-domain socket (@name: abstract); with -l, listen\n"
+"\n"
+"Joins stdin/stdout and the connection; each side is cut into frames by its framing.\n"
+"\n"
+"Connection:\n"
+"  -l, --listen               listen instead of connecting\n"
+"  -U, --unix                 the operand is a Unix-domain socket path\n"
+"  -4, -6                     IPv4 only / IPv6 only\n"
+"  -s, --source ADDR          local address to connect from\n"
+"  -p, --source-port PORT     local port to connect from\n"
+"      --ready[=FD]           once listening, print \"listening HOST PORT\" on stderr (or on FD)\n"
+"Framing:\n"
+"      --frame TYPE           framing of the wire, both directions (default raw)\n"
+"      --recv-frame TYPE      framing of what is received\n"
+"      --send-frame TYPE      framing of what is sent\n"
+"                             TYPE: raw, line[:EOL], line:/RE/, regex:RE, netstring,\n"
+"                             packstring:FMT (FMT: one of cCsSlLqQiInNvVjJw with !<>, varint, grpc),\n"
+"                             chunk:N\n"
+"      --records FMT          frames on stdin/stdout: lines (default when framed), nul,\n"
+"                             netstring, hex, base64, raw (default when the wire is raw)\n"
+"      --max-frame SIZE       largest frame, with K/M/G suffix (default 16M when framed)\n"
+"      --count N              stop after N frames received\n"
+"      --until RE             stop after the first received frame that matches RE\n"
+"  -C, --crlf                 send \"\\n\" as \"\\r\\n\", never doubling an existing \"\\r\\n\"\n"
+"End of stream:\n"
+"  -q SECS                    after EOF on stdin, wait at most SECS for the peer, then exit 0\n"
+"  -N                         accepted for netcat habits (half-close is the default)\n"
+"      --no-shutdown          keep the write side open after EOF on stdin\n"
+"Timeouts (fractional seconds; each exits 75):\n"
+"  -w, --timeout SECS         connect timeout and idle timeout\n"
+"      --connect-timeout SECS resolve + connect\n"
+"      --rtimeout SECS        nothing received for SECS\n"
+"      --wtimeout SECS        queued data not written for SECS\n"
+"      --deadline SECS        the whole run\n"
+"Output:\n"
+"  -v, --verbose              events on stderr (repeat for more)\n"
+"      --stats                bytes, frames, duration and rate each way at exit, on stderr\n"
+"  -h, --help                 this help\n"
+"  -V, --version              version\n"
+"\n"
+"Exit status: 0 ok; 1 expect not met; 64 usage; 65 malformed data or frame over the limit;\n"
+"68 name not resolved; 69 refused or unreachable; 74 I/O error; 75 timeout;\n"
+"76 TLS or protocol failure; 78 configuration error; 130/143 on SIGINT/SIGTERM.\n";
+
+enum {
+    OPT_READY = 256, OPT_FRAME, OPT_RECV_FRAME, OPT_SEND_FRAME, OPT_RECORDS, OPT_MAX_FRAME,
+    OPT_COUNT, OPT_UNTIL, OPT_NO_SHUTDOWN, OPT_CONNECT_TIMEOUT, OPT_RTIMEOUT, OPT_WTIMEOUT,
+    OPT_DEADLINE, OPT_STATS,
+};
+
+static const struct option long_opts[] = {
+    { "listen", no_argument, NULL, 'l' },
+    { "unix", no_argument, NULL, 'U' },
+    { "source", required_argument, NULL, 's' },
+    { "source-port", required_argument, NULL, 'p' },
+    { "ready", optional_argument, NULL, OPT_READY },
+    { "frame", required_argument, NULL, OPT_FRAME },
+    { "recv-frame", required_argument, NULL, OPT_RECV_FRAME },
+    { "send-frame", required_argument, NULL, OPT_SEND_FRAME },
+    { "records", required_argument, NULL, OPT_RECORDS },
+    { "max-frame", required_argument, NULL, OPT_MAX_FRAME },
+    { "count", required_argument, NULL, OPT_COUNT },
+    { "until", required_argument, NULL, OPT_UNTIL },
+    { "crlf", no_argument, NULL, 'C' },
+    { "no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN },
+    { "timeout", required_argument, NULL, 'w' },
+    { "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+    { "rtimeout", required_argument, NULL, OPT_RTIMEOUT },
+    { "wtimeout", required_argument, NULL, OPT_WTIMEOUT },
+    { "deadline", required_argument, NULL, OPT_DEADLINE },
+    { "verbose", no_argument, NULL, 'v' },
+    { "stats", no_argument, NULL, OPT_STATS },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
+};
+
+void cli_say(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "aecat: %s\n", line);
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "aecat: usage: %s (see aecat --help)\n", line);
+    return EXIT_USAGE;
+}
+
+static bool parse_seconds(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 1e9)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return false;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    }
+    if ((*end == 'i' || *end == 'B') && shift) {
+        if (*end == 'i')
+            end++;
+        if (*end == 'B')
+            end++;
+    }
+    if (*end || v == 0 || v > (SIZE_MAX >> shift))
+        return false;
+    *out = (size_t)(v << shift);
+    return true;
+}
+
+static bool parse_count(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || v == 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* HOST:PORT or [v6]:PORT in one operand; false when it is not of that form. */
+static bool split_host_port(char *s, const char **host, const char **port)
+{
+    if (*s == '[') {
+        char *close = strchr(s, ']');
+        if (!close || close[1] != ':' || !close[2])
+            return false;
+        *close = 0;
+        *host = s + 1;
+        *port = close + 2;
+        return true;
+    }
+    char *colon = strchr(s, ':');
+    if (!colon || strchr(colon + 1, ':') || colon == s || !colon[1])
+        return false;
+    *colon = 0;
+    *host = s;
+    *port = colon + 1;
+    return true;
+}
+
+int cli_parse(int argc, char **argv, cli_cfg *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->family = AF_UNSPEC;
+    cfg->ready_fd = -1;
+    cfg->quit_after_eof = -1;
+    const char *frame = NULL;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":lU46s:p:Cq:Nw:vhV", long_opts, NULL)) != -1) {
+        double *secs = NULL;
+        const char *name = NULL;
+        switch (c) {
+        case 'l': cfg->listen = true; break;
+        case 'U': cfg->unix_socket = true; break;
+        case '4': cfg->family = AF_INET; break;
+        case '6': cfg->family = AF_INET6; break;
+        case 's': cfg->source = optarg; break;
+        case 'p': cfg->source_port = optarg; break;
+        case 'C': cfg->crlf = true; break;
+        case 'N': break;
+        case 'v': cfg->verbose++; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        case 'V': printf("aecat %s\n", AECAT_VERSION); return 0;
+        case OPT_READY:
+            cfg->ready_fd = 2;
+            if (optarg) {
+                char *end;
+                long fd = strtol(optarg, &end, 10);
+                if (*optarg < '0' || *optarg > '9' || *end || fd > 65535)
+                    return usage_error("--ready: '%s' is not a file descriptor number", optarg);
+                cfg->ready_fd = (int)fd;
+            }
+            break;
+        case OPT_FRAME: frame = optarg; break;
+        case OPT_RECV_FRAME: cfg->recv_frame = optarg; break;
+        case OPT_SEND_FRAME: cfg->send_frame = optarg; break;
+        case OPT_RECORDS: cfg->records = optarg; break;
+        case OPT_MAX_FRAME:
+            if (!parse_size(optarg, &cfg->max_frame))
+                return usage_error("--max-frame: '%s' is not a size (e.g. 4096, 64K, 16M)", optarg);
+            cfg->max_frame_set = true;
+            break;
+        case OPT_COUNT:
+            if (!parse_count(optarg, &cfg->count))
+                return usage_error("--count: '%s' is not a positive number", optarg);
+            break;
+        case OPT_UNTIL: cfg->until = optarg; break;
+        case OPT_NO_SHUTDOWN: cfg->no_shutdown = true; break;
+        case OPT_STATS: cfg->stats = true; break;
+        case 'q': secs = &cfg->quit_after_eof; name = "-q"; break;
+        case 'w': secs = &cfg->wait; name = "-w"; break;
+        case OPT_CONNECT_TIMEOUT: secs = &cfg->connect_timeout; name = "--connect-timeout"; break;
+        case OPT_RTIMEOUT: secs = &cfg->rtimeout; name = "--rtimeout"; break;
+        case OPT_WTIMEOUT: secs = &cfg->wtimeout; name = "--wtimeout"; break;
+        case OPT_DEADLINE: secs = &cfg->deadline; name = "--deadline"; break;
+        case ':':
+            /* a long option's optopt is its val (>= 256 for ours): name it from argv */
+            if (optopt > 0 && optopt < 256 && strncmp(argv[optind - 1], "--", 2))
+                return usage_error("option -%c needs a value", optopt);
+            return usage_error("option %s needs a value", argv[optind - 1]);
+        default:
+            if (optopt)
+                return usage_error("unknown option -%c", optopt);
+            return usage_error("unknown option %s", argv[optind - 1]);
+        }
+        if (secs && !parse_seconds(optarg, secs))
+            return usage_error("%s: '%s' is not a number of seconds", name, optarg);
+    }
+    if (frame) {
+        cfg->frame = frame;
+        if (!cfg->recv_frame)
+            cfg->recv_frame = frame;
+        if (!cfg->send_frame)
+            cfg->send_frame = frame;
+    }
+    char **op = argv + optind;
+    int nop = argc - optind;
+    if (cfg->unix_socket) {
+        if (nop != 1)
+            return usage_error(nop ? "-U takes one PATH operand" : "missing PATH operand for -U");
+        cfg->path = op[0];
+        if (cfg->source || cfg->source_port)
+            return usage_error("-s and -p do not apply to Unix-domain sockets");
+    } else if (cfg->listen) {
+        if (nop == 1 && !split_host_port(op[0], &cfg->host, &cfg->port)) {
+            cfg->port = op[0];
+        } else if (nop == 2) {
+            cfg->host = op[0];
+            cfg->port = op[1];
+        } else if (nop != 1) {
+            return usage_error(nop ? "too many operands for -l" : "missing PORT operand for -l");
+        }
+    } else {
+        if (nop == 1 && split_host_port(op[0], &cfg->host, &cfg->port)) {
+            ;
+        } else if (nop == 2) {
+            cfg->host = op[0];
+            cfg->port = op[1];
+        } else {
+            return usage_error(nop > 2 ? "too many operands" : "missing HOST and PORT operands");
+        }
+    }
+    if (cfg->port && !*cfg->port)
+        return usage_error("empty PORT operand");
+    if (cfg->host && !*cfg->host)
+        return usage_error("empty HOST operand");
+    if (cfg->ready_fd >= 0 && !cfg->listen)
+        return usage_error("--ready applies to -l");
+    return -1;
+}

@@ -1,0 +1,86 @@
+# bash completion for aecat(1)                                -*- shell-script -*-
+# Install as $(pkg-config --variable=completionsdir bash-completion)/aecat.
+
+_aecat_frame_types()
+{
+    local cur=$1 f
+    local -a words=(raw line line: regex: netstring packstring: chunk:)
+    if [[ $cur == packstring:* ]]; then
+        words=()
+        for f in c C s S l L q Q i I n N v V j J w; do
+            words+=("packstring:$f")
+        done
+        for f in 's!' 'S!' 'l!' 'L!' 'i!' 'I!' 'n!' 'N!' 'v!' 'V!' \
+                 's<' 's>' 'S<' 'S>' 'l<' 'l>' 'L<' 'L>' 'q<' 'q>' 'Q<' 'Q>' \
+                 'i<' 'i>' 'I<' 'I>' 'j<' 'j>' 'J<' 'J>'; do
+            words+=("packstring:$f")
+        done
+        words+=(packstring:varint packstring:grpc)
+    fi
+    COMPREPLY=($(compgen -W '"${words[@]}"' -- "$cur"))
+    # a prefix such as "line:" or "chunk:" wants more typed after it
+    if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *: ]]; then
+        compopt -o nospace 2>/dev/null
+    fi
+}
+
+_aecat()
+{
+    local cur prev words cword split
+    _init_completion -s -n := || return
+
+    case $prev in
+        --frame | --recv-frame | --send-frame)
+            _aecat_frame_types "$cur"
+            __ltrim_colon_completions "$cur"
+            return
+            ;;
+        --records)
+            COMPREPLY=($(compgen -W 'lines nul netstring hex base64 raw' -- "$cur"))
+            return
+            ;;
+        -s | --source)
+            _ip_addresses 2>/dev/null || _known_hosts_real -- "$cur"
+            return
+            ;;
+        -p | --source-port | --max-frame | --count | --until | -q | -w | --timeout | \
+            --connect-timeout | --rtimeout | --wtimeout | --deadline)
+            return          # a value of the user's own: nothing to offer
+            ;;
+    esac
+    [[ $split == true ]] && return      # --opt=VALUE of an option without values (--ready=FD)
+
+    if [[ $cur == -* ]]; then
+        local opts='-l --listen -U --unix -4 -6 -s --source -p --source-port --ready --ready=
+            --frame --recv-frame --send-frame --records --max-frame --count --until -C --crlf
+            -q -N --no-shutdown -w --timeout --connect-timeout --rtimeout --wtimeout --deadline
+            -v --verbose --stats -h --help -V --version'
+        COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+        [[ ${COMPREPLY-} == *= ]] && compopt -o nospace 2>/dev/null
+        return
+    fi
+
+    # Operands: a socket path with -U, else HOST (first) and PORT (second).
+    local i w nops=0 unix=false
+    for ((i = 1; i < cword; i++)); do
+        w=${words[i]}
+        case $w in
+            -U | --unix) unix=true ;;
+            -[!-]*U*) [[ $w != -[spqw]* ]] && unix=true ;;
+            --frame | --recv-frame | --send-frame | --records | -s | --source | -p | \
+                --source-port | --max-frame | --count | --until | -q | -w | --timeout | \
+                --connect-timeout | --rtimeout | --wtimeout | --deadline)
+                ((i++)) ;;
+            -*) ;;
+            *) ((nops++)) ;;
+        esac
+    done
+    if $unix; then
+        _filedir
+    elif ((nops == 0)); then
+        _known_hosts_real -- "$cur"
+    fi
+} &&
+    complete -F _aecat aecat
+
+# ex: filetype=sh

@@ -1,0 +1,91 @@
+# fish completion for aecat(1).  Install as vendor_completions.d/aecat.fish.
+
+# Options that take a value in the next word (for counting operands).
+set -g __aecat_valued -s --source -p --source-port --frame --recv-frame --send-frame \
+    --records --max-frame --count --until -q -w --timeout --connect-timeout --rtimeout \
+    --wtimeout --deadline
+
+function __aecat_unix --description 'aecat: -U given'
+    for w in (commandline -opc)[2..-1]
+        switch $w
+            case -U --unix
+                return 0
+            case '--*'
+            case '-*U*'
+                string match -qr -- '^-[spqw]' $w; or return 0
+        end
+    end
+    return 1
+end
+
+function __aecat_operands --description 'aecat: number of operands typed so far'
+    set -l n 0
+    set -l skip 0
+    for w in (commandline -opc)[2..-1]
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        if contains -- $w $__aecat_valued
+            set skip 1
+        else if not string match -q -- '-*' $w
+            set n (math $n + 1)
+        end
+    end
+    echo $n
+end
+
+function __aecat_frame_types --description 'aecat: framing types'
+    printf '%s\t%s\n' raw 'byte stream, no framing' \
+        line 'lines ending in \r?\n' \
+        line: 'line with a given end marker or /RE/' \
+        regex: 'frame up to and including a regex match' \
+        netstring 'LEN:BYTES,' \
+        packstring: 'length prefix in a Perl pack format' \
+        chunk: 'fixed-size frames of N bytes'
+    if string match -q -- 'packstring:*' (commandline -ct)
+        for f in c C s S l L q Q i I n N v V j J w \
+                's!' 'S!' 'l!' 'L!' 'i!' 'I!' 'n!' 'N!' 'v!' 'V!' \
+                's<' 's>' 'S<' 'S>' 'l<' 'l>' 'L<' 'L>' 'q<' 'q>' 'Q<' 'Q>' \
+                'i<' 'i>' 'I<' 'I>' 'j<' 'j>' 'J<' 'J>' varint grpc
+            echo packstring:$f
+        end
+    end
+end
+
+complete -c aecat -f -n 'not __aecat_unix'
+complete -c aecat -n '__aecat_unix' -F
+complete -c aecat -f -n 'not __aecat_unix; and test (__aecat_operands) = 0' -a '(__fish_print_hostnames)' -d host
+
+# Connection
+complete -c aecat -s l -l listen -d 'Listen instead of connecting'
+complete -c aecat -s U -l unix -d 'The operand is a Unix-domain socket path'
+complete -c aecat -s 4 -d 'IPv4 only'
+complete -c aecat -s 6 -d 'IPv6 only'
+complete -c aecat -s s -l source -x -a '(__fish_print_addresses; __fish_print_hostnames)' -d 'Local address to connect from'
+complete -c aecat -s p -l source-port -x -d 'Local port to connect from'
+complete -c aecat -l ready -f -d 'Once listening, print "listening HOST PORT" on stderr (or --ready=FD)'
+# Framing
+complete -c aecat -l frame -x -a '(__aecat_frame_types)' -d 'Framing of the wire, both directions'
+complete -c aecat -l recv-frame -x -a '(__aecat_frame_types)' -d 'Framing of what is received'
+complete -c aecat -l send-frame -x -a '(__aecat_frame_types)' -d 'Framing of what is sent'
+complete -c aecat -l records -x -a 'lines\t"one line per frame" nul\t"NUL-terminated" netstring\t"netstrings" hex\t"a line of hex per frame" base64\t"a line of base64 per frame" raw\t"no separator"' -d 'Frames on stdin/stdout'
+complete -c aecat -l max-frame -x -d 'Largest frame, with K/M/G suffix'
+complete -c aecat -l count -x -d 'Stop after N frames received'
+complete -c aecat -l until -x -d 'Stop after the first received frame that matches RE'
+complete -c aecat -s C -l crlf -d 'Send "\n" as "\r\n"'
+# End of stream
+complete -c aecat -s q -x -d 'After EOF on stdin, wait at most SECS for the peer'
+complete -c aecat -s N -d 'Accepted for netcat habits (half-close is the default)'
+complete -c aecat -l no-shutdown -d 'Keep the write side open after EOF on stdin'
+# Timeouts
+complete -c aecat -s w -l timeout -x -d 'Connect timeout and idle timeout (SECS)'
+complete -c aecat -l connect-timeout -x -d 'Resolve + connect (SECS)'
+complete -c aecat -l rtimeout -x -d 'Nothing received for SECS'
+complete -c aecat -l wtimeout -x -d 'Queued data not written for SECS'
+complete -c aecat -l deadline -x -d 'The whole run (SECS)'
+# Output
+complete -c aecat -s v -l verbose -d 'Events on stderr (repeat for more)'
+complete -c aecat -l stats -d 'Bytes, frames, duration and rate at exit'
+complete -c aecat -s h -l help -d 'Print help'
+complete -c aecat -s V -l version -d 'Print version'

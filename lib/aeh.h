@@ -1,0 +1,269 @@
+/* libaeh: non-blocking stream handles with framing on libev.
+ * A C take on Perl's AnyEvent::Handle; see man/libaeh.3. */
+#ifndef AEH_H
+#define AEH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ev_loop;
+
+/* ------------------------------------------------------------------ errors */
+
+/* One error type for the whole library: an errno-style code, the byte offset
+ * in the stream where it happened (for malformed data; otherwise 0), and a
+ * one-line message.  Codes are errno values (EBADMSG malformed data, ENOSPC
+ * over a buffer or frame limit, ETIMEDOUT, EPIPE unexpected EOF, EPROTO TLS,
+ * EMSGSIZE frame too long for its encoding, or the system's own) plus the
+ * library's codes below, which lie outside the errno range. */
+enum {
+    AEH_ENAME = 10001,            /* host name could not be resolved */
+};
+
+/* What a handle was doing when the error happened (aeh_fail sets NONE). */
+enum { AEH_OP_NONE, AEH_OP_READ, AEH_OP_WRITE, AEH_OP_DECODE, AEH_OP_ENCODE, AEH_OP_TIMEOUT };
+
+typedef struct aeh_error {
+    int code;
+    int op;                       /* AEH_OP_*, set by handles */
+    uint64_t offset;              /* decoders: offset into their input; handles: stream offset */
+    char msg[200];
+} aeh_error;
+
+/* Fills e and returns -1, so decoders can `return aeh_fail(...)`. */
+int aeh_fail(aeh_error *e, int code, uint64_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+const char *aeh_strerror(int code);   /* strerror(), extended by AEH_E* */
+
+/* ------------------------------------------------------------------ buffer */
+
+/* The one byte-buffer type: bytes live in base[head, tail); append at the
+ * tail, consume at the head.  Memory is allocated lazily. */
+typedef struct aeh_buf {
+    uint8_t *base;
+    size_t head, tail, cap;
+} aeh_buf;
+
+static inline size_t aeh_buf_len(const aeh_buf *b) { return b->tail - b->head; }
+static inline uint8_t *aeh_buf_data(const aeh_buf *b) { return b->base ? b->base + b->head : b->base; }
+/* At least n writable bytes at the tail (compacting or growing); NULL on ENOMEM. */
+uint8_t *aeh_buf_reserve(aeh_buf *b, size_t n);
+static inline void aeh_buf_commit(aeh_buf *b, size_t n) { b->tail += n; }
+int  aeh_buf_append(aeh_buf *b, const void *p, size_t n);   /* 0 or -ENOMEM */
+void aeh_buf_consume(aeh_buf *b, size_t n);                 /* n <= len */
+void aeh_buf_clear(aeh_buf *b);                             /* empty, keeps memory */
+void aeh_buf_free(aeh_buf *b);                              /* empty, frees memory */
+
+/* ------------------------------------------------------------------ codecs */
+
+typedef struct aeh_span {
+    const uint8_t *p;
+    size_t n;
+} aeh_span;
+
+/* A decoder's resumable state, owned by one read request.  The handle zeroes
+ * it when the request is queued and frees `out` when the request ends.  It
+ * is always relative to the current head of the input: a decoder that
+ * returns a frame or consumes bytes leaves its state ready for the input
+ * that starts `consumed` bytes later. */
+typedef struct aeh_dstate {
+    size_t scan;                  /* bytes of the input already examined */
+    uint64_t u[4];                /* decoder-defined */
+    aeh_buf out;                  /* scratch for decoders whose frame is not a
+                                     slice of the input (hex, base64, crlf) */
+} aeh_dstate;
+
+enum {
+    AEH_DEC_ERROR = -1,           /* *err filled; err->offset is an offset into buf */
+    AEH_DEC_MORE  = 0,            /* need more input (may still have set *consumed) */
+    AEH_DEC_FRAME = 1,            /* *frame set: into buf or into st->out */
+};
+
+typedef struct aeh_codec aeh_codec;
+
+/* Pure, resumable decoder: looks at the unconsumed input buf[0, len).
+ * eof: no more input will come; the decoder must then return a frame, an
+ * error (a truncated frame is EBADMSG), or MORE with nothing pending.
+ * *consumed is preset to 0; total work must be linear in the bytes received
+ * however they are split. */
+typedef int aeh_decode_fn(const aeh_codec *c, aeh_dstate *st,
+                          const uint8_t *buf, size_t len, bool eof,
+                          aeh_span *frame, size_t *consumed, aeh_error *err);
+
+/* Encoder: appends one encoded frame to out.  0, or -1 with *err set
+ * (EMSGSIZE frame too long for its prefix or over max_frame, EINVAL frame
+ * not representable, e.g. a line containing its end marker; ENOMEM). */
+typedef int aeh_encode_fn(const aeh_codec *c, const uint8_t *p, size_t n,
+                          aeh_buf *out, aeh_error *err);
+
+/* A framing: decoder + encoder + configuration.  Public so that users can
+ * write their own (AnyEvent's register_read_type). */
+struct aeh_codec {
+    const char *name;             /* "line", "netstring", ... */
+    aeh_decode_fn *decode;
+    aeh_encode_fn *encode;
+    void (*destroy)(aeh_codec *); /* frees the codec; NULL for static codecs */
+    size_t max_frame;             /* 0 = no limit; decoders fail early past it */
+    unsigned flags;               /* AEH_CODEC_* */
+    void *priv;                   /* codec-specific configuration */
+};
+
+enum {
+    /* line-like decoders: at EOF, return an unterminated last record as a
+     * frame instead of failing (POSIX text on stdin). */
+    AEH_CODEC_PARTIAL_AT_EOF = 1u << 0,
+};
+
+/* Constructors return NULL with *err set (code EINVAL for a bad spec, with
+ * err->offset the offset in the spec string) or ENOMEM. */
+aeh_codec *aeh_codec_raw(void);                 /* every read is one frame; encoder writes as is */
+aeh_codec *aeh_codec_chunk(size_t n, aeh_error *err);
+/* Line with a fixed end marker; eol NULL = "\r?\n" when reading.  weol is the
+ * marker written after each frame (NULL = eol, or "\n" when eol is NULL). */
+aeh_codec *aeh_codec_line(const void *eol, size_t eol_len,
+                          const void *weol, size_t weol_len, aeh_error *err);
+/* Line whose end marker is a PCRE2 pattern; weol as above ("\n" if NULL). */
+aeh_codec *aeh_codec_line_re(const char *re, const void *weol, size_t weol_len,
+                             aeh_error *err);
+/* AnyEvent's regex read: frame = everything up to and including the accept
+ * match; reject (may be NULL) -> EBADMSG; skip (may be NULL) as in AnyEvent. */
+aeh_codec *aeh_codec_regex(const char *accept, const char *reject,
+                           const char *skip, aeh_error *err);
+aeh_codec *aeh_codec_netstring(aeh_error *err);
+/* Perl pack letter with optional !<> modifier, or "varint" / "grpc". */
+aeh_codec *aeh_codec_packstring(const char *fmt, aeh_error *err);
+aeh_codec *aeh_codec_hexlines(aeh_error *err);     /* a frame = one line of hex digits */
+aeh_codec *aeh_codec_base64lines(aeh_error *err);  /* a frame = one line of base64 */
+aeh_codec *aeh_codec_crlf(aeh_error *err);         /* raw bytes, "\n" -> "\r\n", never doubling */
+/* The CLI's framing grammar: raw, line[:EOL], line:/RE/, regex:RE,
+ * netstring, packstring:FMT, chunk:N (EOL with C escapes). */
+aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err);
+void aeh_codec_free(aeh_codec *c);
+
+/* C escapes \r \n \t \0 \e \a \b \f \v \\ \xHH \NNN (octal) into out.  Returns
+ * the decoded length, or -1 with *err (offset into s) on a bad escape. */
+long aeh_unescape(const char *s, aeh_buf *out, aeh_error *err);
+
+/* ------------------------------------------------------------------ handle */
+
+typedef struct aeh aeh;
+typedef void aeh_frame_cb(aeh *h, aeh_span frame, void *arg);
+
+enum { AEH_TIMEOUT = 1, AEH_RTIMEOUT = 2, AEH_WTIMEOUT = 4 };
+
+typedef struct aeh_opts {
+    struct ev_loop *loop;         /* required */
+    int fd;                       /* the non-blocking stream; the handle owns it */
+    void *user;
+    double timeout, rtimeout, wtimeout;   /* seconds, 0 = off */
+    size_t rbuf_max, wbuf_max;            /* 0 = no limit */
+    size_t read_size, max_read_size;      /* 0 = defaults (16 KiB, 256 KiB) */
+    size_t low_water_mark;
+    bool autocork, no_delay, keepalive, oobinline;
+    int linger;                   /* seconds to keep flushing after destroy; 0 = drop */
+    bool no_close;                /* destroy leaves the fd open (stdin/stdout) */
+    void (*on_error)(aeh *h, const aeh_error *e, bool fatal);
+    void (*on_eof)(aeh *h);
+    void (*on_read)(aeh *h);      /* bytes arrived and no read request is queued */
+    void (*on_drain)(aeh *h);     /* write queue at or below low_water_mark */
+    void (*on_timeout)(aeh *h, int which);   /* AEH_TIMEOUT / AEH_RTIMEOUT / AEH_WTIMEOUT */
+} aeh_opts;
+
+aeh *aeh_new(const aeh_opts *o);  /* NULL + errno on failure */
+void aeh_destroy(aeh *h);         /* safe inside any callback of h */
+
+int   aeh_fd(const aeh *h);
+void *aeh_user(const aeh *h);
+void  aeh_set_user(aeh *h, void *user);
+
+/* Read queue.  A request reads one frame with its codec, then is removed.
+ * aeh_read_frames sets a persistent request at the tail that reads every
+ * frame until replaced (codec NULL clears it).  Codecs must outlive the
+ * requests that use them. */
+void aeh_push_read(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg);
+void aeh_unshift_read(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg);
+void aeh_read_frames(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg);
+/* The unconsumed read buffer, for on_read; consume from its head only. */
+aeh_span aeh_rbuf(const aeh *h);
+void aeh_rbuf_consume(aeh *h, size_t n);
+void aeh_start_read(aeh *h);
+void aeh_stop_read(aeh *h);
+
+/* Write queue.  0, or -1 with the error raised through on_error: fatal for
+ * ENOSPC over wbuf_max and I/O errors; not fatal for a frame its encoder
+ * refuses (op AEH_OP_ENCODE), which leaves the queue as it was. */
+int  aeh_push_write(aeh *h, const void *p, size_t n);
+int  aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n);
+void aeh_push_shutdown(aeh *h);   /* shutdown(SHUT_WR) once the queue is written */
+size_t aeh_wbuf_len(const aeh *h);
+
+/* Settings that can change at any time. */
+void aeh_set_timeout(aeh *h, int which, double seconds);
+void aeh_timeout_reset(aeh *h, int which);
+void aeh_set_rbuf_max(aeh *h, size_t n);
+void aeh_set_wbuf_max(aeh *h, size_t n);
+void aeh_set_low_water_mark(aeh *h, size_t n);
+void aeh_set_autocork(aeh *h, bool on);
+int  aeh_set_no_delay(aeh *h, bool on);
+int  aeh_set_keepalive(aeh *h, bool on);
+int  aeh_set_oobinline(aeh *h, bool on);
+void aeh_on_drain(aeh *h, void (*cb)(aeh *));
+void aeh_on_eof(aeh *h, void (*cb)(aeh *));
+void aeh_on_error(aeh *h, void (*cb)(aeh *, const aeh_error *, bool));
+void aeh_on_read(aeh *h, void (*cb)(aeh *));
+void aeh_on_timeout(aeh *h, void (*cb)(aeh *, int));
+
+/* Counters: bytes through the fd, and where the read side stands. */
+uint64_t aeh_bytes_read(const aeh *h);
+uint64_t aeh_bytes_written(const aeh *h);
+bool aeh_eof_seen(const aeh *h);
+
+/* ------------------------------------------------------------------ net */
+
+typedef struct aeh_connector aeh_connector;
+
+typedef struct aeh_connect_opts {
+    int family;                   /* AF_UNSPEC, AF_INET, AF_INET6 */
+    const char *source_host;      /* -s: bind before connect, or NULL */
+    const char *source_port;      /* -p: bind before connect, or NULL */
+    double timeout;               /* resolve + connect, seconds; 0 = none */
+} aeh_connect_opts;
+
+/* fd >= 0: connected non-blocking socket, peer its address.
+ * fd < 0: *err set (AEH_ENAME, ECONNREFUSED, ETIMEDOUT, ...), message names
+ * the host and port.  Called once, from the loop, never from aeh_connect. */
+typedef void aeh_connect_cb(void *arg, int fd, const struct sockaddr *peer,
+                            socklen_t peerlen, const aeh_error *err);
+
+/* Resolves (in resolver threads, so the deadline holds even for DNS),
+ * then races the addresses as in RFC 8305 (Happy Eyeballs).  NULL + *err if
+ * it cannot even start. */
+aeh_connector *aeh_connect(struct ev_loop *loop, const char *host, const char *port,
+                           const aeh_connect_opts *o, aeh_connect_cb *cb, void *arg,
+                           aeh_error *err);
+void aeh_connect_cancel(aeh_connector *c);   /* cb is not called after this */
+
+/* Bound, listening, non-blocking socket, or -1 with *err.  host NULL: any
+ * address (IPv6 dual-stack where possible, else IPv4, per family). */
+int aeh_listen(const char *host, const char *port, int family, int backlog, aeh_error *err);
+/* Unix-domain sockets; a path starting with '@' is in the abstract namespace. */
+int aeh_listen_unix(const char *path, int backlog, aeh_error *err);
+int aeh_connect_unix(const char *path, aeh_error *err);
+/* accept4 with SOCK_NONBLOCK|SOCK_CLOEXEC; -1 with *err (EAGAIN: none yet). */
+int aeh_accept(int lfd, struct sockaddr_storage *peer, socklen_t *len, aeh_error *err);
+/* "127.0.0.1 port 80", "::1 port 80", "unix socket /path". */
+const char *aeh_addr_str(const struct sockaddr *sa, socklen_t len, char *buf, size_t size);
+/* Numeric host and port of a socket address (for --ready, env vars). */
+int aeh_addr_numeric(const struct sockaddr *sa, socklen_t len,
+                     char *host, size_t hostsz, char *port, size_t portsz);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,79 @@
+/* The one byte buffer: a gap at the head (consumed bytes) is reclaimed by
+ * moving the live bytes down only when that is cheaper than growing, so the
+ * cost per byte stays constant however the buffer is used. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "aeh.h"
+
+uint8_t *aeh_buf_reserve(aeh_buf *b, size_t n)
+{
+    if (b->cap - b->tail >= n)
+        return b->base + b->tail;
+    size_t len = b->tail - b->head;
+    /* Compact when the live bytes are at most half the buffer: the move then
+     * costs no more than the bytes that were consumed to make the gap. */
+    if (b->cap - len >= n && len <= b->cap / 2) {
+        memmove(b->base, b->base + b->head, len);
+        b->head = 0;
+        b->tail = len;
+        return b->base + b->tail;
+    }
+    size_t need = len + n;
+    if (need < len)
+        return NULL;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2)
+            return NULL;
+        cap *= 2;
+    }
+    uint8_t *p;
+    if (b->head == 0) {
+        p = realloc(b->base, cap);
+        if (!p)
+            return NULL;
+    } else {
+        p = malloc(cap);
+        if (!p)
+            return NULL;
+        memcpy(p, b->base + b->head, len);
+        free(b->base);
+    }
+    b->base = p;
+    b->cap = cap;
+    b->head = 0;
+    b->tail = len;
+    return b->base + b->tail;
+}
+
+int aeh_buf_append(aeh_buf *b, const void *p, size_t n)
+{
+    if (!n)
+        return 0;
+    uint8_t *dst = aeh_buf_reserve(b, n);
+    if (!dst)
+        return -ENOMEM;
+    memcpy(dst, p, n);
+    b->tail += n;
+    return 0;
+}
+
+void aeh_buf_consume(aeh_buf *b, size_t n)
+{
+    b->head += n;
+    if (b->head == b->tail)
+        b->head = b->tail = 0;
+}
+
+void aeh_buf_clear(aeh_buf *b)
+{
+    b->head = b->tail = 0;
+}
+
+void aeh_buf_free(aeh_buf *b)
+{
+    free(b->base);
+    b->base = NULL;
+    b->head = b->tail = b->cap = 0;
+}

@@ -1,0 +1,178 @@
+/* Codec plumbing: release, the CLI's framing grammar
+ * (aeh_codec_parse) and C escapes (aeh_unescape). */
+#include <stdlib.h>
+#include "codec_int.h"
+
+void aeh_codec_free(aeh_codec *c)
+{
+    if (c && c->destroy)
+        c->destroy(c);
+}
+
+/* ------------------------------------------------------------------ escapes */
+
+static int hex_digit(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* The escape starting at s[i] (a backslash): its byte in *byte and its
+ * length, or 0 when it is not one.  \xH and \xHH as in printf(1); octal
+ * takes up to three digits and must stay within a byte. */
+static size_t unescape_one(const char *s, size_t i, uint8_t *byte)
+{
+    static const char simple_from[] = "rnteabfv\\'\"?";
+    static const char simple_to[] = "\r\n\t\033\a\b\f\v\\'\"?";
+    char ch = s[i + 1];
+    if (ch == 'x') {
+        int hi = hex_digit(s[i + 2]);
+        if (hi < 0)
+            return 0;
+        int lo = hex_digit(s[i + 3]);
+        *byte = (uint8_t)(lo < 0 ? hi : hi << 4 | lo);
+        return lo < 0 ? 3 : 4;
+    }
+    if (ch >= '0' && ch <= '7') {
+        unsigned v = 0;
+        size_t k = 1;
+        while (k <= 3 && s[i + k] >= '0' && s[i + k] <= '7')
+            v = v * 8 + (unsigned)(s[i + k++] - '0');
+        if (v > 255)
+            return 0;
+        *byte = (uint8_t)v;
+        return k;
+    }
+    const char *hit = ch ? strchr(simple_from, ch) : NULL;
+    if (!hit)
+        return 0;
+    *byte = (uint8_t)simple_to[hit - simple_from];
+    return 2;
+}
+
+long aeh_unescape(const char *s, aeh_buf *out, aeh_error *err)
+{
+    size_t start = aeh_buf_len(out);
+    size_t i = 0, plain = 0;      /* s[plain, i) is copied as is */
+    for (; s[i]; i++) {
+        if (s[i] != '\\')
+            continue;
+        uint8_t byte;
+        size_t n = unescape_one(s, i, &byte);
+        if (!n) {
+            aeh_fail(err, EINVAL, i, "bad escape sequence at offset %zu", i);
+            return -1;
+        }
+        if (aeh_buf_append(out, s + plain, i - plain) < 0 || aeh_buf_append(out, &byte, 1) < 0)
+            goto nomem;
+        i += n - 1;
+        plain = i + 1;
+    }
+    if (aeh_buf_append(out, s + plain, i - plain) < 0)
+        goto nomem;
+    return (long)(aeh_buf_len(out) - start);
+nomem:
+    aeh_fail(err, ENOMEM, 0, "out of memory");
+    return -1;
+}
+
+/* ------------------------------------------------------------------ specs */
+
+/* Errors from a constructor given the argument at spec + at point into the
+ * argument; make them point into the whole spec. */
+static aeh_codec *shift_error(aeh_codec *c, aeh_error *err, size_t at)
+{
+    if (!c && err->code == EINVAL)
+        err->offset += at;
+    return c;
+}
+
+static aeh_codec *parse_line(const char *spec, const char *arg, aeh_error *err)
+{
+    size_t at = (size_t)(arg - spec), n = strlen(arg);
+    if (!n) {
+        aeh_fail(err, EINVAL, at, "line: empty end-of-line marker (use 'line' for \\r?\\n)");
+        return NULL;
+    }
+    if (n >= 2 && arg[0] == '/' && arg[n - 1] == '/') {
+        char *re = strndup(arg + 1, n - 2);
+        if (!re) {
+            aeh_fail(err, ENOMEM, 0, "out of memory");
+            return NULL;
+        }
+        aeh_codec *c = aeh_codec_line_re(re, NULL, 0, err);
+        free(re);
+        return shift_error(c, err, at + 1);
+    }
+    aeh_buf eol = { 0 };
+    long len = aeh_unescape(arg, &eol, err);
+    aeh_codec *c = NULL;
+    if (len < 0)
+        shift_error(NULL, err, at);
+    else
+        c = shift_error(aeh_codec_line(aeh_buf_data(&eol), (size_t)len, NULL, 0, err), err, at);
+    aeh_buf_free(&eol);
+    return c;
+}
+
+static aeh_codec *parse_chunk(const char *spec, const char *arg, aeh_error *err)
+{
+    size_t at = (size_t)(arg - spec), n = 0;
+    if (!*arg) {
+        aeh_fail(err, EINVAL, at, "chunk: missing size (chunk:N)");
+        return NULL;
+    }
+    for (size_t i = 0; arg[i]; i++) {
+        if (arg[i] < '0' || arg[i] > '9') {
+            aeh_fail(err, EINVAL, at + i, "chunk: size is not a number");
+            return NULL;
+        }
+        unsigned d = (unsigned)(arg[i] - '0');
+        if (n > (SIZE_MAX - d) / 10) {
+            aeh_fail(err, EINVAL, at + i, "chunk: size too large");
+            return NULL;
+        }
+        n = n * 10 + d;
+    }
+    return shift_error(aeh_codec_chunk(n, err), err, at);
+}
+
+aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err)
+{
+    static const char expected[] = "expected raw, line, regex, netstring, packstring, chunk";
+    size_t name_len = strcspn(spec, ":");
+    const char *arg = spec[name_len] ? spec + name_len + 1 : NULL;
+    size_t arg_at = name_len + 1;
+#define NAME_IS(s) (name_len == sizeof(s) - 1 && memcmp(spec, s, name_len) == 0)
+    if (NAME_IS("raw") || NAME_IS("netstring")) {
+        if (arg) {
+            aeh_fail(err, EINVAL, name_len, "framing '%.*s' takes no argument", (int)name_len,
+                     spec);
+            return NULL;
+        }
+        return NAME_IS("raw") ? aeh_codec_raw() : aeh_codec_netstring(err);
+    }
+    if (NAME_IS("line"))
+        return arg ? parse_line(spec, arg, err) : aeh_codec_line(NULL, 0, NULL, 0, err);
+    if (NAME_IS("regex") || NAME_IS("packstring") || NAME_IS("chunk")) {
+        if (!arg || !*arg) {
+            aeh_fail(err, EINVAL, arg ? arg_at : name_len, "framing '%.*s' needs an argument (%.*s:%s)",
+                     (int)name_len, spec, (int)name_len, spec,
+                     NAME_IS("regex") ? "RE" : NAME_IS("chunk") ? "N" : "FMT");
+            return NULL;
+        }
+        if (NAME_IS("regex"))
+            return shift_error(aeh_codec_regex(arg, NULL, NULL, err), err, arg_at);
+        if (NAME_IS("packstring"))
+            return shift_error(aeh_codec_packstring(arg, err), err, arg_at);
+        return parse_chunk(spec, arg, err);
+    }
+#undef NAME_IS
+    aeh_fail(err, EINVAL, 0, "unknown framing '%.*s' (%s)", (int)name_len, spec, expected);
+    return NULL;
+}

@@ -1,0 +1,115 @@
+/* Internal helpers shared by the frame_*.c codecs: one allocation per codec,
+ * the "frame found" / "truncated" / "too long" answers every decoder gives,
+ * and the encoders' common checks.  Not installed; not part of aeh.h. */
+#ifndef AEH_CODEC_INT_H
+#define AEH_CODEC_INT_H
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "aeh.h"
+
+/* A codec and its configuration live in one block, aligned for any type, so
+ * that destroy is a single free() and a codec never half-exists.  Inline
+ * (not in codec.c) so that a program using one framing does not pull in
+ * the spec parser and, through it, PCRE2. */
+typedef struct {
+    aeh_codec codec;
+    alignas(max_align_t) unsigned char priv[];
+} codec_block;
+
+static inline void codec_block_free(aeh_codec *c)
+{
+    free(c);
+}
+
+static inline aeh_codec *codec_alloc(const char *name, aeh_decode_fn *decode,
+                                     aeh_encode_fn *encode, size_t priv_size, aeh_error *err)
+{
+    codec_block *b = NULL;
+    if (priv_size <= SIZE_MAX - sizeof *b)
+        b = calloc(1, sizeof *b + priv_size);
+    if (!b) {
+        aeh_fail(err, ENOMEM, 0, "%s: out of memory", name);
+        return NULL;
+    }
+    b->codec = (aeh_codec){ .name = name, .decode = decode, .encode = encode,
+                            .destroy = codec_block_free, .priv = priv_size ? b->priv : NULL };
+    return &b->codec;
+}
+
+/* A frame buf[0]+[0, n) of the input, `used` bytes consumed (frame + its
+ * delimiters).  The state is reset for the input that follows, except the
+ * scratch buffer that may hold the frame itself. */
+static inline int codec_frame(aeh_dstate *st, const uint8_t *p, size_t n, size_t used,
+                              aeh_span *frame, size_t *consumed)
+{
+    *frame = (aeh_span){ p, n };
+    *consumed = used;
+    st->scan = 0;
+    memset(st->u, 0, sizeof st->u);
+    return AEH_DEC_FRAME;
+}
+
+/* The stream ended at `len` inside a frame.  The offset is where the missing
+ * byte should have been, so it is the same whatever the read sizes were. */
+static inline int codec_truncated(const aeh_codec *c, aeh_error *err, size_t len)
+{
+    return aeh_fail(err, EBADMSG, len, "%s: truncated frame: stream ended after %zu bytes",
+                    c->name, len);
+}
+
+/* A frame is known to exceed c->max_frame; `offset` is the byte where that
+ * became certain (each codec documents which byte that is). */
+static inline int codec_too_long(const aeh_codec *c, aeh_error *err, size_t offset)
+{
+    return aeh_fail(err, ENOSPC, offset, "%s: frame longer than %zu bytes", c->name,
+                    c->max_frame);
+}
+
+/* EBADMSG at `offset` with a codec-prefixed message. */
+static inline int codec_malformed(const aeh_codec *c, aeh_error *err, size_t offset,
+                                  const char *what)
+{
+    return aeh_fail(err, EBADMSG, offset, "%s: %s", c->name, what);
+}
+
+/* Encoders: EMSGSIZE when n is over max_frame (a peer using the same limit
+ * would refuse the frame, so it is better refused here). */
+static inline int codec_check_encode_size(const aeh_codec *c, size_t n, aeh_error *err)
+{
+    if (c->max_frame && n > c->max_frame)
+        return aeh_fail(err, EMSGSIZE, 0, "%s: frame of %zu bytes is over the %zu-byte limit",
+                        c->name, n, c->max_frame);
+    return 0;
+}
+
+/* aeh_buf_append with the ENOMEM error filled in. */
+static inline int codec_put(const aeh_codec *c, aeh_buf *out, const void *p, size_t n,
+                            aeh_error *err)
+{
+    if (aeh_buf_append(out, p, n) < 0)
+        return aeh_fail(err, ENOMEM, 0, "%s: out of memory", c->name);
+    return 0;
+}
+
+/* The raw decoder (frame_raw.c), also crlf's. */
+aeh_decode_fn codec_raw_decode;
+
+/* Line ends "\r?\n" in the text codecs (hexlines, base64lines): given that
+ * buf[i] is '\r' or '\n', tells whether the line ends here.  Returns the
+ * length of the end marker (1 or 2), 0 when buf[i] is a '\r' that is not
+ * followed by '\n' (content, which the caller may reject), or -1 when the
+ * '\r' is the last buffered byte and more input may decide. */
+static inline int codec_text_eol(const uint8_t *buf, size_t len, size_t i, bool eof)
+{
+    if (buf[i] == '\n')
+        return 1;
+    if (i + 1 == len)
+        return eof ? 0 : -1;
+    return buf[i + 1] == '\n' ? 2 : 0;
+}
+
+#endif

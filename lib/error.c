@@ -1,0 +1,25 @@
+/* The one error type: code + stream offset + one-line message. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "aeh.h"
+
+int aeh_fail(aeh_error *e, int code, uint64_t offset, const char *fmt, ...)
+{
+    e->code = code;
+    e->op = AEH_OP_NONE;
+    e->offset = offset;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+const char *aeh_strerror(int code)
+{
+    switch (code) {
+    case AEH_ENAME: return "name could not be resolved";
+    default: return strerror(code);
+    }
+}

@@ -1,0 +1,151 @@
+/* line: frames end at a fixed end-of-line marker (excluded from the frame).
+ *
+ * The search resumes where the last one stopped, minus eol_len - 1 bytes so
+ * that a marker split across reads is still found: total work is linear in
+ * the bytes received however they are split.  With no marker given, lines
+ * end at "\n" and a '\r' just before it is stripped too (AnyEvent's default
+ * qr|\015?\012|); "\n" is then what the encoder writes.
+ *
+ * max_frame bounds the line without its marker.  A line known to be longer
+ * is ENOSPC ("line longer than N bytes") at offset max_frame, the first byte
+ * past the limit, reported as soon as no marker can start in time, so the
+ * buffer never holds much more than max_frame + eol_len bytes.  (The CLI
+ * maps it to exit 65 like malformed data.)
+ *
+ * At EOF an unterminated, non-empty last line is a frame with
+ * AEH_CODEC_PARTIAL_AT_EOF (POSIX text files may lack the last "\n"; then
+ * max_frame applies to it), and otherwise EBADMSG "truncated" at the end of
+ * the stream, unless the line was already known to be too long. */
+#include "codec_int.h"
+
+typedef struct {
+    size_t eol_len;               /* 0: the default "\r?\n" */
+    size_t weol_len;
+    const uint8_t *eol, *weol;    /* point into `bytes` */
+    uint8_t bytes[];
+} line_conf;
+
+static int line_too_long(const aeh_codec *c, aeh_error *err)
+{
+    return aeh_fail(err, ENOSPC, c->max_frame, "line: line longer than %zu bytes",
+                    c->max_frame);
+}
+
+/* The stream ended inside an unterminated line buf[0, len). */
+static int line_at_eof(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
+                       aeh_span *frame, size_t *consumed, aeh_error *err)
+{
+    if (!len)
+        return AEH_DEC_MORE;
+    if (!(c->flags & AEH_CODEC_PARTIAL_AT_EOF))
+        return codec_truncated(c, err, len);
+    if (c->max_frame && len > c->max_frame)
+        return line_too_long(c, err);
+    return codec_frame(st, buf, len, len, frame, consumed);
+}
+
+static int line_decode_crlf(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf,
+                            size_t len, bool eof, aeh_span *frame, size_t *consumed,
+                            aeh_error *err)
+{
+    size_t max = c->max_frame;
+    const uint8_t *nl = st->scan < len ? memchr(buf + st->scan, '\n', len - st->scan) : NULL;
+    if (nl) {
+        size_t at = (size_t)(nl - buf);
+        size_t end = at > 0 && buf[at - 1] == '\r' ? at - 1 : at;
+        if (max && end > max)
+            return line_too_long(c, err);
+        return codec_frame(st, buf, end, at + 1, frame, consumed);
+    }
+    st->scan = len;
+    /* A later "\n" lands at len or beyond; only a '\r' at buf[max] followed
+     * by that "\n" at max + 1 would still end the line within the limit. */
+    if (max && len > max && (len - max > 1 || buf[max] != '\r'))
+        return line_too_long(c, err);
+    return eof ? line_at_eof(c, st, buf, len, frame, consumed, err) : AEH_DEC_MORE;
+}
+
+static int line_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
+                       bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
+{
+    const line_conf *cf = c->priv;
+    size_t L = cf->eol_len, max = c->max_frame;
+    if (!L)
+        return line_decode_crlf(c, st, buf, len, eof, frame, consumed, err);
+    const uint8_t *hit = NULL;
+    if (st->scan < len)
+        hit = L == 1 ? memchr(buf + st->scan, cf->eol[0], len - st->scan)
+                     : memmem(buf + st->scan, len - st->scan, cf->eol, L);
+    if (hit) {
+        size_t at = (size_t)(hit - buf);
+        if (max && at > max)
+            return line_too_long(c, err);
+        return codec_frame(st, buf, at, at + L, frame, consumed);
+    }
+    /* No marker starts before len - (L - 1): resume there next time. */
+    st->scan = len >= L - 1 ? len - (L - 1) : 0;
+    if (max && len >= L && len - L >= max)
+        return line_too_long(c, err);
+    return eof ? line_at_eof(c, st, buf, len, frame, consumed, err) : AEH_DEC_MORE;
+}
+
+/* Refuses frames that would not read back as themselves: a frame containing
+ * the written marker, or one whose tail and the marker together contain it
+ * earlier (frame "xa" with marker "aa").  With the default reader a frame
+ * ending in '\r' is refused too, since "\r\n" would lose that '\r'. */
+static int line_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
+                       aeh_error *err)
+{
+    const line_conf *cf = c->priv;
+    size_t W = cf->weol_len;
+    if (codec_check_encode_size(c, n, err) < 0)
+        return -1;
+    if (n && (W == 1 ? memchr(p, cf->weol[0], n) != NULL : memmem(p, n, cf->weol, W) != NULL))
+        return aeh_fail(err, EINVAL, 0, "line: frame contains the end-of-line marker");
+    /* A marker starting k bytes before the end: the frame's last k bytes
+     * are its head and its tail is its own head (a border of the marker). */
+    for (size_t k = 1; k < W && k <= n; k++)
+        if (memcmp(p + n - k, cf->weol, k) == 0 && memcmp(cf->weol + k, cf->weol, W - k) == 0)
+            return aeh_fail(err, EINVAL, n - k,
+                            "line: frame end and end-of-line marker overlap");
+    if (!cf->eol_len && n && p[n - 1] == '\r' && W == 1 && cf->weol[0] == '\n')
+        return aeh_fail(err, EINVAL, n - 1,
+                        "line: frame ends in \\r, which the \\r?\\n reader would strip");
+    if (codec_put(c, out, p, n, err) < 0 || codec_put(c, out, cf->weol, W, err) < 0)
+        return -1;
+    return 0;
+}
+
+aeh_codec *aeh_codec_line(const void *eol, size_t eol_len, const void *weol, size_t weol_len,
+                          aeh_error *err)
+{
+    if (eol && !eol_len) {
+        aeh_fail(err, EINVAL, 0, "line: empty end-of-line marker");
+        return NULL;
+    }
+    if (!weol) {
+        weol = eol ? eol : "\n";
+        weol_len = eol ? eol_len : 1;
+    } else if (!weol_len) {
+        aeh_fail(err, EINVAL, 0, "line: empty end-of-line marker to write");
+        return NULL;
+    }
+    size_t rlen = eol ? eol_len : 0;
+    if (rlen > SIZE_MAX / 4 || weol_len > SIZE_MAX / 4) {
+        aeh_fail(err, EINVAL, 0, "line: end-of-line marker too long");
+        return NULL;
+    }
+    aeh_codec *c = codec_alloc("line", line_decode, line_encode,
+                               sizeof(line_conf) + rlen + weol_len, err);
+    if (!c)
+        return NULL;
+    line_conf *cf = c->priv;
+    cf->eol_len = rlen;
+    cf->weol_len = weol_len;
+    if (rlen)
+        memcpy(cf->bytes, eol, rlen);
+    memcpy(cf->bytes + rlen, weol, weol_len);
+    cf->eol = cf->bytes;
+    cf->weol = cf->bytes + rlen;
+    return c;
+}

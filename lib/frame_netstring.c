@@ -1,0 +1,77 @@
+/* netstring: "<decimal length>:<payload>," (D. J. Bernstein).  Unlike
+ * AnyEvent, which accepts any number of digits and leading zeros, this
+ * decoder:
+ *   - refuses a length over max_frame (ENOSPC) at the digit that takes it
+ *     over, without waiting for the payload; with no limit, at the digit
+ *     that would take it past what a size_t can hold;
+ *   - refuses leading zeros ("0:," is the only length starting with '0'),
+ *     so each payload has exactly one encoding;
+ *   - reports a non-digit, a missing ':' or a missing ',' as EBADMSG at the
+ *     offset of the offending byte.
+ * The digits are parsed once: the state keeps the value and the position. */
+#include <stdio.h>
+#include "codec_int.h"
+
+enum { NS_DIGITS, NS_PAYLOAD };
+
+/* st->u[0]: length parsed so far; u[1]: phase; u[2]: payload offset. */
+static int ns_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
+                     bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
+{
+    /* Room for the digits, ':' and ',' around the payload. */
+    const size_t limit = c->max_frame ? c->max_frame : SIZE_MAX - 32;
+    if (st->u[1] == NS_DIGITS) {
+        size_t value = (size_t)st->u[0];
+        size_t i = st->scan;
+        for (; i < len; i++) {
+            uint8_t ch = buf[i];
+            if (ch >= '0' && ch <= '9') {
+                if (i > 0 && buf[0] == '0')
+                    return codec_malformed(c, err, i, "leading zero in length");
+                unsigned d = ch - '0';
+                if (d > limit || value > (limit - d) / 10) {
+                    if (c->max_frame)
+                        return codec_too_long(c, err, i);
+                    return aeh_fail(err, ENOSPC, i, "netstring: length does not fit in memory");
+                }
+                value = value * 10 + d;
+            } else if (ch == ':' && i > 0) {
+                break;
+            } else {
+                return codec_malformed(c, err, i, i ? "expected a digit or ':' in length"
+                                                    : "expected a length digit");
+            }
+        }
+        st->u[0] = value;
+        st->scan = i;
+        if (i == len)
+            return eof && len ? codec_truncated(c, err, len) : AEH_DEC_MORE;
+        st->u[1] = NS_PAYLOAD;
+        st->u[2] = i + 1;
+    }
+    size_t start = (size_t)st->u[2], n = (size_t)st->u[0];
+    size_t end = start + n;       /* offset of the ',' */
+    if (len <= end)
+        return eof ? codec_truncated(c, err, len) : AEH_DEC_MORE;
+    if (buf[end] != ',')
+        return codec_malformed(c, err, end, "expected ',' after payload");
+    return codec_frame(st, buf + start, n, end + 1, frame, consumed);
+}
+
+static int ns_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
+                     aeh_error *err)
+{
+    if (codec_check_encode_size(c, n, err) < 0)
+        return -1;
+    char head[32];
+    int hn = snprintf(head, sizeof head, "%zu:", n);
+    if (codec_put(c, out, head, (size_t)hn, err) < 0 || codec_put(c, out, p, n, err) < 0 ||
+        codec_put(c, out, ",", 1, err) < 0)
+        return -1;
+    return 0;
+}
+
+aeh_codec *aeh_codec_netstring(aeh_error *err)
+{
+    return codec_alloc("netstring", ns_decode, ns_encode, 0, err);
+}

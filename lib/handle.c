@@ -1,0 +1,831 @@
+/* The handle: one non-blocking fd, a read queue of frame requests, a write
+ * queue of bytes, one timer for all three inactivity timeouts, and the
+ * EOF/shutdown states.  Semantics follow AnyEvent::Handle ("THE READ QUEUE")
+ * except where DESIGN.md fixes it on purpose: decode errors are fatal (a
+ * framed stream cannot resynchronise), rtimeout only counts while a read is
+ * wanted and wtimeout only while bytes are queued. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <ev.h>
+#include "aeh.h"
+
+enum { DEFAULT_READ_SIZE = 16 * 1024, DEFAULT_MAX_READ_SIZE = 256 * 1024 };
+
+typedef struct rreq {
+    struct rreq *next;
+    const aeh_codec *codec;
+    aeh_frame_cb *cb;
+    void *arg;
+    bool retired;                 /* replaced while its callback ran: free after it */
+    aeh_dstate st;
+} rreq;
+
+struct aeh {
+    struct ev_loop *loop;
+    int fd;
+    void *user;
+    ev_io rw, ww;
+    ev_timer tw;
+    ev_prepare corkw;
+    aeh_buf rbuf, wbuf;
+    uint64_t rbase;               /* stream offset of the head of rbuf */
+    uint64_t nread, nwritten;
+    rreq *q_head, *q_tail;        /* one-shot requests */
+    rreq *frames;                 /* persistent request (aeh_read_frames) */
+    rreq *running;                /* request whose callback is running */
+    double to[3];                 /* timeout, rtimeout, wtimeout */
+    ev_tstamp last[3];            /* activity stamps for each */
+    size_t rbuf_max, wbuf_max, read_size, max_read_size, low_water_mark;
+    int linger;
+    void (*on_error)(aeh *, const aeh_error *, bool);
+    void (*on_eof)(aeh *);
+    void (*on_read)(aeh *);
+    void (*on_drain)(aeh *);
+    void (*on_timeout)(aeh *, int);
+    int busy;                     /* callbacks on the stack: defer the free */
+    bool is_socket, autocork, no_close;
+    bool user_stopped;            /* aeh_stop_read */
+    bool eof;                     /* read side saw EOF */
+    bool eof_done;                /* on_eof (or its error) delivered */
+    bool shutdown_pending, wshut;
+    bool dispatching;
+    bool destroyed;
+};
+
+static void free_handle(aeh *h);
+static void update_read_watcher(aeh *h);
+static void timers_update(aeh *h);
+static void dispatch(aeh *h);
+static void flush(aeh *h);
+
+/* ------------------------------------------------------------ lifetime */
+
+static inline void enter(aeh *h) { h->busy++; }
+
+/* false when the handle is gone (and must not be touched again). */
+static inline bool leave(aeh *h)
+{
+    if (--h->busy == 0 && h->destroyed) {
+        free_handle(h);
+        return false;
+    }
+    return !h->destroyed;
+}
+
+static void raise_error(aeh *h, const aeh_error *e, bool fatal)
+{
+    if (h->destroyed)
+        return;
+    if (fatal) {
+        ev_io_stop(h->loop, &h->rw);
+        ev_io_stop(h->loop, &h->ww);
+        ev_timer_stop(h->loop, &h->tw);
+        ev_prepare_stop(h->loop, &h->corkw);
+    }
+    enter(h);
+    if (h->on_error)
+        h->on_error(h, e, fatal);
+    if (fatal)
+        aeh_destroy(h);
+    leave(h);
+}
+
+static void fail(aeh *h, int op, int code, bool fatal, const char *fmt, const char *arg)
+{
+    aeh_error e;
+    aeh_fail(&e, code, 0, fmt, arg);
+    e.op = op;
+    raise_error(h, &e, fatal);
+}
+
+/* ------------------------------------------------------------ timeouts */
+
+static bool read_wanted(const aeh *h)
+{
+    return !h->user_stopped && !h->eof && h->fd >= 0 &&
+           (h->q_head || h->frames || h->on_read);
+}
+
+static bool timeout_active(const aeh *h, int i)
+{
+    if (h->to[i] <= 0 || h->fd < 0)
+        return false;
+    if (i == 1)
+        return read_wanted(h);
+    if (i == 2)
+        return aeh_buf_len(&h->wbuf) > 0;
+    return true;
+}
+
+/* The timer only ever fires early (activity moves deadlines later without
+ * touching it); on firing it re-arms for the earliest live deadline. */
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    aeh *h = w->data;
+    static const int which[3] = { AEH_TIMEOUT, AEH_RTIMEOUT, AEH_WTIMEOUT };
+    static const char *const name[3] = { "timeout", "rtimeout", "wtimeout" };
+    enter(h);
+    for (int i = 0; i < 3 && !h->destroyed; i++) {
+        if (!timeout_active(h, i))
+            continue;
+        ev_tstamp now = ev_now(loop);
+        if (h->last[i] + h->to[i] > now)
+            continue;
+        h->last[i] = now;         /* returning from the callback restarts it */
+        if (h->on_timeout) {
+            h->on_timeout(h, which[i]);
+        } else {
+            aeh_error e;
+            aeh_fail(&e, ETIMEDOUT, 0, "%s: no activity for %g s", name[i], h->to[i]);
+            e.op = AEH_OP_TIMEOUT;
+            raise_error(h, &e, false);
+        }
+    }
+    if (leave(h))
+        timers_update(h);
+}
+
+static void timers_update(aeh *h)
+{
+    if (h->destroyed)
+        return;
+    ev_tstamp next = 0;
+    for (int i = 0; i < 3; i++) {
+        if (!timeout_active(h, i))
+            continue;
+        ev_tstamp d = h->last[i] + h->to[i];
+        if (next == 0 || d < next)
+            next = d;
+    }
+    if (next == 0) {
+        ev_timer_stop(h->loop, &h->tw);
+        return;
+    }
+    ev_tstamp now = ev_now(h->loop);
+    if (ev_is_active(&h->tw) && now + ev_timer_remaining(h->loop, &h->tw) <= next)
+        return;
+    ev_timer_stop(h->loop, &h->tw);
+    ev_timer_set(&h->tw, next > now ? next - now : 0, 0);
+    ev_timer_start(h->loop, &h->tw);
+}
+
+void aeh_set_timeout(aeh *h, int which, double seconds)
+{
+    for (int i = 0; i < 3; i++)
+        if (which & (1 << i)) {
+            h->to[i] = seconds > 0 ? seconds : 0;
+            h->last[i] = ev_now(h->loop);
+        }
+    ev_timer_stop(h->loop, &h->tw);
+    timers_update(h);
+}
+
+void aeh_timeout_reset(aeh *h, int which)
+{
+    for (int i = 0; i < 3; i++)
+        if (which & (1 << i))
+            h->last[i] = ev_now(h->loop);
+}
+
+/* ------------------------------------------------------------ reading */
+
+static void update_read_watcher(aeh *h)
+{
+    if (h->destroyed)
+        return;
+    bool want = read_wanted(h) && !(h->rbuf_max && aeh_buf_len(&h->rbuf) > h->rbuf_max);
+    if (want && !ev_is_active(&h->rw)) {
+        h->last[1] = ev_now(h->loop);   /* rtimeout counts from when a read is wanted */
+        ev_io_start(h->loop, &h->rw);
+        timers_update(h);
+    } else if (!want && ev_is_active(&h->rw)) {
+        ev_io_stop(h->loop, &h->rw);
+    }
+}
+
+static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    aeh *h = w->data;
+    uint8_t *p = aeh_buf_reserve(&h->rbuf, h->read_size);
+    if (!p) {
+        fail(h, AEH_OP_READ, ENOMEM, true, "read: %s", strerror(ENOMEM));
+        return;
+    }
+    ssize_t n = read(h->fd, p, h->read_size);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return;
+        fail(h, AEH_OP_READ, errno, true, "read: %s", strerror(errno));
+        return;
+    }
+    ev_tstamp now = ev_now(loop);
+    if (n == 0) {
+        h->eof = true;
+        ev_io_stop(loop, &h->rw);
+    } else {
+        aeh_buf_commit(&h->rbuf, (size_t)n);
+        h->nread += (uint64_t)n;
+        h->last[0] = h->last[1] = now;
+        if ((size_t)n == h->read_size && h->read_size < h->max_read_size)
+            h->read_size = h->read_size * 2 < h->max_read_size ? h->read_size * 2 : h->max_read_size;
+    }
+    dispatch(h);
+}
+
+static void rreq_free(rreq *r)
+{
+    aeh_buf_free(&r->st.out);
+    free(r);
+}
+
+static rreq *rreq_new(const aeh_codec *c, aeh_frame_cb *cb, void *arg)
+{
+    rreq *r = calloc(1, sizeof *r);
+    if (r) {
+        r->codec = c;
+        r->cb = cb;
+        r->arg = arg;
+    }
+    return r;
+}
+
+/* One decode step of request r.  Returns true when progress was made. */
+static bool run_request(aeh *h, rreq *r)
+{
+    aeh_span f = { 0 };
+    size_t consumed = 0;
+    aeh_error e;
+    size_t len = aeh_buf_len(&h->rbuf);
+    int rc = r->codec->decode(r->codec, &r->st, aeh_buf_data(&h->rbuf), len, h->eof,
+                              &f, &consumed, &e);
+    if (rc == AEH_DEC_ERROR) {
+        e.offset += h->rbase;
+        e.op = AEH_OP_DECODE;
+        raise_error(h, &e, true);
+        return false;
+    }
+    if (rc == AEH_DEC_MORE) {
+        if (consumed) {
+            aeh_buf_consume(&h->rbuf, consumed);
+            h->rbase += consumed;
+            return true;
+        }
+        if (h->eof && len) {
+            aeh_fail(&e, EBADMSG, h->rbase, "%s: truncated frame at end of stream (%zu bytes)",
+                     r->codec->name, len);
+            e.op = AEH_OP_DECODE;
+            raise_error(h, &e, true);
+        }
+        return false;
+    }
+    bool oneshot = r != h->frames;
+    if (oneshot) {
+        h->q_head = r->next;
+        if (!h->q_head)
+            h->q_tail = NULL;
+    }
+    h->running = r;
+    r->cb(h, f, r->arg);
+    h->running = NULL;
+    if (!h->destroyed) {
+        aeh_buf_consume(&h->rbuf, consumed);
+        h->rbase += consumed;
+    }
+    if (oneshot || r->retired)
+        rreq_free(r);
+    return true;
+}
+
+/* Feeds buffered bytes to the read queue, then to on_read; handles EOF. */
+static void dispatch(aeh *h)
+{
+    if (h->dispatching || h->destroyed)
+        return;
+    h->dispatching = true;
+    enter(h);
+    while (!h->destroyed) {
+        rreq *r = h->q_head ? h->q_head : h->frames;
+        if (r) {
+            if (!run_request(h, r))
+                break;
+            continue;
+        }
+        size_t len = aeh_buf_len(&h->rbuf);
+        if (!h->on_read || !len)
+            break;
+        h->on_read(h);
+        if (aeh_buf_len(&h->rbuf) == len && !h->q_head && !h->frames)
+            break;                /* on_read wants more bytes */
+    }
+    if (!h->destroyed && h->eof && !h->eof_done) {
+        if (h->q_head) {
+            h->eof_done = true;
+            fail(h, AEH_OP_READ, EPIPE, true, "%s", "unexpected end of file with a read request pending");
+        } else if (h->on_read && aeh_buf_len(&h->rbuf)) {
+            h->eof_done = true;
+            fail(h, AEH_OP_READ, EPIPE, true, "%s", "end of file with unconsumed data");
+        } else if (!aeh_buf_len(&h->rbuf)) {
+            h->eof_done = true;
+            if (h->on_eof)
+                h->on_eof(h);
+            else
+                fail(h, AEH_OP_READ, EPIPE, true, "%s", "unexpected end of file");
+        }
+    }
+    h->dispatching = false;
+    if (leave(h)) {
+        if (h->rbuf_max && aeh_buf_len(&h->rbuf) > h->rbuf_max) {
+            aeh_error e;
+            aeh_fail(&e, ENOSPC, h->rbase + h->rbuf_max,
+                     "read buffer over its limit of %zu bytes", h->rbuf_max);
+            e.op = AEH_OP_DECODE;
+            raise_error(h, &e, true);
+            return;
+        }
+        update_read_watcher(h);
+    }
+}
+
+static void queue_request(aeh *h, rreq *r, bool front)
+{
+    if (front) {
+        r->next = h->q_head;
+        h->q_head = r;
+        if (!h->q_tail)
+            h->q_tail = r;
+    } else {
+        if (h->q_tail)
+            h->q_tail->next = r;
+        else
+            h->q_head = r;
+        h->q_tail = r;
+    }
+    enter(h);
+    dispatch(h);
+    if (leave(h))
+        update_read_watcher(h);
+}
+
+static void push_request(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg, bool front)
+{
+    if (h->destroyed)
+        return;
+    rreq *r = rreq_new(c, cb, arg);
+    if (!r) {
+        fail(h, AEH_OP_READ, ENOMEM, true, "read request: %s", strerror(ENOMEM));
+        return;
+    }
+    queue_request(h, r, front);
+}
+
+void aeh_push_read(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg)
+{
+    push_request(h, c, cb, arg, false);
+}
+
+void aeh_unshift_read(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg)
+{
+    push_request(h, c, cb, arg, true);
+}
+
+void aeh_read_frames(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg)
+{
+    if (h->destroyed)
+        return;
+    rreq *old = h->frames;
+    h->frames = NULL;
+    if (old) {
+        if (old == h->running)
+            old->retired = true;
+        else
+            rreq_free(old);
+    }
+    if (!c) {
+        update_read_watcher(h);
+        return;
+    }
+    h->frames = rreq_new(c, cb, arg);
+    if (!h->frames) {
+        fail(h, AEH_OP_READ, ENOMEM, true, "read request: %s", strerror(ENOMEM));
+        return;
+    }
+    enter(h);
+    dispatch(h);
+    if (leave(h))
+        update_read_watcher(h);
+}
+
+aeh_span aeh_rbuf(const aeh *h)
+{
+    return (aeh_span){ aeh_buf_data(&h->rbuf), aeh_buf_len(&h->rbuf) };
+}
+
+void aeh_rbuf_consume(aeh *h, size_t n)
+{
+    size_t len = aeh_buf_len(&h->rbuf);
+    if (n > len)
+        n = len;
+    aeh_buf_consume(&h->rbuf, n);
+    h->rbase += n;
+}
+
+void aeh_start_read(aeh *h)
+{
+    if (h->destroyed)
+        return;
+    h->user_stopped = false;
+    enter(h);
+    dispatch(h);              /* a request may be waiting on bytes already buffered */
+    if (leave(h))
+        update_read_watcher(h);
+}
+
+void aeh_stop_read(aeh *h)
+{
+    if (h->destroyed)
+        return;
+    h->user_stopped = true;
+    update_read_watcher(h);
+}
+
+/* ------------------------------------------------------------ writing */
+
+static ssize_t write_fd(aeh *h, const void *p, size_t n)
+{
+    if (h->is_socket)
+        return send(h->fd, p, n, MSG_NOSIGNAL);
+    return write(h->fd, p, n);
+}
+
+static void cork_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    aeh *h = w->data;
+    ev_prepare_stop(loop, w);
+    flush(h);
+}
+
+static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    flush(w->data);
+}
+
+static void flush(aeh *h)
+{
+    if (h->destroyed || h->fd < 0)
+        return;
+    size_t len = aeh_buf_len(&h->wbuf);
+    if (len) {
+        ssize_t n = write_fd(h, aeh_buf_data(&h->wbuf), len);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR) {
+                fail(h, AEH_OP_WRITE, errno, true, "write: %s", strerror(errno));
+                return;
+            }
+        } else {
+            aeh_buf_consume(&h->wbuf, (size_t)n);
+            h->nwritten += (uint64_t)n;
+            h->last[0] = h->last[2] = ev_now(h->loop);
+        }
+    }
+    len = aeh_buf_len(&h->wbuf);
+    if (len) {
+        if (!ev_is_active(&h->ww))
+            ev_io_start(h->loop, &h->ww);
+    } else {
+        ev_io_stop(h->loop, &h->ww);
+        if (h->shutdown_pending && !h->wshut) {
+            h->wshut = true;
+            if (shutdown(h->fd, SHUT_WR) < 0 && errno != ENOTSOCK && errno != ENOTCONN) {
+                fail(h, AEH_OP_WRITE, errno, true, "shutdown: %s", strerror(errno));
+                return;
+            }
+        }
+    }
+    if (h->on_drain && len <= h->low_water_mark) {
+        enter(h);
+        h->on_drain(h);
+        leave(h);
+    }
+}
+
+/* After bytes were queued: write now, or at the end of this loop iteration
+ * when corking so that many small frames leave in one system call. */
+static void schedule_write(aeh *h, size_t before)
+{
+    if (before == 0)
+        h->last[2] = ev_now(h->loop);   /* wtimeout counts from when bytes are queued */
+    if (ev_is_active(&h->ww))
+        return;
+    if (h->autocork) {
+        if (!ev_is_active(&h->corkw))
+            ev_prepare_start(h->loop, &h->corkw);
+    } else {
+        enter(h);
+        flush(h);
+        leave(h);
+    }
+    if (before == 0 && !h->destroyed)
+        timers_update(h);
+}
+
+static bool write_allowed(aeh *h, size_t before, size_t add)
+{
+    if (h->destroyed)
+        return false;
+    if (h->shutdown_pending) {
+        fail(h, AEH_OP_WRITE, EPIPE, true, "%s", "write after shutdown");
+        return false;
+    }
+    if (h->wbuf_max && before + add > h->wbuf_max) {
+        aeh_error e;
+        aeh_fail(&e, ENOSPC, 0, "write buffer over its limit of %zu bytes", h->wbuf_max);
+        e.op = AEH_OP_WRITE;
+        raise_error(h, &e, true);
+        return false;
+    }
+    return true;
+}
+
+int aeh_push_write(aeh *h, const void *p, size_t n)
+{
+    size_t before = aeh_buf_len(&h->wbuf);
+    if (!write_allowed(h, before, n))
+        return -1;
+    if (!n)
+        return 0;
+    /* Nothing queued and not corking: hand the bytes to the kernel without
+     * copying them; queue only what it did not take. */
+    if (!before && !h->autocork && h->fd >= 0) {
+        ssize_t w = write_fd(h, p, n);
+        if (w < 0 && errno != EAGAIN && errno != EINTR) {
+            fail(h, AEH_OP_WRITE, errno, true, "write: %s", strerror(errno));
+            return -1;
+        }
+        if (w > 0) {
+            h->nwritten += (uint64_t)w;
+            h->last[0] = h->last[2] = ev_now(h->loop);
+            p = (const uint8_t *)p + w;
+            n -= (size_t)w;
+        }
+        if (!n)
+            return 0;
+    }
+    if (aeh_buf_append(&h->wbuf, p, n) < 0) {
+        fail(h, AEH_OP_WRITE, ENOMEM, true, "write: %s", strerror(ENOMEM));
+        return -1;
+    }
+    schedule_write(h, before);
+    return 0;
+}
+
+int aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n)
+{
+    size_t before = aeh_buf_len(&h->wbuf);
+    if (!write_allowed(h, before, 0))
+        return -1;
+    size_t tail = h->wbuf.tail;
+    aeh_error e;
+    if (c->encode(c, p, n, &h->wbuf, &e) < 0) {
+        /* nothing of the frame was queued: the handle stays usable and
+         * the frames before it still go out */
+        h->wbuf.tail = tail;
+        e.op = AEH_OP_ENCODE;
+        raise_error(h, &e, false);
+        return -1;
+    }
+    if (h->wbuf_max && aeh_buf_len(&h->wbuf) > h->wbuf_max) {
+        h->wbuf.tail = tail;
+        aeh_fail(&e, ENOSPC, 0, "write buffer over its limit of %zu bytes", h->wbuf_max);
+        e.op = AEH_OP_WRITE;
+        raise_error(h, &e, true);
+        return -1;
+    }
+    schedule_write(h, before);
+    return 0;
+}
+
+void aeh_push_shutdown(aeh *h)
+{
+    if (h->destroyed || h->shutdown_pending)
+        return;
+    h->shutdown_pending = true;
+    if (!aeh_buf_len(&h->wbuf) && !ev_is_active(&h->corkw)) {
+        enter(h);
+        flush(h);
+        leave(h);
+    }
+}
+
+size_t aeh_wbuf_len(const aeh *h) { return aeh_buf_len(&h->wbuf); }
+
+/* ------------------------------------------------------------ linger */
+
+/* AnyEvent's linger: after destroy, keep writing what was queued for up to
+ * `linger` seconds, reporting nothing. */
+typedef struct lingerer {
+    ev_io io;
+    ev_timer timer;
+    int fd;
+    bool is_socket, no_close;
+    aeh_buf buf;
+} lingerer;
+
+static void linger_end(struct ev_loop *loop, lingerer *l)
+{
+    ev_io_stop(loop, &l->io);
+    ev_timer_stop(loop, &l->timer);
+    if (!l->no_close)
+        close(l->fd);
+    aeh_buf_free(&l->buf);
+    free(l);
+}
+
+static void linger_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    lingerer *l = w->data;
+    size_t len = aeh_buf_len(&l->buf);
+    ssize_t n = l->is_socket ? send(l->fd, aeh_buf_data(&l->buf), len, MSG_NOSIGNAL)
+                             : write(l->fd, aeh_buf_data(&l->buf), len);
+    if (n > 0)
+        aeh_buf_consume(&l->buf, (size_t)n);
+    if ((n < 0 && errno != EAGAIN && errno != EINTR) || !aeh_buf_len(&l->buf))
+        linger_end(loop, l);
+}
+
+static void linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    linger_end(loop, w->data);
+}
+
+static bool linger_start(aeh *h)
+{
+    lingerer *l = calloc(1, sizeof *l);
+    if (!l)
+        return false;
+    l->fd = h->fd;
+    l->is_socket = h->is_socket;
+    l->no_close = h->no_close;
+    l->buf = h->wbuf;
+    memset(&h->wbuf, 0, sizeof h->wbuf);
+    ev_io_init(&l->io, linger_io_cb, l->fd, EV_WRITE);
+    l->io.data = l;
+    ev_timer_init(&l->timer, linger_timer_cb, h->linger, 0);
+    l->timer.data = l;
+    ev_io_start(h->loop, &l->io);
+    ev_timer_start(h->loop, &l->timer);
+    return true;
+}
+
+/* ------------------------------------------------------------ new/destroy */
+
+static int set_nonblock(int fd)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0)
+        return -1;
+    return (fl & O_NONBLOCK) ? 0 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static int set_sockopt_bool(aeh *h, int level, int opt, bool on)
+{
+    if (!h->is_socket)
+        return 0;
+    int v = on;
+    return setsockopt(h->fd, level, opt, &v, sizeof v);
+}
+
+int aeh_set_no_delay(aeh *h, bool on)
+{
+    int r = set_sockopt_bool(h, IPPROTO_TCP, TCP_NODELAY, on);
+    return r < 0 && errno == EOPNOTSUPP ? 0 : r;   /* unix sockets have no Nagle */
+}
+int aeh_set_keepalive(aeh *h, bool on) { return set_sockopt_bool(h, SOL_SOCKET, SO_KEEPALIVE, on); }
+int aeh_set_oobinline(aeh *h, bool on) { return set_sockopt_bool(h, SOL_SOCKET, SO_OOBINLINE, on); }
+
+aeh *aeh_new(const aeh_opts *o)
+{
+    if (!o || !o->loop || o->fd < 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (set_nonblock(o->fd) < 0)
+        return NULL;
+    aeh *h = calloc(1, sizeof *h);
+    if (!h)
+        return NULL;
+    struct stat st;
+    h->loop = o->loop;
+    h->fd = o->fd;
+    h->is_socket = fstat(o->fd, &st) == 0 && S_ISSOCK(st.st_mode);
+    h->user = o->user;
+    h->to[0] = o->timeout;
+    h->to[1] = o->rtimeout;
+    h->to[2] = o->wtimeout;
+    h->rbuf_max = o->rbuf_max;
+    h->wbuf_max = o->wbuf_max;
+    h->max_read_size = o->max_read_size ? o->max_read_size : DEFAULT_MAX_READ_SIZE;
+    h->read_size = o->read_size ? o->read_size : DEFAULT_READ_SIZE;
+    if (h->read_size > h->max_read_size)
+        h->max_read_size = h->read_size;
+    h->low_water_mark = o->low_water_mark;
+    h->autocork = o->autocork;
+    h->no_close = o->no_close;
+    h->linger = o->linger;
+    h->on_error = o->on_error;
+    h->on_eof = o->on_eof;
+    h->on_read = o->on_read;
+    h->on_drain = o->on_drain;
+    h->on_timeout = o->on_timeout;
+    ev_io_init(&h->rw, read_cb, h->fd, EV_READ);
+    ev_io_init(&h->ww, write_cb, h->fd, EV_WRITE);
+    ev_init(&h->tw, timer_cb);
+    ev_prepare_init(&h->corkw, cork_cb);
+    h->rw.data = h->ww.data = h->tw.data = h->corkw.data = h;
+    ev_tstamp now = ev_now(h->loop);
+    h->last[0] = h->last[1] = h->last[2] = now;
+    if (o->no_delay)
+        aeh_set_no_delay(h, true);
+    if (o->keepalive)
+        aeh_set_keepalive(h, true);
+    if (o->oobinline)
+        aeh_set_oobinline(h, true);
+    update_read_watcher(h);
+    timers_update(h);
+    return h;
+}
+
+static void free_handle(aeh *h)
+{
+    for (rreq *r = h->q_head, *next; r; r = next) {
+        next = r->next;
+        rreq_free(r);
+    }
+    if (h->frames)
+        rreq_free(h->frames);
+    aeh_buf_free(&h->rbuf);
+    aeh_buf_free(&h->wbuf);
+    free(h);
+}
+
+void aeh_destroy(aeh *h)
+{
+    if (!h || h->destroyed)
+        return;
+    h->destroyed = true;
+    ev_io_stop(h->loop, &h->rw);
+    ev_io_stop(h->loop, &h->ww);
+    ev_timer_stop(h->loop, &h->tw);
+    ev_prepare_stop(h->loop, &h->corkw);
+    if (h->fd >= 0) {
+        bool lingering = h->linger > 0 && aeh_buf_len(&h->wbuf) && !h->wshut && linger_start(h);
+        if (!lingering && !h->no_close)
+            close(h->fd);
+        h->fd = -1;
+    }
+    if (!h->busy)
+        free_handle(h);
+}
+
+/* ------------------------------------------------------------ accessors */
+
+int aeh_fd(const aeh *h) { return h->fd; }
+void *aeh_user(const aeh *h) { return h->user; }
+void aeh_set_user(aeh *h, void *user) { h->user = user; }
+uint64_t aeh_bytes_read(const aeh *h) { return h->nread; }
+uint64_t aeh_bytes_written(const aeh *h) { return h->nwritten; }
+bool aeh_eof_seen(const aeh *h) { return h->eof; }
+void aeh_set_rbuf_max(aeh *h, size_t n) { h->rbuf_max = n; update_read_watcher(h); }
+void aeh_set_wbuf_max(aeh *h, size_t n) { h->wbuf_max = n; }
+void aeh_set_low_water_mark(aeh *h, size_t n) { h->low_water_mark = n; }
+void aeh_set_autocork(aeh *h, bool on) { h->autocork = on; }
+void aeh_on_eof(aeh *h, void (*cb)(aeh *)) { h->on_eof = cb; }
+void aeh_on_error(aeh *h, void (*cb)(aeh *, const aeh_error *, bool)) { h->on_error = cb; }
+void aeh_on_timeout(aeh *h, void (*cb)(aeh *, int)) { h->on_timeout = cb; }
+
+void aeh_on_read(aeh *h, void (*cb)(aeh *))
+{
+    if (h->destroyed)
+        return;
+    h->on_read = cb;
+    enter(h);
+    dispatch(h);
+    if (leave(h))
+        update_read_watcher(h);
+}
+
+void aeh_on_drain(aeh *h, void (*cb)(aeh *))
+{
+    h->on_drain = cb;
+    if (cb && !h->destroyed && aeh_buf_len(&h->wbuf) <= h->low_water_mark) {
+        enter(h);
+        cb(h);
+        leave(h);
+    }
+}

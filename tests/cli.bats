@@ -1,0 +1,369 @@
+#!/usr/bin/env bats
+# The command line: help, operands, --ready, families, source address,
+# --count/--until, -C, --stats, -v, signals, closed stdout, end of stream.
+
+load helpers
+
+@test "cli: --help prints the usage of tests/cli-spec.txt and exits 0" {
+    run --separate-stderr ae --help </dev/null
+    assert_status 0
+    assert_equal "$output" "$(sed -n '/^Usage: aecat/,/^76 TLS/p' "$TOP/tests/cli-spec.txt")"
+    assert_equal "$stderr" ""
+}
+
+@test "cli: -h exits 0" {
+    run ae -h </dev/null
+    assert_status 0
+    assert_line --partial "Usage: aecat"
+}
+
+@test "cli: --version and -V print the version and exit 0" {
+    run ae --version </dev/null
+    assert_status 0
+    assert_output --regexp '^aecat [0-9]+\.[0-9]+\.[0-9]+$'
+    run ae -V </dev/null
+    assert_status 0
+    assert_output --regexp '^aecat [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "cli: unknown options exit 64 with one line" {
+    run --separate-stderr ae -Z 127.0.0.1 9 </dev/null
+    assert_status 64
+    assert_one_error "^aecat: usage: unknown option -Z"
+    run --separate-stderr ae --no-such-option 127.0.0.1 9 </dev/null
+    assert_status 64
+    assert_one_error "^aecat: usage: unknown option --no-such-option"
+}
+
+# ------------------------------------------------------------ operands
+
+greeter() { start_peer peer --send 'hi\n' --then close "$@"; }
+
+@test "cli: operands HOST PORT" {
+    greeter
+    run ae 127.0.0.1 "$PORT" </dev/null
+    assert_status 0
+    assert_output hi
+}
+
+@test "cli: operand HOST:PORT" {
+    greeter
+    run ae "127.0.0.1:$PORT" </dev/null
+    assert_status 0
+    assert_output hi
+}
+
+@test "cli: operand [::1]:PORT" {
+    greeter --host ::1
+    run ae "[::1]:$PORT" </dev/null
+    assert_status 0
+    assert_output hi
+}
+
+@test "cli: operand localhost PORT (a name, resolved)" {
+    greeter
+    run ae localhost "$PORT" </dev/null
+    assert_status 0
+    assert_output hi
+}
+
+@test "cli: options after the operands (GNU order)" {
+    greeter
+    run ae 127.0.0.1 "$PORT" --frame line --records hex </dev/null
+    assert_status 0
+    assert_output 6869
+}
+
+@test "cli: -l PORT listens on any address (--ready shows it) and accepts over IPv4" {
+    start_aecat_ready lst -l 0
+    [[ $READY_LINE =~ ^listening\ (::|0\.0\.0\.0)\ [1-9][0-9]*$ ]] || fail "ready line: $READY_LINE"
+    spawn cl "$PYTHON" "$PEERS/peer.py" --connect "$LPORT" --send 'hello\n'
+    wait_pid "$AE_PID" 10
+    [ "$WAIT_RC" -eq 0 ] || fail "aecat -l exited $WAIT_RC: $(cat "$T/lst.err")"
+    assert_equal "$(cat "$T/lst.out")" hello
+}
+
+@test "cli: -l HOST PORT, --ready=FD line is 'listening 127.0.0.1 PORT' with the real port" {
+    start_aecat_listener lst
+    [[ $READY_LINE =~ ^listening\ 127\.0\.0\.1\ [1-9][0-9]*$ ]] || fail "ready line: $READY_LINE"
+    printf 'over the wire\n' >"$T/in"
+    ae_files "$T/in" /dev/null 127.0.0.1 "$LPORT"
+    assert_status 0
+    wait_pid "$AE_PID" 10
+    assert_equal "$(cat "$T/lst.out")" "over the wire"
+}
+
+@test "cli: -l ::1 0 --ready=FD line is 'listening ::1 PORT'" {
+    start_aecat_ready lst -l ::1 0
+    [[ $READY_LINE =~ ^listening\ ::1\ [1-9][0-9]*$ ]] || fail "ready line: $READY_LINE"
+    spawn cl socat -u SYSTEM:"printf v6" "TCP6:[::1]:$LPORT"
+    wait_pid "$AE_PID" 10
+    [ "$WAIT_RC" -eq 0 ] || fail "aecat -l exited $WAIT_RC: $(cat "$T/lst.err")"
+    assert_equal "$(cat "$T/lst.out")" v6
+}
+
+@test "cli: --ready without FD prints the line on stderr" {
+    hold_open_stdin
+    spawn -i "$OPEN_STDIN" lst "$AECAT" -l 127.0.0.1 0 --ready
+    local pid=$SPAWN_PID
+    wait_for_match "$T/lst.err" '^listening ' 10
+    local line; line=$(head -n1 "$T/lst.err")
+    [[ $line =~ ^listening\ 127\.0\.0\.1\ ([1-9][0-9]*)$ ]] || fail "ready line: $line"
+    local port=${BASH_REMATCH[1]}
+    run ae 127.0.0.1 "$port" </dev/null
+    assert_status 0
+    close_open_stdin
+    wait_pid "$pid" 10
+    [ "$WAIT_RC" -eq 0 ] || fail "aecat -l exited $WAIT_RC: $(cat "$T/lst.err")"
+}
+
+@test "cli: -U PATH connects to a Unix socket" {
+    start_peer peer --unix "$T/s" --send 'unix hi\n' --then close
+    run ae -U "$T/s" </dev/null
+    assert_status 0
+    assert_output "unix hi"
+}
+
+@test "cli: -U @name uses the abstract namespace, -l -U listens there" {
+    local name="@aecat-test-$$-$RANDOM"
+    start_aecat_ready lst -l -U "$name"
+    assert_equal "$READY_LINE" "listening unix $name"
+    printf 'abstract\n' >"$T/in"
+    ae_files "$T/in" /dev/null -U "$name"
+    assert_status 0
+    wait_pid "$AE_PID" 10
+    [ "$WAIT_RC" -eq 0 ] || fail "aecat -l -U exited $WAIT_RC: $(cat "$T/lst.err")"
+    assert_equal "$(cat "$T/lst.out")" abstract
+}
+
+@test "cli: -l -U PATH removes its socket file at exit" {
+    start_aecat_ready lst -l -U "$T/l.sock"
+    [ -S "$T/l.sock" ]
+    ae_files /dev/null /dev/null -U "$T/l.sock"
+    wait_pid "$AE_PID" 10
+    [ ! -e "$T/l.sock" ] || fail "socket file left behind"
+}
+
+# ------------------------------------------------------------ families, source
+
+@test "cli: -4 connects over IPv4; -4 with an IPv6 address fails to resolve (68)" {
+    greeter
+    run ae -4 localhost "$PORT" </dev/null
+    assert_status 0
+    assert_output hi
+    run --separate-stderr ae -4 ::1 "$PORT" </dev/null
+    assert_status 68
+    assert_one_error "^aecat: resolve: "
+}
+
+@test "cli: -6 connects over IPv6; -6 with an IPv4 address fails to resolve (68)" {
+    greeter --host ::1
+    run ae -6 ::1 "$PORT" </dev/null
+    assert_status 0
+    assert_output hi
+    run --separate-stderr ae -6 127.0.0.1 "$PORT" </dev/null
+    assert_status 68
+    assert_one_error "^aecat: resolve: "
+}
+
+@test "cli: -l -4 0 listens on 0.0.0.0, -l -6 0 on ::" {
+    start_aecat_ready l4 -l -4 0
+    [[ $READY_LINE =~ ^listening\ 0\.0\.0\.0\ [1-9][0-9]*$ ]] || fail "ready line: $READY_LINE"
+    start_aecat_ready l6 -l -6 0
+    [[ $READY_LINE =~ ^listening\ ::\ [1-9][0-9]*$ ]] || fail "ready line: $READY_LINE"
+}
+
+@test "cli: -s ADDR and -p PORT are the source the peer sees" {
+    start_peer peer --send 'x\n' --then close --peername "$T/peername"
+    local sp; sp=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.2", 0)); print(s.getsockname()[1])')
+    run ae -s 127.0.0.2 -p "$sp" 127.0.0.1 "$PORT" </dev/null
+    assert_status 0
+    assert_equal "$(cat "$T/peername")" "127.0.0.2 $sp"
+}
+
+@test "cli: -s ADDR alone" {
+    start_peer peer --send 'x\n' --then close --peername "$T/peername"
+    run ae --source 127.0.0.3 127.0.0.1 "$PORT" </dev/null
+    assert_status 0
+    [[ $(cat "$T/peername") == "127.0.0.3 "* ]] || fail "peer saw $(cat "$T/peername")"
+}
+
+# ------------------------------------------------------------ --count, --until
+
+@test "cli: --count 2 stops after two frames and exits 0 (peer keeps the connection open)" {
+    start_peer peer --send 'one\ntwo\nthree\nfour\n' --then hold
+    hold_open_stdin
+    run_timed -- ae --frame line --count 2 127.0.0.1 "$PORT" <"$OPEN_STDIN"
+    assert_status 0
+    assert_equal "$output" $'one\ntwo'
+    assert_elapsed 0 3
+}
+
+@test "cli: --until RE stops after the first matching frame and exits 0" {
+    start_peer peer --send 'a\nb\nSTOP here\nc\n' --then hold
+    hold_open_stdin
+    run_timed -- ae --frame line --until '^STOP' 127.0.0.1 "$PORT" <"$OPEN_STDIN"
+    assert_status 0
+    assert_equal "$output" $'a\nb\nSTOP here'
+    assert_elapsed 0 3
+}
+
+@test "cli: --count with netstring frames and hex records" {
+    start_peer peer --send '1:a,0:,2:bc,1:d,' --then hold
+    hold_open_stdin
+    run ae --frame netstring --records hex --count 3 127.0.0.1 "$PORT" <"$OPEN_STDIN"
+    assert_status 0
+    assert_equal "$output" $'61\n\n6263'
+}
+
+# ------------------------------------------------------------ -C
+
+@test "cli: -C sends \\n as \\r\\n and never doubles an existing \\r\\n (raw)" {
+    start_peer peer --when eof --recv "$T/wire"
+    printf 'a\nb\r\nc\n\r\nd' >"$T/in"
+    ae_files "$T/in" /dev/null -C 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(hex "$T/wire")" "610d0a620d0a630d0a0d0a64"
+}
+
+@test "cli: -C with a \\r\\n split across reads is not doubled (stdin a slow pipe)" {
+    start_peer peer --when eof --recv "$T/wire"
+    run bash -c '{ printf "a\r"; sleep 0.3; printf "\nb\n"; } | timeout 10 "$1" -C 127.0.0.1 "$2"' _ "$AECAT" "$PORT"
+    assert_status 0
+    wait_for_match "$T/wire" 'b' 5
+    assert_equal "$(hex "$T/wire")" "610d0a620d0a"
+}
+
+@test "cli: -C with --frame line writes \\r\\n line ends" {
+    start_peer peer --when eof --recv "$T/wire"
+    printf 'x\ny\r\n' >"$T/in"
+    ae_files "$T/in" /dev/null -C --frame line 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(hex "$T/wire")" "780d0a790d0a"
+}
+
+# ------------------------------------------------------------ --stats, -v
+
+@test "cli: --stats prints one line in the documented format" {
+    start_peer peer --when eof --send 'hi\n'
+    printf 'hello\n' >"$T/in"
+    ae_files "$T/in" "$T/out" --stats 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(cat "$T/out")" hi
+    assert_one_error '^aecat: stats: sent 6 bytes [0-9]+ frames, received 3 bytes [0-9]+ frames, in [0-9]+\.[0-9]+ s \([0-9]+\.[0-9]+ MB/s\)$'
+}
+
+@test "cli: --stats counts frames with a framing" {
+    start_peer peer --when eof --send '2:hi,3:abc,'
+    printf 'one\ntwo\nthree\n' >"$T/in"
+    ae_files "$T/in" /dev/null --frame netstring --stats 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_one_error '^aecat: stats: sent 20 bytes 3 frames, received 11 bytes 2 frames, in '
+}
+
+@test "cli: -v prints the connection events on stderr" {
+    start_peer peer --when eof --send 'hi\n'
+    ae_files /dev/null "$T/out" -v 127.0.0.1 "$PORT"
+    assert_status 0
+    grep -q "^aecat: connected to 127\.0\.0\.1 port $PORT" "$T/ae.err" || fail "no connect event: $stderr"
+    grep -q "^aecat: stdin: end of file" "$T/ae.err" || fail "no stdin EOF event: $stderr"
+    grep -q "closed the connection" "$T/ae.err" || fail "no close event: $stderr"
+    assert_equal "$(cat "$T/out")" hi
+}
+
+@test "cli: without -v a clean run prints nothing on stderr" {
+    start_peer peer --when eof --send 'hi\n'
+    ae_files /dev/null "$T/out" 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$stderr" ""
+}
+
+# ------------------------------------------------------------ signals, stdout
+
+signal_case() {   # signal_case SIGNAL STATUS [aecat args]
+    local sig=$1 want=$2; shift 2
+    start_peer peer --send 'first\nsecond\n' --then hold
+    hold_open_stdin
+    spawn -i "$OPEN_STDIN" ae "$AECAT" "$@" 127.0.0.1 "$PORT"
+    local pid=$SPAWN_PID
+    wait_for_match "$T/ae.out" '^second$' 10
+    kill -"$sig" "$pid"
+    wait_pid "$pid" 5
+    [ "$WAIT_RC" -eq "$want" ] || fail "exit $WAIT_RC after SIG$sig, expected $want: $(cat "$T/ae.err")"
+    assert_equal "$(cat "$T/ae.out")" $'first\nsecond'
+}
+
+@test "cli: SIGINT exits 130, what was received is on stdout" { signal_case INT 130; }
+@test "cli: SIGTERM exits 143, what was received is on stdout" { signal_case TERM 143; }
+@test "cli: SIGTERM exits 143 with a framing (frames flushed)" { signal_case TERM 143 --frame line; }
+
+@test "cli: SIGINT while stdout is slow: frames already received are flushed" {
+    head -c 2M /dev/urandom | od -An -v -tx1 | tr -d ' ' >"$T/lines"   # lines of hex text
+    start_peer peer --send-file "$T/lines" --then hold
+    hold_open_stdin
+    mkfifo "$T/out.fifo"
+    spawn -i "$OPEN_STDIN" ae "$AECAT" --frame line 127.0.0.1 "$PORT"
+    local pid=$SPAWN_PID
+    wait_for_match "$T/ae.out" . 10
+    kill -INT "$pid"
+    wait_pid "$pid" 5
+    [ "$WAIT_RC" -eq 130 ] || fail "exit $WAIT_RC after SIGINT: $(cat "$T/ae.err")"
+    # every line printed is whole (flushed frame by frame, never cut)
+    [ "$(tail -c1 "$T/ae.out" | od -An -tx1 | tr -d ' ')" = 0a ] || fail "last line cut"
+}
+
+closed_stdout_case() {
+    head -c 10M /dev/urandom | od -An -v -tx1 >"$T/big"
+    start_peer peer --send-file "$T/big" --then hold
+    run bash -c '"$1" "${@:4}" 127.0.0.1 "$2" </dev/null 2>"$3" | head -c 100 >/dev/null; echo "${PIPESTATUS[0]}"' \
+        _ "$AECAT" "$PORT" "$@"
+    assert_output 141
+}
+
+@test "cli: writing into a closed stdout exits 141 quietly (raw)" {
+    closed_stdout_case "$T/err"
+    assert_equal "$(cat "$T/err")" ""
+}
+
+@test "cli: writing into a closed stdout exits 141 quietly (--frame line)" {
+    closed_stdout_case "$T/err" --frame line
+    assert_equal "$(cat "$T/err")" ""
+}
+
+# ------------------------------------------------------------ end of stream
+
+@test "cli: --no-shutdown keeps the write side open (peer never sees EOF; -q 0.7 ends)" {
+    start_peer peer --when eof --send 'reply after eof\n' --recv "$T/wire"
+    printf 'data\n' >"$T/in"
+    ae_files "$T/in" "$T/out" --no-shutdown -q 0.7 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(cat "$T/out")" ""
+    assert_elapsed 0.65 3
+    wait_for_match "$T/wire" '^data$' 5
+}
+
+@test "cli: without --no-shutdown the same peer sees EOF and replies" {
+    start_peer peer --when eof --send 'reply after eof\n'
+    printf 'data\n' >"$T/in"
+    ae_files "$T/in" "$T/out" -q 3 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(cat "$T/out")" "reply after eof"
+}
+
+@test "cli: -N is accepted (half-close is the default)" {
+    start_peer peer --when eof --send 'ok\n'
+    printf 'x\n' >"$T/in"
+    ae_files "$T/in" "$T/out" -N 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(cat "$T/out")" ok
+}
+
+@test "cli: the peer closes first while stdin is still open: 1000 frames flushed, exit 0" {
+    seq 1 1000 | sed 's/^/line /' >"$T/lines"
+    start_peer peer --send-file "$T/lines" --then close
+    hold_open_stdin
+    run_timed -- ae --frame line 127.0.0.1 "$PORT" <"$OPEN_STDIN"
+    assert_status 0
+    assert_equal "$output" "$(cat "$T/lines")"
+    assert_elapsed 0 3
+}

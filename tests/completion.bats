@@ -1,0 +1,238 @@
+#!/usr/bin/env bats
+# The manual and the shell completions against the program: every long
+# option that `aecat --help` prints is documented in man/aecat.1 and offered
+# by the bash, zsh and fish completions; and the completions really complete
+# (driven the way each shell drives them).  AECAT=path overrides the binary.
+
+load /usr/lib/bats/bats-support/load
+load /usr/lib/bats/bats-assert/load
+
+ROOT="$BATS_TEST_DIRNAME/.."
+AECAT=${AECAT:-$ROOT/aecat}
+
+# Long options of --help, as printed ("--ready[=FD]" keeps its "[=FD]").
+help_long_opts() {
+    "$AECAT" --help </dev/null | grep -E '^ +-' |
+        grep -oE -- '--[a-z][a-z0-9-]*(\[=[A-Z]+\])?' | sort -u
+}
+
+# Short options of --help ("-l, --listen", "-4, -6", "-q SECS").
+help_short_opts() {
+    "$AECAT" --help </dev/null | grep -E '^ +-[A-Za-z0-9]' |
+        sed -E 's/^ +//; s/ {2,}.*//; s/--[a-z-]+(\[=[A-Z]+\])?//g; s/ [A-Z]{2,}//g' |
+        grep -oE -- '-[A-Za-z0-9]' | sort -u
+}
+
+# The man page as text: "\-" is "-", font escapes dropped.
+man_text() {
+    sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/\\f(..//g' "$ROOT/man/aecat.1"
+}
+
+setup() {
+    [ -x "$AECAT" ] || skip "aecat is not built"
+    tmp=$BATS_TEST_TMPDIR
+}
+
+@test "completion: --help lists the options this test checks" {
+    run help_long_opts
+    assert_success
+    # a broken parse must not pass the tests below vacuously
+    [ "${#lines[@]}" -ge 20 ] || fail "only ${#lines[@]} long options parsed from --help: ${lines[*]}"
+    assert_line -- '--frame'
+    assert_line -- '--ready[=FD]'
+}
+
+@test "completion: every long option of --help is in man/aecat.1, spelled as in --help" {
+    local text missing=() o
+    text=$(man_text)
+    while read -r o; do
+        grep -qF -- "$o" <<<"$text" || { missing+=("$o"); continue; }
+        # and as a whole word (--frame must not pass on --frame-foo alone)
+        grep -qE -- "(^|[^a-z-])${o%%[[]*}([^a-z0-9-]|\$)" <<<"$text" || missing+=("$o")
+    done < <(help_long_opts)
+    [ ${#missing[@]} -eq 0 ] || fail "not in man/aecat.1: ${missing[*]}"
+}
+
+@test "completion: every short option of --help is in man/aecat.1" {
+    local text missing=() o
+    text=$(man_text)
+    while read -r o; do
+        grep -qE -- "(^|[^a-zA-Z0-9-])$o([^a-zA-Z0-9-]|\$)" <<<"$text" || missing+=("$o")
+    done < <(help_short_opts)
+    [ ${#missing[@]} -eq 0 ] || fail "not in man/aecat.1: ${missing[*]}"
+}
+
+@test "completion: every option of --help is in each completion file" {
+    local missing=() o name
+    while read -r o; do
+        name=${o#--}; name=${name%%[[]*}
+        grep -qE -- "(^|[^a-z0-9-])--$name([^a-z0-9-]|\$)" "$ROOT/completions/aecat.bash" || missing+=("bash:$o")
+        grep -qE -- "(^|[^a-z0-9-])--$name([^a-z0-9-]|\$)" "$ROOT/completions/_aecat" || missing+=("zsh:$o")
+        grep -qE -- "(^|[^a-z0-9-])-l $name([^a-z0-9-]|\$)" "$ROOT/completions/aecat.fish" || missing+=("fish:$o")
+    done < <(help_long_opts)
+    while read -r o; do
+        grep -qE -- "(^|[^a-zA-Z0-9-])$o([^a-zA-Z0-9-]|\$)" "$ROOT/completions/aecat.bash" || missing+=("bash:$o")
+        grep -qE -- "(^|[^a-zA-Z0-9-])$o([^a-zA-Z0-9-]|\$)" "$ROOT/completions/_aecat" || missing+=("zsh:$o")
+        grep -qE -- "-s ${o#-}( |\$)" "$ROOT/completions/aecat.fish" || missing+=("fish:$o")
+    done < <(help_short_opts)
+    [ ${#missing[@]} -eq 0 ] || fail "missing from completions: ${missing[*]}"
+}
+
+# ------------------------------------------------------------------ bash
+
+# Runs _aecat on a command line the way readline would: COMP_WORDS split
+# at blanks and at COMP_WORDBREAKS characters such as ':' and '='.
+bash_complete() {
+    local line=$1
+    bash --norc --noprofile -c '
+        source /usr/share/bash-completion/bash_completion || exit 2
+        source "$1/completions/aecat.bash" || exit 3
+        COMP_LINE=$2
+        COMP_POINT=${#COMP_LINE}
+        COMP_WORDS=()
+        w=
+        for ((i = 0; i < ${#COMP_LINE}; i++)); do
+            c=${COMP_LINE:i:1}
+            if [[ $c == " " ]]; then
+                [[ -n $w ]] && COMP_WORDS+=("$w"); w=
+            elif [[ $COMP_WORDBREAKS == *"$c"* ]]; then
+                [[ -n $w ]] && COMP_WORDS+=("$w"); COMP_WORDS+=("$c"); w=
+            else
+                w+=$c
+            fi
+        done
+        COMP_WORDS+=("$w")
+        COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+        COMPREPLY=()
+        _aecat aecat "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+        printf "%s\n" "${COMPREPLY[@]}"
+    ' bash "$ROOT" "$line"
+}
+
+@test "completion: bash: aecat --fr -> --frame" {
+    [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
+    run bash_complete 'aecat --fr'
+    assert_success
+    assert_output -- '--frame'
+}
+
+@test "completion: bash: aecat --frame net -> netstring" {
+    [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
+    run bash_complete 'aecat --frame net'
+    assert_success
+    assert_output 'netstring'
+}
+
+@test "completion: bash: aecat --records h -> hex" {
+    [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
+    run bash_complete 'aecat --records h'
+    assert_success
+    assert_output 'hex'
+}
+
+@test "completion: bash: packstring formats after packstring:" {
+    [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
+    run bash_complete 'aecat --send-frame packstring:gr'
+    assert_success
+    assert_output 'grpc'            # the part after the last ':' (COMP_WORDBREAKS)
+    run bash_complete 'aecat --recv-frame packstring:'
+    assert_success
+    assert_line 'N'
+    assert_line 'w'
+    assert_line 'varint'
+}
+
+@test "completion: bash: -U completes file names" {
+    [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
+    touch "$tmp/sock-one"
+    run bash_complete "aecat -U $tmp/sock-o"
+    assert_success
+    assert_output "$tmp/sock-one"
+}
+
+# ------------------------------------------------------------------ zsh
+
+@test "completion: zsh: _aecat parses and loads with compinit" {
+    command -v zsh >/dev/null || skip "zsh not installed"
+    run zsh -n "$ROOT/completions/_aecat"
+    assert_success
+    mkdir -p "$tmp/zdot"
+    run env ZDOTDIR="$tmp/zdot" zsh -f -c '
+        fpath=("$1" $fpath); autoload -Uz compinit; compinit -u -D
+        print -r -- "${_comps[aecat]}"' zsh "$ROOT/completions"
+    assert_success
+    assert_output '_aecat'
+}
+
+# Types TEXT, TAB, RETURN into an interactive zsh (zpty) where a function
+# named aecat prints its arguments as ARGS<...>; prints that line.
+zsh_complete() {
+    mkdir -p "$tmp/zdot"
+    cat >"$tmp/drive.zsh" <<'ZSH'
+compdir=$1 typed=$2
+zmodload zsh/zpty || exit 2
+zpty z env TERM=dumb zsh -f -i
+zpty -w z "PS1='%% '; unsetopt beep; fpath=($compdir \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w z 'aecat() { print -r -- "AR""GS<$*>" }'
+zpty -w -n z "$typed"$'\t'
+sleep 0.3
+zpty -w -n z $'\n'
+local out line
+integer i
+for (( i = 0; i < 100; i++ )); do
+  while zpty -rt z line 2>/dev/null; do out+=$line; done
+  [[ $out == *'ARGS<'* ]] && break
+  sleep 0.1
+done
+zpty -d z
+print -r -- ${${(M)${(f)out}:#*ARGS<*}//$'\r'/}
+ZSH
+    env ZDOTDIR="$tmp/zdot" zsh -f "$tmp/drive.zsh" "$ROOT/completions" "$1"
+}
+
+@test "completion: zsh: aecat --fr -> --frame (zpty)" {
+    command -v zsh >/dev/null || skip "zsh not installed"
+    zsh -f -c 'zmodload zsh/zpty' 2>/dev/null || skip "no zsh/zpty module"
+    run zsh_complete 'aecat --fr'
+    assert_success
+    assert_output --partial 'ARGS<--frame>'
+}
+
+@test "completion: zsh: aecat --records h -> hex (zpty)" {
+    command -v zsh >/dev/null || skip "zsh not installed"
+    zsh -f -c 'zmodload zsh/zpty' 2>/dev/null || skip "no zsh/zpty module"
+    run zsh_complete 'aecat --records h'
+    assert_success
+    assert_output --partial 'ARGS<--records hex>'
+}
+
+# ------------------------------------------------------------------ fish
+
+fish_complete() {
+    mkdir -p "$tmp/fishcfg" "$tmp/fishdata"
+    XDG_CONFIG_HOME="$tmp/fishcfg" XDG_DATA_HOME="$tmp/fishdata" \
+        fish --no-config -c "source '$ROOT/completions/aecat.fish'; complete -C '$1'"
+}
+
+@test "completion: fish: aecat --fr lists --frame" {
+    command -v fish >/dev/null || skip "fish not installed"
+    run fish_complete 'aecat --fr'
+    assert_success
+    assert_line --regexp $'^--frame(\t.*)?$'
+}
+
+@test "completion: fish: aecat --records lists hex" {
+    command -v fish >/dev/null || skip "fish not installed"
+    run fish_complete 'aecat --records '
+    assert_success
+    assert_line --regexp $'^hex(\t.*)?$'
+    assert_line --regexp $'^base64(\t.*)?$'
+}
+
+@test "completion: fish: packstring formats after --frame packstring:" {
+    command -v fish >/dev/null || skip "fish not installed"
+    run fish_complete 'aecat --frame packstring:'
+    assert_success
+    assert_line --regexp $'^packstring:N(\t.*)?$'
+    assert_line --regexp $'^packstring:varint(\t.*)?$'
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# make demo: aecat doing its main job on loopback with nothing else set up.
+# A listener decodes netstrings off the wire and prints them as lines; a
+# client turns lines from stdin into netstrings.  Then the same bytes as hex.
+set -eu
+cd "$(dirname "$0")/.."
+AECAT=./aecat
+dir=$(mktemp -d)
+trap 'kill $srv 2>/dev/null; rm -rf "$dir"' EXIT
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "listener: netstrings on the wire -> lines on stdout (port 0 = any free port)"
+mkfifo "$dir/ready"
+$AECAT -l 127.0.0.1 0 --frame netstring --ready=3 --stats </dev/null >"$dir/out" 3>"$dir/ready" &
+srv=$!
+read -r _ host port <"$dir/ready"
+echo "aecat -l 127.0.0.1 0 --frame netstring --ready=3 --stats   # -> listening $host $port"
+
+say "client: lines on stdin -> netstrings on the wire"
+printf 'hello\nframed world\n\n3:not,a:netstring\n' | tee /dev/stderr |
+    $AECAT --frame netstring --stats "$host" "$port" >/dev/null
+wait $srv
+say "what the listener printed (one line per frame, the empty frame included)"
+cat "$dir/out"
+
+say "the wire bytes, seen by a listener that does not decode (raw)"
+$AECAT -l 127.0.0.1 0 --ready=3 </dev/null >"$dir/wire" 3>"$dir/ready" &
+srv=$!
+read -r _ host port <"$dir/ready"
+printf 'hello\nframed world\n' | $AECAT --frame netstring "$host" "$port" >/dev/null
+wait $srv
+cat "$dir/wire"; echo
+
+say "a bad frame: good frames first, then one line naming the byte, exit 65"
+$AECAT -l 127.0.0.1 0 --frame netstring --ready=3 </dev/null 3>"$dir/ready" &
+srv=$!
+read -r _ host port <"$dir/ready"
+printf '2:ok,03:bad,' | $AECAT --frame raw "$host" "$port" >/dev/null
+set +e; wait $srv; rc=$?; set -e
+echo "exit status: $rc"

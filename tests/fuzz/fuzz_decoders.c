@@ -1,0 +1,167 @@
+/* One libFuzzer source for every decoder, built once per codec with
+ * -DFUZZ_TARGET='"name"' (see run.sh).  Input: byte 0 picks options
+ * (bit 0 AEH_CODEC_PARTIAL_AT_EOF, bits 1-3 a max_frame), byte 1 a cut
+ * point, the rest is the stream.  Checks, aborting on any failure:
+ *   - the stream gives the same frames and error (code and offset) whole,
+ *     cut in two, and in 1-byte reads (codec_harness.h's driver, the one
+ *     the unit tests use, which drives decoders as lib/handle.c does);
+ *   - each frame encodes, and the encoding decodes back to that frame
+ *     (codecs whose encoder may refuse some frames, like line with a frame
+ *     ending in '\r', are checked only when it accepts). */
+#include <stdio.h>
+#include <stdlib.h>
+#include "codec_harness.h"
+
+#ifndef FUZZ_TARGET
+#error "build with -DFUZZ_TARGET='\"name\"'"
+#endif
+
+static aeh_codec *make_line(aeh_error *e) { return aeh_codec_line(NULL, 0, NULL, 0, e); }
+static aeh_codec *make_line_crlf(aeh_error *e) { return aeh_codec_line("\r\n", 2, NULL, 0, e); }
+static aeh_codec *make_packstring_N(aeh_error *e) { return aeh_codec_packstring("N", e); }
+static aeh_codec *make_packstring_w(aeh_error *e) { return aeh_codec_packstring("w", e); }
+static aeh_codec *make_packstring_q(aeh_error *e) { return aeh_codec_packstring("q<", e); }
+static aeh_codec *make_packstring_c(aeh_error *e) { return aeh_codec_packstring("c", e); }
+static aeh_codec *make_varint(aeh_error *e) { return aeh_codec_packstring("varint", e); }
+static aeh_codec *make_grpc(aeh_error *e) { return aeh_codec_packstring("grpc", e); }
+static aeh_codec *make_chunk(aeh_error *e) { return aeh_codec_chunk(3, e); }
+static aeh_codec *make_regex(aeh_error *e) { return aeh_codec_regex("\\n+", NULL, NULL, e); }
+static aeh_codec *make_line_re(aeh_error *e) { return aeh_codec_line_re("\\r?\\n", NULL, 0, e); }
+
+static const struct {
+    const char *name;
+    aeh_codec *(*make)(aeh_error *);
+    bool encoder_total;           /* every decoded frame must encode */
+} targets[] = {
+    { "line", make_line, false },
+    { "line_crlf", make_line_crlf, false },
+    { "netstring", aeh_codec_netstring, true },
+    { "packstring_N", make_packstring_N, true },
+    { "packstring_w", make_packstring_w, true },
+    { "packstring_q", make_packstring_q, true },
+    { "packstring_c", make_packstring_c, true },
+    { "varint", make_varint, true },
+    { "grpc", make_grpc, true },
+    { "hex", aeh_codec_hexlines, true },
+    { "base64", aeh_codec_base64lines, true },
+    { "chunk", make_chunk, true },
+    { "regex", make_regex, false },
+    { "line_re", make_line_re, false },
+};
+
+static const size_t max_frames[8] = { 0, 1, 2, 3, 5, 8, 16, 64 };
+
+static aeh_codec *codec;
+static bool encoder_total;
+
+static void mismatch(const char *what, const harness_out *a, const harness_out *b)
+{
+    fprintf(stderr, "%s: %s\n  %s\n  %s\n", FUZZ_TARGET, what, harness_text(a),
+            b ? harness_text(b) : "");
+    abort();
+}
+
+static void setup(void)
+{
+    for (size_t k = 0; k < sizeof targets / sizeof targets[0]; k++) {
+        if (strcmp(targets[k].name, FUZZ_TARGET) != 0)
+            continue;
+        aeh_error e;
+        codec = targets[k].make(&e);
+        if (!codec) {
+            fprintf(stderr, "%s: %s\n", FUZZ_TARGET, e.msg);
+            abort();
+        }
+        encoder_total = targets[k].encoder_total;
+        return;
+    }
+    fprintf(stderr, "unknown fuzz target %s\n", FUZZ_TARGET);
+    abort();
+}
+
+static void same_or_abort(const char *what, const harness_out *whole, harness_out *other)
+{
+    if (strcmp(harness_text(whole), harness_text(other)) != 0)
+        mismatch(what, whole, other);
+    harness_out_free(other);
+}
+
+/* Encodes one frame and checks that it reads back as itself. */
+static void round_trip(const uint8_t *p, size_t n)
+{
+    aeh_buf wire = { 0 }, want = { 0 };
+    aeh_error e;
+    if (codec->encode(codec, p, n, &wire, &e) < 0) {
+        if (encoder_total) {
+            fprintf(stderr, "%s: encoder refused a decoded frame of %zu bytes: %s\n",
+                    FUZZ_TARGET, n, e.msg);
+            abort();
+        }
+        aeh_buf_free(&wire);
+        return;
+    }
+    char num[32];
+    int m = snprintf(num, sizeof num, "%zu:", n);
+    aeh_buf_append(&want, num, (size_t)m);
+    aeh_buf_append(&want, p, n);
+    aeh_buf_append(&want, ",", 1);
+    aeh_buf_append(&want, "", 1);
+    harness_out got;
+    harness_decode(codec, aeh_buf_data(&wire), aeh_buf_len(&wire), &got);
+    if (aeh_buf_len(&got.text) != aeh_buf_len(&want) ||
+        memcmp(aeh_buf_data(&got.text), aeh_buf_data(&want), aeh_buf_len(&want)) != 0) {
+        fprintf(stderr, "%s: round trip of a %zu-byte frame gave %s\n", FUZZ_TARGET, n,
+                harness_text(&got));
+        abort();
+    }
+    harness_out_free(&got);
+    aeh_buf_free(&wire);
+    aeh_buf_free(&want);
+}
+
+/* Walks the rendering "<len>:<bytes>," ... and round-trips each frame. */
+static void round_trip_frames(const harness_out *o)
+{
+    const char *s = (const char *)aeh_buf_data(&o->text);
+    size_t total = aeh_buf_len(&o->text) - 1, i = 0;
+    for (int k = 0; k < o->frames; k++) {
+        size_t n = 0;
+        while (i < total && s[i] != ':')
+            n = n * 10 + (size_t)(s[i++] - '0');
+        i++;
+        round_trip((const uint8_t *)s + i, n);
+        i += n + 1;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (!codec)
+        setup();
+    if (size < 2)
+        return 0;
+    codec->flags = data[0] & 1 ? AEH_CODEC_PARTIAL_AT_EOF : 0;
+    codec->max_frame = max_frames[data[0] >> 1 & 7];
+    const uint8_t *in = data + 2;
+    size_t len = size - 2;
+
+    harness_out whole, other;
+    harness_decode(codec, in, len, &whole);
+    size_t cut = len ? data[1] % len : 0;
+    harness_decode_cuts(codec, in, len, &cut, cut ? 1 : 0, &other);
+    same_or_abort("cut in two differs from whole", &whole, &other);
+    if (len > 1 && len <= 512) {
+        size_t cuts[512];
+        for (size_t k = 0; k < len - 1; k++)
+            cuts[k] = k + 1;
+        harness_decode_cuts(codec, in, len, cuts, len - 1, &other);
+        same_or_abort("1-byte reads differ from whole", &whole, &other);
+    }
+    if (whole.calls > 4 * (len + 2) + 8)
+        mismatch("too many decode calls", &whole, NULL);
+    round_trip_frames(&whole);
+    harness_out_free(&whole);
+    return 0;
+}

@@ -1,0 +1,112 @@
+/* aeh_buf: append at the tail, consume at the head, reserve/commit, and the
+ * gap at the head reclaimed so a steady stream does not grow the buffer. */
+#include "unit.h"
+
+START_TEST(append_and_consume)
+{
+    aeh_buf b = { 0 };
+    ck_assert_uint_eq(aeh_buf_len(&b), 0);
+    ck_assert_int_eq(aeh_buf_append(&b, "hello", 5), 0);
+    ck_assert_int_eq(aeh_buf_append(&b, " world", 6), 0);
+    ck_assert_uint_eq(aeh_buf_len(&b), 11);
+    ck_assert_int_eq(memcmp(aeh_buf_data(&b), "hello world", 11), 0);
+    aeh_buf_consume(&b, 6);
+    ck_assert_uint_eq(aeh_buf_len(&b), 5);
+    ck_assert_int_eq(memcmp(aeh_buf_data(&b), "world", 5), 0);
+    aeh_buf_consume(&b, 5);
+    ck_assert_uint_eq(aeh_buf_len(&b), 0);
+    ck_assert_uint_eq(b.head, 0);   /* emptied: the next append starts at the base */
+    aeh_buf_free(&b);
+    ck_assert_ptr_null(b.base);
+}
+END_TEST
+
+START_TEST(append_nothing_allocates_nothing)
+{
+    aeh_buf b = { 0 };
+    ck_assert_int_eq(aeh_buf_append(&b, NULL, 0), 0);
+    ck_assert_ptr_null(b.base);
+    aeh_buf_free(&b);
+}
+END_TEST
+
+START_TEST(reserve_then_commit)
+{
+    aeh_buf b = { 0 };
+    uint8_t *p = aeh_buf_reserve(&b, 1000);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_uint_ge(b.cap - b.tail, 1000);
+    memset(p, 'x', 10);
+    aeh_buf_commit(&b, 10);
+    ck_assert_uint_eq(aeh_buf_len(&b), 10);
+    ck_assert_int_eq(aeh_buf_data(&b)[9], 'x');
+    aeh_buf_clear(&b);
+    ck_assert_uint_eq(aeh_buf_len(&b), 0);
+    ck_assert_ptr_nonnull(b.base);  /* clear keeps the memory */
+    aeh_buf_free(&b);
+}
+END_TEST
+
+START_TEST(growth_keeps_content)
+{
+    aeh_buf b = { 0 };
+    for (unsigned i = 0; i < 100000; i++) {
+        uint8_t byte = (uint8_t)(i * 7);
+        ck_assert_int_eq(aeh_buf_append(&b, &byte, 1), 0);
+    }
+    aeh_buf_consume(&b, 3);
+    ck_assert_int_eq(aeh_buf_append(&b, "tail", 4), 0);
+    for (unsigned i = 3; i < 100000; i++)
+        ck_assert_uint_eq(aeh_buf_data(&b)[i - 3], (uint8_t)(i * 7));
+    ck_assert_int_eq(memcmp(aeh_buf_data(&b) + 99997, "tail", 4), 0);
+    aeh_buf_free(&b);
+}
+END_TEST
+
+/* A producer appending what a consumer eats reuses the consumed gap. */
+START_TEST(steady_stream_stays_bounded)
+{
+    aeh_buf b = { 0 };
+    char chunk[100];
+    memset(chunk, 'a', sizeof chunk);
+    for (int i = 0; i < 100000; i++) {
+        ck_assert_int_eq(aeh_buf_append(&b, chunk, sizeof chunk), 0);
+        aeh_buf_consume(&b, i % 2 ? sizeof chunk + 1 : sizeof chunk - 1);
+    }
+    ck_assert_uint_le(b.cap, 1024);
+    aeh_buf_free(&b);
+}
+END_TEST
+
+START_TEST(partial_consume_then_compaction)
+{
+    aeh_buf b = { 0 };
+    char big[200];
+    memset(big, 'b', sizeof big);
+    ck_assert_int_eq(aeh_buf_append(&b, big, sizeof big), 0);
+    size_t cap = b.cap;
+    aeh_buf_consume(&b, 190);
+    ck_assert_int_eq(aeh_buf_append(&b, "0123456789012345678901234567890123456789012345678901234567890123456789", 70), 0);
+    ck_assert_uint_eq(b.cap, cap);  /* the gap was reused, not grown into */
+    ck_assert_uint_eq(aeh_buf_len(&b), 80);
+    ck_assert_int_eq(aeh_buf_data(&b)[9], 'b');
+    ck_assert_int_eq(aeh_buf_data(&b)[10], '0');
+    aeh_buf_free(&b);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+    Suite *s = suite_create("buf");
+    TCase *t = tcase_create("buf");
+    tcase_add_test(t, append_and_consume);
+    tcase_add_test(t, append_nothing_allocates_nothing);
+    tcase_add_test(t, reserve_then_commit);
+    tcase_add_test(t, growth_keeps_content);
+    tcase_add_test(t, steady_stream_stays_bounded);
+    tcase_add_test(t, partial_consume_then_compaction);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+UNIT_MAIN(make_suite)

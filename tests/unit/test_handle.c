@@ -1,0 +1,556 @@
+/* The handle over real socketpairs and a real libev loop: read queue order,
+ * EOF rules, write queue, limits, timeouts, destroy from callbacks, linger.
+ * Uses its own codecs through the public codec struct, as users would. */
+#include <ev.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "unit.h"
+
+/* ---------------------------------------------------------- test codecs */
+
+/* "upto": frames end at a '.'; a '!' is malformed. */
+static int upto_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
+                       bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
+{
+    for (size_t i = st->scan; i < len; i++) {
+        if (buf[i] == '!')
+            return aeh_fail(err, EBADMSG, i, "upto: bang");
+        if (buf[i] == '.') {
+            *frame = (aeh_span){ buf, i };
+            *consumed = i + 1;
+            st->scan = 0;
+            return AEH_DEC_FRAME;
+        }
+    }
+    st->scan = len;
+    if (eof && len)
+        return aeh_fail(err, EBADMSG, len, "upto: truncated");
+    return AEH_DEC_MORE;
+}
+
+static int upto_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out, aeh_error *err)
+{
+    if (aeh_buf_append(out, p, n) < 0 || aeh_buf_append(out, ".", 1) < 0)
+        return aeh_fail(err, ENOMEM, 0, "upto: out of memory");
+    return 0;
+}
+
+static const aeh_codec upto = { .name = "upto", .decode = upto_decode, .encode = upto_encode };
+
+/* "two": fixed two-byte frames. */
+static int two_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
+                      bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
+{
+    if (len < 2)
+        return eof && len ? aeh_fail(err, EBADMSG, 0, "two: truncated") : AEH_DEC_MORE;
+    *frame = (aeh_span){ buf, 2 };
+    *consumed = 2;
+    return AEH_DEC_FRAME;
+}
+
+static const aeh_codec two = { .name = "two", .decode = two_decode, .encode = upto_encode };
+
+/* ---------------------------------------------------------- fixture */
+
+typedef struct {
+    struct ev_loop *loop;
+    int peer;                     /* the other end of the socketpair */
+    aeh *h;
+    char got[4096];               /* frames joined with '|' */
+    int frames, eofs, errors, timeouts, drains;
+    aeh_error last;
+    bool last_fatal;
+    int timeout_which;
+    bool destroy_in_cb;
+} fx;
+
+static fx F;
+
+static void on_frame(aeh *h, aeh_span f, void *arg)
+{
+    strncat(F.got, (const char *)arg, sizeof F.got - strlen(F.got) - 1);
+    strncat(F.got, ":", sizeof F.got - strlen(F.got) - 1);
+    size_t n = strlen(F.got);
+    if (n + f.n < sizeof F.got - 2) {
+        memcpy(F.got + n, f.p, f.n);
+        F.got[n + f.n] = '|';
+        F.got[n + f.n + 1] = 0;
+    }
+    F.frames++;
+    if (F.destroy_in_cb) {
+        aeh_destroy(h);
+        F.h = NULL;
+    }
+}
+
+static void on_eof(aeh *h) { F.eofs++; ev_break(F.loop, EVBREAK_ALL); }
+
+static void on_error(aeh *h, const aeh_error *e, bool fatal)
+{
+    F.errors++;
+    F.last = *e;
+    F.last_fatal = fatal;
+    if (fatal)
+        F.h = NULL;
+    ev_break(F.loop, EVBREAK_ALL);
+}
+
+static void on_timeout(aeh *h, int which)
+{
+    F.timeouts++;
+    F.timeout_which = which;
+    ev_break(F.loop, EVBREAK_ALL);
+}
+
+static void on_drain(aeh *h) { F.drains++; }
+
+static void stop_after(struct ev_loop *loop, ev_timer *w, int revents) { ev_break(loop, EVBREAK_ALL); }
+
+/* Runs the loop until a callback breaks it or `secs` pass. */
+static void run_for(double secs)
+{
+    ev_timer t;
+    ev_timer_init(&t, stop_after, secs, 0);
+    ev_timer_start(F.loop, &t);
+    ev_run(F.loop, 0);
+    ev_timer_stop(F.loop, &t);
+}
+
+static aeh_opts base_opts(int fd)
+{
+    return (aeh_opts){ .loop = F.loop, .fd = fd, .on_error = on_error, .on_eof = on_eof,
+                       .on_timeout = NULL, .on_drain = NULL };
+}
+
+static void setup(void)
+{
+    memset(&F, 0, sizeof F);
+    signal(SIGPIPE, SIG_IGN);
+    F.loop = ev_default_loop(EVFLAG_NOENV);
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    F.peer = sv[1];
+    aeh_opts o = base_opts(sv[0]);
+    F.h = aeh_new(&o);
+    ck_assert_ptr_nonnull(F.h);
+}
+
+static void teardown(void)
+{
+    if (F.h)
+        aeh_destroy(F.h);
+    if (F.peer >= 0)
+        close(F.peer);
+    ev_run(F.loop, EVRUN_NOWAIT);
+}
+
+static void peer_send(const char *s)
+{
+    ck_assert_int_eq(write(F.peer, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+static void peer_close(void)
+{
+    close(F.peer);
+    F.peer = -1;
+}
+
+/* Reads from the peer until EOF or `secs`. */
+static size_t peer_drain(char *buf, size_t size, double secs)
+{
+    size_t got = 0;
+    fcntl(F.peer, F_SETFL, O_NONBLOCK);
+    ev_tstamp until = ev_time() + secs;
+    while (ev_time() < until) {
+        run_for(0.01);
+        ssize_t n = read(F.peer, buf + got, size - got);
+        if (n == 0)
+            break;
+        if (n > 0)
+            got += (size_t)n;
+    }
+    return got;
+}
+
+/* ---------------------------------------------------------- read queue */
+
+START_TEST(queue_order_and_unshift)
+{
+    aeh_push_read(F.h, &upto, on_frame, "a");
+    aeh_push_read(F.h, &two, on_frame, "b");
+    aeh_unshift_read(F.h, &two, on_frame, "c");
+    peer_send("xyhello.zw");
+    run_for(0.2);
+    ck_assert_str_eq(F.got, "c:xy|a:hello|b:zw|");
+}
+END_TEST
+
+static void push_more(aeh *h, aeh_span f, void *arg)
+{
+    on_frame(h, f, arg);
+    /* queue manipulation from inside a callback runs before later requests */
+    aeh_unshift_read(h, &two, on_frame, "inner");
+}
+
+START_TEST(unshift_inside_callback)
+{
+    aeh_push_read(F.h, &upto, push_more, "a");
+    aeh_push_read(F.h, &upto, on_frame, "b");
+    peer_send("one.XYtwo.");
+    run_for(0.2);
+    ck_assert_str_eq(F.got, "a:one|inner:XY|b:two|");
+}
+END_TEST
+
+START_TEST(split_bytes_same_frames)
+{
+    aeh_read_frames(F.h, &upto, on_frame, "f");
+    const char *s = "ab.cde..f.";
+    for (const char *p = s; *p; p++) {
+        ck_assert_int_eq(write(F.peer, p, 1), 1);
+        run_for(0.005);
+    }
+    run_for(0.05);
+    ck_assert_str_eq(F.got, "f:ab|f:cde|f:|f:f|");
+}
+END_TEST
+
+START_TEST(eof_with_pending_request_is_epipe)
+{
+    aeh_push_read(F.h, &upto, on_frame, "a");
+    peer_close();
+    run_for(1);
+    ck_assert_int_eq(F.errors, 1);
+    ck_assert_int_eq(F.last.code, EPIPE);
+    ck_assert(F.last_fatal);
+    ck_assert_int_eq(F.eofs, 0);
+}
+END_TEST
+
+START_TEST(eof_without_request_calls_on_eof)
+{
+    aeh_read_frames(F.h, &upto, on_frame, "a");
+    peer_send("x.y.");
+    peer_close();
+    run_for(1);
+    ck_assert_str_eq(F.got, "a:x|a:y|");
+    ck_assert_int_eq(F.eofs, 1);
+    ck_assert_int_eq(F.errors, 0);
+}
+END_TEST
+
+START_TEST(truncated_frame_at_eof_is_ebadmsg_after_good_frames)
+{
+    aeh_read_frames(F.h, &upto, on_frame, "a");
+    peer_send("ok.part");
+    peer_close();
+    run_for(1);
+    ck_assert_str_eq(F.got, "a:ok|");
+    ck_assert_int_eq(F.last.code, EBADMSG);
+    ck_assert_int_eq(F.last.op, AEH_OP_DECODE);
+    ck_assert_int_eq(F.eofs, 0);
+}
+END_TEST
+
+START_TEST(decode_error_offset_is_stream_offset)
+{
+    aeh_read_frames(F.h, &upto, on_frame, "a");
+    peer_send("abc.de!");
+    run_for(1);
+    ck_assert_str_eq(F.got, "a:abc|");
+    ck_assert_int_eq(F.last.code, EBADMSG);
+    ck_assert(F.last_fatal);
+    ck_assert_int_eq((int)F.last.offset, 6);
+}
+END_TEST
+
+static int onread_calls;
+static void on_read_take3(aeh *h)
+{
+    onread_calls++;
+    aeh_span b = aeh_rbuf(h);
+    if (b.n >= 3) {
+        strncat(F.got, (const char *)b.p, 3);
+        aeh_rbuf_consume(h, 3);
+    }
+}
+
+START_TEST(on_read_consumes_from_head)
+{
+    onread_calls = 0;
+    aeh_on_read(F.h, on_read_take3);
+    peer_send("abcdefg");
+    run_for(0.1);
+    ck_assert_str_eq(F.got, "abcdef");
+    ck_assert_int_ge(onread_calls, 2);
+}
+END_TEST
+
+START_TEST(destroy_inside_frame_callback)
+{
+    F.destroy_in_cb = true;
+    aeh_read_frames(F.h, &upto, on_frame, "a");
+    peer_send("a.b.c.");
+    run_for(0.1);
+    ck_assert_int_eq(F.frames, 1);
+    ck_assert_ptr_null(F.h);
+}
+END_TEST
+
+static const aeh_codec *next_codec;
+static void switch_codec(aeh *h, aeh_span f, void *arg)
+{
+    on_frame(h, f, arg);
+    aeh_read_frames(h, next_codec, on_frame, "two");
+}
+
+START_TEST(read_frames_replaced_inside_callback)
+{
+    next_codec = &two;
+    aeh_read_frames(F.h, &upto, switch_codec, "upto");
+    peer_send("hdr.ABCD");
+    run_for(0.1);
+    ck_assert_str_eq(F.got, "upto:hdr|two:AB|two:CD|");
+}
+END_TEST
+
+START_TEST(stop_and_start_read)
+{
+    aeh_read_frames(F.h, &upto, on_frame, "a");
+    aeh_stop_read(F.h);
+    peer_send("x.");
+    run_for(0.05);
+    ck_assert_int_eq(F.frames, 0);
+    aeh_start_read(F.h);
+    run_for(0.05);
+    ck_assert_str_eq(F.got, "a:x|");
+}
+END_TEST
+
+START_TEST(rbuf_max_is_enospc)
+{
+    aeh_set_rbuf_max(F.h, 8);
+    aeh_read_frames(F.h, &upto, on_frame, "a");
+    peer_send("0123456789abcdef");
+    run_for(1);
+    ck_assert_int_eq(F.last.code, ENOSPC);
+    ck_assert(F.last_fatal);
+}
+END_TEST
+
+/* ---------------------------------------------------------- write queue */
+
+START_TEST(write_frames_and_shutdown)
+{
+    ck_assert_int_eq(aeh_push_write(F.h, "raw", 3), 0);
+    ck_assert_int_eq(aeh_push_frame(F.h, &upto, "x", 1), 0);
+    aeh_push_shutdown(F.h);
+    char buf[64] = { 0 };
+    size_t n = peer_drain(buf, sizeof buf - 1, 1);
+    ck_assert_uint_eq(n, 5);
+    ck_assert_str_eq(buf, "rawx.");
+}
+END_TEST
+
+START_TEST(write_after_shutdown_fails)
+{
+    aeh_push_shutdown(F.h);
+    ck_assert_int_eq(aeh_push_write(F.h, "x", 1), -1);
+    ck_assert_int_eq(F.last.code, EPIPE);
+}
+END_TEST
+
+START_TEST(wbuf_max_is_enospc)
+{
+    aeh_set_wbuf_max(F.h, 1000);
+    aeh_set_autocork(F.h, true);
+    static char big[2000];
+    ck_assert_int_eq(aeh_push_write(F.h, big, 800), 0);
+    ck_assert_int_eq(aeh_push_write(F.h, big, 800), -1);
+    ck_assert_int_eq(F.last.code, ENOSPC);
+    ck_assert(F.last_fatal);
+}
+END_TEST
+
+START_TEST(autocork_many_small_frames_arrive_whole)
+{
+    aeh_set_autocork(F.h, true);
+    for (int i = 0; i < 1000; i++)
+        aeh_push_frame(F.h, &upto, "ab", 2);
+    ck_assert_uint_eq(aeh_wbuf_len(F.h), 3000);   /* nothing written before the loop runs */
+    aeh_push_shutdown(F.h);
+    static char buf[4000];
+    ck_assert_uint_eq(peer_drain(buf, sizeof buf, 1), 3000);
+}
+END_TEST
+
+START_TEST(big_write_with_backpressure_and_drain)
+{
+    size_t total = 8 << 20;
+    char *data = malloc(total);
+    for (size_t i = 0; i < total; i++)
+        data[i] = (char)(i * 7);
+    aeh_on_drain(F.h, on_drain);
+    F.drains = 0;
+    ck_assert_int_eq(aeh_push_write(F.h, data, total), 0);
+    ck_assert_uint_gt(aeh_wbuf_len(F.h), 0);      /* the kernel cannot take 8 MiB at once */
+    aeh_push_shutdown(F.h);
+    char *got = malloc(total + 1);
+    size_t n = peer_drain(got, total + 1, 10);
+    ck_assert_uint_eq(n, total);
+    ck_assert(memcmp(got, data, total) == 0);
+    ck_assert_int_ge(F.drains, 1);
+    ck_assert_uint_eq(aeh_bytes_written(F.h), total);
+    free(data);
+    free(got);
+}
+END_TEST
+
+START_TEST(linger_flushes_after_destroy)
+{
+    size_t total = 4 << 20;
+    char *data = calloc(1, total);
+    aeh_destroy(F.h);
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    close(F.peer);
+    F.peer = sv[1];
+    aeh_opts o = base_opts(sv[0]);
+    o.linger = 5;
+    F.h = aeh_new(&o);
+    aeh_push_write(F.h, data, total);
+    aeh_destroy(F.h);
+    F.h = NULL;
+    char *got = malloc(total + 1);
+    ck_assert_uint_eq(peer_drain(got, total + 1, 10), total);
+    free(data);
+    free(got);
+}
+END_TEST
+
+/* ---------------------------------------------------------- timeouts */
+
+START_TEST(rtimeout_only_while_reading)
+{
+    aeh_on_timeout(F.h, on_timeout);
+    aeh_set_timeout(F.h, AEH_RTIMEOUT, 0.1);
+    run_for(0.3);                 /* no read wanted: nothing fires */
+    ck_assert_int_eq(F.timeouts, 0);
+    aeh_push_read(F.h, &upto, on_frame, "a");
+    ev_tstamp t0 = ev_time();
+    run_for(2);
+    ck_assert_int_eq(F.timeouts, 1);
+    ck_assert_int_eq(F.timeout_which, AEH_RTIMEOUT);
+    ck_assert(ev_time() - t0 >= 0.09 && ev_time() - t0 < 1);
+}
+END_TEST
+
+START_TEST(activity_postpones_rtimeout)
+{
+    aeh_on_timeout(F.h, on_timeout);
+    aeh_set_timeout(F.h, AEH_RTIMEOUT, 0.3);
+    aeh_read_frames(F.h, &upto, on_frame, "a");
+    ev_tstamp t0 = ev_time();
+    for (int i = 0; i < 4; i++) {
+        run_for(0.15);
+        peer_send("x.");
+    }
+    ck_assert_int_eq(F.timeouts, 0);
+    run_for(2);
+    ck_assert_int_eq(F.timeouts, 1);
+    ck_assert(ev_time() - t0 >= 0.85);
+}
+END_TEST
+
+START_TEST(wtimeout_only_with_queued_bytes)
+{
+    aeh_on_timeout(F.h, on_timeout);
+    aeh_set_timeout(F.h, AEH_WTIMEOUT, 0.1);
+    run_for(0.3);
+    ck_assert_int_eq(F.timeouts, 0);
+    static char big[16 << 20];
+    aeh_push_write(F.h, big, sizeof big);      /* the peer never reads */
+    run_for(2);
+    ck_assert_int_eq(F.timeouts, 1);
+    ck_assert_int_eq(F.timeout_which, AEH_WTIMEOUT);
+}
+END_TEST
+
+START_TEST(timeout_without_callback_is_nonfatal_etimedout)
+{
+    aeh_set_timeout(F.h, AEH_TIMEOUT, 0.1);
+    run_for(2);
+    ck_assert_int_eq(F.last.code, ETIMEDOUT);
+    ck_assert(!F.last_fatal);
+    ck_assert_ptr_nonnull(F.h);
+}
+END_TEST
+
+/* ---------------------------------------------------------- other fds */
+
+START_TEST(regular_file_reads_to_eof)
+{
+    char path[] = "/tmp/aeh-test-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "a.b.", 4), 4);
+    lseek(fd, 0, SEEK_SET);
+    unlink(path);
+    aeh_opts o = base_opts(fd);
+    aeh *h = aeh_new(&o);
+    aeh_read_frames(h, &upto, on_frame, "f");
+    run_for(1);
+    ck_assert_str_eq(F.got, "f:a|f:b|");
+    ck_assert_int_eq(F.eofs, 1);
+    aeh_destroy(h);
+}
+END_TEST
+
+START_TEST(new_rejects_bad_arguments)
+{
+    aeh_opts o = { .loop = NULL, .fd = 0 };
+    ck_assert_ptr_null(aeh_new(&o));
+    o.loop = F.loop;
+    o.fd = -1;
+    ck_assert_ptr_null(aeh_new(&o));
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+    Suite *s = suite_create("handle");
+    TCase *tc = tcase_create("handle");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, queue_order_and_unshift);
+    tcase_add_test(tc, unshift_inside_callback);
+    tcase_add_test(tc, split_bytes_same_frames);
+    tcase_add_test(tc, eof_with_pending_request_is_epipe);
+    tcase_add_test(tc, eof_without_request_calls_on_eof);
+    tcase_add_test(tc, truncated_frame_at_eof_is_ebadmsg_after_good_frames);
+    tcase_add_test(tc, decode_error_offset_is_stream_offset);
+    tcase_add_test(tc, on_read_consumes_from_head);
+    tcase_add_test(tc, destroy_inside_frame_callback);
+    tcase_add_test(tc, read_frames_replaced_inside_callback);
+    tcase_add_test(tc, stop_and_start_read);
+    tcase_add_test(tc, rbuf_max_is_enospc);
+    tcase_add_test(tc, write_frames_and_shutdown);
+    tcase_add_test(tc, write_after_shutdown_fails);
+    tcase_add_test(tc, wbuf_max_is_enospc);
+    tcase_add_test(tc, autocork_many_small_frames_arrive_whole);
+    tcase_add_test(tc, big_write_with_backpressure_and_drain);
+    tcase_add_test(tc, linger_flushes_after_destroy);
+    tcase_add_test(tc, rtimeout_only_while_reading);
+    tcase_add_test(tc, activity_postpones_rtimeout);
+    tcase_add_test(tc, wtimeout_only_with_queued_bytes);
+    tcase_add_test(tc, timeout_without_callback_is_nonfatal_etimedout);
+    tcase_add_test(tc, regular_file_reads_to_eof);
+    tcase_add_test(tc, new_rejects_bad_arguments);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+UNIT_MAIN(make_suite)
