@@ -161,6 +161,7 @@ static void free_codecs(session *s)
 
 static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+    (void)revents;
     session *s = w->data;
     cli_say("timeout: --deadline of %g s reached", s->cfg->deadline);
     if (s->exit_code < 0)
@@ -170,6 +171,7 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void quit_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+    (void)loop; (void)revents;
     session *s = w->data;
     if (s->cfg->verbose)
         cli_say("-q %g s after end of stdin: closing", s->cfg->quit_after_eof);
@@ -178,11 +180,13 @@ static void quit_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+    (void)w; (void)revents;
     ev_break(loop, EVBREAK_ALL);
 }
 
 static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
+    (void)revents;
     session *s = w->data;
     if (s->cfg->verbose)
         cli_say("%s: flushing and exiting", w->signum == SIGINT ? "interrupted" : "terminated");
@@ -228,6 +232,7 @@ static void connect_cb(void *arg, int fd, const struct sockaddr *peer, socklen_t
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
+    (void)revents;
     session *s = w->data;
     struct sockaddr_storage peer;
     socklen_t len = sizeof peer;

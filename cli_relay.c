@@ -144,6 +144,7 @@ static void net_frame(aeh *h, aeh_span f, void *arg)
 
 static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+    (void)loop; (void)revents;
     session *s = w->data;
     if (s->cfg->verbose)
         cli_say("stdin idle for %g s after the peer closed: finishing", DRAIN_IDLE);

@@ -232,11 +232,13 @@ static void pump_update(pump *p)
 
 static void src_ready(struct ev_loop *loop, ev_io *w, int revents)
 {
+    (void)loop; (void)revents;
     pump_run(w->data);
 }
 
 static void dst_ready(struct ev_loop *loop, ev_io *w, int revents)
 {
+    (void)loop; (void)revents;
     pump *p = w->data;
     p->dst_blocked = false;
     pump_run(p);
@@ -245,6 +247,7 @@ static void dst_ready(struct ev_loop *loop, ev_io *w, int revents)
 
 static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+    (void)revents;
     struct splice_relay *r = w->data;
     session *s = r->s;
     ev_tstamp due = r->last_activity + s->cfg->wait;

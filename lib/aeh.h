@@ -196,7 +196,8 @@ void aeh_start_read(aeh *h);
 void aeh_stop_read(aeh *h);
 
 /* Write queue.  0, or -1 with the error raised through on_error: fatal for
- * ENOSPC over wbuf_max and I/O errors; not fatal for a frame its encoder
+ * ENOSPC over wbuf_max and for a write that failed at once (the handle is
+ * then gone: do not touch it again); not fatal for a frame its encoder
  * refuses (op AEH_OP_ENCODE), which leaves the queue as it was. */
 int  aeh_push_write(aeh *h, const void *p, size_t n);
 int  aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n);

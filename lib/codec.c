@@ -11,17 +11,6 @@ void aeh_codec_free(aeh_codec *c)
 
 /* ------------------------------------------------------------------ escapes */
 
-static int hex_digit(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* The escape starting at s[i] (a backslash): its byte in *byte and its
  * length, or 0 when it is not one.  \xH and \xHH as in printf(1); octal
  * takes up to three digits and must stay within a byte. */
@@ -31,10 +20,10 @@ static size_t unescape_one(const char *s, size_t i, uint8_t *byte)
     static const char simple_to[] = "\r\n\t\033\a\b\f\v\\'\"?";
     char ch = s[i + 1];
     if (ch == 'x') {
-        int hi = hex_digit(s[i + 2]);
+        int hi = codec_hex_value((unsigned char)s[i + 2]);
         if (hi < 0)
             return 0;
-        int lo = hex_digit(s[i + 3]);
+        int lo = codec_hex_value((unsigned char)s[i + 3]);
         *byte = (uint8_t)(lo < 0 ? hi : hi << 4 | lo);
         return lo < 0 ? 3 : 4;
     }

@@ -112,4 +112,16 @@ static inline int codec_text_eol(const uint8_t *buf, size_t len, size_t i, bool 
     return buf[i + 1] == '\n' ? 2 : 0;
 }
 
+/* A hex digit's value, or -1 (escapes in specs, hexlines records). */
+static inline int codec_hex_value(int ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
 #endif

@@ -225,6 +225,8 @@ static int regex_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, 
 {
     re_codec *rc = c->priv;
     size_t max = c->max_frame;
+    if (!len)
+        return AEH_DEC_MORE;      /* nothing buffered, nothing pending (buf may be NULL) */
     for (;;) {
         size_t base = st->u[BASE];
         size_t resume = st->scan - base, start = 0, end = 0;

@@ -71,22 +71,11 @@ static int text_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, s
     return text_input_end(c, st, st->u[0] ? incomplete : NULL, len, eof, frame, consumed, err);
 }
 
-static int hex_value(uint8_t ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* st->u[0]: 16 + the high nibble while a byte is half read, else 0. */
 static int hex_char(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t i,
                     aeh_error *err)
 {
-    int d = hex_value(buf[i]);
+    int d = codec_hex_value((unsigned char)buf[i]);
     if (d < 0)
         return codec_malformed(c, err, i, "not a hex digit");
     if (!st->u[0]) {

@@ -128,6 +128,7 @@ static bool timeout_active(const aeh *h, int i)
  * touching it); on firing it re-arms for the earliest live deadline. */
 static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+    (void)revents;
     aeh *h = w->data;
     static const int which[3] = { AEH_TIMEOUT, AEH_RTIMEOUT, AEH_WTIMEOUT };
     static const char *const name[3] = { "timeout", "rtimeout", "wtimeout" };
@@ -212,6 +213,7 @@ static void update_read_watcher(aeh *h)
 
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
+    (void)revents;
     aeh *h = w->data;
     uint8_t *p = aeh_buf_reserve(&h->rbuf, h->read_size);
     if (!p) {
@@ -466,6 +468,7 @@ static ssize_t write_fd(aeh *h, const void *p, size_t n)
 
 static void cork_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
+    (void)revents;
     aeh *h = w->data;
     ev_prepare_stop(loop, w);
     flush(h);
@@ -473,6 +476,7 @@ static void cork_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
+    (void)loop; (void)revents;
     flush(w->data);
 }
 
@@ -516,23 +520,26 @@ static void flush(aeh *h)
 }
 
 /* After bytes were queued: write now, or at the end of this loop iteration
- * when corking so that many small frames leave in one system call. */
-static void schedule_write(aeh *h, size_t before)
+ * when corking so that many small frames leave in one system call.  Returns
+ * 0, or -1 when writing failed and the handle is gone (maybe freed). */
+static int schedule_write(aeh *h, size_t before)
 {
     if (before == 0)
         h->last[2] = ev_now(h->loop);   /* wtimeout counts from when bytes are queued */
     if (ev_is_active(&h->ww))
-        return;
+        return 0;
     if (h->autocork) {
         if (!ev_is_active(&h->corkw))
             ev_prepare_start(h->loop, &h->corkw);
     } else {
         enter(h);
         flush(h);
-        leave(h);
+        if (!leave(h))
+            return -1;
     }
-    if (before == 0 && !h->destroyed)
+    if (before == 0)
         timers_update(h);
+    return 0;
 }
 
 static bool write_allowed(aeh *h, size_t before, size_t add)
@@ -581,8 +588,7 @@ int aeh_push_write(aeh *h, const void *p, size_t n)
         fail(h, AEH_OP_WRITE, ENOMEM, true, "write: %s", strerror(ENOMEM));
         return -1;
     }
-    schedule_write(h, before);
-    return 0;
+    return schedule_write(h, before);
 }
 
 int aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n)
@@ -607,8 +613,7 @@ int aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n)
         raise_error(h, &e, true);
         return -1;
     }
-    schedule_write(h, before);
-    return 0;
+    return schedule_write(h, before);
 }
 
 void aeh_push_shutdown(aeh *h)
@@ -649,6 +654,7 @@ static void linger_end(struct ev_loop *loop, lingerer *l)
 
 static void linger_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
+    (void)revents;
     lingerer *l = w->data;
     size_t len = aeh_buf_len(&l->buf);
     ssize_t n = l->is_socket ? send(l->fd, aeh_buf_data(&l->buf), len, MSG_NOSIGNAL)
@@ -661,6 +667,7 @@ static void linger_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 static void linger_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+    (void)revents;
     linger_end(loop, w->data);
 }
 

@@ -267,6 +267,7 @@ static void attempt_done(aeh_connector *c, attempt *a, int e)
 
 static void on_writable(struct ev_loop *loop, ev_io *w, int revents)
 {
+    (void)loop; (void)revents;
     attempt *a = w->data;
     int e = 0;
     socklen_t el = sizeof e;
@@ -501,6 +502,7 @@ static void on_resolved(void *arg, int family, int rc, int sys_errno, struct add
 
 static void on_step(struct ev_loop *loop, ev_timer *w, int revents)
 {
+    (void)loop; (void)revents;
     aeh_connector *c = w->data;
     if (c->early_set) {
         finish(c, NULL, &c->early);
@@ -515,6 +517,7 @@ static void on_step(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 {
+    (void)loop; (void)revents;
     aeh_connector *c = w->data;
     aeh_error e;
     if (!c->started)

@@ -126,6 +126,7 @@ static bool take(aeh_resolve *r, slot *out)
 
 static void on_async(struct ev_loop *loop, ev_async *w, int revents)
 {
+    (void)revents;
     aeh_resolve *r = w->data;
     slot s;
     r->in_cb = true;

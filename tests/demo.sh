@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 AECAT=./aecat
 dir=$(mktemp -d)
-trap 'kill $srv 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $srv 2>/dev/null || true; rm -rf "$dir"' EXIT
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -39,3 +39,5 @@ read -r _ host port <"$dir/ready"
 printf '2:ok,03:bad,' | $AECAT --frame raw "$host" "$port" >/dev/null
 set +e; wait $srv; rc=$?; set -e
 echo "exit status: $rc"
+[ "$rc" -eq 65 ] || { echo "demo: expected exit status 65, got $rc" >&2; exit 1; }
+say "demo done: see README.md and man/aecat.1 for more"

@@ -262,6 +262,7 @@ END_TEST
 static int rescanning_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
                              bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
+    (void)c; (void)st; (void)eof; (void)err;
     const uint8_t *nl = len ? memchr(buf, '\n', len) : NULL;
     if (!nl)
         return AEH_DEC_MORE;

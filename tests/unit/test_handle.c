@@ -15,6 +15,7 @@
 static int upto_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
                        bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
+    (void)c;
     for (size_t i = st->scan; i < len; i++) {
         if (buf[i] == '!')
             return aeh_fail(err, EBADMSG, i, "upto: bang");
@@ -33,6 +34,7 @@ static int upto_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, s
 
 static int upto_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out, aeh_error *err)
 {
+    (void)c;
     if (aeh_buf_append(out, p, n) < 0 || aeh_buf_append(out, ".", 1) < 0)
         return aeh_fail(err, ENOMEM, 0, "upto: out of memory");
     return 0;
@@ -44,6 +46,7 @@ static const aeh_codec upto = { .name = "upto", .decode = upto_decode, .encode =
 static int two_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
                       bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
+    (void)c; (void)st;
     if (len < 2)
         return eof && len ? aeh_fail(err, EBADMSG, 0, "two: truncated") : AEH_DEC_MORE;
     *frame = (aeh_span){ buf, 2 };
@@ -86,10 +89,11 @@ static void on_frame(aeh *h, aeh_span f, void *arg)
     }
 }
 
-static void on_eof(aeh *h) { F.eofs++; ev_break(F.loop, EVBREAK_ALL); }
+static void on_eof(aeh *h) { (void)h; F.eofs++; ev_break(F.loop, EVBREAK_ALL); }
 
 static void on_error(aeh *h, const aeh_error *e, bool fatal)
 {
+    (void)h;
     F.errors++;
     F.last = *e;
     F.last_fatal = fatal;
@@ -100,24 +104,15 @@ static void on_error(aeh *h, const aeh_error *e, bool fatal)
 
 static void on_timeout(aeh *h, int which)
 {
+    (void)h;
     F.timeouts++;
     F.timeout_which = which;
     ev_break(F.loop, EVBREAK_ALL);
 }
 
-static void on_drain(aeh *h) { F.drains++; }
+static void on_drain(aeh *h) { (void)h; F.drains++; }
 
-static void stop_after(struct ev_loop *loop, ev_timer *w, int revents) { ev_break(loop, EVBREAK_ALL); }
-
-/* Runs the loop until a callback breaks it or `secs` pass. */
-static void run_for(double secs)
-{
-    ev_timer t;
-    ev_timer_init(&t, stop_after, secs, 0);
-    ev_timer_start(F.loop, &t);
-    ev_run(F.loop, 0);
-    ev_timer_stop(F.loop, &t);
-}
+static void run_for(double secs) { unit_run_for(F.loop, secs); }
 
 static aeh_opts base_opts(int fd)
 {

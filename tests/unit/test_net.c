@@ -99,6 +99,7 @@ static fx F;
 static void on_connect(void *arg, int fd, const struct sockaddr *peer, socklen_t len,
                        const aeh_error *e)
 {
+    (void)arg;
     F.calls++;
     F.fd = fd;
     F.elapsed = ev_time() - F.t0;
@@ -111,16 +112,7 @@ static void on_connect(void *arg, int fd, const struct sockaddr *peer, socklen_t
     ev_break(F.loop, EVBREAK_ALL);
 }
 
-static void stop_after(struct ev_loop *loop, ev_timer *w, int revents) { ev_break(loop, EVBREAK_ALL); }
-
-static void run_for(double secs)
-{
-    ev_timer t;
-    ev_timer_init(&t, stop_after, secs, 0);
-    ev_timer_start(F.loop, &t);
-    ev_run(F.loop, 0);
-    ev_timer_stop(F.loop, &t);
-}
+static void run_for(double secs) { unit_run_for(F.loop, secs); }
 
 static int count_fds(void)
 {
@@ -404,7 +396,7 @@ static void cancel_then_run(void)
 {
     aeh_connect_cancel(F.c);
     ev_timer guard;
-    ev_timer_init(&guard, stop_after, 2, 0);
+    ev_timer_init(&guard, unit_stop_after, 2, 0);
     ev_timer_start(F.loop, &guard);
     ev_unref(F.loop);
     double t = ev_time();
@@ -444,6 +436,7 @@ END_TEST
 static void count_done(void *arg, int fd, const struct sockaddr *peer, socklen_t len,
                        const aeh_error *e)
 {
+    (void)peer; (void)len; (void)e;
     if (fd >= 0)
         close(fd);
     *(aeh_connector **)arg = NULL;

@@ -20,4 +20,23 @@
         return failed ? EXIT_FAILURE : EXIT_SUCCESS;            \
     }
 
+/* For suites with a libev loop (include <ev.h> first). */
+#ifdef EV_VERSION_MAJOR
+static void unit_stop_after(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)w; (void)revents;
+    ev_break(loop, EVBREAK_ALL);
+}
+
+/* Runs the loop until a callback breaks it or `secs` pass. */
+static inline void unit_run_for(struct ev_loop *loop, double secs)
+{
+    ev_timer t;
+    ev_timer_init(&t, unit_stop_after, secs, 0);
+    ev_timer_start(loop, &t);
+    ev_run(loop, 0);
+    ev_timer_stop(loop, &t);
+}
+#endif
+
 #endif
