@@ -89,4 +89,6 @@ int  splice_start(session *s, int fd);
 bool splice_pending(const session *s, bool wire_too);
 void splice_finish(session *s);
 void splice_close(session *s);
+/* Bytes moved so far: stdin to the wire, the wire to stdout. */
+void splice_progress(const session *s, uint64_t *up, uint64_t *down);
 void relay_count_bytes(session *s);

@@ -2,6 +2,7 @@
  * wire --recv framing--> frames --records--> stdout.  Backpressure: a side
  * whose output queue is over HIGH_WATER stops reading until it drains. */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -151,16 +152,33 @@ static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
     relay_finish(s, EXIT_OK, true);
 }
 
+static bool stdin_has_data(void)
+{
+    struct pollfd p = { .fd = 0, .events = POLLIN };
+    return poll(&p, 1, 0) == 1;
+}
+
 /* The peer's EOF says it will send no more, not that it stopped reading: a
  * listener whose stdin is empty half-closes at once and still wants ours.
  * So stdin goes on being sent while it has data ready; aecat finishes when
- * stdin ends or stays silent for DRAIN_IDLE (at a terminal, at once). */
+ * stdin ends or stays silent for DRAIN_IDLE.  It finishes at once at a
+ * terminal, and when the peer talked and closed while stdin has given
+ * nothing and has nothing ready (a greeting, a reply to nothing: the
+ * usual end of a receiving run). */
 void relay_peer_eof(session *s)
 {
     if (s->cfg->verbose)
         cli_say("%s closed the connection", s->peer);
     s->peer_eof = true;
-    if (s->stdin_done || s->finishing || isatty(0)) {
+    uint64_t received, from_stdin;
+    if (s->splice) {
+        splice_progress(s, &from_stdin, &received);
+    } else {
+        received = s->net ? aeh_bytes_read(s->net) : 0;
+        from_stdin = s->in ? aeh_bytes_read(s->in) : 0;
+    }
+    bool stdin_unused = from_stdin == 0 && !stdin_has_data();
+    if (s->stdin_done || s->finishing || isatty(0) || (received && stdin_unused)) {
         relay_finish(s, EXIT_OK, true);
         return;
     }

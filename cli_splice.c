@@ -1,9 +1,10 @@
-/* The raw relay's fast path: splice(2) between the socket and stdin/stdout
- * when both are pipes or sockets and nothing transforms the bytes.  The
- * data never enters user space.  Where neither end of a direction is a pipe
- * (socket to socket) it goes through a private pipe.  Same end-of-stream
- * rules as the handle relay: half-close at EOF on stdin, flush and exit when
- * the peer closes, -w idle timeout; anything else uses the handle relay. */
+/* The raw relay's fast path, when nothing transforms the bytes, stdout is a
+ * pipe and stdin a pipe or socket: the wire is spliced into stdout (the
+ * bytes never enter user space) and stdin is copied into the wire through
+ * one buffer (faster than splicing into TCP, see pump_copy).  No handles,
+ * no queues, no allocation per read.  Same end-of-stream rules as the
+ * handle relay: half-close at EOF on stdin, the peer's EOF as in
+ * relay_peer_eof, -w idle timeout; anything else uses the handle relay. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,7 +17,7 @@
 
 enum {
     SPLICE_MAX = 1 << 20,         /* bytes asked per splice call */
-    MID_PIPE_SIZE = 1 << 20,      /* private pipe, when the kernel allows it */
+    COPY_SIZE = 256 << 10,        /* copy mode's buffer */
     BURST = 16,                   /* splices per wake-up before yielding to the loop */
 };
 
@@ -24,8 +25,8 @@ typedef struct pump {
     struct splice_relay *r;
     const char *src_name, *dst_name;
     int src, dst;
-    int mid[2];                   /* private pipe, or -1 when src or dst is a pipe */
-    size_t in_mid, mid_cap;
+    uint8_t *buf;                 /* copy mode (into a socket); NULL: splice */
+    size_t held, off;             /* copy mode: bytes in buf from off */
     bool src_eof, dst_blocked, done;
     uint64_t bytes, chunks;
     ev_io src_w, dst_w;
@@ -61,7 +62,7 @@ bool splice_eligible(const session *s)
         return false;
     if (c->count || c->until || c->verbose >= 2 || c->rtimeout > 0 || c->wtimeout > 0)
         return false;
-    return is_pipe_or_socket(0) && is_pipe_or_socket(1);
+    return is_pipe_or_socket(0) && is_pipe(1);
 }
 
 static int set_nonblock(int fd)
@@ -130,13 +131,17 @@ static void moved(pump *p, ssize_t n)
         relay_stdin_active(p->r->s);
 }
 
-/* Moves what it can; false when the relay was stopped by an error. */
-static bool pump_direct(pump *p)
+/* Splices what it can; false when the relay was stopped by an error. */
+static bool pump_splice(pump *p)
 {
     for (int i = 0; i < BURST && !p->src_eof && !p->dst_blocked; i++) {
         ssize_t n = move(p->src, p->dst, SPLICE_MAX);
         if (n > 0) {
             moved(p, n);
+            /* short: the source is likely drained (or the destination
+             * full); the loop tells which without an EAGAIN round trip */
+            if ((size_t)n < SPLICE_MAX)
+                break;
             continue;
         }
         if (n == 0) {
@@ -160,37 +165,41 @@ static bool pump_direct(pump *p)
     return true;
 }
 
-static bool pump_via_mid(pump *p)
+/* Into a socket, read + write beat splice here (measured by make bench:
+ * pipe-to-TCP splice ran at 0.6x), so that direction copies through one
+ * buffer allocated once. */
+static bool pump_copy(pump *p)
 {
     for (int i = 0; i < BURST; i++) {
-        bool progress = false;
-        if (p->in_mid) {
-            ssize_t n = move(p->mid[0], p->dst, p->in_mid);
+        if (!p->held && !p->src_eof) {
+            ssize_t n = read(p->src, p->buf, COPY_SIZE);
             if (n > 0) {
-                p->in_mid -= (size_t)n;
-                moved(p, n);
-                progress = true;
-                p->dst_blocked = false;
-            } else if (n < 0 && errno == EAGAIN) {
-                p->dst_blocked = true;
-            } else if (n < 0 && errno != EINTR) {
-                pump_fail(p, true, errno);
-                return false;
-            }
-        }
-        if (!p->src_eof && p->in_mid < p->mid_cap) {
-            ssize_t n = move(p->src, p->mid[1], p->mid_cap - p->in_mid);
-            if (n > 0) {
-                p->in_mid += (size_t)n;
-                progress = true;
+                p->held = (size_t)n;
+                p->off = 0;
             } else if (n == 0) {
                 p->src_eof = true;
-            } else if (errno != EAGAIN && errno != EINTR) {
+            } else if (errno == EAGAIN) {
+                break;
+            } else if (errno != EINTR) {
                 pump_fail(p, false, errno);
                 return false;
             }
         }
-        if (!progress)
+        if (!p->held)
+            break;
+        ssize_t w = send(p->dst, p->buf + p->off, p->held, MSG_NOSIGNAL);
+        if (w > 0) {
+            moved(p, w);
+            p->off += (size_t)w;
+            p->held -= (size_t)w;
+            p->dst_blocked = p->held > 0;
+        } else if (errno == EAGAIN) {
+            p->dst_blocked = true;
+        } else if (errno != EINTR) {
+            pump_fail(p, true, errno);
+            return false;
+        }
+        if (p->dst_blocked)
             break;
     }
     return true;
@@ -200,9 +209,9 @@ static void pump_run(pump *p)
 {
     if (p->done)
         return;
-    if (!(p->mid[0] >= 0 ? pump_via_mid(p) : pump_direct(p)))
+    if (!(p->buf ? pump_copy(p) : pump_splice(p)))
         return;
-    if (p->src_eof && !p->in_mid) {
+    if (p->src_eof && !p->held) {
         ev_io_stop(p->r->s->loop, &p->src_w);
         ev_io_stop(p->r->s->loop, &p->dst_w);
         half_close(p);
@@ -217,9 +226,8 @@ static void pump_update(pump *p)
 {
     struct ev_loop *loop = p->r->s->loop;
     bool finishing = p->r->s->finishing;
-    bool want_src = !p->src_eof && !finishing &&
-                    (p->mid[0] >= 0 ? p->in_mid < p->mid_cap : !p->dst_blocked);
-    bool want_dst = p->dst_blocked || (p->mid[0] >= 0 && p->in_mid > 0);
+    bool want_src = !p->src_eof && !finishing && !p->dst_blocked && !p->held;
+    bool want_dst = p->dst_blocked;
     if (want_src)
         ev_io_start(loop, &p->src_w);
     else
@@ -265,13 +273,9 @@ static int pump_init(struct splice_relay *r, pump *p, int src, int dst,
                      const char *src_name, const char *dst_name)
 {
     *p = (pump){ .r = r, .src = src, .dst = dst, .src_name = src_name, .dst_name = dst_name,
-                 .mid = { -1, -1 } };
-    if (!is_pipe(src) && !is_pipe(dst)) {
-        if (pipe2(p->mid, O_NONBLOCK | O_CLOEXEC) < 0)
-            return -1;
-        int cap = fcntl(p->mid[1], F_SETPIPE_SZ, MID_PIPE_SIZE);
-        p->mid_cap = cap > 0 ? (size_t)cap : (size_t)fcntl(p->mid[1], F_GETPIPE_SZ);
-    }
+                 };
+    if (!is_pipe(dst) && !(p->buf = malloc(COPY_SIZE)))
+        return -1;
     ev_io_init(&p->src_w, src_ready, src, EV_READ);
     ev_io_init(&p->dst_w, dst_ready, dst, EV_WRITE);
     p->src_w.data = p->dst_w.data = p;
@@ -285,6 +289,8 @@ int splice_start(session *s, int fd)
         pump_init(r, &r->up, 0, fd, "stdin", "wire") < 0 ||
         pump_init(r, &r->down, fd, 1, "wire", "stdout") < 0) {
         cli_say("relay: %s", strerror(errno));
+        if (r)
+            free(r->up.buf);
         free(r);
         close(fd);
         return EXIT_IOERR;
@@ -311,9 +317,15 @@ bool splice_pending(const session *s, bool wire_too)
     const struct splice_relay *r = s->splice;
     if (!r)
         return false;
-    if (r->down.in_mid && !r->down.done)
+    if (r->down.held && !r->down.done)
         return true;
-    return wire_too && r->up.in_mid && !r->up.done;
+    return wire_too && r->up.held && !r->up.done;
+}
+
+void splice_progress(const session *s, uint64_t *up, uint64_t *down)
+{
+    *up = s->splice->up.bytes;
+    *down = s->splice->down.bytes;
 }
 
 /* Finishing: stop reading new data, keep draining private pipes. */
@@ -339,10 +351,7 @@ void splice_close(session *s)
     for (int i = 0; i < 2; i++) {
         ev_io_stop(s->loop, &pumps[i]->src_w);
         ev_io_stop(s->loop, &pumps[i]->dst_w);
-        if (pumps[i]->mid[0] >= 0) {
-            close(pumps[i]->mid[0]);
-            close(pumps[i]->mid[1]);
-        }
+        free(pumps[i]->buf);
     }
     ev_timer_stop(s->loop, &r->idle_w);
     close(r->net_fd);

@@ -118,6 +118,9 @@ enum {
     /* line-like decoders: at EOF, return an unterminated last record as a
      * frame instead of failing (POSIX text on stdin). */
     AEH_CODEC_PARTIAL_AT_EOF = 1u << 0,
+    /* the encoder writes each frame as it is (raw): aeh_push_frame then
+     * passes it to aeh_push_write, which need not copy it. */
+    AEH_CODEC_VERBATIM = 1u << 1,
 };
 
 /* Constructors return NULL with *err set (code EINVAL for a bad spec, with

@@ -10,6 +10,7 @@
  *     offset of the offending byte.
  * The digits are parsed once: the state keeps the value and the position. */
 #include <stdio.h>
+#include <string.h>
 #include "codec_int.h"
 
 enum { NS_DIGITS, NS_PAYLOAD };
@@ -63,11 +64,23 @@ static int ns_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *ou
 {
     if (codec_check_encode_size(c, n, err) < 0)
         return -1;
-    char head[32];
-    int hn = snprintf(head, sizeof head, "%zu:", n);
-    if (codec_put(c, out, head, (size_t)hn, err) < 0 || codec_put(c, out, p, n, err) < 0 ||
-        codec_put(c, out, ",", 1, err) < 0)
-        return -1;
+    /* one reservation and hand-made digits: this runs once per frame */
+    char digits[24];
+    size_t nd = 0;
+    size_t v = n;
+    do {
+        digits[sizeof digits - ++nd] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    uint8_t *w = aeh_buf_reserve(out, nd + n + 2);
+    if (!w)
+        return aeh_fail(err, ENOMEM, 0, "%s: out of memory", c->name);
+    memcpy(w, digits + sizeof digits - nd, nd);
+    w[nd] = ':';
+    if (n)
+        memcpy(w + nd + 1, p, n);
+    w[nd + 1 + n] = ',';
+    aeh_buf_commit(out, nd + n + 2);
     return 0;
 }
 

@@ -593,6 +593,8 @@ int aeh_push_write(aeh *h, const void *p, size_t n)
 
 int aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n)
 {
+    if (c->flags & AEH_CODEC_VERBATIM)
+        return aeh_push_write(h, p, n);
     size_t before = aeh_buf_len(&h->wbuf);
     if (!write_allowed(h, before, 0))
         return -1;

@@ -367,3 +367,30 @@ closed_stdout_case() {
     assert_equal "$output" "$(cat "$T/lines")"
     assert_elapsed 0 3
 }
+
+@test "cli: the peer half-closes at once (empty stdin) and still gets all of ours" {
+    # the listener's stdin is empty: it shuts down its write side at once
+    start_aecat_listener lis
+    head -c 3M /dev/urandom >"$T/in"
+    # stdin a pipe that pauses: sent while it keeps having data
+    bash -c 'head -c 1M "$0"; sleep 0.2; tail -c +1048577 "$0"' "$T/in" \
+        | ae 127.0.0.1 "$LPORT" | cat >/dev/null   # pipes both sides: the splice path
+    wait_pid "$AE_PID" 10
+    [ "$WAIT_RC" -eq 0 ] || fail "listener exit $WAIT_RC: $(cat "$T/lis.err")"
+    cmp "$T/in" "$T/lis.out"
+}
+
+@test "cli: the peer closed completely: the rest of stdin is an error (74) naming the peer" {
+    start_peer peer --send hi --then close
+    # stdin keeps coming after the peer is gone: the writes meet a reset
+    run --separate-stderr bash -c 'for i in $(seq 1 50); do head -c 65536 /dev/zero; sleep 0.02; done | timeout 20 "$0" 127.0.0.1 "$1"' "$AECAT" "$PORT"
+    assert_status 74
+    assert_equal "$output" hi
+    assert_one_error "^aecat: send: 127\.0\.0\.1 port $PORT: "
+}
+
+@test "cli: the demo (make demo) runs and exits 0" {
+    run bash "$TOP/tests/demo.sh" </dev/null
+    assert_status 0
+    assert_output --partial "exit status: 65"
+}

@@ -1,0 +1,496 @@
+#!/usr/bin/env bash
+# `make bench`: aecat against its peers and against bare C programs doing the
+# same work with no library (the machine's ceiling), all in this one run,
+# printed side by side in one table with the ratios of DESIGN.md section 7.
+# A benchmark, never a test: it always exits 0 unless it cannot run at all.
+#
+# Environment:
+#   BENCH_SIZE_MB    raw relay size in MiB (default 4096)
+#   BENCH_FRAMES     framed items (default 1000000, 64 bytes each)
+#   BENCH_REPS       runs of aecat and the C ceilings, best kept (default 3)
+#   BENCH_FRAMED_REPS  runs of aecat and the ceiling in the framed cases, the
+#                    median kept (default 7: each run is short, so noise is larger)
+#   BENCH_PEER_REPS  runs of nc/socat/AnyEvent/asyncio, best kept (default 1;
+#                    the raw relay peers run BENCH_REPS times)
+#   BENCH_PING_RUNS  one-shot PING runs per client (default 100)
+#   BENCH_SLOW_MB    data for the slow-reader RSS case (default 512; a second
+#                    run with 1/8 of it shows whether RSS grows with the size)
+#   BENCH_STRACE=1   also count aecat's syscalls (strace -c -f) for the raw
+#                    relay and the line decode, per MB, with the read sizes
+#   AECAT            the binary (default ./aecat)
+# Helpers are built from tests/bench/*.c into tests/bench/bin/ with cc -O2.
+# Every process is started with a timeout and stopped by its PID.
+# The table is also written to tests/bench/results/last.txt.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$PWD
+BD=$ROOT/tests/bench
+BIN=$BD/bin
+PEERS=$BD/peers
+SIZE_MB=${BENCH_SIZE_MB:-4096}
+FRAMES=${BENCH_FRAMES:-1000000}
+ITEM=64
+REPS=${BENCH_REPS:-3}
+PEER_REPS=${BENCH_PEER_REPS:-1}
+FRAMED_REPS=${BENCH_FRAMED_REPS:-7}
+PING_RUNS=${BENCH_PING_RUNS:-100}
+SLOW_MB=${BENCH_SLOW_MB:-512}
+AECAT=${AECAT:-$ROOT/aecat}
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
+T0=$EPOCHREALTIME
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
+
+say() { printf '%s\n' "$*" >&2; }
+
+# ------------------------------------------------------------ build helpers
+mkdir -p "$BIN" "$BD/results"
+for p in gen sink blast relay_rw relay_splice ceiling ping maxrss; do
+    if [ ! -x "$BIN/$p" ] || [ "$BD/$p.c" -nt "$BIN/$p" ]; then
+        cc -O2 -Wall -Wextra -o "$BIN/$p" "$BD/$p.c" || { say "bench: cannot build $p"; exit 1; }
+    fi
+done
+
+HAVE_AECAT=1
+[ -x "$AECAT" ] || { say "bench: $AECAT not built: its columns will read n/a"; HAVE_AECAT=0; }
+HAVE_NC=1; command -v nc.openbsd >/dev/null || HAVE_NC=0
+HAVE_SOCAT=1; command -v socat >/dev/null || HAVE_SOCAT=0
+HAVE_AE=1; perl -MAnyEvent::Handle -e1 2>/dev/null || HAVE_AE=0
+HAVE_PY=1; [ -n "$PY" ] || HAVE_PY=0
+
+WORK=$(mktemp -d /tmp/aecat-bench.XXXXXX)
+LOG=$WORK/stderr.log
+: >"$LOG"
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do
+        kill -0 "$p" 2>/dev/null && kill "$p" 2>/dev/null
+    done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# spawn IN OUT SECS CMD...: CMD in the background under a timeout; IN "rw:F"
+# opens F read-write (a fifo that never reaches EOF).  Sets LAST to its PID.
+spawn() {
+    local in=$1 out=$2 t=$3
+    shift 3
+    if [[ $in == rw:* ]]; then
+        timeout -k 3 "$t" "$@" <>"${in#rw:}" >"$out" 2>>"$LOG" &
+    else
+        timeout -k 3 "$t" "$@" <"$in" >"$out" 2>>"$LOG" &
+    fi
+    LAST=$!
+    PIDS+=("$LAST")
+}
+
+# wait_ready FILE PID: until FILE holds "listening HOST PORT"; prints PORT.
+wait_ready() {
+    local i line
+    for ((i = 0; i < 1000; i++)); do
+        line=$(grep -m1 '^listening ' "$1" 2>/dev/null)
+        if [ -n "$line" ]; then
+            echo "${line##* }"
+            return 0
+        fi
+        kill -0 "$2" 2>/dev/null || break
+        sleep 0.01
+    done
+    return 1
+}
+
+# wait_listen PORT PID: until 127.0.0.1:PORT is in LISTEN state (for nc, socat).
+wait_listen() {
+    local hex i
+    hex=$(printf '0100007F:%04X' "$1")
+    for ((i = 0; i < 1000; i++)); do
+        grep -q " $hex 00000000:0000 0A " /proc/net/tcp && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.01
+    done
+    return 1
+}
+
+free_port() {
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+fifo() { rm -f "$1"; mkfifo "$1"; }
+HOLD=$WORK/hold
+fifo "$HOLD"
+
+calc() { awk "BEGIN { printf \"%s\", $* }"; }
+
+# ------------------------------------------------------------ raw relay
+# One run: gen | SENDER --wire--> LISTENER | sink.  Rate from sink's first byte
+# to EOF.  Sets RATE (MB/s, 1 MB = 10^6 bytes; "" on failure), RSS_L, RSS_S (KiB).
+# SINKARGS: extra arguments for the sink (the slow reader).
+raw_run() {
+    local tool=$1 mb=$2 to=$3 port lp sp gp kp rc=0
+    local res=$WORK/res rl=$WORK/rss.l rs=$WORK/rss.s lout=$WORK/l.out sout=$WORK/s.out
+    RATE="" RSS_L="" RSS_S="" LAG=""
+    rm -f "$res" "$rl" "$rs" "$WORK/ready"
+    : >"$WORK/ready"
+    fifo "$lout"
+    fifo "$sout"
+    spawn "$lout" /dev/null "$to" "$BIN/sink" -n $((mb * 1048576)) -o "$res" ${SINKARGS:-}
+    kp=$LAST
+    case $tool in
+    aecat|aecat-pipe)
+            spawn "rw:$HOLD" "$lout" "$to" "$BIN/maxrss" "$rl" "$AECAT" -l 127.0.0.1 0 --ready=3 3>"$WORK/ready";;
+    nc)     port=$(free_port)
+            spawn "rw:$HOLD" "$lout" "$to" "$BIN/maxrss" "$rl" nc.openbsd -l 127.0.0.1 "$port";;
+    socat)  port=$(free_port)
+            spawn "rw:$HOLD" "$lout" "$to" "$BIN/maxrss" "$rl" socat -u "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" STDOUT;;
+    rw)     spawn "rw:$HOLD" "$lout" "$to" "$BIN/maxrss" "$rl" "$BIN/relay_rw" -L "$WORK/ready";;
+    splice) spawn "rw:$HOLD" "$lout" "$to" "$BIN/maxrss" "$rl" "$BIN/relay_splice" -L "$WORK/ready";;
+    esac
+    lp=$LAST
+    if [ -z "${port:-}" ]; then
+        port=$(wait_ready "$WORK/ready" "$lp") || { say "bench: $tool -l did not get ready"; rc=1; }
+    else
+        wait_listen "$port" "$lp" || { say "bench: $tool -l did not listen"; rc=1; }
+    fi
+    if [ $rc = 0 ]; then
+        case $tool in
+        aecat)  spawn "$sout" /dev/null "$to" "$BIN/maxrss" "$rs" "$AECAT" 127.0.0.1 "$port";;
+        aecat-pipe)   # the sender's stdout a pipe too (aecat's splice path needs both ends)
+                fifo "$WORK/s2.out"
+                spawn "$WORK/s2.out" /dev/null "$to" "$BIN/sink"
+                spawn "$sout" "$WORK/s2.out" "$to" "$BIN/maxrss" "$rs" "$AECAT" 127.0.0.1 "$port";;
+        nc)     spawn "$sout" /dev/null "$to" "$BIN/maxrss" "$rs" nc.openbsd -N 127.0.0.1 "$port";;
+        socat)  spawn "$sout" /dev/null "$to" "$BIN/maxrss" "$rs" socat -u STDIN "TCP:127.0.0.1:$port";;
+        rw)     spawn "$sout" /dev/null "$to" "$BIN/maxrss" "$rs" "$BIN/relay_rw" 127.0.0.1 "$port";;
+        splice) spawn "$sout" /dev/null "$to" "$BIN/maxrss" "$rs" "$BIN/relay_splice" 127.0.0.1 "$port";;
+        esac
+        sp=$LAST
+        spawn /dev/null "$sout" "$to" "$BIN/gen" raw "$mb"
+        gp=$LAST
+        wait "$gp"; wait "$sp"; wait "$kp"; wait "$lp"
+    else
+        kill "$lp" "$kp" 2>/dev/null
+        wait "$lp" "$kp" 2>/dev/null
+    fi
+    rm -f "$lout" "$sout"
+    [ -s "$res" ] || return 1
+    local bytes secs acc last eof
+    read -r bytes secs acc last eof <"$res"
+    if [ "$bytes" != $((mb * 1048576)) ]; then
+        say "bench: $tool relayed $bytes bytes of $((mb * 1048576))"
+        return 1
+    fi
+    RATE=$(calc "$bytes / $secs / 1e6")
+    LAG=$(calc "($eof - $last) * 1000")   # ms from the last byte to the listener's exit
+    RSS_L=$(cat "$rl" 2>/dev/null)
+    RSS_S=$(cat "$rs" 2>/dev/null)
+}
+
+# ------------------------------------------------------------ framed
+# decode: blast pre-encoded frames --wire--> DECODER | sink
+# encode: lines file | ENCODER --wire--> sink -L
+# Sets RATE in M frames/s ("" on failure).
+frames_run() {
+    local dir=$1 tool=$2 type=$3 to=$4 port lp kp st rc=0 expect
+    local res=$WORK/res out=$WORK/f.out
+    RATE="" LAG=""
+    rm -f "$res" "$WORK/ready"
+    : >"$WORK/ready"
+    if [ "$dir" = decode ]; then
+        expect=$((FRAMES * (ITEM + 1)))
+        fifo "$out"
+        spawn "$out" /dev/null "$to" "$BIN/sink" -n "$expect" -o "$res"
+        kp=$LAST
+        case $tool in
+        aecat)   spawn "rw:$HOLD" "$out" "$to" "$AECAT" -l 127.0.0.1 0 --ready=3 --recv-frame "$type" --records lines 3>"$WORK/ready";;
+        ae)      spawn /dev/null "$out" "$to" perl "$PEERS/ae_decode.pl" "$type" "$WORK/ready";;
+        asyncio) spawn /dev/null "$out" "$to" env -u PYTHONUNBUFFERED "$PY" "$PEERS/asyncio_decode.py" "$type" "$WORK/ready";;
+        ceiling) spawn /dev/null "$out" "$to" "$BIN/ceiling" decode "$type" -L "$WORK/ready";;
+        esac
+        lp=$LAST
+        if port=$(wait_ready "$WORK/ready" "$lp"); then
+            st=$(timeout "$to" "$BIN/blast" "$WORK/frames.$type" 127.0.0.1 "$port" 2>>"$LOG")
+        else
+            say "bench: $tool ($type decode) did not get ready"
+            kill "$lp" "$kp" 2>/dev/null
+            rc=1
+        fi
+        wait "$lp" 2>/dev/null; wait "$kp" 2>/dev/null
+        rm -f "$out"
+    else
+        case $type in line) expect=$((FRAMES * (ITEM + 1)));; *) expect=$((FRAMES * (ITEM + 4)));; esac
+        spawn /dev/null /dev/null "$to" "$BIN/sink" -L "$WORK/ready" -n "$expect" -o "$res"
+        kp=$LAST
+        if port=$(wait_ready "$WORK/ready" "$kp"); then
+            case $tool in
+            aecat)   spawn "$WORK/lines" /dev/null "$to" "$AECAT" --send-frame "$type" 127.0.0.1 "$port";;
+            ae)      spawn "$WORK/lines" /dev/null "$to" perl "$PEERS/ae_encode.pl" "$type" 127.0.0.1 "$port";;
+            asyncio) spawn "$WORK/lines" /dev/null "$to" env -u PYTHONUNBUFFERED "$PY" "$PEERS/asyncio_encode.py" "$type" 127.0.0.1 "$port";;
+            ceiling) spawn "$WORK/lines" /dev/null "$to" "$BIN/ceiling" encode "$type" 127.0.0.1 "$port";;
+            esac
+            lp=$LAST
+            wait "$kp"; wait "$lp"
+        else
+            kill "$kp" 2>/dev/null; wait "$kp" 2>/dev/null
+            rc=1
+        fi
+    fi
+    [ $rc = 0 ] && [ -s "$res" ] || return 1
+    local bytes secs acc last eof
+    read -r bytes secs acc last eof <"$res"
+    if [ "$bytes" != "$expect" ]; then
+        say "bench: $tool $dir $type: $bytes bytes, expected $expect"
+        return 1
+    fi
+    if [ "$dir" = decode ]; then
+        RATE=$(calc "$FRAMES / ($last - $st) / 1e6")  # from blast's connect to the last byte out
+    else
+        RATE=$(calc "$FRAMES / $acc / 1e6")           # from the accepted connection to the last byte
+    fi
+    LAG=$(calc "($eof - $last) * 1000")
+}
+
+# best VAR VALUE: keeps the larger number in VAR
+best() {
+    local cur=${!1:-}
+    [ -n "$2" ] || return 0
+    if [ -z "$cur" ] || awk "BEGIN { exit !($2 > $cur) }"; then printf -v "$1" '%s' "$2"; fi
+}
+lowest() {
+    local cur=${!1:-}
+    [ -n "$2" ] || return 0
+    if [ -z "$cur" ] || awk "BEGIN { exit !($2 < $cur) }"; then printf -v "$1" '%s' "$2"; fi
+}
+maxof() {
+    local cur=${!1:-}
+    [ -n "$2" ] || return 0
+    if [ -z "$cur" ] || [ "$2" -gt "$cur" ]; then printf -v "$1" '%s' "$2"; fi
+}
+
+declare -A R   # results: R[case,tool]
+declare -A ALL # framed: every run's rate
+
+have() {
+    case $1 in
+    aecat|aecat-pipe) [ $HAVE_AECAT = 1 ];; nc) [ $HAVE_NC = 1 ];; socat) [ $HAVE_SOCAT = 1 ];;
+    ae) [ $HAVE_AE = 1 ];; asyncio) [ $HAVE_PY = 1 ];; *) true;;
+    esac
+}
+
+say "bench: raw relay, $SIZE_MB MiB, best of $REPS"
+RAW_TO=$((60 + SIZE_MB / 20))
+for ((rep = 1; rep <= REPS; rep++)); do
+    for tool in aecat aecat-pipe nc socat rw splice; do
+        have $tool || continue
+        if raw_run $tool "$SIZE_MB" "$RAW_TO"; then
+            say "  run $rep: $tool $RATE MB/s (peak RSS listener $RSS_L KiB, sender $RSS_S KiB; EOF $LAG ms after the last byte)"
+            best "R[raw,$tool]" "$RATE"
+            lowest "R[lag,$tool]" "$LAG"
+            maxof "R[rssl,$tool]" "$RSS_L"
+            maxof "R[rsss,$tool]" "$RSS_S"
+        else
+            say "  run $rep: $tool failed"
+        fi
+    done
+done
+
+say "bench: framed, $FRAMES items of $ITEM bytes"
+"$BIN/gen" lines "$FRAMES" "$ITEM" >"$WORK/lines"
+FR_TO=$((30 + FRAMES / 20000))
+for type in line netstring packstring:N; do
+    "$BIN/gen" frames "$type" "$FRAMES" "$ITEM" >"$WORK/frames.$type"
+    for dir in decode encode; do
+        # aecat and the ceiling alternate, so that a change in the machine's
+        # load hits both alike; the slow peers run PEER_REPS times
+        for ((rep = 1; rep <= FRAMED_REPS; rep++)); do
+            for tool in aecat ceiling ae asyncio; do
+                have $tool || continue
+                case $tool in ae|asyncio) [ $rep -le "$PEER_REPS" ] || continue;; esac
+                if frames_run $dir $tool "$type" "$FR_TO"; then
+                    say "  $dir $type $tool: $RATE M frames/s (EOF $LAG ms after the last byte)"
+                    ALL["$dir $type,$tool"]+="$RATE "
+                    [ $dir = decode ] && lowest "R[lag,$tool]" "$LAG"
+                else
+                    say "  $dir $type $tool: failed"
+                fi
+            done
+        done
+    done
+    rm -f "$WORK/frames.$type"
+done
+# framed: the median of the runs (a best-of would follow single lucky runs of
+# the short C ceiling; the spread is in the log above)
+for k in "${!ALL[@]}"; do
+    R[$k]=$(printf '%s\n' ${ALL[$k]} | sort -g | awk '{ a[NR] = $1 } END { printf "%s", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+done
+
+say "bench: one-shot PING, $PING_RUNS runs each"
+printf 'PING\r\n' >"$WORK/ping.txt"
+: >"$WORK/ready"
+spawn /dev/null /dev/null 600 "$BIN/ping" serve "$WORK/ready"
+PINGD=$LAST
+if PPORT=$(wait_ready "$WORK/ready" "$PINGD"); then
+    declare -A PT
+    ping_once() {   # tool -> appends the run's milliseconds to PT[tool]
+        local t0 t1 out
+        t0=$EPOCHREALTIME
+        case $1 in
+        aecat) out=$("$AECAT" -w 5 127.0.0.1 "$PPORT" <"$WORK/ping.txt" 2>>"$LOG");;
+        nc)    out=$(nc.openbsd -N -w 5 127.0.0.1 "$PPORT" <"$WORK/ping.txt" 2>>"$LOG");;
+        floor) out=$("$BIN/ping" client 127.0.0.1 "$PPORT" </dev/null 2>>"$LOG");;
+        esac
+        t1=$EPOCHREALTIME
+        [ "$out" = $'PONG\r' ] || { PT[$1,bad]=1; return; }
+        PT[$1]+="$(calc "($t1 - $t0) * 1000") "
+    }
+    for ((i = 0; i < PING_RUNS; i++)); do
+        for tool in aecat nc floor; do
+            have $tool && ping_once $tool
+        done
+    done
+    for tool in aecat nc floor; do
+        if [ -n "${PT[$tool,bad]:-}" ]; then
+            say "  $tool: a run did not answer PONG"
+        elif [ -n "${PT[$tool]:-}" ]; then
+            R[ping,$tool]=$(printf '%s\n' ${PT[$tool]} | sort -g | awk '{ a[NR] = $1 } END { printf "%.3f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+            say "  $tool: median ${R[ping,$tool]} ms"
+        fi
+    done
+fi
+kill "$PINGD" 2>/dev/null; wait "$PINGD" 2>/dev/null
+
+SMALL_MB=$((SLOW_MB / 8)); [ "$SMALL_MB" -ge 1 ] || SMALL_MB=1
+say "bench: peak RSS with a slow reader (64 KiB every ms), $SMALL_MB and $SLOW_MB MiB"
+SINKARGS="-r 65536 -d 1000"
+SLOW_TO=$((60 + SLOW_MB / 10))
+for mb in "$SMALL_MB" "$SLOW_MB"; do
+    for tool in aecat socat; do
+        have $tool || continue
+        if raw_run $tool "$mb" "$SLOW_TO"; then
+            say "  $mb MiB: $tool $RATE MB/s, peak RSS listener $RSS_L KiB, sender $RSS_S KiB"
+            R[slow$mb,$tool]=$RSS_L
+            R[slows$mb,$tool]=$RSS_S
+        else
+            say "  $mb MiB: $tool failed"
+        fi
+    done
+done
+SINKARGS=""
+
+# ------------------------------------------------------------ optional strace
+if [ "${BENCH_STRACE:-0}" = 1 ] && [ $HAVE_AECAT = 1 ] && command -v strace >/dev/null; then
+    SMB=$((SIZE_MB < 1024 ? SIZE_MB : 1024))
+    say "bench: strace -c of aecat, raw relay of $SMB MiB (listener, then sender)"
+    REAL_AECAT=$AECAT
+    for side in l s; do
+        # one end under strace, the other plain: the wrapper tells them apart by -l
+        cat >"$WORK/aecat-both" <<EOF
+#!/bin/sh
+case " \$* " in *" -l "*) [ $side = l ] && exec strace -f -c -o $WORK/strace.l $REAL_AECAT "\$@";;
+                 *) [ $side = s ] && exec strace -f -c -o $WORK/strace.s $REAL_AECAT "\$@";; esac
+exec $REAL_AECAT "\$@"
+EOF
+        chmod +x "$WORK/aecat-both"
+        AECAT=$WORK/aecat-both
+        raw_run aecat "$SMB" 300 && say "  (under strace: $RATE MB/s)"
+    done
+    AECAT=$REAL_AECAT
+    for side in l s; do
+        [ -s "$WORK/strace.$side" ] || continue
+        [ $side = l ] && say "  listener (wire -> stdout), calls per MB:" || say "  sender (stdin -> wire), calls per MB:"
+        awk -v mb="$SMB" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" { printf "    %-14s %10d calls  %8.2f /MB\n", $NF, $4, $4 / (mb * 1.048576) }' "$WORK/strace.$side" | sort -k2 -nr | head -8 >&2
+    done
+    say "bench: I/O calls of the listener relaying 64 MiB (strace -e), mean bytes per call"
+    cat >"$WORK/aecat-both" <<EOF
+#!/bin/sh
+case " \$* " in *" -l "*) exec strace -e trace=read,recvfrom,readv,splice,write,writev,sendto,sendmsg -o $WORK/strace.io $REAL_AECAT "\$@";; esac
+exec $REAL_AECAT "\$@"
+EOF
+    AECAT=$WORK/aecat-both
+    raw_run aecat 64 120 >/dev/null 2>&1
+    AECAT=$REAL_AECAT
+    if [ -s "$WORK/strace.io" ]; then
+        awk '/= [0-9]+$/ { split($1, a, "("); n[a[1]]++; s[a[1]] += $NF } END { for (k in n) printf "    %-9s %7d calls, mean %8.0f bytes\n", k, n[k], s[k] / n[k] }' "$WORK/strace.io" >&2
+    fi
+    say "bench: strace -c of aecat, decode line"
+    cat >"$WORK/aecat-both" <<EOF
+#!/bin/sh
+exec strace -f -c -o $WORK/strace.d $REAL_AECAT "\$@"
+EOF
+    "$BIN/gen" frames line "$FRAMES" "$ITEM" >"$WORK/frames.line"
+    AECAT=$WORK/aecat-both
+    frames_run decode aecat line 300
+    AECAT=$REAL_AECAT
+    [ -s "$WORK/strace.d" ] && awk '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" { printf "    %-14s %10d calls\n", $NF, $4 }' "$WORK/strace.d" | sort -k2 -nr | head -8 >&2
+fi
+
+# ------------------------------------------------------------ the table
+v() { local x=${R[$1]:-}; [ -n "$x" ] && printf '%s' "$x" || printf 'n/a'; }
+num() { [ -n "${R[$1]:-}" ]; }
+# ratio A B: A/B with 2 decimals, or n/a
+ratio() { if num "$1" && num "$2"; then calc "sprintf(\"%.2f\", ${R[$1]} / ${R[$2]})"; else printf 'n/a'; fi; }
+# verdict RATIO OP LIMIT
+verdict() {
+    [ "$1" = n/a ] && { printf 'n/a'; return; }
+    if awk "BEGIN { exit !($1 $2 $3) }"; then printf 'met'; else printf 'missed'; fi
+}
+f1() { [ "$1" = n/a ] && printf 'n/a' || calc "sprintf(\"%.0f\", $1)"; }
+f2() { [ "$1" = n/a ] && printf 'n/a' || calc "sprintf(\"%.2f\", $1)"; }
+f3() { [ "$1" = n/a ] && printf 'n/a' || calc "sprintf(\"%.3f\", $1)"; }
+
+OUT=$BD/results/last.txt
+{
+fmt='%-30s %-6s %8s %8s %8s %8s %8s %8s  %-17s %7s  %s\n'
+printf "aecat bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r)\n"
+printf "aecat: %s; load average at start %s, at end %s (other work on the machine skews all figures)\n" \
+    "$( [ $HAVE_AECAT = 1 ] && "$AECAT" -V 2>/dev/null | head -1 || echo 'not built')" "$LOAD0" "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
+printf "raw: best of $REPS, MB/s = 10^6 B/s, sink's first byte to its last; framed: M frames/s, median of $FRAMED_REPS (peers: $PEER_REPS)\n\n"
+printf "$fmt" case unit aecat nc socat AnyEvent asyncio ceiling target ratio result
+printf "$fmt" ------------------------------ ------ -------- -------- -------- -------- -------- -------- ----------------- ------- ------
+
+r=$(ratio raw,aecat raw,nc)
+printf "$fmt" "raw relay $SIZE_MB MiB" MB/s "$(f1 "$(v raw,aecat)")" "$(f1 "$(v raw,nc)")" "$(f1 "$(v raw,socat)")" - - "$(f1 "$(v raw,rw)")" '>= 2.00 x nc' "$r" "$(verdict "$r" '>=' 2)"
+r=$(ratio raw,aecat raw,rw)
+printf "$fmt" "  vs bare read/write relay" "" "" "" "" "" "" "" '>= 0.80 x rw' "$r" "$(verdict "$r" '>=' 0.8)"
+r=$(ratio raw,aecat raw,splice)
+printf "$fmt" "  vs bare splice relay" MB/s "" "" "" "" "" "$(f1 "$(v raw,splice)")" '(info)' "$r" ""
+r=$(ratio raw,aecat-pipe raw,rw)
+printf "$fmt" "  aecat, sender stdout a pipe" MB/s "$(f1 "$(v raw,aecat-pipe)")" "" "" "" "" "" '(info) x rw' "$r" ""
+for type in line netstring packstring:N; do
+    for dir in decode encode; do
+        r=$(ratio "$dir $type,aecat" "$dir $type,ceiling")
+        printf "$fmt" "$dir $type" Mfr/s "$(f3 "$(v "$dir $type,aecat")")" - - "$(f3 "$(v "$dir $type,ae")")" \
+            "$(f3 "$(v "$dir $type,asyncio")")" "$(f3 "$(v "$dir $type,ceiling")")" '>= 0.80 x ceiling' "$r" "$(verdict "$r" '>=' 0.8)"
+    done
+done
+printf "$fmt" "EOF after last byte, min" ms "$(f1 "$(v lag,aecat)")" "$(f1 "$(v lag,nc)")" "$(f1 "$(v lag,socat)")" "$(f1 "$(v lag,ae)")" "$(f1 "$(v lag,asyncio)")" "$(f1 "$(v lag,rw)")" '(info)' "" ""
+r=$(ratio ping,aecat ping,nc)
+printf "$fmt" "one-shot PING, median of $PING_RUNS" ms "$(f3 "$(v ping,aecat)")" "$(f3 "$(v ping,nc)")" - - - "$(f3 "$(v ping,floor)")" '<= 1.05 x nc' "$r" "$(verdict "$r" '<=' 1.05)"
+rl=$(v rssl,aecat); rs=$(v rsss,aecat)
+m=n/a; [ "$rl" != n/a ] && m=$(( rl > ${rs/n\/a/0} ? rl : ${rs/n\/a/0} ))
+printf "$fmt" "peak RSS, relay $SIZE_MB MiB" KiB "$rl/$rs" "$(v rssl,nc)/$(v rsss,nc)" "$(v rssl,socat)/$(v rsss,socat)" - - "$(v rssl,rw)/$(v rsss,rw)" '<= 4096 KiB' "$m" "$(verdict "$m" '<=' 4096)"
+for mb in "$SMALL_MB" "$SLOW_MB"; do
+    rl=$(v slow$mb,aecat); rs=$(v slows$mb,aecat)
+    m=n/a; [ "$rl" != n/a ] && m=$(( rl > ${rs/n\/a/0} ? rl : ${rs/n\/a/0} ))
+    printf "$fmt" "peak RSS, slow reader $mb MiB" KiB "$rl/$rs" - "$(v slow$mb,socat)/$(v slows$mb,socat)" - - - '<= 4096 KiB' "$m" "$(verdict "$m" '<=' 4096)"
+done
+a=$(v "slow$SMALL_MB,aecat"); b=$(v "slow$SLOW_MB,aecat")
+if [ "$a" != n/a ] && [ "$b" != n/a ]; then
+    d=$((b - a))
+    printf "$fmt" "  RSS growth ${SMALL_MB}->${SLOW_MB} MiB" KiB "$d" - - - - - '<= 256 KiB (flat)' "$d" "$(verdict "$d" '<=' 256)"
+fi
+printf "\nraw relay: gen | SENDER HOST PORT >/dev/null, LISTENER -l <fifo | sink (splice to /dev/null).\n"
+printf "Rates stop at the last expected byte; 'EOF after last byte' is how long the listener then took to exit.\n"
+printf "RSS cells: listener/sender peak (getrusage ru_maxrss).  ceiling: raw = bare read/write relay\n"
+printf "(256 KiB buffers), framed = bare C read-cut-write loop, PING = bare C client.  Runtime %.0f s.\n" "$(calc "$EPOCHREALTIME - $T0")"
+} | tee "$OUT"
+if [ -s "$LOG" ]; then
+    say ""
+    say "stderr of the programs run (first 20 lines, all in $OUT.stderr):"
+    head -20 "$LOG" >&2
+    cp "$LOG" "$OUT.stderr"
+fi
+exit 0
