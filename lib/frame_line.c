@@ -111,8 +111,13 @@ static int line_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *
     if (!cf->eol_len && n && p[n - 1] == '\r' && W == 1 && cf->weol[0] == '\n')
         return aeh_fail(err, EINVAL, n - 1,
                         "line: frame ends in \\r, which the \\r?\\n reader would strip");
-    if (codec_put(c, out, p, n, err) < 0 || codec_put(c, out, cf->weol, W, err) < 0)
-        return -1;
+    uint8_t *w = aeh_buf_reserve(out, n + W);   /* once per frame: one reservation */
+    if (!w)
+        return aeh_fail(err, ENOMEM, 0, "line: out of memory");
+    if (n)
+        memcpy(w, p, n);
+    memcpy(w + n, cf->weol, W);
+    aeh_buf_commit(out, n + W);
     return 0;
 }
 

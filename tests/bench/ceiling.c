@@ -12,82 +12,17 @@
  * Malformed input: a message and exit 65.
  * Build: cc -O2 -o ceiling ceiling.c */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
+#define BENCH_PROG "ceiling"
+#include "bench_util.h"
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 enum { CHUNK = 1 << 20, OUTSZ = 256 << 10 };   /* read size; write size */
 enum type { LINE, NETSTRING, PACK_N };
-
-static void die(const char *what)
-{
-    fprintf(stderr, "ceiling: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
 
 static void bad(const char *what)
 {
     fprintf(stderr, "ceiling: malformed data: %s\n", what);
     exit(65);
-}
-
-static int listen_ready(const char *ready)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t al = sizeof a;
-    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 8) < 0 ||
-        getsockname(s, (struct sockaddr *)&a, &al) < 0)
-        die("listen");
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", ready);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        die(tmp);
-    fprintf(f, "listening 127.0.0.1 %u\n", ntohs(a.sin_port));
-    if (fclose(f) != 0 || rename(tmp, ready) < 0)
-        die(ready);
-    int c = accept(s, NULL, NULL);
-    if (c < 0)
-        die("accept");
-    close(s);
-    return c;
-}
-
-static int connect_to(const char *host, const char *port)
-{
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
-    int rc = getaddrinfo(host, port, &hints, &res);
-    if (rc) {
-        fprintf(stderr, "ceiling: %s: %s\n", host, gai_strerror(rc));
-        exit(1);
-    }
-    int s = socket(res->ai_family, SOCK_STREAM, 0);
-    if (s < 0 || connect(s, res->ai_addr, res->ai_addrlen) < 0)
-        die("connect");
-    freeaddrinfo(res);
-    return s;
-}
-
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            die("write");
-        }
-        p += w;
-        n -= (size_t)w;
-    }
 }
 
 /* ------------------------------------------------------------ output buffer */
@@ -129,15 +64,9 @@ static int in_fill(in_t *in)
         if (!(in->p = realloc(in->p, in->cap)))
             die("realloc");
     }
-    for (;;) {
-        ssize_t n = read(in->fd, in->p + in->tail, in->cap - in->tail);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            die("read");
-        in->tail += (size_t)n;
-        return n > 0;
-    }
+    size_t n = read_some(in->fd, in->p + in->tail, in->cap - in->tail);
+    in->tail += n;
+    return n > 0;
 }
 
 /* ------------------------------------------------------------ decode */
@@ -261,10 +190,7 @@ static int encode(enum type t, int sock)
         }
     }
     write_all(sock, out.p, out.n);
-    shutdown(sock, SHUT_WR);
-    char b[4096];
-    while (read(sock, b, sizeof b) > 0)
-        ;
+    shut_and_drain(sock);
     return 0;
 }
 

@@ -8,36 +8,12 @@
  *                           line, netstring, packstring:N
  * Build: cc -O2 -o gen gen.c */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#define BENCH_PROG "gen"
+#include "bench_util.h"
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <unistd.h>
 
 enum { CHUNK = 1 << 20 };
-
-static void die(const char *what)
-{
-    fprintf(stderr, "gen: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
-
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            die("write");
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-}
 
 static int gen_raw(long long mb)
 {

@@ -8,42 +8,14 @@
  *                           stdout until the server closes
  * Build: cc -O2 -o ping ping.c */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
+#define BENCH_PROG "ping"
+#include "bench_util.h"
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-static void die(const char *what)
-{
-    fprintf(stderr, "ping: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
 
 static _Noreturn void serve(const char *ready)
 {
     signal(SIGPIPE, SIG_IGN);
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t al = sizeof a;
-    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 64) < 0 ||
-        getsockname(s, (struct sockaddr *)&a, &al) < 0)
-        die("listen");
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", ready);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        die(tmp);
-    fprintf(f, "listening 127.0.0.1 %u\n", ntohs(a.sin_port));
-    if (fclose(f) != 0 || rename(tmp, ready) < 0)
-        die(ready);
+    int s = listen_announce(ready, 64, 1);
     for (;;) {
         int c = accept(s, NULL, NULL);
         if (c < 0) {
@@ -70,15 +42,7 @@ static _Noreturn void serve(const char *ready)
 
 static int client(const char *host, const char *port)
 {
-    struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST }, *res;
-    int rc = getaddrinfo(host, port, &hints, &res);
-    if (rc) {
-        fprintf(stderr, "ping: %s: %s\n", host, gai_strerror(rc));
-        return 1;
-    }
-    int s = socket(res->ai_family, SOCK_STREAM, 0);
-    if (s < 0 || connect(s, res->ai_addr, res->ai_addrlen) < 0)
-        die("connect");
+    int s = connect_ai(resolve(host, port, AI_NUMERICHOST));
     if (write(s, "PING\r\n", 6) != 6)
         die("write");
     shutdown(s, SHUT_WR);

@@ -18,7 +18,8 @@
 #   BENCH_STRACE=1   also count aecat's syscalls (strace -c -f) for the raw
 #                    relay and the line decode, per MB, with the read sizes
 #   AECAT            the binary (default ./aecat)
-# Helpers are built from tests/bench/*.c into tests/bench/bin/ with cc -O2.
+# Helpers are built from tests/bench/*.c (sharing tests/bench/bench_util.h)
+# into tests/bench/bin/ with cc -O2.
 # Every process is started with a timeout and stopped by its PID.
 # The table is also written to tests/bench/results/last.txt.
 set -u
@@ -46,7 +47,7 @@ say() { printf '%s\n' "$*" >&2; }
 # ------------------------------------------------------------ build helpers
 mkdir -p "$BIN" "$BD/results"
 for p in gen sink blast relay_rw relay_splice ceiling ping maxrss; do
-    if [ ! -x "$BIN/$p" ] || [ "$BD/$p.c" -nt "$BIN/$p" ]; then
+    if [ ! -x "$BIN/$p" ] || [ "$BD/$p.c" -nt "$BIN/$p" ] || [ "$BD/bench_util.h" -nt "$BIN/$p" ]; then
         cc -O2 -Wall -Wextra -o "$BIN/$p" "$BD/$p.c" || { say "bench: cannot build $p"; exit 1; }
     fi
 done

@@ -15,54 +15,23 @@
  * of SIZE bytes without sleeping.
  * Build: cc -O2 -o sink sink.c */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
+#define BENCH_PROG "sink"
+#include "bench_util.h"
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 enum { CHUNK = 1 << 20 };
 
-static void die(const char *what)
-{
-    fprintf(stderr, "sink: %s: %s\n", what, strerror(errno));
-    exit(1);
-}
+static unsigned long long total, expect;   /* bytes read; -n */
+static double t1, tl;   /* the first byte's time; the last (expected) byte's */
 
-static double now(void)
+/* Counts N more bytes read. */
+static void got(size_t n)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int listen_ready(const char *ready)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-    socklen_t al = sizeof a;
-    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 8) < 0 ||
-        getsockname(s, (struct sockaddr *)&a, &al) < 0)
-        die("listen");
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", ready);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        die(tmp);
-    fprintf(f, "listening 127.0.0.1 %u\n", ntohs(a.sin_port));
-    if (fclose(f) != 0 || rename(tmp, ready) < 0)
-        die(ready);
-    int c = accept(s, NULL, NULL);
-    if (c < 0)
-        die("accept");
-    close(s);
-    return c;
+    if (!t1)
+        t1 = now();
+    total += (unsigned long long)n;
+    if (expect && !tl && total >= expect)
+        tl = now();
 }
 
 int main(int argc, char **argv)
@@ -70,8 +39,6 @@ int main(int argc, char **argv)
     const char *ready = NULL, *outfile = NULL;
     size_t rsize = 0;
     long delay = -1;
-    unsigned long long expect = 0;
-    double tl = 0;
     int opt;
     while ((opt = getopt(argc, argv, "L:o:r:d:n:")) != -1) {
         switch (opt) {
@@ -85,11 +52,10 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    double t0 = now(), t1 = 0;
+    double t0 = now();
     int fd = ready ? listen_ready(ready) : 0;
     if (ready)
         t0 = now();
-    unsigned long long total = 0;
     if (delay < 0 && rsize == 0) {
         int devnull = open("/dev/null", O_WRONLY);
         struct stat st;
@@ -120,20 +86,9 @@ int main(int argc, char **argv)
             }
             if (n == 0)
                 break;
-            if (!t1)
-                t1 = now();
-            total += (unsigned long long)n;
-            if (expect && !tl && total >= expect)
-                tl = now();
-            for (ssize_t left = n; pp[1] >= 0 && left > 0;) {
-                ssize_t m = splice(pin, NULL, devnull, NULL, (size_t)left, SPLICE_F_MOVE);
-                if (m < 0) {
-                    if (errno == EINTR)
-                        continue;
-                    die("splice /dev/null");
-                }
-                left -= m;
-            }
+            got((size_t)n);
+            for (size_t left = (size_t)n; pp[1] >= 0 && left > 0;)
+                left -= splice_some(pin, devnull, left, SPLICE_F_MOVE, "splice /dev/null");
         }
         goto done;
     }
@@ -145,20 +100,8 @@ plain:
         struct timespec d = { delay / 1000000, (delay % 1000000) * 1000 };
         if (!buf)
             die("malloc");
-        for (;;) {
-            ssize_t n = read(fd, buf, rsize);
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
-                die("read");
-            }
-            if (n == 0)
-                break;
-            if (!t1)
-                t1 = now();
-            total += (unsigned long long)n;
-            if (expect && !tl && total >= expect)
-                tl = now();
+        for (size_t n; (n = read_some(fd, buf, rsize)) > 0;) {
+            got(n);
             if (delay > 0)
                 nanosleep(&d, NULL);
         }
