@@ -163,7 +163,10 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
     session *s = w->data;
-    cli_say("timeout: --deadline of %g s reached", s->cfg->deadline);
+    if (s->peer[0])
+        cli_say("timeout: --deadline of %g s reached (connected to %s)", s->cfg->deadline, s->peer);
+    else
+        cli_say("timeout: --deadline of %g s reached", s->cfg->deadline);
     if (s->exit_code < 0)
         s->exit_code = EXIT_TEMPFAIL;
     ev_break(loop, EVBREAK_ALL);
@@ -173,9 +176,17 @@ static void quit_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop; (void)revents;
     session *s = w->data;
+    bool unsent = s->splice ? splice_stdin_blocked(s) : s->net && aeh_wbuf_len(s->net);
+    if (unsent) {
+        /* -q bounds the wait: stdin the peer has not taken is not delivered */
+        cli_say("timeout: -q %g s after end of stdin: %s has not taken all of stdin",
+                s->cfg->quit_after_eof, s->peer);
+        relay_finish(s, EXIT_TEMPFAIL, false);
+        return;
+    }
     if (s->cfg->verbose)
         cli_say("-q %g s after end of stdin: closing", s->cfg->quit_after_eof);
-    relay_finish(s, EXIT_OK, true);
+    relay_finish(s, EXIT_OK, false);
 }
 
 static void grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -294,8 +305,10 @@ static int start(session *s)
                                       : aeh_listen(c->host, c->port, c->family, 1, &e);
         if (s->listen_fd < 0) {
             cli_say("listen: %s", e.msg);
-            return cli_exit_for(e.code) == EXIT_NOHOST ? EXIT_NOHOST : EXIT_IOERR;
+            return e.code == EINVAL ? EXIT_USAGE
+                 : cli_exit_for(e.code) == EXIT_NOHOST ? EXIT_NOHOST : EXIT_IOERR;
         }
+        s->bound_path = c->unix_socket && c->path[0] != '@';
         int rc = announce(s);
         if (rc >= 0)
             return rc;
@@ -308,7 +321,7 @@ static int start(session *s)
         int fd = aeh_connect_unix(c->path, &e);
         if (fd < 0) {
             cli_say("connect: %s", e.msg);
-            return cli_exit_for(e.code);
+            return e.code == ENAMETOOLONG ? EXIT_USAGE : cli_exit_for(e.code);
         }
         snprintf(s->peer, sizeof s->peer, "unix socket %s", c->path);
         if (c->verbose)
@@ -321,6 +334,10 @@ static int start(session *s)
     };
     s->connector = aeh_connect(s->loop, c->host, c->port, &co, connect_cb, s, &e);
     if (!s->connector) {
+        if (e.code == EINVAL) {
+            cli_say("usage: %s", e.msg);
+            return EXIT_USAGE;
+        }
         cli_say("connect: %s", e.msg);
         return cli_exit_for(e.code);
     }
@@ -378,7 +395,7 @@ int cli_run(const cli_cfg *cfg)
         print_stats(&s, s.bytes_sent, s.bytes_recv);
     if (s.listen_fd >= 0)
         close(s.listen_fd);
-    if (cfg->listen && cfg->unix_socket && cfg->path[0] != '@')
+    if (s.bound_path)             /* ours: never a file we failed to bind over */
         unlink(cfg->path);
     for (int fd = 0; fd < 2; fd++)
         if (saved_fl[fd] >= 0)
@@ -388,12 +405,35 @@ int cli_run(const cli_cfg *cfg)
     return s.exit_code < 0 ? EXIT_OK : s.exit_code;
 }
 
+/* A closed fd 0, 1 or 2 would be taken by the next open (the event loop's
+ * epoll fd would become "stdin").  Hold them with /dev/null: a closed
+ * stdin reads as empty; a closed stdout is refused before any work. */
+static int hold_std_fds(bool *stdout_closed)
+{
+    *stdout_closed = fcntl(1, F_GETFD) < 0;
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0)
+            continue;
+        int n = open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+        if (n != fd)
+            return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    bool stdout_closed;
+    if (hold_std_fds(&stdout_closed) < 0)
+        return EXIT_IOERR;
     cli_cfg cfg;
     int rc = cli_parse(argc, argv, &cfg);
     if (rc >= 0)
         return rc;
+    if (stdout_closed) {
+        cli_say("stdout: not open");
+        return EXIT_IOERR;
+    }
     signal(SIGPIPE, SIG_IGN);
     return cli_run(&cfg);
 }

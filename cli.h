@@ -58,6 +58,7 @@ typedef struct session {
     aeh_connector *connector;
     struct splice_relay *splice;  /* the raw fast path, when it runs */
     int listen_fd;
+    bool bound_path;              /* -U -l: we created the socket file */
     ev_io listen_w;
     ev_timer deadline_w, quit_w, grace_w, drain_w;
     ev_signal sigint_w, sigterm_w;
@@ -91,4 +92,5 @@ void splice_finish(session *s);
 void splice_close(session *s);
 /* Bytes moved so far: stdin to the wire, the wire to stdout. */
 void splice_progress(const session *s, uint64_t *up, uint64_t *down);
+bool splice_stdin_blocked(const session *s);
 void relay_count_bytes(session *s);

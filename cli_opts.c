@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <sys/socket.h>
 #include "cli.h"
 
@@ -124,14 +125,21 @@ static bool parse_seconds(const char *s, double *out)
     return true;
 }
 
-static bool parse_size(const char *s, size_t *out)
+/* Leading decimal digits (no sign, no blanks); *end after them. */
+static bool parse_digits(const char *s, unsigned long long *v, char **end)
 {
-    char *end;
     errno = 0;
     if (*s < '0' || *s > '9')
         return false;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s)
+    *v = strtoull(s, end, 10);
+    return errno == 0;
+}
+
+static bool parse_size(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v;
+    if (!parse_digits(s, &v, &end))
         return false;
     unsigned shift = 0;
     switch (*end) {
@@ -154,14 +162,21 @@ static bool parse_size(const char *s, size_t *out)
 static bool parse_count(const char *s, uint64_t *out)
 {
     char *end;
-    errno = 0;
-    if (*s < '0' || *s > '9')
-        return false;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v == 0)
+    unsigned long long v;
+    if (!parse_digits(s, &v, &end) || *end || v == 0)
         return false;
     *out = v;
     return true;
+}
+
+/* A number 0-65535, or a name for /etc/services to know. */
+static bool port_ok(const char *s)
+{
+    if (*s < '0' || *s > '9')
+        return *s != 0 && *s != '-';
+    char *end;
+    unsigned long long v;
+    return parse_digits(s, &v, &end) && !*end && v <= 65535;
 }
 
 /* HOST:PORT or [v6]:PORT in one operand; false when it is not of that form. */
@@ -290,6 +305,13 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
     }
     if (cfg->port && !*cfg->port)
         return usage_error("empty PORT operand");
+    if (cfg->port && !port_ok(cfg->port))
+        return usage_error("PORT '%s' is not a port number (0-65535) or service name", cfg->port);
+    if (cfg->source_port && !port_ok(cfg->source_port))
+        return usage_error("-p: '%s' is not a port number (0-65535) or service name", cfg->source_port);
+    if (cfg->path && strlen(cfg->path) >= sizeof ((struct sockaddr_un *)0)->sun_path)
+        return usage_error("-U: path longer than %zu bytes",
+                           sizeof ((struct sockaddr_un *)0)->sun_path - 1);
     if (cfg->host && !*cfg->host)
         return usage_error("empty HOST operand");
     if (cfg->ready_fd >= 0 && !cfg->listen)

@@ -134,7 +134,8 @@ static void net_frame(aeh *h, aeh_span f, void *arg)
         if (s->cfg->verbose)
             cli_say("%s after %llu frames", s->cfg->count && s->frames_recv >= s->cfg->count
                     ? "--count reached" : "--until matched", (unsigned long long)s->frames_recv);
-        relay_finish(s, EXIT_OK, true);
+        /* the answer is in: do not wait for a peer that is not reading */
+        relay_finish(s, EXIT_OK, false);
         return;
     }
     if (s->out && aeh_wbuf_len(s->out) > HIGH_WATER && !s->net_paused) {
@@ -143,10 +144,22 @@ static void net_frame(aeh *h, aeh_span f, void *arg)
     }
 }
 
+/* Not idle: stdin has data that waits for the wire to take it. */
+static bool stdin_blocked(const session *s)
+{
+    if (s->splice)
+        return splice_stdin_blocked(s);
+    return s->in_paused || (s->net && aeh_wbuf_len(s->net) > 0);
+}
+
 static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop; (void)revents;
     session *s = w->data;
+    if (stdin_blocked(s)) {
+        ev_timer_again(loop, w);
+        return;
+    }
     if (s->cfg->verbose)
         cli_say("stdin idle for %g s after the peer closed: finishing", DRAIN_IDLE);
     relay_finish(s, EXIT_OK, true);

@@ -73,20 +73,31 @@ static int set_nonblock(int fd)
 
 static void pump_update(pump *p);
 
-/* Stops the relay with an error that names the side it happened on. */
+/* Stops the relay with an error that names the side it happened on (only
+ * the first error is told).  A send that meets a reset does not stop the
+ * other direction: what the peer said before resetting (an error reply to
+ * an upload) still reaches stdout, then its read ends the run. */
 static void pump_fail(pump *p, bool on_dst, int err)
 {
     session *s = p->r->s;
     const char *side = on_dst ? p->dst_name : p->src_name;
     int code = EXIT_IOERR;
+    bool first = s->exit_code < 0;
     if (!strcmp(side, "stdout") && err == EPIPE)
         code = EXIT_SIGPIPE;       /* the reader went away: quiet, like cat */
-    else if (!strcmp(side, "wire"))
+    else if (first && !strcmp(side, "wire"))
         cli_say("%s: %s: %s", on_dst ? "send" : "recv", s->peer, strerror(err));
-    else
+    else if (first)
         cli_say("%s: %s", side, strerror(err));
-    if (s->exit_code < 0)
+    if (first)
         s->exit_code = code;
+    if (p == &p->r->up && on_dst && (err == EPIPE || err == ECONNRESET) && !p->r->down.done) {
+        p->done = true;
+        s->stdin_done = true;      /* nothing more of stdin can go out */
+        ev_io_stop(s->loop, &p->src_w);
+        ev_io_stop(s->loop, &p->dst_w);
+        return;
+    }
     ev_break(s->loop, EVBREAK_ALL);
 }
 
@@ -320,6 +331,13 @@ bool splice_pending(const session *s, bool wire_too)
     if (r->down.held && !r->down.done)
         return true;
     return wire_too && r->up.held && !r->up.done;
+}
+
+/* stdin's bytes are held up by the wire, not missing. */
+bool splice_stdin_blocked(const session *s)
+{
+    const pump *up = &s->splice->up;
+    return up->held > 0 || up->dst_blocked;
 }
 
 void splice_progress(const session *s, uint64_t *up, uint64_t *down)

@@ -466,6 +466,29 @@ static ssize_t write_fd(aeh *h, const void *p, size_t n)
     return write(h->fd, p, n);
 }
 
+/* A peer that resets the connection may have sent a last word first (an
+ * error reply to an upload): Linux still hands it out after the reset.
+ * Deliver it to the readers, then report the write error. */
+static void write_failed(aeh *h, int err)
+{
+    bool readers = h->q_head || h->frames || h->on_read;
+    if ((err == EPIPE || err == ECONNRESET) && readers && !h->eof && h->fd >= 0) {
+        enter(h);
+        for (int i = 0; i < 64 && !h->destroyed; i++) {
+            uint8_t *p = aeh_buf_reserve(&h->rbuf, h->read_size);
+            ssize_t n = p ? read(h->fd, p, h->read_size) : -1;
+            if (n <= 0)
+                break;
+            aeh_buf_commit(&h->rbuf, (size_t)n);
+            h->nread += (uint64_t)n;
+        }
+        dispatch(h);
+        if (!leave(h))
+            return;
+    }
+    fail(h, AEH_OP_WRITE, err, true, "write: %s", strerror(err));
+}
+
 static void cork_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
     (void)revents;
@@ -489,7 +512,7 @@ static void flush(aeh *h)
         ssize_t n = write_fd(h, aeh_buf_data(&h->wbuf), len);
         if (n < 0) {
             if (errno != EAGAIN && errno != EINTR) {
-                fail(h, AEH_OP_WRITE, errno, true, "write: %s", strerror(errno));
+                write_failed(h, errno);
                 return;
             }
         } else {
@@ -572,7 +595,7 @@ int aeh_push_write(aeh *h, const void *p, size_t n)
     if (!before && !h->autocork && h->fd >= 0) {
         ssize_t w = write_fd(h, p, n);
         if (w < 0 && errno != EAGAIN && errno != EINTR) {
-            fail(h, AEH_OP_WRITE, errno, true, "write: %s", strerror(errno));
+            write_failed(h, errno);
             return -1;
         }
         if (w > 0) {

@@ -780,19 +780,39 @@ static int unix_addr(const char *path, struct sockaddr_un *un, socklen_t *len, a
     return 0;
 }
 
-/* EADDRINUSE on a path: a server left its socket file behind (connect is
- * refused: remove it), or one is alive.  Only socket files are removed. */
-static bool stale_socket(const struct sockaddr_un *un, socklen_t len)
+/* EADDRINUSE on a path: a server left its socket file behind, or one is
+ * alive.  A connect() probe would tell, but it would also be the one
+ * connection that a single-shot listener (aecat -l) accepts, so the
+ * listening sockets are read from /proc/net/unix without touching them.
+ * A listener whose path ends in the same name counts as alive, as it may
+ * have bound the same file under another spelling: a live socket is never
+ * removed, and only socket files are. */
+static bool stale_socket(const char *path)
 {
     struct stat st;
-    if (lstat(un->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+    if (lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
         return false;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return false;
-    bool stale = connect(fd, (const struct sockaddr *)un, len) < 0 && errno == ECONNREFUSED;
-    close(fd);
-    return stale;
+    FILE *f = fopen("/proc/net/unix", "re");
+    if (!f)
+        return false;             /* cannot tell: keep it */
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    char line[sizeof ((struct sockaddr_un *)0)->sun_path + 128];
+    bool live = false;
+    while (!live && fgets(line, sizeof line, f)) {
+        unsigned long flags;
+        int off = 0;
+        /* Num RefCount Protocol Flags Type St Inode Path */
+        if (sscanf(line, "%*s %*s %*s %lx %*s %*s %*s %n", &flags, &off) < 1 || !off ||
+            !(flags & 0x10000))   /* __SO_ACCEPTCON: listening */
+            continue;
+        char *p = line + off;
+        p[strcspn(p, "\n")] = 0;
+        const char *pbase = strrchr(p, '/');
+        live = strcmp(pbase ? pbase + 1 : p, base) == 0;
+    }
+    fclose(f);
+    return !live;
 }
 
 int aeh_listen_unix(const char *path, int backlog, aeh_error *err)
@@ -805,7 +825,7 @@ int aeh_listen_unix(const char *path, int backlog, aeh_error *err)
     if (fd < 0)
         return aeh_fail(err, errno, 0, "unix socket %s: %s", path, strerror(errno));
     int rc = bind(fd, (struct sockaddr *)&un, len);
-    if (rc < 0 && errno == EADDRINUSE && path[0] != '@' && stale_socket(&un, len) &&
+    if (rc < 0 && errno == EADDRINUSE && path[0] != '@' && stale_socket(un.sun_path) &&
         (unlink(un.sun_path) == 0 || errno == ENOENT))
         rc = bind(fd, (struct sockaddr *)&un, len);
     if (rc < 0 || listen(fd, backlog) < 0) {

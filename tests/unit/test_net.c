@@ -713,6 +713,11 @@ START_TEST(unix_live_socket_is_in_use)
     ck_assert_int_eq(aeh_listen_unix(sockpath, 8, &e), -1);
     ck_assert_int_eq(e.code, EADDRINUSE);
     ck_assert_msg(strstr(e.msg, "address already in use") != NULL, "%s", e.msg);
+    /* the check did not connect: a single-shot listener's queue is empty */
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    ck_assert_int_eq(aeh_accept(l, &ss, &sl, &e), -1);
+    ck_assert_int_eq(e.code, EAGAIN);
     int c = aeh_connect_unix(sockpath, &e);   /* the live listener was left alone */
     ck_assert_msg(c >= 0, "connect: %s", e.msg);
     close(c);
