@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <netdb.h>
 #include <string.h>
 #include <sys/un.h>
 #include <sys/socket.h>
@@ -169,11 +170,11 @@ static bool parse_count(const char *s, uint64_t *out)
     return true;
 }
 
-/* A number 0-65535, or a name for /etc/services to know. */
+/* A number 0-65535, or a service name that /etc/services knows. */
 static bool port_ok(const char *s)
 {
     if (*s < '0' || *s > '9')
-        return *s != 0 && *s != '-';
+        return getservbyname(s, "tcp") != NULL;
     char *end;
     unsigned long long v;
     return parse_digits(s, &v, &end) && !*end && v <= 65535;
@@ -306,9 +307,9 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
     if (cfg->port && !*cfg->port)
         return usage_error("empty PORT operand");
     if (cfg->port && !port_ok(cfg->port))
-        return usage_error("PORT '%s' is not a port number (0-65535) or service name", cfg->port);
+        return usage_error("PORT '%s' is not a port number (0-65535) or a known service", cfg->port);
     if (cfg->source_port && !port_ok(cfg->source_port))
-        return usage_error("-p: '%s' is not a port number (0-65535) or service name", cfg->source_port);
+        return usage_error("-p: '%s' is not a port number (0-65535) or a known service", cfg->source_port);
     if (cfg->path && strlen(cfg->path) >= sizeof ((struct sockaddr_un *)0)->sun_path)
         return usage_error("-U: path longer than %zu bytes",
                            sizeof ((struct sockaddr_un *)0)->sun_path - 1);

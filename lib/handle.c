@@ -24,6 +24,7 @@ typedef struct rreq {
     aeh_frame_cb *cb;
     void *arg;
     bool retired;                 /* replaced while its callback ran: free after it */
+    bool touched;                 /* its decoder has run: st may hold a position */
     aeh_dstate st;
 } rreq;
 
@@ -34,6 +35,7 @@ struct aeh {
     ev_io rw, ww;
     ev_timer tw;
     ev_prepare corkw;
+    ev_prepare kickw;             /* deferred dispatch / on_drain, see kick() */
     aeh_buf rbuf, wbuf;
     uint64_t rbase;               /* stream offset of the head of rbuf */
     uint64_t nread, nwritten;
@@ -56,6 +58,7 @@ struct aeh {
     bool eof_done;                /* on_eof (or its error) delivered */
     bool shutdown_pending, wshut;
     bool dispatching;
+    bool drain_due;               /* on_drain owed after a direct write */
     bool destroyed;
 };
 
@@ -88,6 +91,7 @@ static void raise_error(aeh *h, const aeh_error *e, bool fatal)
         ev_io_stop(h->loop, &h->ww);
         ev_timer_stop(h->loop, &h->tw);
         ev_prepare_stop(h->loop, &h->corkw);
+        ev_prepare_stop(h->loop, &h->kickw);
     }
     enter(h);
     if (h->on_error)
@@ -258,6 +262,32 @@ static rreq *rreq_new(const aeh_codec *c, aeh_frame_cb *cb, void *arg)
     return r;
 }
 
+/* Bytes left the head of rbuf: decoder states are relative to the head,
+ * so every request that has scanned, other than the one that consumed,
+ * starts over (an unshifted request or a one-shot served ahead of the
+ * persistent one moved the input under it). */
+static void rbuf_consumed(aeh *h, const rreq *by, size_t n)
+{
+    if (!n)
+        return;
+    aeh_buf_consume(&h->rbuf, n);
+    h->rbase += n;
+    for (rreq *q = h->q_head; q; q = q->next)
+        if (q != by && q->touched) {
+            q->touched = false;
+            q->st.scan = 0;
+            memset(q->st.u, 0, sizeof q->st.u);
+            aeh_buf_clear(&q->st.out);
+        }
+    rreq *f = h->frames;
+    if (f && f != by && f->touched) {
+        f->touched = false;
+        f->st.scan = 0;
+        memset(f->st.u, 0, sizeof f->st.u);
+        aeh_buf_clear(&f->st.out);
+    }
+}
+
 /* One decode step of request r.  Returns true when progress was made. */
 static bool run_request(aeh *h, rreq *r)
 {
@@ -265,6 +295,7 @@ static bool run_request(aeh *h, rreq *r)
     size_t consumed = 0;
     aeh_error e;
     size_t len = aeh_buf_len(&h->rbuf);
+    r->touched = true;
     int rc = r->codec->decode(r->codec, &r->st, aeh_buf_data(&h->rbuf), len, h->eof,
                               &f, &consumed, &e);
     if (rc == AEH_DEC_ERROR) {
@@ -275,8 +306,7 @@ static bool run_request(aeh *h, rreq *r)
     }
     if (rc == AEH_DEC_MORE) {
         if (consumed) {
-            aeh_buf_consume(&h->rbuf, consumed);
-            h->rbase += consumed;
+            rbuf_consumed(h, r, consumed);
             return true;
         }
         if (h->eof && len) {
@@ -296,10 +326,8 @@ static bool run_request(aeh *h, rreq *r)
     h->running = r;
     r->cb(h, f, r->arg);
     h->running = NULL;
-    if (!h->destroyed) {
-        aeh_buf_consume(&h->rbuf, consumed);
-        h->rbase += consumed;
-    }
+    if (!h->destroyed)
+        rbuf_consumed(h, r, consumed);
     if (oneshot || r->retired)
         rreq_free(r);
     return true;
@@ -312,7 +340,7 @@ static void dispatch(aeh *h)
         return;
     h->dispatching = true;
     enter(h);
-    while (!h->destroyed) {
+    while (!h->destroyed && !h->user_stopped) {
         rreq *r = h->q_head ? h->q_head : h->frames;
         if (r) {
             if (!run_request(h, r))
@@ -326,8 +354,9 @@ static void dispatch(aeh *h)
         if (aeh_buf_len(&h->rbuf) == len && !h->q_head && !h->frames)
             break;                /* on_read wants more bytes */
     }
-    if (!h->destroyed && h->eof && !h->eof_done) {
-        if (h->q_head) {
+    /* stopped: EOF waits, like the bytes before it, for aeh_start_read */
+    if (!h->destroyed && h->eof && !h->user_stopped && (!h->eof_done || h->q_head)) {
+        if (h->q_head) {          /* also a read pushed after on_eof: it can never be served */
             h->eof_done = true;
             fail(h, AEH_OP_READ, EPIPE, true, "%s", "unexpected end of file with a read request pending");
         } else if (h->on_read && aeh_buf_len(&h->rbuf)) {
@@ -355,6 +384,46 @@ static void dispatch(aeh *h)
     }
 }
 
+/* Work asked for by an API call made outside the handle's callbacks runs
+ * from the loop, before it next polls: serving buffered bytes there could
+ * raise a fatal error and free the handle under the caller, and an on_drain
+ * that pushes again would recurse. */
+static void kick(aeh *h)
+{
+    if (!h->destroyed && !ev_is_active(&h->kickw))
+        ev_prepare_start(h->loop, &h->kickw);
+}
+
+static void kick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    (void)revents;
+    aeh *h = w->data;
+    ev_prepare_stop(loop, w);
+    enter(h);
+    if (h->drain_due) {
+        h->drain_due = false;
+        if (h->on_drain && aeh_buf_len(&h->wbuf) <= h->low_water_mark)
+            h->on_drain(h);
+    }
+    dispatch(h);
+    leave(h);
+}
+
+/* Serve buffered bytes now when inside a callback of h (the caller's outer
+ * frame owns the handle's lifetime), else from the loop. */
+static void serve(aeh *h)
+{
+    if (h->busy) {
+        dispatch(h);
+        if (!h->destroyed)
+            update_read_watcher(h);
+    } else {
+        update_read_watcher(h);
+        if (aeh_buf_len(&h->rbuf) || h->eof)
+            kick(h);
+    }
+}
+
 static void queue_request(aeh *h, rreq *r, bool front)
 {
     if (front) {
@@ -369,10 +438,7 @@ static void queue_request(aeh *h, rreq *r, bool front)
             h->q_head = r;
         h->q_tail = r;
     }
-    enter(h);
-    dispatch(h);
-    if (leave(h))
-        update_read_watcher(h);
+    serve(h);
 }
 
 static void push_request(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg, bool front)
@@ -418,10 +484,7 @@ void aeh_read_frames(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg)
         fail(h, AEH_OP_READ, ENOMEM, true, "read request: %s", strerror(ENOMEM));
         return;
     }
-    enter(h);
-    dispatch(h);
-    if (leave(h))
-        update_read_watcher(h);
+    serve(h);
 }
 
 aeh_span aeh_rbuf(const aeh *h)
@@ -434,8 +497,7 @@ void aeh_rbuf_consume(aeh *h, size_t n)
     size_t len = aeh_buf_len(&h->rbuf);
     if (n > len)
         n = len;
-    aeh_buf_consume(&h->rbuf, n);
-    h->rbase += n;
+    rbuf_consumed(h, NULL, n);
 }
 
 void aeh_start_read(aeh *h)
@@ -443,10 +505,7 @@ void aeh_start_read(aeh *h)
     if (h->destroyed)
         return;
     h->user_stopped = false;
-    enter(h);
-    dispatch(h);              /* a request may be waiting on bytes already buffered */
-    if (leave(h))
-        update_read_watcher(h);
+    serve(h);                 /* a request may be waiting on bytes already buffered */
 }
 
 void aeh_stop_read(aeh *h)
@@ -604,8 +663,13 @@ int aeh_push_write(aeh *h, const void *p, size_t n)
             p = (const uint8_t *)p + w;
             n -= (size_t)w;
         }
-        if (!n)
+        if (!n) {
+            if (h->on_drain) {    /* "after a write", from the loop: no recursion */
+                h->drain_due = true;
+                kick(h);
+            }
             return 0;
+        }
     }
     if (aeh_buf_append(&h->wbuf, p, n) < 0) {
         fail(h, AEH_OP_WRITE, ENOMEM, true, "write: %s", strerror(ENOMEM));
@@ -621,18 +685,19 @@ int aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n)
     size_t before = aeh_buf_len(&h->wbuf);
     if (!write_allowed(h, before, 0))
         return -1;
-    size_t tail = h->wbuf.tail;
     aeh_error e;
+    /* an append may move the queued bytes to the front of the buffer: roll
+     * back by length, not by the old tail */
     if (c->encode(c, p, n, &h->wbuf, &e) < 0) {
         /* nothing of the frame was queued: the handle stays usable and
          * the frames before it still go out */
-        h->wbuf.tail = tail;
+        h->wbuf.tail = h->wbuf.head + before;
         e.op = AEH_OP_ENCODE;
         raise_error(h, &e, false);
         return -1;
     }
     if (h->wbuf_max && aeh_buf_len(&h->wbuf) > h->wbuf_max) {
-        h->wbuf.tail = tail;
+        h->wbuf.tail = h->wbuf.head + before;
         aeh_fail(&e, ENOSPC, 0, "write buffer over its limit of %zu bytes", h->wbuf_max);
         e.op = AEH_OP_WRITE;
         raise_error(h, &e, true);
@@ -663,12 +728,14 @@ typedef struct lingerer {
     ev_io io;
     ev_timer timer;
     int fd;
-    bool is_socket, no_close;
+    bool is_socket, no_close, shutdown;
     aeh_buf buf;
 } lingerer;
 
 static void linger_end(struct ev_loop *loop, lingerer *l)
 {
+    if (l->shutdown && !aeh_buf_len(&l->buf))
+        shutdown(l->fd, SHUT_WR);  /* the push_shutdown asked before destroy */
     ev_io_stop(loop, &l->io);
     ev_timer_stop(loop, &l->timer);
     if (!l->no_close)
@@ -704,6 +771,7 @@ static bool linger_start(aeh *h)
     l->fd = h->fd;
     l->is_socket = h->is_socket;
     l->no_close = h->no_close;
+    l->shutdown = h->shutdown_pending;
     l->buf = h->wbuf;
     memset(&h->wbuf, 0, sizeof h->wbuf);
     ev_io_init(&l->io, linger_io_cb, l->fd, EV_WRITE);
@@ -779,7 +847,8 @@ aeh *aeh_new(const aeh_opts *o)
     ev_io_init(&h->ww, write_cb, h->fd, EV_WRITE);
     ev_init(&h->tw, timer_cb);
     ev_prepare_init(&h->corkw, cork_cb);
-    h->rw.data = h->ww.data = h->tw.data = h->corkw.data = h;
+    ev_prepare_init(&h->kickw, kick_cb);
+    h->rw.data = h->ww.data = h->tw.data = h->corkw.data = h->kickw.data = h;
     ev_tstamp now = ev_now(h->loop);
     h->last[0] = h->last[1] = h->last[2] = now;
     if (o->no_delay)
@@ -815,6 +884,7 @@ void aeh_destroy(aeh *h)
     ev_io_stop(h->loop, &h->ww);
     ev_timer_stop(h->loop, &h->tw);
     ev_prepare_stop(h->loop, &h->corkw);
+    ev_prepare_stop(h->loop, &h->kickw);
     if (h->fd >= 0) {
         bool lingering = h->linger > 0 && aeh_buf_len(&h->wbuf) && !h->wshut && linger_start(h);
         if (!lingering && !h->no_close)
@@ -833,7 +903,12 @@ void aeh_set_user(aeh *h, void *user) { h->user = user; }
 uint64_t aeh_bytes_read(const aeh *h) { return h->nread; }
 uint64_t aeh_bytes_written(const aeh *h) { return h->nwritten; }
 bool aeh_eof_seen(const aeh *h) { return h->eof; }
-void aeh_set_rbuf_max(aeh *h, size_t n) { h->rbuf_max = n; update_read_watcher(h); }
+void aeh_set_rbuf_max(aeh *h, size_t n)
+{
+    h->rbuf_max = n;
+    if (!h->destroyed)
+        serve(h);                 /* already over the new limit: ENOSPC, from the loop */
+}
 void aeh_set_wbuf_max(aeh *h, size_t n) { h->wbuf_max = n; }
 void aeh_set_low_water_mark(aeh *h, size_t n) { h->low_water_mark = n; }
 void aeh_set_autocork(aeh *h, bool on) { h->autocork = on; }
@@ -846,18 +921,14 @@ void aeh_on_read(aeh *h, void (*cb)(aeh *))
     if (h->destroyed)
         return;
     h->on_read = cb;
-    enter(h);
-    dispatch(h);
-    if (leave(h))
-        update_read_watcher(h);
+    serve(h);
 }
 
 void aeh_on_drain(aeh *h, void (*cb)(aeh *))
 {
     h->on_drain = cb;
     if (cb && !h->destroyed && aeh_buf_len(&h->wbuf) <= h->low_water_mark) {
-        enter(h);
-        cb(h);
-        leave(h);
+        h->drain_due = true;
+        kick(h);
     }
 }

@@ -84,7 +84,7 @@ with_path() { if [ "$1" = handles ]; then export AECAT_NO_SPLICE=1; else unset A
 }
 
 @test "review: out-of-range ports and over-long unix paths are usage errors (64)" {
-    for args in "127.0.0.1 70000" "-l 70000" "-p 65537 127.0.0.1 1" "-s nosuch.invalid 127.0.0.1 1" \
+    for args in "127.0.0.1 70000" "127.0.0.1 no-such-service" "-l 70000" "-p 65537 127.0.0.1 1" "-s nosuch.invalid 127.0.0.1 1" \
                 "-U $(printf 'x%.0s' $(seq 1 120))"; do
         # shellcheck disable=SC2086
         run --separate-stderr ae $args </dev/null
