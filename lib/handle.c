@@ -35,7 +35,7 @@ struct aeh {
     ev_io rw, ww;
     ev_timer tw;
     ev_prepare corkw;
-    ev_prepare kickw;             /* deferred dispatch / on_drain, see kick() */
+    ev_timer kickw;               /* deferred dispatch / on_drain, see kick() */
     aeh_buf rbuf, wbuf;
     uint64_t rbase;               /* stream offset of the head of rbuf */
     uint64_t nread, nwritten;
@@ -91,7 +91,7 @@ static void raise_error(aeh *h, const aeh_error *e, bool fatal)
         ev_io_stop(h->loop, &h->ww);
         ev_timer_stop(h->loop, &h->tw);
         ev_prepare_stop(h->loop, &h->corkw);
-        ev_prepare_stop(h->loop, &h->kickw);
+        ev_timer_stop(h->loop, &h->kickw);
     }
     enter(h);
     if (h->on_error)
@@ -385,20 +385,20 @@ static void dispatch(aeh *h)
 }
 
 /* Work asked for by an API call made outside the handle's callbacks runs
- * from the loop, before it next polls: serving buffered bytes there could
+ * from the loop (a zero timer, at its next turn): serving buffered bytes could
  * raise a fatal error and free the handle under the caller, and an on_drain
  * that pushes again would recurse. */
 static void kick(aeh *h)
 {
     if (!h->destroyed && !ev_is_active(&h->kickw))
-        ev_prepare_start(h->loop, &h->kickw);
+        ev_timer_start(h->loop, &h->kickw);
 }
 
-static void kick_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
     aeh *h = w->data;
-    ev_prepare_stop(loop, w);
+    ev_timer_stop(loop, w);
     enter(h);
     if (h->drain_due) {
         h->drain_due = false;
@@ -847,7 +847,7 @@ aeh *aeh_new(const aeh_opts *o)
     ev_io_init(&h->ww, write_cb, h->fd, EV_WRITE);
     ev_init(&h->tw, timer_cb);
     ev_prepare_init(&h->corkw, cork_cb);
-    ev_prepare_init(&h->kickw, kick_cb);
+    ev_timer_init(&h->kickw, kick_cb, 0, 0);   /* a zero timer: the loop does not block */
     h->rw.data = h->ww.data = h->tw.data = h->corkw.data = h->kickw.data = h;
     ev_tstamp now = ev_now(h->loop);
     h->last[0] = h->last[1] = h->last[2] = now;
@@ -884,7 +884,7 @@ void aeh_destroy(aeh *h)
     ev_io_stop(h->loop, &h->ww);
     ev_timer_stop(h->loop, &h->tw);
     ev_prepare_stop(h->loop, &h->corkw);
-    ev_prepare_stop(h->loop, &h->kickw);
+    ev_timer_stop(h->loop, &h->kickw);
     if (h->fd >= 0) {
         bool lingering = h->linger > 0 && aeh_buf_len(&h->wbuf) && !h->wshut && linger_start(h);
         if (!lingering && !h->no_close)

@@ -514,6 +514,278 @@ START_TEST(new_rejects_bad_arguments)
 }
 END_TEST
 
+/* ---------------------------------------------------------- edge cases */
+
+/* Replaces the fixture's handle with one on a fresh socketpair, built from
+ * `o` (loop and fd are filled in).  Returns the handle's fd. */
+static int reopen(aeh_opts o)
+{
+    if (F.h)
+        aeh_destroy(F.h);
+    close(F.peer);
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    F.peer = sv[1];
+    aeh_opts b = base_opts(sv[0]);
+    o.loop = b.loop;
+    o.fd = b.fd;
+    if (!o.on_error)
+        o.on_error = b.on_error;
+    if (!o.on_eof)
+        o.on_eof = b.on_eof;
+    F.h = aeh_new(&o);
+    ck_assert_ptr_nonnull(F.h);
+    return sv[0];
+}
+
+/* Queues n 'A's on a handle with a tiny send buffer, then lets part of
+ * them go out so that the write queue no longer starts at its buffer's
+ * front.  Returns the bytes the peer read so far. */
+static size_t queue_and_flush_part(int fd, size_t n)
+{
+    int sz = 4096;
+    ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz), 0);
+    char *blob = malloc(n);
+    memset(blob, 'A', n);
+    ck_assert_int_eq(aeh_push_write(F.h, blob, n), 0);
+    free(blob);
+    fcntl(F.peer, F_SETFL, O_NONBLOCK);
+    static char rb[8192];
+    ssize_t got = read(F.peer, rb, sizeof rb);
+    ck_assert_int_gt(got, 0);
+    run_for(0.02);                /* the handle writes some more: head > 0 */
+    ck_assert_uint_gt(aeh_wbuf_len(F.h), 0);
+    ck_assert_uint_lt(aeh_wbuf_len(F.h), n - (size_t)got);
+    return (size_t)got;
+}
+
+/* Reads until EOF; fails unless exactly `want` bytes, all 'A', arrived. */
+static void peer_expect_all_a(size_t want, double secs)
+{
+    char *buf = malloc(want + 65536);
+    size_t n = peer_drain(buf, want + 65536, secs);
+    ck_assert_int_eq(read(F.peer, buf + n, 1), 0);    /* EOF, not a timeout */
+    ck_assert_uint_eq(n, want);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += buf[i] != 'A';
+    ck_assert_uint_eq(bad, 0);
+    free(buf);
+}
+
+START_TEST(refused_frame_after_partial_flush_leaves_queue_intact)
+{
+    aeh_error e;
+    aeh_codec *lre = aeh_codec_line_re("\n", NULL, 0, &e);
+    ck_assert_ptr_nonnull(lre);
+    enum { N = 200000 };
+    size_t early = queue_and_flush_part(aeh_fd(F.h), N);
+    size_t queued = aeh_wbuf_len(F.h);
+    size_t fn = 300000;           /* big enough that the encoder grows the buffer */
+    char *frame = malloc(fn);
+    memset(frame, 'B', fn);
+    frame[10] = '\n';             /* the encoder refuses a frame holding its marker */
+    ck_assert_int_eq(aeh_push_frame(F.h, lre, frame, fn), -1);
+    ck_assert_int_eq(F.errors, 1);
+    ck_assert(!F.last_fatal);
+    ck_assert_int_eq(F.last.op, AEH_OP_ENCODE);
+    ck_assert_ptr_nonnull(F.h);
+    ck_assert_uint_eq(aeh_wbuf_len(F.h), queued);
+    aeh_push_shutdown(F.h);
+    peer_expect_all_a(N - early, 10);
+    free(frame);
+    aeh_codec_free(lre);
+}
+END_TEST
+
+START_TEST(frame_over_wbuf_max_after_partial_flush_lingers_only_earlier_bytes)
+{
+    aeh_error e;
+    aeh_codec *line = aeh_codec_line("\n", 1, NULL, 0, &e);
+    ck_assert_ptr_nonnull(line);
+    int fd = reopen((aeh_opts){ .wbuf_max = 250000, .linger = 5 });
+    enum { N = 200000 };
+    size_t early = queue_and_flush_part(fd, N);
+    size_t fn = 100000;
+    char *frame = calloc(1, fn);
+    memset(frame, 'B', fn);
+    ck_assert_int_eq(aeh_push_frame(F.h, line, frame, fn), -1);
+    ck_assert_int_eq(F.last.code, ENOSPC);
+    ck_assert(F.last_fatal);
+    ck_assert_ptr_null(F.h);      /* destroyed; the lingerer sends the queue */
+    peer_expect_all_a(N - early, 10);
+    free(frame);
+    aeh_codec_free(line);
+}
+END_TEST
+
+START_TEST(unshift_resets_scanned_request)
+{
+    aeh_error e;
+    aeh_codec *line = aeh_codec_line(NULL, 0, NULL, 0, &e), *ch4 = aeh_codec_chunk(4, &e);
+    ck_assert_ptr_nonnull(line);
+    ck_assert_ptr_nonnull(ch4);
+    aeh_push_read(F.h, line, on_frame, "line");
+    aeh_push_read(F.h, line, on_frame, "line2");
+    peer_send("abc");
+    run_for(0.05);                /* "line" has scanned "abc" */
+    aeh_unshift_read(F.h, ch4, on_frame, "chunk4");
+    peer_send("de\n");
+    run_for(0.05);
+    peer_send("zz\n");
+    run_for(0.05);
+    ck_assert_str_eq(F.got, "chunk4:abcd|line:e|line2:zz|");
+    ck_assert_int_eq(F.errors, 0);
+    aeh_codec_free(line);
+    aeh_codec_free(ch4);
+}
+END_TEST
+
+START_TEST(oneshot_ahead_of_read_frames_resets_its_scan)
+{
+    aeh_error e;
+    aeh_codec *line = aeh_codec_line("\n", 1, NULL, 0, &e), *ch4 = aeh_codec_chunk(4, &e);
+    ck_assert_ptr_nonnull(line);
+    ck_assert_ptr_nonnull(ch4);
+    aeh_read_frames(F.h, line, on_frame, "frames");
+    peer_send("abc");
+    run_for(0.05);                /* the persistent request has scanned "abc" */
+    aeh_push_read(F.h, ch4, on_frame, "chunk4");
+    peer_send("de\n");
+    run_for(0.05);
+    peer_send("next\n");
+    run_for(0.05);
+    ck_assert_str_eq(F.got, "chunk4:abcd|frames:e|frames:next|");
+    ck_assert_int_eq(F.errors, 0);
+    aeh_codec_free(line);
+    aeh_codec_free(ch4);
+}
+END_TEST
+
+static void stop_after_frame(aeh *h, aeh_span f, void *arg)
+{
+    on_frame(h, f, arg);
+    aeh_stop_read(h);
+}
+
+START_TEST(stop_read_in_callback_holds_buffered_frames)
+{
+    aeh_read_frames(F.h, &upto, stop_after_frame, "f");
+    peer_send("a.b.c.");
+    run_for(0.05);
+    ck_assert_str_eq(F.got, "f:a|");
+    run_for(0.05);                /* still held */
+    ck_assert_str_eq(F.got, "f:a|");
+    aeh_start_read(F.h);
+    run_for(0.05);
+    ck_assert_str_eq(F.got, "f:a|f:b|");
+    aeh_start_read(F.h);
+    run_for(0.05);
+    ck_assert_str_eq(F.got, "f:a|f:b|f:c|");
+    ck_assert_int_eq(F.errors, 0);
+}
+END_TEST
+
+START_TEST(read_pushed_after_on_eof_is_epipe)
+{
+    aeh_read_frames(F.h, &upto, on_frame, "c");
+    peer_send("hello.");
+    ck_assert_int_eq(shutdown(F.peer, SHUT_WR), 0);
+    run_for(1);
+    ck_assert_str_eq(F.got, "c:hello|");
+    ck_assert_int_eq(F.eofs, 1);
+    aeh_read_frames(F.h, NULL, NULL, NULL);
+    aeh_push_read(F.h, &upto, on_frame, "late");    /* can never be served */
+    run_for(1);
+    ck_assert_int_eq(F.errors, 1);
+    ck_assert_int_eq(F.last.code, EPIPE);
+    ck_assert(F.last_fatal);
+    ck_assert_ptr_null(F.h);
+    ck_assert_int_eq(F.eofs, 1);
+}
+END_TEST
+
+static int drain_pushes;
+static void drain_producer(aeh *h)
+{
+    F.drains++;
+    if (drain_pushes < 5) {
+        drain_pushes++;
+        ck_assert_int_eq(aeh_push_write(h, "0123456789", 10), 0);
+    }
+}
+
+START_TEST(on_drain_after_direct_writes)
+{
+    drain_pushes = 0;
+    aeh_on_drain(F.h, drain_producer);            /* queue empty: owed at once */
+    run_for(0.3);             /* a blocking loop: an owed on_drain must not wait for a wakeup */
+    ck_assert_int_eq(drain_pushes, 5);
+    ck_assert_int_ge(F.drains, 5);
+    char buf[256];
+    ck_assert_uint_eq(peer_drain(buf, sizeof buf, 0.1), 50);
+    ck_assert_int_eq(F.errors, 0);
+}
+END_TEST
+
+START_TEST(linger_no_close_carries_out_shutdown)
+{
+    int fd = reopen((aeh_opts){ .linger = 2, .no_close = true, .autocork = true });
+    ck_assert_int_eq(aeh_push_write(F.h, "hello", 5), 0);
+    aeh_push_shutdown(F.h);
+    aeh_destroy(F.h);             /* the lingerer takes over the 5 bytes */
+    F.h = NULL;
+    char buf[16] = { 0 };
+    ck_assert_uint_eq(peer_drain(buf, sizeof buf - 1, 1), 5);
+    ck_assert_str_eq(buf, "hello");
+    ck_assert_int_eq(read(F.peer, buf, sizeof buf), 0);   /* EOF */
+    ck_assert_int_eq(fcntl(fd, F_GETFD), 0);             /* not closed */
+    close(fd);
+}
+END_TEST
+
+START_TEST(lowering_rbuf_max_below_buffered_is_enospc)
+{
+    aeh_push_read(F.h, &upto, on_frame, "l");
+    peer_send("01234567890123456789");            /* 20 bytes, no frame yet */
+    run_for(0.05);
+    ck_assert_int_eq(F.errors, 0);
+    aeh_set_rbuf_max(F.h, 10);
+    peer_send(".");
+    run_for(1);
+    ck_assert_int_eq(F.errors, 1);
+    ck_assert_int_eq(F.last.code, ENOSPC);
+    ck_assert(F.last_fatal);
+    ck_assert_str_eq(F.got, "");
+}
+END_TEST
+
+static void on_read_leave(aeh *h) { (void)h; ev_break(F.loop, EVBREAK_ALL); }
+
+START_TEST(push_read_on_malformed_buffer_fails_from_loop)
+{
+    aeh_error e;
+    aeh_codec *ns = aeh_codec_netstring(&e);
+    ck_assert_ptr_nonnull(ns);
+    aeh_on_read(F.h, on_read_leave);
+    peer_send("xx:garbage");
+    run_for(1);                   /* buffered; on_read left the bytes */
+    ck_assert_uint_eq(aeh_rbuf(F.h).n, 10);
+    aeh_on_read(F.h, NULL);
+    aeh_push_read(F.h, ns, on_frame, "ns");
+    ck_assert_int_eq(F.errors, 0);                /* not inside the call */
+    ck_assert_ptr_nonnull(F.h);
+    ck_assert_uint_eq(aeh_wbuf_len(F.h), 0);      /* the handle is still alive */
+    run_for(1);
+    ck_assert_int_eq(F.errors, 1);
+    ck_assert_int_eq(F.last.code, EBADMSG);
+    ck_assert(F.last_fatal);
+    ck_assert_ptr_null(F.h);
+    ck_assert_str_eq(F.got, "");
+    aeh_codec_free(ns);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("handle");
@@ -544,6 +816,16 @@ static Suite *make_suite(void)
     tcase_add_test(tc, timeout_without_callback_is_nonfatal_etimedout);
     tcase_add_test(tc, regular_file_reads_to_eof);
     tcase_add_test(tc, new_rejects_bad_arguments);
+    tcase_add_test(tc, refused_frame_after_partial_flush_leaves_queue_intact);
+    tcase_add_test(tc, frame_over_wbuf_max_after_partial_flush_lingers_only_earlier_bytes);
+    tcase_add_test(tc, unshift_resets_scanned_request);
+    tcase_add_test(tc, oneshot_ahead_of_read_frames_resets_its_scan);
+    tcase_add_test(tc, stop_read_in_callback_holds_buffered_frames);
+    tcase_add_test(tc, read_pushed_after_on_eof_is_epipe);
+    tcase_add_test(tc, on_drain_after_direct_writes);
+    tcase_add_test(tc, linger_no_close_carries_out_shutdown);
+    tcase_add_test(tc, lowering_rbuf_max_below_buffered_is_enospc);
+    tcase_add_test(tc, push_read_on_malformed_buffer_fails_from_loop);
     suite_add_tcase(s, tc);
     return s;
 }
