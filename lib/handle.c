@@ -266,6 +266,16 @@ static rreq *rreq_new(const aeh_codec *c, aeh_frame_cb *cb, void *arg)
  * so every request that has scanned, other than the one that consumed,
  * starts over (an unshifted request or a one-shot served ahead of the
  * persistent one moved the input under it). */
+static void restart_scan(rreq *r, const rreq *by)
+{
+    if (!r || r == by || !r->touched)
+        return;
+    r->touched = false;
+    r->st.scan = 0;
+    memset(r->st.u, 0, sizeof r->st.u);
+    aeh_buf_clear(&r->st.out);
+}
+
 static void rbuf_consumed(aeh *h, const rreq *by, size_t n)
 {
     if (!n)
@@ -273,19 +283,8 @@ static void rbuf_consumed(aeh *h, const rreq *by, size_t n)
     aeh_buf_consume(&h->rbuf, n);
     h->rbase += n;
     for (rreq *q = h->q_head; q; q = q->next)
-        if (q != by && q->touched) {
-            q->touched = false;
-            q->st.scan = 0;
-            memset(q->st.u, 0, sizeof q->st.u);
-            aeh_buf_clear(&q->st.out);
-        }
-    rreq *f = h->frames;
-    if (f && f != by && f->touched) {
-        f->touched = false;
-        f->st.scan = 0;
-        memset(f->st.u, 0, sizeof f->st.u);
-        aeh_buf_clear(&f->st.out);
-    }
+        restart_scan(q, by);
+    restart_scan(h->frames, by);
 }
 
 /* One decode step of request r.  Returns true when progress was made. */
