@@ -63,6 +63,9 @@ typedef struct session {
     ev_timer deadline_w, quit_w, grace_w, drain_w;
     ev_signal sigint_w, sigterm_w;
     uint64_t frames_sent, frames_recv;
+    /* stream offset where the frame being handed over began (on stdin, on
+     * the wire), for errors about a frame the other side cannot encode */
+    uint64_t in_frame_at, net_frame_at;
     uint64_t bytes_sent, bytes_recv;   /* on the wire, kept when the handle goes */
     ev_tstamp t_start;
     bool in_paused, net_paused, finishing, wait_net;

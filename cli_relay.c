@@ -49,11 +49,6 @@ void relay_finish(session *s, int code, bool wait_net)
     relay_check_done(s);
 }
 
-/* Stream offset of the record / frame being handed over (start of its
- * encoding on stdin or on the wire), for errors about a frame that cannot be
- * re-encoded on the other side.  One session per process. */
-static uint64_t in_frame_at, net_frame_at;
-
 static uint64_t frame_start(const aeh *h)
 {
     return aeh_bytes_read(h) - aeh_rbuf(h).n;
@@ -67,7 +62,7 @@ static void in_frame(aeh *h, aeh_span f, void *arg)
     if (!s->net)
         return;
     s->frames_sent++;
-    in_frame_at = frame_start(h);
+    s->in_frame_at = frame_start(h);
     relay_stdin_active(s);
     if (s->cfg->verbose >= 2)
         cli_say("> frame %llu, %zu bytes", (unsigned long long)s->frames_sent, f.n);
@@ -124,7 +119,7 @@ static void net_frame(aeh *h, aeh_span f, void *arg)
 {
     session *s = arg;
     s->frames_recv++;
-    net_frame_at = frame_start(h);
+    s->net_frame_at = frame_start(h);
     if (s->cfg->verbose >= 2)
         cli_say("< frame %llu, %zu bytes", (unsigned long long)s->frames_recv, f.n);
     if (!s->out || aeh_push_frame(s->out, s->out_codec, f.p, f.n) < 0)
@@ -154,7 +149,7 @@ static bool stdin_blocked(const session *s)
 
 static void drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    (void)loop; (void)revents;
+    (void)revents;
     session *s = w->data;
     if (stdin_blocked(s)) {
         ev_timer_again(loop, w);
@@ -245,7 +240,7 @@ static void net_error(aeh *h, const aeh_error *e, bool fatal)
         break;
     case AEH_OP_ENCODE:
         cli_say("send: cannot send frame %llu from stdin (record at byte %llu): %s",
-                (unsigned long long)s->frames_sent, (unsigned long long)in_frame_at, e->msg);
+                (unsigned long long)s->frames_sent, (unsigned long long)s->in_frame_at, e->msg);
         /* the frames before it are queued: deliver them */
         relay_finish(s, EXIT_DATAERR, true);
         return;
@@ -313,7 +308,7 @@ static void out_error(aeh *h, const aeh_error *e, bool fatal)
     if (e->op == AEH_OP_ENCODE) {
         const char *fmt = s->cfg->records ? s->cfg->records : "lines";
         cli_say("stdout: cannot write frame %llu received from %s at byte %llu as --records %s: %s%s",
-                (unsigned long long)s->frames_recv, s->peer, (unsigned long long)net_frame_at, fmt, e->msg,
+                (unsigned long long)s->frames_recv, s->peer, (unsigned long long)s->net_frame_at, fmt, e->msg,
                 strcmp(fmt, "lines") && strcmp(fmt, "nul") ? ""
                 : " (use --records netstring, hex or base64)");
         relay_finish(s, EXIT_DATAERR, false);
