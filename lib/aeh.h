@@ -144,6 +144,7 @@ aeh_codec *aeh_codec_packstring(const char *fmt, aeh_error *err);
 aeh_codec *aeh_codec_hexlines(aeh_error *err);     /* a frame = one line of hex digits */
 aeh_codec *aeh_codec_base64lines(aeh_error *err);  /* a frame = one line of base64 */
 aeh_codec *aeh_codec_crlf(aeh_error *err);         /* raw bytes, "\n" -> "\r\n", never doubling */
+aeh_codec *aeh_codec_json(unsigned max_depth, aeh_error *err); /* JSON texts, validated (RFC 8259); max_depth 0 = 512 */
 /* The CLI's framing grammar: raw, line[:EOL], line:/RE/, regex:RE,
  * netstring, packstring:FMT, chunk:N (EOL with C escapes). */
 aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err);

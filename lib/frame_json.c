@@ -1,0 +1,419 @@
+/* json: a resumable, validating splitter for JSON texts (RFC 8259, strict)
+ * written back to back or separated by whitespace.
+ *   - A frame is one text: an object or array up to its closing bracket, a
+ *     string up to its closing quote, a literal up to its last letter, a
+ *     number up to the first byte that cannot continue it (or EOF).
+ *   - Whitespace between texts is consumed, never part of a frame.
+ *   - Validates UTF-8 (no overlongs, surrogates or code points past
+ *     U+10FFFF), escapes (a \u surrogate escape must be a high one followed
+ *     at once by a low one), numbers (no leading zeros, "1.", ".5", "+1",
+ *     NaN), no raw controls in strings, exact literals, nesting up to
+ *     max_depth.  Every error is EBADMSG at the offending byte.
+ *   - A text longer than max_frame is ENOSPC at the byte that passes it.
+ * Linear: the state (below) lets each call resume at st->scan, so each
+ * byte is examined once however the input is split (plus the one byte
+ * after a top-level number, which ends it and starts what follows).
+ * State: u[0] the machine's state, u[1] the depth, u[2] per-state data
+ * (UTF-8 bytes left and the next byte's range, \u digits, literal
+ * position), u[3] flags; st->out is the stack of open brackets, one byte a
+ * level (max_depth is caller-chosen, so u[] alone could not hold it). */
+#include <stdio.h>
+#include <string.h>
+#include "codec_int.h"
+
+enum {
+    J_IDLE, J_VALUE, J_ARR_FIRST, J_OBJ_FIRST, J_OBJ_KEY, J_COLON, J_AFTER,
+    J_STR, J_ESC, J_HEX, J_LOW_BSL, J_LOW_U, J_UTF8,
+    J_MINUS, J_ZERO, J_INT, J_DOT, J_FRAC, J_E, J_ESIGN, J_EXP, J_LIT,
+};
+
+enum { F_KEY = 1, F_LOW = 2 };    /* string is an object key; \u must be a low surrogate */
+
+typedef struct {
+    size_t max_depth;
+} json_conf;
+
+static const char *const json_lits[3] = { "true", "false", "null" };
+
+static inline bool json_ws(uint8_t ch)
+{
+    return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
+}
+
+/* States where a number may end (after a digit). */
+static inline bool json_num_end(unsigned s)
+{
+    return s == J_ZERO || s == J_INT || s == J_FRAC || s == J_EXP;
+}
+
+/* Plain string bytes: printable ASCII other than '"' and '\\'. */
+static inline bool json_plain(uint8_t ch)
+{
+    return ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
+}
+
+static int json_text(aeh_dstate *st, const uint8_t *buf, size_t n, aeh_span *frame,
+                     size_t *consumed)
+{
+    aeh_buf_clear(&st->out);
+    return codec_frame(st, buf, n, n, frame, consumed);
+}
+
+static int json_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
+                       bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
+{
+    const json_conf *conf = c->priv;
+    unsigned state = (unsigned)st->u[0];
+    if (state == J_IDLE) {
+        size_t j = 0;
+        while (j < len && json_ws(buf[j]))
+            j++;
+        if (j || len == 0) {      /* whitespace between texts: consume it */
+            *consumed = j;
+            return AEH_DEC_MORE;
+        }
+        aeh_buf_clear(&st->out);
+        st->scan = 0;
+        st->u[1] = st->u[2] = st->u[3] = 0;
+        state = J_VALUE;
+    }
+    const size_t limit = c->max_frame ? c->max_frame : SIZE_MAX;
+    size_t depth = (size_t)st->u[1];
+    uint64_t aux = st->u[2];
+    unsigned flags = (unsigned)st->u[3];
+    size_t i = st->scan;
+    for (; i < len; i++) {
+        uint8_t ch = buf[i];
+        /* A top-level number's accepting states check themselves: the byte
+         * that ends the number is not part of the text. */
+        if (i >= limit && !(depth == 0 && json_num_end(state)))
+            return codec_too_long(c, err, i);
+again:
+        switch (state) {
+        case J_VALUE:
+        case J_ARR_FIRST:
+            if (json_ws(ch))
+                break;
+            if (ch == ']' && state == J_ARR_FIRST)
+                goto close;
+            switch (ch) {
+            case '{':
+            case '[':
+                if (depth >= conf->max_depth)
+                    return aeh_fail(err, EBADMSG, i, "json: depth %zu over limit", depth + 1);
+                if (aeh_buf_append(&st->out, &ch, 1) < 0)
+                    return aeh_fail(err, ENOMEM, i, "json: out of memory");
+                depth++;
+                state = ch == '{' ? J_OBJ_FIRST : J_ARR_FIRST;
+                break;
+            case '"':
+                flags = 0;
+                state = J_STR;
+                break;
+            case '-':
+                state = J_MINUS;
+                break;
+            case '0':
+                state = J_ZERO;
+                break;
+            case 't':
+            case 'f':
+            case 'n':
+                aux = (ch == 't' ? 0 : ch == 'f' ? 1 : 2) | 1u << 8;
+                state = J_LIT;
+                break;
+            default:
+                if (ch >= '1' && ch <= '9') {
+                    state = J_INT;
+                    break;
+                }
+                return codec_malformed(c, err, i, "expected a value");
+            }
+            break;
+        case J_OBJ_FIRST:
+            if (json_ws(ch))
+                break;
+            if (ch == '}')
+                goto close;
+            if (ch != '"')
+                return codec_malformed(c, err, i, "expected a string key or '}'");
+            flags = F_KEY;
+            state = J_STR;
+            break;
+        case J_OBJ_KEY:
+            if (json_ws(ch))
+                break;
+            if (ch != '"')
+                return codec_malformed(c, err, i, "expected a string key");
+            flags = F_KEY;
+            state = J_STR;
+            break;
+        case J_COLON:
+            if (json_ws(ch))
+                break;
+            if (ch != ':')
+                return codec_malformed(c, err, i, "expected ':'");
+            state = J_VALUE;
+            break;
+        case J_AFTER: {
+            if (json_ws(ch))
+                break;
+            uint8_t top = st->out.base[st->out.tail - 1];
+            if (ch == ',') {
+                state = top == '{' ? J_OBJ_KEY : J_VALUE;
+                break;
+            }
+            if (ch == ']' || ch == '}')
+                goto close;
+            return codec_malformed(c, err, i, top == '{' ? "expected ',' or '}'"
+                                                         : "expected ',' or ']'");
+        }
+        close: {
+            uint8_t top = st->out.base[st->out.tail - 1];
+            if (ch != (top == '{' ? '}' : ']'))
+                return codec_malformed(c, err, i, "mismatched bracket");
+            st->out.tail--;
+            if (--depth == 0)
+                return json_text(st, buf, i + 1, frame, consumed);
+            state = J_AFTER;
+            break;
+        }
+        case J_STR:
+            if (json_plain(ch)) {
+                size_t end = len < limit ? len : limit, j = i + 1;
+                while (j < end && json_plain(buf[j]))
+                    j++;
+                i = j - 1;
+                break;
+            }
+            if (ch == '"') {
+                if (flags & F_KEY) {
+                    state = J_COLON;
+                    break;
+                }
+                goto value_done;
+            }
+            if (ch == '\\') {
+                state = J_ESC;
+                break;
+            }
+            if (ch < 0x20)
+                return codec_malformed(c, err, i, "control character in string");
+            /* UTF-8 lead byte: bytes left, and the range of the next one */
+            if (ch < 0xC2 || ch > 0xF4)
+                return codec_malformed(c, err, i, "invalid UTF-8 in string");
+            if (ch < 0xE0)
+                aux = 1 | 0x80u << 8 | 0xBFu << 16;
+            else if (ch < 0xF0)
+                aux = 2 | (ch == 0xE0 ? 0xA0u : 0x80u) << 8 | (ch == 0xED ? 0x9Fu : 0xBFu) << 16;
+            else
+                aux = 3 | (ch == 0xF0 ? 0x90u : 0x80u) << 8 | (ch == 0xF4 ? 0x8Fu : 0xBFu) << 16;
+            state = J_UTF8;
+            break;
+        case J_UTF8: {
+            unsigned left = aux & 0xff, lo = aux >> 8 & 0xff, hi = aux >> 16 & 0xff;
+            if (ch < lo || ch > hi)
+                return codec_malformed(c, err, i, "invalid UTF-8 in string");
+            if (--left == 0)
+                state = J_STR;
+            else
+                aux = left | 0x80u << 8 | 0xBFu << 16;
+            break;
+        }
+        case J_ESC:
+            switch (ch) {
+            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+                state = J_STR;
+                break;
+            case 'u':
+                aux = 0;
+                state = J_HEX;
+                break;
+            default:
+                return codec_malformed(c, err, i, "invalid escape in string");
+            }
+            break;
+        case J_HEX: {
+            int d = codec_hex_value(ch);
+            if (d < 0)
+                return codec_malformed(c, err, i, "invalid \\u escape");
+            unsigned k = (aux & 0xff) + 1;
+            unsigned v = (unsigned)(aux >> 8) << 4 | (unsigned)d;
+            /* surrogates are decided by the first two digits */
+            if (flags & F_LOW) {
+                if ((k == 1 && v != 0xD) || (k == 2 && v < 0xDC))
+                    return codec_malformed(c, err, i, "high surrogate escape without a low one");
+            } else if (k == 2 && v >= 0xDC && v <= 0xDF) {
+                return codec_malformed(c, err, i, "low surrogate escape without a high one");
+            }
+            if (k < 4) {
+                aux = k | (uint64_t)v << 8;
+                break;
+            }
+            if (flags & F_LOW) {
+                flags &= ~(unsigned)F_LOW;
+                state = J_STR;
+            } else {
+                state = v >= 0xD800 && v <= 0xDBFF ? J_LOW_BSL : J_STR;
+            }
+            break;
+        }
+        case J_LOW_BSL:
+        case J_LOW_U:
+            if (ch != (state == J_LOW_BSL ? '\\' : 'u'))
+                return codec_malformed(c, err, i, "high surrogate escape without a low one");
+            if (state == J_LOW_BSL) {
+                state = J_LOW_U;
+            } else {
+                flags |= F_LOW;
+                aux = 0;
+                state = J_HEX;
+            }
+            break;
+        case J_MINUS:
+            if (ch == '0')
+                state = J_ZERO;
+            else if (ch >= '1' && ch <= '9')
+                state = J_INT;
+            else
+                return codec_malformed(c, err, i, "expected a digit after '-'");
+            break;
+        case J_DOT:
+            if (ch < '0' || ch > '9')
+                return codec_malformed(c, err, i, "expected a digit after '.'");
+            state = J_FRAC;
+            break;
+        case J_E:
+            if (ch == '+' || ch == '-') {
+                state = J_ESIGN;
+                break;
+            }
+            /* fall through */
+        case J_ESIGN:
+            if (ch < '0' || ch > '9')
+                return codec_malformed(c, err, i, "expected a digit in exponent");
+            state = J_EXP;
+            break;
+        case J_ZERO:
+        case J_INT:
+        case J_FRAC:
+        case J_EXP: {
+            unsigned next;
+            if (ch >= '0' && ch <= '9') {
+                if (state == J_ZERO)
+                    return codec_malformed(c, err, i, "leading zero");
+                next = state;
+            } else if (ch == '.' && (state == J_ZERO || state == J_INT)) {
+                next = J_DOT;
+            } else if ((ch == 'e' || ch == 'E') && state != J_EXP) {
+                next = J_E;
+            } else {              /* the number ended before this byte */
+                if (depth == 0)
+                    return json_text(st, buf, i, frame, consumed);
+                state = J_AFTER;
+                goto again;
+            }
+            if (i >= limit)
+                return codec_too_long(c, err, i);
+            state = next;
+            break;
+        }
+        case J_LIT: {
+            unsigned id = aux & 0xff, k = (unsigned)(aux >> 8);
+            if (ch != (uint8_t)json_lits[id][k])
+                return codec_malformed(c, err, i, "invalid literal");
+            if (json_lits[id][++k]) {
+                aux = id | k << 8;
+                break;
+            }
+            goto value_done;
+        }
+        value_done:
+            if (depth == 0)
+                return json_text(st, buf, i + 1, frame, consumed);
+            state = J_AFTER;
+            break;
+        default:
+            return aeh_fail(err, EBADMSG, i, "json: internal state %u", state);
+        }
+    }
+    if (eof) {
+        if (depth == 0 && json_num_end(state))
+            return json_text(st, buf, len, frame, consumed);
+        return codec_truncated(c, err, len);
+    }
+    st->scan = len;
+    st->u[0] = state;
+    st->u[1] = depth;
+    st->u[2] = aux;
+    st->u[3] = flags;
+    return AEH_DEC_MORE;
+}
+
+/* Validates p[0, n) as exactly one text (whitespace around it allowed) with
+ * the decoder, then writes it compact, followed by "\n". */
+static int json_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
+                       aeh_error *err)
+{
+    aeh_codec v = *c;
+    v.max_frame = 0;              /* the limit applies to the compact text */
+    aeh_dstate st;
+    memset(&st, 0, sizeof st);
+    size_t head = 0;
+    aeh_span f = { 0 };
+    int rc;
+    for (;;) {
+        size_t used = 0;
+        aeh_error e;
+        rc = json_decode(&v, &st, p + head, n - head, true, &f, &used, &e);
+        if (rc == AEH_DEC_ERROR) {
+            aeh_buf_free(&st.out);
+            if (e.code == ENOMEM)
+                return aeh_fail(err, ENOMEM, 0, "json: out of memory");
+            return aeh_fail(err, EINVAL, head + e.offset, "%s", e.msg);
+        }
+        head += used;
+        if (rc == AEH_DEC_FRAME || !used)
+            break;
+    }
+    aeh_buf_free(&st.out);
+    if (rc != AEH_DEC_FRAME)
+        return aeh_fail(err, EINVAL, n, "json: no JSON text");
+    for (size_t k = head; k < n; k++)
+        if (!json_ws(p[k]))
+            return aeh_fail(err, EINVAL, k, "json: data after the JSON text");
+    uint8_t *w = aeh_buf_reserve(out, f.n + 1);
+    if (!w)
+        return aeh_fail(err, ENOMEM, 0, "json: out of memory");
+    size_t m = 0;
+    bool in_str = false, esc = false;
+    for (size_t k = 0; k < f.n; k++) {
+        uint8_t ch = f.p[k];
+        if (in_str) {
+            w[m++] = ch;
+            if (esc)
+                esc = false;
+            else if (ch == '\\')
+                esc = true;
+            else if (ch == '"')
+                in_str = false;
+        } else if (!json_ws(ch)) {
+            w[m++] = ch;
+            in_str = ch == '"';
+        }
+    }
+    if (c->max_frame && m > c->max_frame)
+        return aeh_fail(err, EMSGSIZE, 0, "json: text of %zu bytes is over the %zu-byte limit",
+                        m, c->max_frame);
+    w[m++] = '\n';
+    aeh_buf_commit(out, m);
+    return 0;
+}
+
+aeh_codec *aeh_codec_json(unsigned max_depth, aeh_error *err)
+{
+    aeh_codec *c = codec_alloc("json", json_decode, json_encode, sizeof(json_conf), err);
+    if (c)
+        ((json_conf *)c->priv)->max_depth = max_depth ? max_depth : 512;
+    return c;
+}
