@@ -3,7 +3,9 @@
  *   - A frame is one text: an object or array up to its closing bracket, a
  *     string up to its closing quote, a literal up to its last letter, a
  *     number up to the first byte that cannot continue it (or EOF).
- *   - Whitespace between texts is consumed, never part of a frame.
+ *   - Whitespace between texts is consumed, never part of a frame; after a
+ *     scalar text (string, number, literal) it is required (RFC 7159's
+ *     streaming convention: "1 2" is two texts, "truefalse" is an error).
  *   - Validates UTF-8 (no overlongs, surrogates or code points past
  *     U+10FFFF), escapes (a \u surrogate escape must be a high one followed
  *     at once by a low one), numbers (no leading zeros, "1.", ".5", "+1",
@@ -27,7 +29,11 @@ enum {
     J_MINUS, J_ZERO, J_INT, J_DOT, J_FRAC, J_E, J_ESIGN, J_EXP, J_LIT,
 };
 
-enum { F_KEY = 1, F_LOW = 2 };    /* string is an object key; \u must be a low surrogate */
+enum {
+    F_KEY = 1,                    /* the string is an object key */
+    F_LOW = 2,                    /* the next \u must be a low surrogate */
+    F_AFTER_SCALAR = 4,           /* idle right after a scalar text: whitespace must come */
+};
 
 typedef struct {
     size_t max_depth;
@@ -59,15 +65,30 @@ static int json_text(aeh_dstate *st, const uint8_t *buf, size_t n, aeh_span *fra
     return codec_frame(st, buf, n, n, frame, consumed);
 }
 
+/* A scalar text (string, literal) ends at its last byte, but the next text
+ * may not touch it: "truefalse" and "\"a\"\"b\"" are not two texts.  Numbers
+ * check the byte after them themselves. */
+static int json_scalar_text(aeh_dstate *st, const uint8_t *buf, size_t n, aeh_span *frame,
+                            size_t *consumed)
+{
+    int rc = json_text(st, buf, n, frame, consumed);
+    st->u[3] = F_AFTER_SCALAR;
+    return rc;
+}
+
 static int json_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
                        bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
     const json_conf *conf = c->priv;
     unsigned state = (unsigned)st->u[0];
     if (state == J_IDLE) {
+        if ((st->u[3] & F_AFTER_SCALAR) && len && !json_ws(buf[0]))
+            return codec_malformed(c, err, 0, "texts after a scalar must be separated by whitespace");
         size_t j = 0;
         while (j < len && json_ws(buf[j]))
             j++;
+        if (j)
+            st->u[3] = 0;
         if (j || len == 0) {      /* whitespace between texts: consume it */
             *consumed = j;
             return AEH_DEC_MORE;
@@ -308,6 +329,8 @@ again:
             } else if ((ch == 'e' || ch == 'E') && state != J_EXP) {
                 next = J_E;
             } else {              /* the number ended before this byte */
+                if (depth == 0 && !json_ws(ch))
+                    return codec_malformed(c, err, i, "texts after a scalar must be separated by whitespace");
                 if (depth == 0)
                     return json_text(st, buf, i, frame, consumed);
                 state = J_AFTER;
@@ -330,7 +353,7 @@ again:
         }
         value_done:
             if (depth == 0)
-                return json_text(st, buf, i + 1, frame, consumed);
+                return json_scalar_text(st, buf, i + 1, frame, consumed);
             state = J_AFTER;
             break;
         default:
