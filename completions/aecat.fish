@@ -1,4 +1,9 @@
 # fish completion for aecat(1).  Install as vendor_completions.d/aecat.fish.
+# It completes every option of `aecat --help` (tests/completion.bats checks):
+#   --listen --unix --source --source-port --ready --frame --recv-frame
+#   --send-frame --records --max-frame --count --until --crlf --no-shutdown
+#   --timeout --connect-timeout --rtimeout --wtimeout --deadline --verbose
+#   --stats --help --version, and -4 -6 -q -N.
 
 # Options that take a value in the next word (for counting operands).
 set -g __aecat_valued -s --source -p --source-port --frame --recv-frame --send-frame \
