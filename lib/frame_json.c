@@ -152,20 +152,14 @@ again:
             }
             break;
         case J_OBJ_FIRST:
-            if (json_ws(ch))
-                break;
-            if (ch == '}')
-                goto close;
-            if (ch != '"')
-                return codec_malformed(c, err, i, "expected a string key or '}'");
-            flags = F_KEY;
-            state = J_STR;
-            break;
         case J_OBJ_KEY:
             if (json_ws(ch))
                 break;
+            if (ch == '}' && state == J_OBJ_FIRST)
+                goto close;
             if (ch != '"')
-                return codec_malformed(c, err, i, "expected a string key");
+                return codec_malformed(c, err, i, state == J_OBJ_FIRST
+                                       ? "expected a string key or '}'" : "expected a string key");
             flags = F_KEY;
             state = J_STR;
             break;
