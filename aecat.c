@@ -189,6 +189,59 @@ static void quit_cb(struct ev_loop *loop, ev_timer *w, int revents)
     relay_finish(s, EXIT_OK, false);
 }
 
+/* --connect-timeout (or -w) bounds connect + TLS handshake together. */
+static void tls_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop; (void)revents;
+    session *s = w->data;
+    const cli_cfg *c = s->cfg;
+    if (s->finishing)             /* -w said it first */
+        return;
+    if (s->net)
+        aeh_set_timeout(s->net, AEH_TIMEOUT | AEH_RTIMEOUT | AEH_WTIMEOUT, 0);
+    cli_say("timeout: TLS handshake with %s not done within %g s", s->peer[0] ? s->peer : "the peer",
+            c->connect_timeout > 0 ? c->connect_timeout : c->wait);
+    relay_finish(s, EXIT_TEMPFAIL, false);
+}
+
+static void tls_timer_start(session *s)
+{
+    const cli_cfg *c = s->cfg;
+    double t = c->connect_timeout > 0 ? c->connect_timeout : c->wait;
+    if (s->tls_ctx && t > 0 && !ev_is_active(&s->tls_w)) {
+        ev_timer_set(&s->tls_w, t, 0);
+        ev_timer_start(s->loop, &s->tls_w);
+    }
+}
+
+/* Credentials first: a bad file is a configuration error (78) before any
+ * connection, and the ephemeral certificate's pin is known for --ready. */
+static int tls_setup(session *s)
+{
+    const cli_cfg *c = s->cfg;
+    if (!c->tls && !c->tls_auto)
+        return -1;
+    aeh_tls_opts o = {
+        .server = c->listen, .ca_file = c->ca, .cert_file = c->cert, .key_file = c->key,
+        .ephemeral = c->listen && !c->cert, .insecure = c->insecure, .verify_client = c->verify_client,
+        .pins = c->pins, .priority = c->tls_priority, .alpn = c->alpn,
+        .allow_truncation = c->tls_allow_truncation,
+    };
+    aeh_error e;
+    s->tls_ctx = aeh_tls_ctx_new(&o, &e);
+    if (!s->tls_ctx) {
+        if (e.code == EINVAL) {
+            cli_say("usage: %s (see aecat --help)", e.msg);
+            return EXIT_USAGE;
+        }
+        cli_say("tls: %s", e.msg);
+        return EXIT_CONFIG;
+    }
+    if (o.ephemeral)
+        cli_say("ephemeral certificate %s", aeh_tls_ctx_pin(s->tls_ctx));
+    return -1;
+}
+
 static void grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)w; (void)revents;
@@ -264,6 +317,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
         char buf[200];
         cli_say("accepted connection from %s", aeh_addr_str((struct sockaddr *)&peer, len, buf, sizeof buf));
     }
+    tls_timer_start(s);
     connected(s, fd, (struct sockaddr *)&peer, len);
 }
 
@@ -284,6 +338,8 @@ static int announce(session *s)
         }
         snprintf(line, sizeof line, "listening %s %s\n", host, port);
     }
+    if (s->tls_ctx && aeh_tls_ctx_pin(s->tls_ctx) && !c->cert)   /* the client's --pin */
+        snprintf(strchr(line, '\n'), sizeof line - strlen(line), " %s\n", aeh_tls_ctx_pin(s->tls_ctx));
     if (c->verbose)
         cli_say("%.*s", (int)strlen(line) - 1, line);
     if (c->ready_fd >= 0) {
@@ -317,6 +373,7 @@ static int start(session *s)
         ev_io_start(s->loop, &s->listen_w);
         return -1;
     }
+    tls_timer_start(s);
     if (c->unix_socket) {
         int fd = aeh_connect_unix(c->path, &e);
         if (fd < 0) {
@@ -373,6 +430,8 @@ int cli_run(const cli_cfg *cfg)
     ev_timer_init(&s.deadline_w, deadline_cb, cfg->deadline, 0);
     ev_timer_init(&s.quit_w, quit_cb, 0, 0);
     ev_timer_init(&s.grace_w, grace_cb, 0, 0);
+    ev_timer_init(&s.tls_w, tls_timeout_cb, 0, 0);
+    s.tls_w.data = &s;
     ev_signal_init(&s.sigint_w, signal_cb, SIGINT);
     ev_signal_init(&s.sigterm_w, signal_cb, SIGTERM);
     s.deadline_w.data = s.quit_w.data = s.grace_w.data = s.sigint_w.data = s.sigterm_w.data = &s;
@@ -381,7 +440,9 @@ int cli_run(const cli_cfg *cfg)
     ev_signal_start(s.loop, &s.sigint_w);
     ev_signal_start(s.loop, &s.sigterm_w);
 
-    rc = start(&s);
+    rc = tls_setup(&s);
+    if (rc < 0)
+        rc = start(&s);
     if (rc < 0)
         ev_run(s.loop, 0);
     else
@@ -401,6 +462,8 @@ int cli_run(const cli_cfg *cfg)
         if (saved_fl[fd] >= 0)
             fcntl(fd, F_SETFL, saved_fl[fd]);
     free_codecs(&s);
+    aeh_tls_ctx_free(s.tls_ctx);
+    free(cfg->pins);
     ev_loop_destroy(s.loop);
     return s.exit_code < 0 ? EXIT_OK : s.exit_code;
 }

@@ -29,6 +29,10 @@ typedef struct cli_cfg {
     double wait, connect_timeout, rtimeout, wtimeout, deadline;
     int verbose;
     bool stats;
+    /* TLS */
+    bool tls, tls_auto, insecure, verify_client, tls_allow_truncation, tls_info;
+    const char *ca, *cert, *key, *servername, *alpn, *tls_priority;
+    char *pins;                   /* --pin values, comma-separated (allocated) */
 } cli_cfg;
 
 /* Parses argv into *cfg; on a usage error prints one line and returns
@@ -56,6 +60,8 @@ typedef struct session {
     aeh *in, *out, *net;          /* stdin, stdout, the connection */
     char peer[200];               /* "127.0.0.1 port 5000", for messages */
     aeh_connector *connector;
+    aeh_tls_ctx *tls_ctx;         /* --tls / --tls-auto */
+    ev_timer tls_w;               /* the handshake's share of --connect-timeout */
     struct splice_relay *splice;  /* the raw fast path, when it runs */
     int listen_fd;
     bool bound_path;              /* -U -l: we created the socket file */
@@ -70,6 +76,7 @@ typedef struct session {
     ev_tstamp t_start;
     bool in_paused, net_paused, finishing, wait_net;
     bool stdin_done, peer_eof;
+    int in_errno;                 /* why stdin could not be opened as a handle */
     int exit_code;                /* -1 while running */
 } session;
 

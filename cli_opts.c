@@ -40,6 +40,23 @@ static const char usage_text[] =
 "      --count N              stop after N frames received\n"
 "      --until RE             stop after the first received frame that matches RE\n"
 "  -C, --crlf                 send \"\\n\" as \"\\r\\n\", never doubling an existing \"\\r\\n\"\n"
+"TLS (GnuTLS):\n"
+"      --tls                  TLS after connecting; with -l, a TLS server\n"
+"      --tls-auto             with -l: TLS or plaintext on one port, as the client begins\n"
+"      --ca FILE              trust the CAs in FILE (PEM) instead of the system store\n"
+"      --cert FILE            own certificate (PEM): the server's, or the client's for mutual TLS;\n"
+"                             -l --tls without it: an ephemeral self-signed one, its pin on stderr\n"
+"      --key FILE             private key for --cert (default: in the --cert file)\n"
+"      --insecure             do not verify the server's certificate or name\n"
+"      --servername NAME      name to verify and to send as SNI (default: HOST)\n"
+"      --alpn LIST            ALPN protocols, comma-separated (e.g. h2,http/1.1)\n"
+"      --pin PIN              pin-sha256:BASE64 of the server's public key (repeatable);\n"
+"                             alone it replaces CA trust, with --ca both must hold\n"
+"      --tls-priority STRING  GnuTLS priority string (e.g. NORMAL:-VERS-TLS1.3)\n"
+"      --verify-client        with -l: require a client certificate valid under --ca\n"
+"      --tls-allow-truncation a peer closing without close_notify is a normal end\n"
+"      --tls-info             version, cipher, ALPN, certificates and pin on stderr\n"
+"                             after the handshake (SSLKEYLOGFILE is honoured)\n"
 "End of stream:\n"
 "  -q SECS                    after EOF on stdin, wait at most SECS for the peer, then exit 0\n"
 "  -N                         accepted for netcat habits (half-close is the default)\n"
@@ -63,7 +80,9 @@ static const char usage_text[] =
 enum {
     OPT_READY = 256, OPT_FRAME, OPT_RECV_FRAME, OPT_SEND_FRAME, OPT_RECORDS, OPT_MAX_FRAME,
     OPT_COUNT, OPT_UNTIL, OPT_NO_SHUTDOWN, OPT_CONNECT_TIMEOUT, OPT_RTIMEOUT, OPT_WTIMEOUT,
-    OPT_DEADLINE, OPT_STATS,
+    OPT_DEADLINE, OPT_STATS, OPT_TLS, OPT_TLS_AUTO, OPT_CA, OPT_CERT, OPT_KEY, OPT_INSECURE,
+    OPT_SERVERNAME, OPT_ALPN, OPT_PIN, OPT_TLS_PRIORITY, OPT_VERIFY_CLIENT,
+    OPT_TLS_ALLOW_TRUNCATION, OPT_TLS_INFO,
 };
 
 static const struct option long_opts[] = {
@@ -88,6 +107,19 @@ static const struct option long_opts[] = {
     { "deadline", required_argument, NULL, OPT_DEADLINE },
     { "verbose", no_argument, NULL, 'v' },
     { "stats", no_argument, NULL, OPT_STATS },
+    { "tls", no_argument, NULL, OPT_TLS },
+    { "tls-auto", no_argument, NULL, OPT_TLS_AUTO },
+    { "ca", required_argument, NULL, OPT_CA },
+    { "cert", required_argument, NULL, OPT_CERT },
+    { "key", required_argument, NULL, OPT_KEY },
+    { "insecure", no_argument, NULL, OPT_INSECURE },
+    { "servername", required_argument, NULL, OPT_SERVERNAME },
+    { "alpn", required_argument, NULL, OPT_ALPN },
+    { "pin", required_argument, NULL, OPT_PIN },
+    { "tls-priority", required_argument, NULL, OPT_TLS_PRIORITY },
+    { "verify-client", no_argument, NULL, OPT_VERIFY_CLIENT },
+    { "tls-allow-truncation", no_argument, NULL, OPT_TLS_ALLOW_TRUNCATION },
+    { "tls-info", no_argument, NULL, OPT_TLS_INFO },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
@@ -201,6 +233,20 @@ static bool split_host_port(char *s, const char **host, const char **port)
     return true;
 }
 
+/* --pin is repeatable: the library takes one comma-separated list. */
+static int cfg_add_pin(cli_cfg *cfg, const char *pin)
+{
+    size_t old = cfg->pins ? strlen(cfg->pins) : 0;
+    char *p = realloc(cfg->pins, old + strlen(pin) + 2);
+    if (!p)
+        return -1;
+    if (old)
+        p[old++] = ',';
+    strcpy(p + old, pin);
+    cfg->pins = p;
+    return 0;
+}
+
 int cli_parse(int argc, char **argv, cli_cfg *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -208,6 +254,7 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
     cfg->ready_fd = -1;
     cfg->quit_after_eof = -1;
     const char *frame = NULL;
+    const char *tls_opt = NULL, *client_opt = NULL;   /* the last seen, for messages */
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":lU46s:p:Cq:Nw:vhV", long_opts, NULL)) != -1) {
@@ -251,6 +298,28 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         case OPT_UNTIL: cfg->until = optarg; break;
         case OPT_NO_SHUTDOWN: cfg->no_shutdown = true; break;
         case OPT_STATS: cfg->stats = true; break;
+        case OPT_TLS: cfg->tls = true; break;
+        case OPT_TLS_AUTO: cfg->tls_auto = true; break;
+        case OPT_CA: cfg->ca = optarg; tls_opt = "--ca"; break;
+        case OPT_CERT: cfg->cert = optarg; tls_opt = "--cert"; break;
+        case OPT_KEY: cfg->key = optarg; tls_opt = "--key"; break;
+        case OPT_INSECURE: cfg->insecure = true; tls_opt = client_opt = "--insecure"; break;
+        case OPT_SERVERNAME: cfg->servername = optarg; tls_opt = client_opt = "--servername"; break;
+        case OPT_ALPN: cfg->alpn = optarg; tls_opt = "--alpn"; break;
+        case OPT_PIN:
+            if (!*optarg || strchr(optarg, ','))
+                return usage_error("--pin: '%s' is not one pin-sha256:BASE64 value", optarg);
+            if (cfg_add_pin(cfg, optarg) < 0)
+                return usage_error("--pin: %s", strerror(errno));
+            tls_opt = client_opt = "--pin";
+            break;
+        case OPT_TLS_PRIORITY: cfg->tls_priority = optarg; tls_opt = "--tls-priority"; break;
+        case OPT_VERIFY_CLIENT: cfg->verify_client = true; tls_opt = "--verify-client"; break;
+        case OPT_TLS_ALLOW_TRUNCATION:
+            cfg->tls_allow_truncation = true;
+            tls_opt = "--tls-allow-truncation";
+            break;
+        case OPT_TLS_INFO: cfg->tls_info = true; tls_opt = "--tls-info"; break;
         case 'q': secs = &cfg->quit_after_eof; name = "-q"; break;
         case 'w': secs = &cfg->wait; name = "-w"; break;
         case OPT_CONNECT_TIMEOUT: secs = &cfg->connect_timeout; name = "--connect-timeout"; break;
@@ -317,5 +386,19 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         return usage_error("empty HOST operand");
     if (cfg->ready_fd >= 0 && !cfg->listen)
         return usage_error("--ready applies to -l");
+    if (cfg->tls && cfg->tls_auto)
+        return usage_error("--tls and --tls-auto exclude each other (--tls-auto serves both)");
+    if (cfg->tls_auto && !cfg->listen)
+        return usage_error("--tls-auto applies to -l");
+    if (tls_opt && !cfg->tls && !cfg->tls_auto)
+        return usage_error("%s needs --tls or --tls-auto", tls_opt);
+    if (client_opt && cfg->listen)
+        return usage_error("%s is for connecting, not for -l", client_opt);
+    if (cfg->verify_client && !cfg->listen)
+        return usage_error("--verify-client applies to -l (a client always verifies the server)");
+    if (cfg->verify_client && !cfg->ca)
+        return usage_error("--verify-client needs --ca, the CAs that client certificates must chain to");
+    if (cfg->key && !cfg->cert)
+        return usage_error("--key needs --cert");
     return -1;
 }

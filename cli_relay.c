@@ -41,6 +41,11 @@ void relay_finish(session *s, int code, bool wait_net)
     s->finishing = true;
     s->wait_net = wait_net;
     ev_timer_stop(s->loop, &s->drain_w);
+    ev_timer_stop(s->loop, &s->tls_w);
+    /* a clean end under TLS says so with close_notify: closing without it
+     * is what a truncation attack looks like to the peer */
+    if (code == EXIT_OK && s->net && aeh_tls_active(s->net))
+        aeh_push_shutdown(s->net);
     if (s->in)
         aeh_read_frames(s->in, NULL, NULL, NULL);
     if (s->net)
@@ -247,6 +252,10 @@ static void net_error(aeh *h, const aeh_error *e, bool fatal)
     case AEH_OP_WRITE:
         cli_say("send: %s: %s", s->peer, e->msg);
         break;
+    case AEH_OP_TLS:
+        cli_say("tls: %s: %s", s->peer, e->msg);
+        code = EXIT_PROTOCOL;
+        break;
     default:
         cli_say("recv: %s: %s", s->peer, e->msg);
         break;
@@ -279,6 +288,36 @@ static void net_drain(aeh *h)
         aeh_start_read(s->in);
     }
     relay_check_done(s);
+}
+
+/* The handshake is over: --tls-info, or the reason it failed (the handle
+ * is gone after this callback then). */
+static void net_starttls(aeh *h, bool ok, const char *msg)
+{
+    session *s = aeh_user(h);
+    const cli_cfg *c = s->cfg;
+    ev_timer_stop(s->loop, &s->tls_w);
+    if (!ok) {
+        relay_count_bytes(s);
+        s->net = NULL;
+        cli_say("tls: handshake with %s failed: %s", s->peer, msg);
+        relay_finish(s, EXIT_PROTOCOL, false);
+        return;
+    }
+    if (!c->tls_info && !c->verbose)
+        return;
+    aeh_buf info = { 0 };
+    aeh_tls_describe(h, &info);
+    const char *p = (const char *)aeh_buf_data(&info), *end = p + aeh_buf_len(&info);
+    while (p && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        int n = (int)((nl ? nl : end) - p);
+        /* -v alone: the first two lines (version and cipher) */
+        if (c->tls_info || !strncmp(p, "version ", 8) || !strncmp(p, "cipher ", 7))
+            cli_say("tls: %.*s", n, p);
+        p = nl ? nl + 1 : end;
+    }
+    aeh_buf_free(&info);
 }
 
 /* ------------------------------------------------------------ stdout side */
@@ -321,6 +360,32 @@ static void out_error(aeh *h, const aeh_error *e, bool fatal)
 
 /* ------------------------------------------------------------ wiring */
 
+static void stdin_start(session *s)
+{
+    if (s->in) {
+        aeh_read_frames(s->in, s->in_codec, in_frame, s);
+    } else {
+        if (s->cfg->verbose)
+            cli_say("stdin: not open (%s), treating it as empty", strerror(s->in_errno));
+        stdin_ended(s);
+    }
+}
+
+/* --tls-auto: a ClientHello starts TLS; anything else is plaintext. */
+static void tls_detected(aeh *h, aeh_span f, void *arg)
+{
+    session *s = arg;
+    if (s->cfg->verbose)
+        cli_say("--tls-auto: %s speaks %s", s->peer, f.n ? "TLS" : "plaintext");
+    if (f.n) {
+        if (aeh_starttls(h, AEH_TLS_ACCEPT, s->tls_ctx, NULL) < 0)
+            return;
+    } else {
+        ev_timer_stop(s->loop, &s->tls_w);
+    }
+    stdin_start(s);
+}
+
 int relay_start(session *s, int fd)
 {
     const cli_cfg *c = s->cfg;
@@ -332,6 +397,9 @@ int relay_start(session *s, int fd)
         .timeout = c->wait, .rtimeout = c->rtimeout, .wtimeout = c->wtimeout,
         .autocork = send_framed, .low_water_mark = LOW_WATER,
         .on_error = net_error, .on_eof = net_eof, .on_drain = net_drain, .on_timeout = net_timeout,
+        .tls = c->tls ? (c->listen ? AEH_TLS_ACCEPT : AEH_TLS_CONNECT) : 0, .tls_ctx = s->tls_ctx,
+        .peername = c->servername ? c->servername : c->host,
+        .on_starttls = s->tls_ctx ? net_starttls : NULL,
     };
     s->net = aeh_new(&o);
     if (!s->net) {
@@ -356,14 +424,12 @@ int relay_start(session *s, int fd)
         .on_error = in_error, .on_eof = in_eof,
     };
     s->in = aeh_new(&io);
+    s->in_errno = s->in ? 0 : errno;
+    if (c->tls_auto)              /* stdin waits: the client's first bytes decide */
+        aeh_push_read(s->net, aeh_codec_tls_detect(), tls_detected, s);
     aeh_read_frames(s->net, s->recv_codec, net_frame, s);
-    if (s->in) {
-        aeh_read_frames(s->in, s->in_codec, in_frame, s);
-    } else {
-        if (c->verbose)
-            cli_say("stdin: not open (%s), treating it as empty", strerror(errno));
-        stdin_ended(s);
-    }
+    if (!c->tls_auto)
+        stdin_start(s);
     return -1;
 }
 

@@ -24,6 +24,14 @@ _aecat_frame_types()
     fi
 }
 
+# A comma-separated list: complete the item after the last comma.
+_aecat_list()
+{
+    local cur=$1 words=$2 prefix=
+    [[ $cur == *,* ]] && prefix=${cur%,*},
+    COMPREPLY=($(compgen -P "$prefix" -W "$words" -- "${cur##*,}"))
+}
+
 _aecat()
 {
     local cur prev words cword split
@@ -43,8 +51,24 @@ _aecat()
             _ip_addresses 2>/dev/null || _known_hosts_real -- "$cur"
             return
             ;;
+        --ca | --cert | --key)
+            _filedir
+            return
+            ;;
+        --servername)
+            _known_hosts_real -- "$cur"
+            return
+            ;;
+        --alpn)
+            _aecat_list "$cur" 'h2 http/1.1'
+            return
+            ;;
+        --tls-priority)
+            COMPREPLY=($(compgen -W 'NORMAL SECURE128 SECURE256 PERFORMANCE' -- "$cur"))
+            return
+            ;;
         -p | --source-port | --max-frame | --count | --until | -q | -w | --timeout | \
-            --connect-timeout | --rtimeout | --wtimeout | --deadline)
+            --connect-timeout | --rtimeout | --wtimeout | --deadline | --pin)
             return          # a value of the user's own: nothing to offer
             ;;
     esac
@@ -54,6 +78,8 @@ _aecat()
         local opts='-l --listen -U --unix -4 -6 -s --source -p --source-port --ready --ready=
             --frame --recv-frame --send-frame --records --max-frame --count --until -C --crlf
             -q -N --no-shutdown -w --timeout --connect-timeout --rtimeout --wtimeout --deadline
+            --tls --tls-auto --ca --cert --key --insecure --servername --alpn --pin
+            --tls-priority --verify-client --tls-allow-truncation --tls-info
             -v --verbose --stats -h --help -V --version'
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace 2>/dev/null
@@ -69,7 +95,8 @@ _aecat()
             -[!-]*U*) [[ $w != -[spqw]* ]] && unix=true ;;
             --frame | --recv-frame | --send-frame | --records | -s | --source | -p | \
                 --source-port | --max-frame | --count | --until | -q | -w | --timeout | \
-                --connect-timeout | --rtimeout | --wtimeout | --deadline)
+                --connect-timeout | --rtimeout | --wtimeout | --deadline | --ca | --cert | \
+                --key | --servername | --alpn | --pin | --tls-priority)
                 ((i++)) ;;
             -*) ;;
             *) ((nops++)) ;;

@@ -2,13 +2,15 @@
 # It completes every option of `aecat --help` (tests/completion.bats checks):
 #   --listen --unix --source --source-port --ready --frame --recv-frame
 #   --send-frame --records --max-frame --count --until --crlf --no-shutdown
-#   --timeout --connect-timeout --rtimeout --wtimeout --deadline --verbose
-#   --stats --help --version, and -4 -6 -q -N.
+#   --timeout --connect-timeout --rtimeout --wtimeout --deadline --tls
+#   --tls-auto --ca --cert --key --insecure --servername --alpn --pin
+#   --tls-priority --verify-client --tls-allow-truncation --tls-info
+#   --verbose --stats --help --version, and -4 -6 -q -N.
 
 # Options that take a value in the next word (for counting operands).
 set -g __aecat_valued -s --source -p --source-port --frame --recv-frame --send-frame \
     --records --max-frame --count --until -q -w --timeout --connect-timeout --rtimeout \
-    --wtimeout --deadline
+    --wtimeout --deadline --ca --cert --key --servername --alpn --pin --tls-priority
 
 function __aecat_unix --description 'aecat: -U given'
     for w in (commandline -opc)[2..-1]
@@ -58,6 +60,11 @@ function __aecat_frame_types --description 'aecat: framing types'
     end
 end
 
+function __aecat_alpn --description 'aecat: ALPN protocols, comma-separated'
+    set -l prefix (string match -r -- '^.*,' (commandline -ct); or echo)
+    printf '%s\n' $prefix'h2' $prefix'http/1.1'
+end
+
 complete -c aecat -f -n 'not __aecat_unix'
 complete -c aecat -n '__aecat_unix' -F
 complete -c aecat -f -n 'not __aecat_unix; and test (__aecat_operands) = 0' -a '(__fish_print_hostnames)' -d host
@@ -89,6 +96,20 @@ complete -c aecat -l connect-timeout -x -d 'Resolve + connect (SECS)'
 complete -c aecat -l rtimeout -x -d 'Nothing received for SECS'
 complete -c aecat -l wtimeout -x -d 'Queued data not written for SECS'
 complete -c aecat -l deadline -x -d 'The whole run (SECS)'
+# TLS
+complete -c aecat -l tls -d 'TLS after connecting; with -l, accept TLS'
+complete -c aecat -l tls-auto -d 'With -l: TLS or plaintext, decided by the first bytes'
+complete -c aecat -l ca -r -F -d 'PEM trust anchors (instead of the system store)'
+complete -c aecat -l cert -r -F -d 'PEM certificate (chain): of the server, or of the client'
+complete -c aecat -l key -r -F -d 'PEM private key of --cert (default: in the --cert file)'
+complete -c aecat -l insecure -d 'No chain or host-name verification (pins still checked)'
+complete -c aecat -l servername -x -a '(__fish_print_hostnames)' -d 'Name sent as SNI and verified (default: HOST)'
+complete -c aecat -l alpn -x -a '(__aecat_alpn)' -d 'Comma-separated ALPN protocols'
+complete -c aecat -l pin -x -d 'pin-sha256:BASE64 of the server key (repeatable)'
+complete -c aecat -l tls-priority -x -a 'NORMAL SECURE128 SECURE256 PERFORMANCE' -d 'GnuTLS priority string'
+complete -c aecat -l verify-client -d 'With -l: require a client certificate verified against --ca'
+complete -c aecat -l tls-allow-truncation -d 'A close without close_notify is a normal end'
+complete -c aecat -l tls-info -d 'After the handshake, describe the session on stderr'
 # Output
 complete -c aecat -s v -l verbose -d 'Events on stderr (repeat for more)'
 complete -c aecat -l stats -d 'Bytes, frames, duration and rate at exit'

@@ -27,7 +27,8 @@ enum {
 };
 
 /* What a handle was doing when the error happened (aeh_fail sets NONE). */
-enum { AEH_OP_NONE, AEH_OP_READ, AEH_OP_WRITE, AEH_OP_DECODE, AEH_OP_ENCODE, AEH_OP_TIMEOUT };
+enum { AEH_OP_NONE, AEH_OP_READ, AEH_OP_WRITE, AEH_OP_DECODE, AEH_OP_ENCODE, AEH_OP_TIMEOUT,
+       AEH_OP_TLS };
 
 typedef struct aeh_error {
     int code;
@@ -145,6 +146,10 @@ aeh_codec *aeh_codec_hexlines(aeh_error *err);     /* a frame = one line of hex 
 aeh_codec *aeh_codec_base64lines(aeh_error *err);  /* a frame = one line of base64 */
 aeh_codec *aeh_codec_crlf(aeh_error *err);         /* raw bytes, "\n" -> "\r\n", never doubling */
 aeh_codec *aeh_codec_json(unsigned max_depth, aeh_error *err); /* JSON texts, validated (RFC 8259); max_depth 0 = 512 */
+/* Read type: does the input start with a TLS ClientHello?  Consumes
+ * nothing; the frame is the record's two version bytes (major, minor) when it
+ * does, empty when it does not (AnyEvent's tls_detect). */
+aeh_codec *aeh_codec_tls_detect(void);
 /* The CLI's framing grammar: raw, line[:EOL], line:/RE/, regex:RE,
  * netstring, packstring:FMT, chunk:N (EOL with C escapes). */
 aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err);
@@ -158,6 +163,35 @@ long aeh_unescape(const char *s, aeh_buf *out, aeh_error *err);
 
 typedef struct aeh aeh;
 typedef void aeh_frame_cb(aeh *h, aeh_span frame, void *arg);
+
+/* ------------------------------------------------------------------ TLS */
+
+/* Credentials and policy shared by sessions.  GnuTLS is loaded (dlopen) the
+ * first time one is made: programs that never use TLS do not pay for it. */
+typedef struct aeh_tls_ctx aeh_tls_ctx;
+
+typedef struct aeh_tls_opts {
+    bool server;                  /* credentials for accepting (else connecting) */
+    const char *ca_file;          /* trust anchors (PEM); NULL = the system store */
+    const char *cert_file;        /* own certificate chain (PEM): server, or client for mutual TLS */
+    const char *key_file;         /* its key (PEM); NULL = in cert_file */
+    bool ephemeral;               /* server without cert_file: a self-signed ECDSA P-256 made now */
+    bool insecure;                /* connect: no chain or name check (pins still apply) */
+    bool verify_client;           /* accept: require a client certificate valid under ca_file */
+    const char *pins;             /* "pin-sha256:BASE64[,...]"; alone they replace CA trust */
+    const char *priority;         /* GnuTLS priority string; NULL = the system default */
+    const char *alpn;             /* comma-separated ALPN protocol names, or NULL */
+    bool allow_truncation;        /* TCP EOF without close_notify reads as EOF, not EPROTO */
+} aeh_tls_opts;
+
+/* NULL + *err: EINVAL bad option (priority string, pin, ALPN list; offset
+ * into it), ENOENT/EACCES/EBADMSG unreadable or malformed file (the message
+ * names it), EPROTO GnuTLS missing. */
+aeh_tls_ctx *aeh_tls_ctx_new(const aeh_tls_opts *o, aeh_error *err);
+void aeh_tls_ctx_free(aeh_tls_ctx *ctx);       /* after every handle using it */
+const char *aeh_tls_ctx_pin(const aeh_tls_ctx *ctx);   /* own certificate's pin-sha256, or NULL */
+
+enum { AEH_TLS_CONNECT = 1, AEH_TLS_ACCEPT = 2 };
 
 enum { AEH_TIMEOUT = 1, AEH_RTIMEOUT = 2, AEH_WTIMEOUT = 4 };
 
@@ -177,6 +211,13 @@ typedef struct aeh_opts {
     void (*on_read)(aeh *h);      /* bytes arrived and no read request is queued */
     void (*on_drain)(aeh *h);     /* write queue at or below low_water_mark */
     void (*on_timeout)(aeh *h, int which);   /* AEH_TIMEOUT / AEH_RTIMEOUT / AEH_WTIMEOUT */
+    int tls;                      /* 0, AEH_TLS_CONNECT or AEH_TLS_ACCEPT: start TLS at once */
+    aeh_tls_ctx *tls_ctx;         /* required with tls; must outlive the handle */
+    const char *peername;         /* name verified and sent as SNI (connect) */
+    /* handshake over: ok, or not with the reason (then the handle is
+     * destroyed after the callback, and on_error is not called) */
+    void (*on_starttls)(aeh *h, bool ok, const char *msg);
+    void (*on_stoptls)(aeh *h);   /* peer's close_notify: TLS is gone, plaintext follows */
 } aeh_opts;
 
 aeh *aeh_new(const aeh_opts *o);  /* NULL + errno on failure */
@@ -223,6 +264,21 @@ void aeh_on_eof(aeh *h, void (*cb)(aeh *));
 void aeh_on_error(aeh *h, void (*cb)(aeh *, const aeh_error *, bool));
 void aeh_on_read(aeh *h, void (*cb)(aeh *));
 void aeh_on_timeout(aeh *h, void (*cb)(aeh *, int));
+
+/* TLS at any point of the stream.  Bytes queued for writing go out in
+ * plaintext first; bytes already read are handed to TLS (a pipelined
+ * ClientHello), never read as plaintext after it.  0, or -1 with on_error. */
+int  aeh_starttls(aeh *h, int mode, aeh_tls_ctx *ctx, const char *peername);
+/* close_notify after the bytes queued so far, then plaintext again. */
+void aeh_stoptls(aeh *h);
+bool aeh_tls_active(const aeh *h);             /* a session exists (maybe handshaking) */
+/* The session, one "key value" line each: version, cipher, alpn, sni
+ * (server), peer certificates, peer pin, verification.  -1 if no session. */
+int  aeh_tls_describe(const aeh *h, aeh_buf *out);
+/* tls_detect, then starttls(ACCEPT, ctx) if it saw a ClientHello. */
+void aeh_push_tls_autostart(aeh *h, aeh_tls_ctx *ctx);
+void aeh_on_starttls(aeh *h, void (*cb)(aeh *, bool, const char *));
+void aeh_on_stoptls(aeh *h, void (*cb)(aeh *));
 
 /* Counters: bytes through the fd, and where the read side stands. */
 uint64_t aeh_bytes_read(const aeh *h);

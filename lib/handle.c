@@ -14,75 +14,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <ev.h>
-#include "aeh.h"
+#include "handle_int.h"
 
-enum { DEFAULT_READ_SIZE = 16 * 1024, DEFAULT_MAX_READ_SIZE = 256 * 1024 };
 
-typedef struct rreq {
-    struct rreq *next;
-    const aeh_codec *codec;
-    aeh_frame_cb *cb;
-    void *arg;
-    bool retired;                 /* replaced while its callback ran: free after it */
-    bool touched;                 /* its decoder has run: st may hold a position */
-    aeh_dstate st;
-} rreq;
-
-struct aeh {
-    struct ev_loop *loop;
-    int fd;
-    void *user;
-    ev_io rw, ww;
-    ev_timer tw;
-    ev_prepare corkw;
-    ev_timer kickw;               /* deferred dispatch / on_drain, see kick() */
-    aeh_buf rbuf, wbuf;
-    uint64_t rbase;               /* stream offset of the head of rbuf */
-    uint64_t nread, nwritten;
-    rreq *q_head, *q_tail;        /* one-shot requests */
-    rreq *frames;                 /* persistent request (aeh_read_frames) */
-    rreq *running;                /* request whose callback is running */
-    double to[3];                 /* timeout, rtimeout, wtimeout */
-    ev_tstamp last[3];            /* activity stamps for each */
-    size_t rbuf_max, wbuf_max, read_size, max_read_size, low_water_mark;
-    int linger;
-    void (*on_error)(aeh *, const aeh_error *, bool);
-    void (*on_eof)(aeh *);
-    void (*on_read)(aeh *);
-    void (*on_drain)(aeh *);
-    void (*on_timeout)(aeh *, int);
-    int busy;                     /* callbacks on the stack: defer the free */
-    bool is_socket, autocork, no_close;
-    bool user_stopped;            /* aeh_stop_read */
-    bool eof;                     /* read side saw EOF */
-    bool eof_done;                /* on_eof (or its error) delivered */
-    bool shutdown_pending, wshut;
-    bool dispatching;
-    bool drain_due;               /* on_drain owed after a direct write */
-    bool destroyed;
-};
-
-static void free_handle(aeh *h);
-static void update_read_watcher(aeh *h);
 static void timers_update(aeh *h);
-static void dispatch(aeh *h);
-static void flush(aeh *h);
+
 
 /* ------------------------------------------------------------ lifetime */
 
-static inline void enter(aeh *h) { h->busy++; }
 
-/* false when the handle is gone (and must not be touched again). */
-static inline bool leave(aeh *h)
-{
-    if (--h->busy == 0 && h->destroyed) {
-        free_handle(h);
-        return false;
-    }
-    return !h->destroyed;
-}
-
-static void raise_error(aeh *h, const aeh_error *e, bool fatal)
+void handle_raise(aeh *h, const aeh_error *e, bool fatal)
 {
     if (h->destroyed)
         return;
@@ -101,20 +42,23 @@ static void raise_error(aeh *h, const aeh_error *e, bool fatal)
     leave(h);
 }
 
-static void fail(aeh *h, int op, int code, bool fatal, const char *fmt, const char *arg)
+void handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, const char *arg)
 {
     aeh_error e;
     aeh_fail(&e, code, 0, fmt, arg);
     e.op = op;
-    raise_error(h, &e, fatal);
+    handle_raise(h, &e, fatal);
 }
 
 /* ------------------------------------------------------------ timeouts */
 
 static bool read_wanted(const aeh *h)
 {
-    return !h->user_stopped && !h->eof && h->fd >= 0 &&
-           (h->q_head || h->frames || h->on_read);
+    if (h->teof || h->fd < 0)
+        return false;
+    if (handshaking(h))           /* the handshake reads whatever the user wants */
+        return true;
+    return !h->user_stopped && !h->eof && (h->q_head || h->frames || h->on_read);
 }
 
 static bool timeout_active(const aeh *h, int i)
@@ -124,7 +68,7 @@ static bool timeout_active(const aeh *h, int i)
     if (i == 1)
         return read_wanted(h);
     if (i == 2)
-        return aeh_buf_len(&h->wbuf) > 0;
+        return out_len(h) > 0;
     return true;
 }
 
@@ -150,7 +94,7 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
             aeh_error e;
             aeh_fail(&e, ETIMEDOUT, 0, "%s: no activity for %g s", name[i], h->to[i]);
             e.op = AEH_OP_TIMEOUT;
-            raise_error(h, &e, false);
+            handle_raise(h, &e, false);
         }
     }
     if (leave(h))
@@ -201,7 +145,7 @@ void aeh_timeout_reset(aeh *h, int which)
 
 /* ------------------------------------------------------------ reading */
 
-static void update_read_watcher(aeh *h)
+void handle_update_read_watcher(aeh *h)
 {
     if (h->destroyed)
         return;
@@ -215,34 +159,55 @@ static void update_read_watcher(aeh *h)
     }
 }
 
+/* One read from the fd: into rbuf, or under TLS into the session's
+ * ciphertext buffer.  Returns the read(2) result (errno kept). */
+static ssize_t read_fd(aeh *h)
+{
+    aeh_buf *dst = h->tls ? tls_in(h->tls) : &h->rbuf;
+    uint8_t *p = aeh_buf_reserve(dst, h->read_size);
+    if (!p) {
+        errno = ENOMEM;
+        return -1;
+    }
+    ssize_t n = read(h->fd, p, h->read_size);
+    if (n > 0) {
+        aeh_buf_commit(dst, (size_t)n);
+        h->nread += (uint64_t)n;
+    } else if (n == 0) {
+        h->teof = true;
+        if (h->tls)
+            tls_in_eof(h->tls);
+        else
+            h->eof = true;
+    }
+    return n;
+}
+
 static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)revents;
     aeh *h = w->data;
-    uint8_t *p = aeh_buf_reserve(&h->rbuf, h->read_size);
-    if (!p) {
-        fail(h, AEH_OP_READ, ENOMEM, true, "read: %s", strerror(ENOMEM));
-        return;
-    }
-    ssize_t n = read(h->fd, p, h->read_size);
+    ssize_t n = read_fd(h);
     if (n < 0) {
         if (errno == EAGAIN || errno == EINTR)
             return;
-        fail(h, AEH_OP_READ, errno, true, "read: %s", strerror(errno));
+        handle_fail(h, AEH_OP_READ, errno, true, "read: %s", strerror(errno));
         return;
     }
-    ev_tstamp now = ev_now(loop);
     if (n == 0) {
-        h->eof = true;
         ev_io_stop(loop, &h->rw);
     } else {
-        aeh_buf_commit(&h->rbuf, (size_t)n);
-        h->nread += (uint64_t)n;
-        h->last[0] = h->last[1] = now;
+        h->last[0] = h->last[1] = ev_now(loop);
         if ((size_t)n == h->read_size && h->read_size < h->max_read_size)
             h->read_size = h->read_size * 2 < h->max_read_size ? h->read_size * 2 : h->max_read_size;
     }
-    dispatch(h);
+    if (h->tls) {
+        enter(h);
+        handle_tls_pump(h);
+        if (!leave(h))
+            return;
+    }
+    handle_dispatch(h);
 }
 
 static void rreq_free(rreq *r)
@@ -276,7 +241,7 @@ static void restart_scan(rreq *r, const rreq *by)
     aeh_buf_clear(&r->st.out);
 }
 
-static void rbuf_consumed(aeh *h, const rreq *by, size_t n)
+void handle_rbuf_consumed(aeh *h, const rreq *by, size_t n)
 {
     if (!n)
         return;
@@ -300,19 +265,19 @@ static bool run_request(aeh *h, rreq *r)
     if (rc == AEH_DEC_ERROR) {
         e.offset += h->rbase;
         e.op = AEH_OP_DECODE;
-        raise_error(h, &e, true);
+        handle_raise(h, &e, true);
         return false;
     }
     if (rc == AEH_DEC_MORE) {
         if (consumed) {
-            rbuf_consumed(h, r, consumed);
+            handle_rbuf_consumed(h, r, consumed);
             return true;
         }
         if (h->eof && len) {
             aeh_fail(&e, EBADMSG, h->rbase, "%s: truncated frame at end of stream (%zu bytes)",
                      r->codec->name, len);
             e.op = AEH_OP_DECODE;
-            raise_error(h, &e, true);
+            handle_raise(h, &e, true);
         }
         return false;
     }
@@ -326,14 +291,18 @@ static bool run_request(aeh *h, rreq *r)
     r->cb(h, f, r->arg);
     h->running = NULL;
     if (!h->destroyed)
-        rbuf_consumed(h, r, consumed);
+        handle_rbuf_consumed(h, r, consumed);
     if (oneshot || r->retired)
         rreq_free(r);
+    if (h->tls_adopt && !h->destroyed) {
+        handle_tls_adopt(h);
+        handle_tls_pump(h);
+    }
     return true;
 }
 
 /* Feeds buffered bytes to the read queue, then to on_read; handles EOF. */
-static void dispatch(aeh *h)
+void handle_dispatch(aeh *h)
 {
     if (h->dispatching || h->destroyed)
         return;
@@ -357,16 +326,16 @@ static void dispatch(aeh *h)
     if (!h->destroyed && h->eof && !h->user_stopped && (!h->eof_done || h->q_head)) {
         if (h->q_head) {          /* also a read pushed after on_eof: it can never be served */
             h->eof_done = true;
-            fail(h, AEH_OP_READ, EPIPE, true, "%s", "unexpected end of file with a read request pending");
+            handle_fail(h, AEH_OP_READ, EPIPE, true, "%s", "unexpected end of file with a read request pending");
         } else if (h->on_read && aeh_buf_len(&h->rbuf)) {
             h->eof_done = true;
-            fail(h, AEH_OP_READ, EPIPE, true, "%s", "end of file with unconsumed data");
+            handle_fail(h, AEH_OP_READ, EPIPE, true, "%s", "end of file with unconsumed data");
         } else if (!aeh_buf_len(&h->rbuf)) {
             h->eof_done = true;
             if (h->on_eof)
                 h->on_eof(h);
             else
-                fail(h, AEH_OP_READ, EPIPE, true, "%s", "unexpected end of file");
+                handle_fail(h, AEH_OP_READ, EPIPE, true, "%s", "unexpected end of file");
         }
     }
     h->dispatching = false;
@@ -376,10 +345,10 @@ static void dispatch(aeh *h)
             aeh_fail(&e, ENOSPC, h->rbase + h->rbuf_max,
                      "read buffer over its limit of %zu bytes", h->rbuf_max);
             e.op = AEH_OP_DECODE;
-            raise_error(h, &e, true);
+            handle_raise(h, &e, true);
             return;
         }
-        update_read_watcher(h);
+        handle_update_read_watcher(h);
     }
 }
 
@@ -387,7 +356,7 @@ static void dispatch(aeh *h)
  * from the loop (a zero timer, at its next turn): serving buffered bytes could
  * raise a fatal error and free the handle under the caller, and an on_drain
  * that pushes again would recurse. */
-static void kick(aeh *h)
+void handle_kick(aeh *h)
 {
     if (!h->destroyed && !ev_is_active(&h->kickw))
         ev_timer_start(h->loop, &h->kickw);
@@ -399,12 +368,16 @@ static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
     aeh *h = w->data;
     ev_timer_stop(loop, w);
     enter(h);
-    if (h->drain_due) {
+    if (h->tls_due) {
+        h->tls_due = false;
+        handle_tls_pump(h);
+    }
+    if (!h->destroyed && h->drain_due) {
         h->drain_due = false;
-        if (h->on_drain && aeh_buf_len(&h->wbuf) <= h->low_water_mark)
+        if (h->on_drain && out_len(h) <= h->low_water_mark)
             h->on_drain(h);
     }
-    dispatch(h);
+    handle_dispatch(h);
     leave(h);
 }
 
@@ -413,13 +386,13 @@ static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void serve(aeh *h)
 {
     if (h->busy) {
-        dispatch(h);
+        handle_dispatch(h);
         if (!h->destroyed)
-            update_read_watcher(h);
+            handle_update_read_watcher(h);
     } else {
-        update_read_watcher(h);
+        handle_update_read_watcher(h);
         if (aeh_buf_len(&h->rbuf) || h->eof)
-            kick(h);
+            handle_kick(h);
     }
 }
 
@@ -446,7 +419,7 @@ static void push_request(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg
         return;
     rreq *r = rreq_new(c, cb, arg);
     if (!r) {
-        fail(h, AEH_OP_READ, ENOMEM, true, "read request: %s", strerror(ENOMEM));
+        handle_fail(h, AEH_OP_READ, ENOMEM, true, "read request: %s", strerror(ENOMEM));
         return;
     }
     queue_request(h, r, front);
@@ -475,12 +448,12 @@ void aeh_read_frames(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg)
             rreq_free(old);
     }
     if (!c) {
-        update_read_watcher(h);
+        handle_update_read_watcher(h);
         return;
     }
     h->frames = rreq_new(c, cb, arg);
     if (!h->frames) {
-        fail(h, AEH_OP_READ, ENOMEM, true, "read request: %s", strerror(ENOMEM));
+        handle_fail(h, AEH_OP_READ, ENOMEM, true, "read request: %s", strerror(ENOMEM));
         return;
     }
     serve(h);
@@ -496,7 +469,7 @@ void aeh_rbuf_consume(aeh *h, size_t n)
     size_t len = aeh_buf_len(&h->rbuf);
     if (n > len)
         n = len;
-    rbuf_consumed(h, NULL, n);
+    handle_rbuf_consumed(h, NULL, n);
 }
 
 void aeh_start_read(aeh *h)
@@ -512,12 +485,12 @@ void aeh_stop_read(aeh *h)
     if (h->destroyed)
         return;
     h->user_stopped = true;
-    update_read_watcher(h);
+    handle_update_read_watcher(h);
 }
 
 /* ------------------------------------------------------------ writing */
 
-static ssize_t write_fd(aeh *h, const void *p, size_t n)
+ssize_t handle_write_fd(aeh *h, const void *p, size_t n)
 {
     if (h->is_socket)
         return send(h->fd, p, n, MSG_NOSIGNAL);
@@ -530,21 +503,19 @@ static ssize_t write_fd(aeh *h, const void *p, size_t n)
 static void write_failed(aeh *h, int err)
 {
     bool readers = h->q_head || h->frames || h->on_read;
-    if ((err == EPIPE || err == ECONNRESET) && readers && !h->eof && h->fd >= 0) {
+    h->write_dead = true;
+    if ((err == EPIPE || err == ECONNRESET) && readers && !h->eof && !h->teof && h->fd >= 0) {
         enter(h);
-        for (int i = 0; i < 64 && !h->destroyed; i++) {
-            uint8_t *p = aeh_buf_reserve(&h->rbuf, h->read_size);
-            ssize_t n = p ? read(h->fd, p, h->read_size) : -1;
-            if (n <= 0)
+        for (int i = 0; i < 64 && !h->destroyed; i++)
+            if (read_fd(h) <= 0)
                 break;
-            aeh_buf_commit(&h->rbuf, (size_t)n);
-            h->nread += (uint64_t)n;
-        }
-        dispatch(h);
+        if (h->tls)
+            handle_tls_pump(h);
+        handle_dispatch(h);
         if (!leave(h))
             return;
     }
-    fail(h, AEH_OP_WRITE, err, true, "write: %s", strerror(err));
+    handle_fail(h, AEH_OP_WRITE, err, true, "write: %s", strerror(err));
 }
 
 static void cork_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -552,43 +523,52 @@ static void cork_cb(struct ev_loop *loop, ev_prepare *w, int revents)
     (void)revents;
     aeh *h = w->data;
     ev_prepare_stop(loop, w);
-    flush(h);
+    handle_flush(h);
 }
 
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop; (void)revents;
-    flush(w->data);
+    handle_flush(w->data);
 }
 
-static void flush(aeh *h)
+
+void handle_flush(aeh *h)
 {
-    if (h->destroyed || h->fd < 0)
+    if (h->destroyed || h->fd < 0 || h->write_dead)
         return;
-    size_t len = aeh_buf_len(&h->wbuf);
-    if (len) {
-        ssize_t n = write_fd(h, aeh_buf_data(&h->wbuf), len);
+    for (int round = 0; round < 8; round++) {
+        if (!handle_tls_encrypt(h, false))
+            return;
+        aeh_buf *src = aeh_buf_len(&h->rout) || h->tls ? &h->rout : &h->wbuf;
+        size_t len = aeh_buf_len(src);
+        if (!len)
+            break;
+        ssize_t n = handle_write_fd(h, aeh_buf_data(src), len);
         if (n < 0) {
             if (errno != EAGAIN && errno != EINTR) {
                 write_failed(h, errno);
                 return;
             }
-        } else {
-            aeh_buf_consume(&h->wbuf, (size_t)n);
-            h->nwritten += (uint64_t)n;
-            h->last[0] = h->last[2] = ev_now(h->loop);
+            break;
         }
+        aeh_buf_consume(src, (size_t)n);
+        h->nwritten += (uint64_t)n;
+        h->last[0] = h->last[2] = ev_now(h->loop);
+        if ((size_t)n < len)
+            break;
     }
-    len = aeh_buf_len(&h->wbuf);
-    if (len) {
+    size_t len = out_len(h);
+    bool writable = aeh_buf_len(&h->rout) || (aeh_buf_len(&h->wbuf) && !handshaking(h));
+    if (writable) {
         if (!ev_is_active(&h->ww))
             ev_io_start(h->loop, &h->ww);
     } else {
         ev_io_stop(h->loop, &h->ww);
-        if (h->shutdown_pending && !h->wshut) {
+        if (h->shutdown_pending && !h->wshut && !len && (!h->tls || h->tls_bye_sent)) {
             h->wshut = true;
             if (shutdown(h->fd, SHUT_WR) < 0 && errno != ENOTSOCK && errno != ENOTCONN) {
-                fail(h, AEH_OP_WRITE, errno, true, "shutdown: %s", strerror(errno));
+                handle_fail(h, AEH_OP_WRITE, errno, true, "shutdown: %s", strerror(errno));
                 return;
             }
         }
@@ -603,7 +583,7 @@ static void flush(aeh *h)
 /* After bytes were queued: write now, or at the end of this loop iteration
  * when corking so that many small frames leave in one system call.  Returns
  * 0, or -1 when writing failed and the handle is gone (maybe freed). */
-static int schedule_write(aeh *h, size_t before)
+int handle_schedule_write(aeh *h, size_t before)
 {
     if (before == 0)
         h->last[2] = ev_now(h->loop);   /* wtimeout counts from when bytes are queued */
@@ -614,7 +594,7 @@ static int schedule_write(aeh *h, size_t before)
             ev_prepare_start(h->loop, &h->corkw);
     } else {
         enter(h);
-        flush(h);
+        handle_flush(h);
         if (!leave(h))
             return -1;
     }
@@ -623,19 +603,19 @@ static int schedule_write(aeh *h, size_t before)
     return 0;
 }
 
-static bool write_allowed(aeh *h, size_t before, size_t add)
+static bool write_allowed(aeh *h, size_t queued, size_t add)
 {
     if (h->destroyed)
         return false;
     if (h->shutdown_pending) {
-        fail(h, AEH_OP_WRITE, EPIPE, true, "%s", "write after shutdown");
+        handle_fail(h, AEH_OP_WRITE, EPIPE, true, "%s", "write after shutdown");
         return false;
     }
-    if (h->wbuf_max && before + add > h->wbuf_max) {
+    if (h->wbuf_max && queued + add > h->wbuf_max) {
         aeh_error e;
         aeh_fail(&e, ENOSPC, 0, "write buffer over its limit of %zu bytes", h->wbuf_max);
         e.op = AEH_OP_WRITE;
-        raise_error(h, &e, true);
+        handle_raise(h, &e, true);
         return false;
     }
     return true;
@@ -643,15 +623,15 @@ static bool write_allowed(aeh *h, size_t before, size_t add)
 
 int aeh_push_write(aeh *h, const void *p, size_t n)
 {
-    size_t before = aeh_buf_len(&h->wbuf);
+    size_t before = out_len(h);
     if (!write_allowed(h, before, n))
         return -1;
     if (!n)
         return 0;
     /* Nothing queued and not corking: hand the bytes to the kernel without
      * copying them; queue only what it did not take. */
-    if (!before && !h->autocork && h->fd >= 0) {
-        ssize_t w = write_fd(h, p, n);
+    if (!before && !h->autocork && h->fd >= 0 && !h->tls && !h->write_dead) {
+        ssize_t w = handle_write_fd(h, p, n);
         if (w < 0 && errno != EAGAIN && errno != EINTR) {
             write_failed(h, errno);
             return -1;
@@ -665,24 +645,24 @@ int aeh_push_write(aeh *h, const void *p, size_t n)
         if (!n) {
             if (h->on_drain) {    /* "after a write", from the loop: no recursion */
                 h->drain_due = true;
-                kick(h);
+                handle_kick(h);
             }
             return 0;
         }
     }
     if (aeh_buf_append(&h->wbuf, p, n) < 0) {
-        fail(h, AEH_OP_WRITE, ENOMEM, true, "write: %s", strerror(ENOMEM));
+        handle_fail(h, AEH_OP_WRITE, ENOMEM, true, "write: %s", strerror(ENOMEM));
         return -1;
     }
-    return schedule_write(h, before);
+    return handle_schedule_write(h, before);
 }
 
 int aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n)
 {
     if (c->flags & AEH_CODEC_VERBATIM)
         return aeh_push_write(h, p, n);
-    size_t before = aeh_buf_len(&h->wbuf);
-    if (!write_allowed(h, before, 0))
+    size_t before = aeh_buf_len(&h->wbuf), queued = out_len(h);
+    if (!write_allowed(h, queued, 0))
         return -1;
     aeh_error e;
     /* an append may move the queued bytes to the front of the buffer: roll
@@ -692,17 +672,17 @@ int aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n)
          * the frames before it still go out */
         h->wbuf.tail = h->wbuf.head + before;
         e.op = AEH_OP_ENCODE;
-        raise_error(h, &e, false);
+        handle_raise(h, &e, false);
         return -1;
     }
-    if (h->wbuf_max && aeh_buf_len(&h->wbuf) > h->wbuf_max) {
+    if (h->wbuf_max && out_len(h) > h->wbuf_max) {
         h->wbuf.tail = h->wbuf.head + before;
         aeh_fail(&e, ENOSPC, 0, "write buffer over its limit of %zu bytes", h->wbuf_max);
         e.op = AEH_OP_WRITE;
-        raise_error(h, &e, true);
+        handle_raise(h, &e, true);
         return -1;
     }
-    return schedule_write(h, before);
+    return handle_schedule_write(h, queued);
 }
 
 void aeh_push_shutdown(aeh *h)
@@ -710,14 +690,14 @@ void aeh_push_shutdown(aeh *h)
     if (h->destroyed || h->shutdown_pending)
         return;
     h->shutdown_pending = true;
-    if (!aeh_buf_len(&h->wbuf) && !ev_is_active(&h->corkw)) {
+    if (!out_len(h) && !ev_is_active(&h->corkw)) {
         enter(h);
-        flush(h);
+        handle_flush(h);
         leave(h);
     }
 }
 
-size_t aeh_wbuf_len(const aeh *h) { return aeh_buf_len(&h->wbuf); }
+size_t aeh_wbuf_len(const aeh *h) { return out_len(h); }
 
 /* ------------------------------------------------------------ linger */
 
@@ -771,8 +751,14 @@ static bool linger_start(aeh *h)
     l->is_socket = h->is_socket;
     l->no_close = h->no_close;
     l->shutdown = h->shutdown_pending;
-    l->buf = h->wbuf;
-    memset(&h->wbuf, 0, sizeof h->wbuf);
+    /* under TLS everything becomes records now (with close_notify if a
+     * shutdown was asked): the lingerer only writes bytes */
+    if (h->tls && tls_handshaken(h->tls))
+        handle_tls_encrypt(h, true);
+    if (!h->tls)
+        aeh_buf_append(&h->rout, aeh_buf_data(&h->wbuf), aeh_buf_len(&h->wbuf));
+    l->buf = h->rout;
+    memset(&h->rout, 0, sizeof h->rout);
     ev_io_init(&l->io, linger_io_cb, l->fd, EV_WRITE);
     l->io.data = l;
     ev_timer_init(&l->timer, linger_timer_cb, h->linger, 0);
@@ -802,6 +788,8 @@ static int set_sockopt_bool(aeh *h, int level, int opt, bool on)
 
 int aeh_set_no_delay(aeh *h, bool on)
 {
+    h->no_delay = on;
+    h->no_delay_tmp = false;
     int r = set_sockopt_bool(h, IPPROTO_TCP, TCP_NODELAY, on);
     return r < 0 && errno == EOPNOTSUPP ? 0 : r;   /* unix sockets have no Nagle */
 }
@@ -842,6 +830,12 @@ aeh *aeh_new(const aeh_opts *o)
     h->on_read = o->on_read;
     h->on_drain = o->on_drain;
     h->on_timeout = o->on_timeout;
+    h->on_starttls = o->on_starttls;
+    h->on_stoptls = o->on_stoptls;
+    if (o->peername && !(h->peername = strdup(o->peername))) {
+        free(h);
+        return NULL;
+    }
     ev_io_init(&h->rw, read_cb, h->fd, EV_READ);
     ev_io_init(&h->ww, write_cb, h->fd, EV_WRITE);
     ev_init(&h->tw, timer_cb);
@@ -856,12 +850,25 @@ aeh *aeh_new(const aeh_opts *o)
         aeh_set_keepalive(h, true);
     if (o->oobinline)
         aeh_set_oobinline(h, true);
-    update_read_watcher(h);
+    handle_update_read_watcher(h);
     timers_update(h);
+    if (o->tls) {
+        enter(h);
+        int rc = aeh_starttls(h, o->tls, o->tls_ctx, NULL);
+        if (!leave(h)) {              /* on_error has heard why */
+            errno = EPROTO;
+            return NULL;
+        }
+        if (rc < 0) {
+            aeh_destroy(h);
+            errno = EINVAL;
+            return NULL;
+        }
+    }
     return h;
 }
 
-static void free_handle(aeh *h)
+void handle_free(aeh *h)
 {
     for (rreq *r = h->q_head, *next; r; r = next) {
         next = r->next;
@@ -871,6 +878,9 @@ static void free_handle(aeh *h)
         rreq_free(h->frames);
     aeh_buf_free(&h->rbuf);
     aeh_buf_free(&h->wbuf);
+    aeh_buf_free(&h->rout);
+    tls_session_free(h->tls);
+    free(h->peername);
     free(h);
 }
 
@@ -885,13 +895,14 @@ void aeh_destroy(aeh *h)
     ev_prepare_stop(h->loop, &h->corkw);
     ev_timer_stop(h->loop, &h->kickw);
     if (h->fd >= 0) {
-        bool lingering = h->linger > 0 && aeh_buf_len(&h->wbuf) && !h->wshut && linger_start(h);
+        bool lingering = h->linger > 0 && out_len(h) && !h->wshut && !h->write_dead &&
+                         !handshaking(h) && linger_start(h);
         if (!lingering && !h->no_close)
             close(h->fd);
         h->fd = -1;
     }
     if (!h->busy)
-        free_handle(h);
+        handle_free(h);
 }
 
 /* ------------------------------------------------------------ accessors */
@@ -928,6 +939,6 @@ void aeh_on_drain(aeh *h, void (*cb)(aeh *))
     h->on_drain = cb;
     if (cb && !h->destroyed && aeh_buf_len(&h->wbuf) <= h->low_water_mark) {
         h->drain_due = true;
-        kick(h);
+        handle_kick(h);
     }
 }

@@ -16,6 +16,19 @@ help_long_opts() {
         grep -oE -- '--[a-z][a-z0-9-]*(\[=[A-Z]+\])?' | sort -u
 }
 
+# The names alone ("--ready"), at least 20 of them, so that a broken parse
+# cannot make a test that checks each one pass vacuously.
+help_long_names() {
+    local names
+    names=$(help_long_opts | sed 's/\[.*//' | sort -u) || return 1
+    [ "$(wc -l <<<"$names")" -ge 20 ] || { echo "too few long options in --help: $names" >&2; return 1; }
+    printf '%s\n' "$names"
+}
+
+# The TLS options of the contract (issue #4): --help must list each one.
+TLS_OPTS=(--tls --tls-auto --ca --cert --key --insecure --servername --alpn --pin
+          --tls-priority --verify-client --tls-allow-truncation --tls-info)
+
 # Short options of --help ("-l, --listen", "-4, -6", "-q SECS").
 help_short_opts() {
     "$AECAT" --help </dev/null | grep -E '^ +-[A-Za-z0-9]' |
@@ -40,6 +53,10 @@ setup() {
     [ "${#lines[@]}" -ge 20 ] || fail "only ${#lines[@]} long options parsed from --help: ${lines[*]}"
     assert_line -- '--frame'
     assert_line -- '--ready[=FD]'
+    local o
+    for o in "${TLS_OPTS[@]}"; do
+        assert_line -- "$o"
+    done
 }
 
 @test "completion: every long option of --help is in man/aecat.1, spelled as in --help" {
@@ -142,6 +159,48 @@ bash_complete() {
     assert_line 'varint'
 }
 
+@test "completion: bash: every long option of --help is completed after --" {
+    [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
+    local names missing=() o
+    names=$(help_long_names) || fail "cannot list the options of --help"
+    run bash_complete 'aecat --'
+    assert_success
+    for o in $names; do
+        grep -qxF -- "$o" <<<"$output" || grep -qxF -- "$o=" <<<"$output" || missing+=("$o")
+    done
+    [ ${#missing[@]} -eq 0 ] || fail "bash does not complete: ${missing[*]}"
+}
+
+@test "completion: bash: TLS option values" {
+    [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
+    run bash_complete 'aecat --tls-i'
+    assert_success
+    assert_output -- '--tls-info'
+    run bash_complete 'aecat --tls-priority SEC'
+    assert_success
+    assert_line 'SECURE128'
+    assert_line 'SECURE256'
+    refute_line 'NORMAL'
+    run bash_complete 'aecat --alpn '
+    assert_success
+    assert_line 'h2'
+    assert_line 'http/1.1'
+    run bash_complete 'aecat --alpn h2,http'
+    assert_success
+    assert_output 'h2,http/1.1'
+    touch "$tmp/srv-cert.pem" "$tmp/srv-key.pem"
+    local o
+    for o in --ca --cert --key; do
+        run bash_complete "aecat --tls $o $tmp/srv-c"
+        assert_success
+        assert_output "$tmp/srv-cert.pem"
+    done
+    # a valued TLS option's value is not taken for the HOST operand
+    run bash_complete "aecat --tls --pin pin-sha256:x --servername h 127.0.0.1 8443 --ca $tmp/srv-k"
+    assert_success
+    assert_output "$tmp/srv-key.pem"
+}
+
 @test "completion: bash: -U completes file names" {
     [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
     touch "$tmp/sock-one"
@@ -165,14 +224,17 @@ bash_complete() {
 }
 
 # Types TEXT, TAB, RETURN into an interactive zsh (zpty) where a function
-# named aecat prints its arguments as ARGS<...>; prints that line.
-zsh_complete() {
+# named aecat prints its arguments as ARGS<...>; prints that line, or with
+# "all" everything the terminal showed, such as the listing of an ambiguous
+# TEXT (one name per word: verbose off, no descriptions).
+zsh_drive() {
     mkdir -p "$tmp/zdot"
     cat >"$tmp/drive.zsh" <<'ZSH'
-compdir=$1 typed=$2
+compdir=$1 typed=$2 what=$3
 zmodload zsh/zpty || exit 2
-zpty z env TERM=dumb zsh -f -i
-zpty -w z "PS1='%% '; unsetopt beep; fpath=($compdir \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty z env TERM=dumb COLUMNS=100 LINES=1000 zsh -f -i
+zpty -w z "PS1='%% '; unsetopt beep; LISTMAX=100000; fpath=($compdir \$fpath); autoload -Uz compinit; compinit -u -D"
+zpty -w z "zstyle ':completion:*' verbose no"
 zpty -w z 'aecat() { print -r -- "AR""GS<$*>" }'
 zpty -w -n z "$typed"$'\t'
 sleep 0.3
@@ -185,9 +247,48 @@ for (( i = 0; i < 100; i++ )); do
   sleep 0.1
 done
 zpty -d z
-print -r -- ${${(M)${(f)out}:#*ARGS<*}//$'\r'/}
+if [[ $what == all ]]; then
+  print -r -- ${out//$'\r'/}
+else
+  print -r -- ${${(M)${(f)out}:#*ARGS<*}//$'\r'/}
+fi
 ZSH
-    env ZDOTDIR="$tmp/zdot" zsh -f "$tmp/drive.zsh" "$ROOT/completions" "$1"
+    env ZDOTDIR="$tmp/zdot" zsh -f "$tmp/drive.zsh" "$ROOT/completions" "$1" "${2-}"
+}
+
+zsh_complete() { zsh_drive "$1"; }
+zsh_list() { zsh_drive "$1" all; }
+
+@test "completion: zsh: every long option of --help is completed after -- (zpty)" {
+    command -v zsh >/dev/null || skip "zsh not installed"
+    zsh -f -c 'zmodload zsh/zpty' 2>/dev/null || skip "no zsh/zpty module"
+    local names missing=() o
+    names=$(help_long_names) || fail "cannot list the options of --help"
+    run zsh_list 'aecat --'
+    assert_success
+    assert_output --partial 'ARGS<'
+    for o in $names; do
+        grep -qE -- "(^|[[:space:]])$o(=|[[:space:]]|\$)" <<<"$output" || missing+=("$o")
+    done
+    [ ${#missing[@]} -eq 0 ] || fail "zsh does not complete: ${missing[*]}"
+}
+
+@test "completion: zsh: TLS option values (zpty)" {
+    command -v zsh >/dev/null || skip "zsh not installed"
+    zsh -f -c 'zmodload zsh/zpty' 2>/dev/null || skip "no zsh/zpty module"
+    run zsh_complete 'aecat --tls-inf'
+    assert_success
+    assert_output --partial 'ARGS<--tls-info>'
+    run zsh_complete 'aecat --tls-priority SECURE2'
+    assert_success
+    assert_output --partial 'ARGS<--tls-priority SECURE256>'
+    run zsh_complete 'aecat --alpn h2,htt'
+    assert_success
+    assert_output --partial 'ARGS<--alpn h2,http/1.1>'
+    touch "$tmp/srv-cert.pem"
+    run zsh_complete "aecat --tls --cert $tmp/srv-c"
+    assert_success
+    assert_output --partial "ARGS<--tls --cert $tmp/srv-cert.pem>"
 }
 
 @test "completion: zsh: aecat --fr -> --frame (zpty)" {
@@ -219,6 +320,41 @@ fish_complete() {
     run fish_complete 'aecat --fr'
     assert_success
     assert_line --regexp $'^--frame(\t.*)?$'
+}
+
+@test "completion: fish: every long option of --help is completed after --" {
+    command -v fish >/dev/null || skip "fish not installed"
+    local names missing=() o
+    names=$(help_long_names) || fail "cannot list the options of --help"
+    run fish_complete 'aecat --'
+    assert_success
+    for o in $names; do
+        grep -qE -- "^$o(\$|"$'\t'")" <<<"$output" || missing+=("$o")
+    done
+    [ ${#missing[@]} -eq 0 ] || fail "fish does not complete: ${missing[*]}"
+}
+
+@test "completion: fish: the header lists the long options the file completes" {
+    local f=$ROOT/completions/aecat.fish header completed
+    header=$(sed -n '1,/^$/p' "$f" | grep '^#' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
+    completed=$(grep -E '^complete ' "$f" | grep -oE -- ' -l [a-z][a-z0-9-]*' | sed 's/ -l /--/' | sort -u)
+    [ "$(wc -l <<<"$completed")" -ge 20 ] || fail "too few -l options found: $completed"
+    [ "$header" = "$completed" ] || fail "header and completions differ: $(diff <(echo "$header") <(echo "$completed") | grep '^[<>]' | tr '\n' ' ')"
+}
+
+@test "completion: fish: TLS option values" {
+    command -v fish >/dev/null || skip "fish not installed"
+    run fish_complete 'aecat --tls-priority '
+    assert_success
+    assert_line --regexp $'^SECURE256(\t.*)?$'
+    assert_line --regexp $'^NORMAL(\t.*)?$'
+    run fish_complete 'aecat --alpn h2,'
+    assert_success
+    assert_line --regexp $'^h2,http/1.1(\t.*)?$'
+    touch "$tmp/srv-cert.pem"
+    run fish_complete "aecat --tls --ca $tmp/srv-c"
+    assert_success
+    assert_line --regexp "^$tmp/srv-cert.pem(\$|"$'\t'")"
 }
 
 @test "completion: fish: aecat --records lists hex" {

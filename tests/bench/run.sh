@@ -13,14 +13,28 @@
 #   BENCH_PEER_REPS  runs of nc/socat/AnyEvent/asyncio, best kept (default 1;
 #                    the raw relay peers run BENCH_REPS times)
 #   BENCH_PING_RUNS  one-shot PING runs per client (default 100)
+#   BENCH_TLS_MB     TLS relay size in MiB (default 2048; aecat and socat
+#                    run BENCH_REPS times each, best kept)
+#   BENCH_TLS_PING_RUNS  one-shot TLS PING runs per client (default
+#                    BENCH_PING_RUNS)
 #   BENCH_SLOW_MB    data for the slow-reader RSS case (default 512; a second
 #                    run with 1/8 of it shows whether RSS grows with the size)
 #   BENCH_STRACE=1   also count aecat's syscalls (strace -c -f) for the raw
 #                    relay and the line decode, per MB, with the read sizes
+#   BENCH_ONLY       comma-separated cases to run, the others skipped and
+#                    left out of the table: raw, framed, ping, slow, tls (e.g.
+#                    BENCH_ONLY=tls).  The table then goes to
+#                    results/last-CASES.txt, leaving last.txt to full runs.
 #   AECAT            the binary (default ./aecat)
+# TLS cases: a throwaway ECDSA P-256 certificate is made per run (openssl, or
+# certtool) in the work directory, used by every server (aecat included) and
+# trusted by the clients through --ca/-CAfile.  Every tool is held to TLS 1.3
+# TLS_AES_256_GCM_SHA384 (aecat: --tls-priority; OpenSSL tools: OPENSSL_CONF),
+# and the suite each one negotiated is read back and printed under the table.
 # Helpers are built from tests/bench/*.c (sharing tests/bench/bench_util.h)
 # into tests/bench/bin/ with cc -O2.
-# Every process is started with a timeout and stopped by its PID.
+# Every process is started with a timeout and stopped by its PID (the timed
+# one-shot TLS clients under a watchdog that kills them by PID after 10 s).
 # The table is also written to tests/bench/results/last.txt.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -44,6 +58,9 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 
 say() { printf '%s\n' "$*" >&2; }
 
+# want CASE: whether BENCH_ONLY (if set) names CASE
+want() { [ -z "${BENCH_ONLY:-}" ] || [[ ,$BENCH_ONLY, == *,$1,* ]]; }
+
 # ------------------------------------------------------------ build helpers
 mkdir -p "$BIN" "$BD/results"
 for p in gen sink blast relay_rw relay_splice ceiling ping maxrss; do
@@ -58,6 +75,9 @@ HAVE_NC=1; command -v nc.openbsd >/dev/null || HAVE_NC=0
 HAVE_SOCAT=1; command -v socat >/dev/null || HAVE_SOCAT=0
 HAVE_AE=1; perl -MAnyEvent::Handle -e1 2>/dev/null || HAVE_AE=0
 HAVE_PY=1; [ -n "$PY" ] || HAVE_PY=0
+HAVE_OPENSSL=1; command -v openssl >/dev/null || HAVE_OPENSSL=0
+HAVE_TLS=$HAVE_AECAT   # aecat built with TLS (GnuTLS is loaded only when used)
+[ $HAVE_AECAT = 1 ] && { "$AECAT" --help 2>&1 | grep -q -- '--tls-priority' || HAVE_TLS=0; }
 
 WORK=$(mktemp -d /tmp/aecat-bench.XXXXXX)
 LOG=$WORK/stderr.log
@@ -77,25 +97,27 @@ trap 'exit 143' TERM
 
 # spawn IN OUT SECS CMD...: CMD in the background under a timeout; IN "rw:F"
 # opens F read-write (a fifo that never reaches EOF).  Sets LAST to its PID.
+# Its stderr goes to $LOG, or to $ERR if set (ERR=file spawn ...).
 spawn() {
     local in=$1 out=$2 t=$3
     shift 3
     if [[ $in == rw:* ]]; then
-        timeout -k 3 "$t" "$@" <>"${in#rw:}" >"$out" 2>>"$LOG" &
+        timeout -k 3 "$t" "$@" <>"${in#rw:}" >"$out" 2>>"${ERR:-$LOG}" &
     else
-        timeout -k 3 "$t" "$@" <"$in" >"$out" 2>>"$LOG" &
+        timeout -k 3 "$t" "$@" <"$in" >"$out" 2>>"${ERR:-$LOG}" &
     fi
     LAST=$!
     PIDS+=("$LAST")
 }
 
-# wait_ready FILE PID: until FILE holds "listening HOST PORT"; prints PORT.
+# wait_ready FILE PID: until FILE holds "listening HOST PORT [PIN]"; prints PORT.
 wait_ready() {
     local i line
     for ((i = 0; i < 1000; i++)); do
         line=$(grep -m1 '^listening ' "$1" 2>/dev/null)
         if [ -n "$line" ]; then
-            echo "${line##* }"
+            line=${line#listening * }
+            echo "${line%% *}"
             return 0
         fi
         kill -0 "$2" 2>/dev/null || break
@@ -277,109 +299,348 @@ declare -A ALL # framed: every run's rate
 have() {
     case $1 in
     aecat|aecat-pipe) [ $HAVE_AECAT = 1 ];; nc) [ $HAVE_NC = 1 ];; socat) [ $HAVE_SOCAT = 1 ];;
-    ae) [ $HAVE_AE = 1 ];; asyncio) [ $HAVE_PY = 1 ];; *) true;;
+    ae) [ $HAVE_AE = 1 ];; asyncio) [ $HAVE_PY = 1 ];; s_client) [ $HAVE_OPENSSL = 1 ];;
+    aecat-tls) [ $HAVE_TLS = 1 ];; *) true;;
     esac
 }
 
-say "bench: raw relay, $SIZE_MB MiB, best of $REPS"
-RAW_TO=$((60 + SIZE_MB / 20))
-for ((rep = 1; rep <= REPS; rep++)); do
-    for tool in aecat aecat-pipe nc socat rw splice; do
-        have $tool || continue
-        if raw_run $tool "$SIZE_MB" "$RAW_TO"; then
-            say "  run $rep: $tool $RATE MB/s (peak RSS listener $RSS_L KiB, sender $RSS_S KiB; EOF $LAG ms after the last byte)"
-            best "R[raw,$tool]" "$RATE"
-            lowest "R[lag,$tool]" "$LAG"
-            maxof "R[rssl,$tool]" "$RSS_L"
-            maxof "R[rsss,$tool]" "$RSS_S"
-        else
-            say "  run $rep: $tool failed"
+if want raw; then
+    say "bench: raw relay, $SIZE_MB MiB, best of $REPS"
+    RAW_TO=$((60 + SIZE_MB / 20))
+    for ((rep = 1; rep <= REPS; rep++)); do
+        for tool in aecat aecat-pipe nc socat rw splice; do
+            have $tool || continue
+            if raw_run $tool "$SIZE_MB" "$RAW_TO"; then
+                say "  run $rep: $tool $RATE MB/s (peak RSS listener $RSS_L KiB, sender $RSS_S KiB; EOF $LAG ms after the last byte)"
+                best "R[raw,$tool]" "$RATE"
+                lowest "R[lag,$tool]" "$LAG"
+                maxof "R[rssl,$tool]" "$RSS_L"
+                maxof "R[rsss,$tool]" "$RSS_S"
+            else
+                say "  run $rep: $tool failed"
+            fi
+        done
+    done
+fi
+
+if want framed; then
+    say "bench: framed, $FRAMES items of $ITEM bytes"
+    "$BIN/gen" lines "$FRAMES" "$ITEM" >"$WORK/lines"
+    FR_TO=$((30 + FRAMES / 20000))
+    for type in line netstring packstring:N; do
+        "$BIN/gen" frames "$type" "$FRAMES" "$ITEM" >"$WORK/frames.$type"
+        for dir in decode encode; do
+            # aecat and the ceiling alternate, so that a change in the machine's
+            # load hits both alike; the slow peers run PEER_REPS times
+            for ((rep = 1; rep <= FRAMED_REPS; rep++)); do
+                for tool in aecat ceiling ae asyncio; do
+                    have $tool || continue
+                    case $tool in ae|asyncio) [ $rep -le "$PEER_REPS" ] || continue;; esac
+                    if frames_run $dir $tool "$type" "$FR_TO"; then
+                        say "  $dir $type $tool: $RATE M frames/s (EOF $LAG ms after the last byte)"
+                        ALL["$dir $type,$tool"]+="$RATE "
+                        [ $dir = decode ] && lowest "R[lag,$tool]" "$LAG"
+                    else
+                        say "  $dir $type $tool: failed"
+                    fi
+                done
+            done
+        done
+        rm -f "$WORK/frames.$type"
+    done
+    # framed: the median of the runs (a best-of would follow single lucky runs of
+    # the short C ceiling; the spread is in the log above)
+    for k in "${!ALL[@]}"; do
+        R[$k]=$(printf '%s\n' ${ALL[$k]} | sort -g | awk '{ a[NR] = $1 } END { printf "%s", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+    done
+fi
+
+if want ping; then
+    say "bench: one-shot PING, $PING_RUNS runs each"
+    printf 'PING\r\n' >"$WORK/ping.txt"
+    : >"$WORK/ready"
+    spawn /dev/null /dev/null 600 "$BIN/ping" serve "$WORK/ready"
+    PINGD=$LAST
+    if PPORT=$(wait_ready "$WORK/ready" "$PINGD"); then
+        declare -A PT
+        ping_once() {   # tool -> appends the run's milliseconds to PT[tool]
+            local t0 t1 out
+            t0=$EPOCHREALTIME
+            case $1 in
+            aecat) out=$("$AECAT" -w 5 127.0.0.1 "$PPORT" <"$WORK/ping.txt" 2>>"$LOG");;
+            nc)    out=$(nc.openbsd -N -w 5 127.0.0.1 "$PPORT" <"$WORK/ping.txt" 2>>"$LOG");;
+            floor) out=$("$BIN/ping" client 127.0.0.1 "$PPORT" </dev/null 2>>"$LOG");;
+            esac
+            t1=$EPOCHREALTIME
+            [ "$out" = $'PONG\r' ] || { PT[$1,bad]=1; return; }
+            PT[$1]+="$(calc "($t1 - $t0) * 1000") "
+        }
+        for ((i = 0; i < PING_RUNS; i++)); do
+            for tool in aecat nc floor; do
+                have $tool && ping_once $tool
+            done
+        done
+        for tool in aecat nc floor; do
+            if [ -n "${PT[$tool,bad]:-}" ]; then
+                say "  $tool: a run did not answer PONG"
+            elif [ -n "${PT[$tool]:-}" ]; then
+                R[ping,$tool]=$(printf '%s\n' ${PT[$tool]} | sort -g | awk '{ a[NR] = $1 } END { printf "%.3f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+                say "  $tool: median ${R[ping,$tool]} ms"
+            fi
+        done
+    fi
+    kill "$PINGD" 2>/dev/null; wait "$PINGD" 2>/dev/null
+fi
+
+SMALL_MB=$((SLOW_MB / 8)); [ "$SMALL_MB" -ge 1 ] || SMALL_MB=1
+if want slow; then
+    say "bench: peak RSS with a slow reader (64 KiB every ms), $SMALL_MB and $SLOW_MB MiB"
+    SINKARGS="-r 65536 -d 1000"
+    SLOW_TO=$((60 + SLOW_MB / 10))
+    for mb in "$SMALL_MB" "$SLOW_MB"; do
+        for tool in aecat socat; do
+            have $tool || continue
+            if raw_run $tool "$mb" "$SLOW_TO"; then
+                say "  $mb MiB: $tool $RATE MB/s, peak RSS listener $RSS_L KiB, sender $RSS_S KiB"
+                R[slow$mb,$tool]=$RSS_L
+                R[slows$mb,$tool]=$RSS_S
+            else
+                say "  $mb MiB: $tool failed"
+            fi
+        done
+    done
+    SINKARGS=""
+fi
+
+# ------------------------------------------------------------ TLS
+# aecat --tls against socat's and OpenSSL's TLS, all held to one suite.
+TLS_MB=${BENCH_TLS_MB:-2048}
+TLS_PING_RUNS=${BENCH_TLS_PING_RUNS:-$PING_RUNS}
+TLS_SUITE=TLS_AES_256_GCM_SHA384
+TLS_PRIO=NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM
+
+# make_cert: sets CERT and KEY, a self-signed ECDSA P-256 certificate for
+# localhost and 127.0.0.1 (two days), and OSSL_CNF, an OpenSSL configuration
+# allowing TLS 1.3 with $TLS_SUITE only.  Fails when neither openssl nor
+# certtool can make it.
+make_cert() {
+    CERT=$WORK/cert.pem KEY=$WORK/key.pem OSSL_CNF=$WORK/openssl.cnf
+    rm -f "$CERT" "$KEY"
+    if [ $HAVE_OPENSSL = 1 ]; then
+        timeout 30 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -keyout "$KEY" -out "$CERT" -days 2 -subj /CN=localhost \
+            -addext 'subjectAltName=DNS:localhost,IP:127.0.0.1' >/dev/null 2>"$WORK/cert.err" ||
+            cat "$WORK/cert.err" >>"$LOG"
+    fi
+    if ! [ -s "$CERT" ] && command -v certtool >/dev/null; then
+        printf 'cn = localhost\ndns_name = localhost\nip_address = 127.0.0.1\nexpiration_days = 2\ntls_www_server\nsigning_key\n' >"$WORK/cert.cfg"
+        { timeout 30 certtool --generate-privkey --key-type ecdsa --curve secp256r1 --no-text --outfile "$KEY" &&
+          timeout 30 certtool --generate-self-signed --load-privkey "$KEY" --template "$WORK/cert.cfg" \
+            --no-text --outfile "$CERT"; } >/dev/null 2>"$WORK/cert.err" || cat "$WORK/cert.err" >>"$LOG"
+    fi
+    cat >"$OSSL_CNF" <<EOF
+openssl_conf = bench_conf
+[bench_conf]
+ssl_conf = bench_ssl
+[bench_ssl]
+system_default = bench_tls
+[bench_tls]
+MinProtocol = TLSv1.3
+Ciphersuites = $TLS_SUITE
+EOF
+    [ -s "$CERT" ] && [ -s "$KEY" ]
+}
+
+# negotiated FILE: "TLS1.3 SUITE" from aecat's --tls-info, socat's -d -d or
+# s_client's -brief lines in FILE (empty if none)
+negotiated() {
+    awk '/aecat: tls: version /   { v = $NF } /aecat: tls: cipher / { c = $NF }
+         /SSL proto version used: / { v = $NF } /SSL connection using / { c = $NF }
+         /^Protocol version: /     { v = $NF } /^Ciphersuite: /       { c = $NF }
+         END { sub(/^TLSv/, "TLS", v); if (c != "") printf "%s %s", v, c }' "$1" 2>/dev/null
+}
+
+# One TLS relay run, as raw_run: gen | CLIENT --TLS--> SERVER | sink.  Sets
+# RATE, RSS_L, RSS_S, LAG, and SUITE, what the server and the client
+# negotiated ("server / client" when they differ).
+tls_run() {
+    local tool=$1 mb=$2 to=$3 port="" lp sp gp kp rc=0 src lrc
+    local res=$WORK/res rl=$WORK/rss.l rs=$WORK/rss.s lout=$WORK/l.out sout=$WORK/s.out
+    local le=$WORK/tls.l.err se=$WORK/tls.s.err
+    RATE="" RSS_L="" RSS_S="" LAG="" SUITE=""
+    rm -f "$res" "$rl" "$rs"
+    : >"$WORK/ready"; : >"$le"; : >"$se"
+    fifo "$lout"
+    fifo "$sout"
+    spawn "$lout" /dev/null "$to" "$BIN/sink" -n $((mb * 1048576)) -o "$res"
+    kp=$LAST
+    case $tool in
+    aecat)  ERR=$le spawn "rw:$HOLD" "$lout" "$to" "$BIN/maxrss" "$rl" "$AECAT" -l --tls --cert "$CERT" --key "$KEY" \
+                --tls-priority "$TLS_PRIO" --tls-info --ready=3 127.0.0.1 0 3>"$WORK/ready";;
+    socat)  port=$(free_port)
+            ERR=$le spawn "rw:$HOLD" "$lout" "$to" env OPENSSL_CONF="$OSSL_CNF" "$BIN/maxrss" "$rl" socat -d -d -u \
+                "OPENSSL-LISTEN:$port,bind=127.0.0.1,reuseaddr,cert=$CERT,key=$KEY,verify=0" STDOUT;;
+    esac
+    lp=$LAST
+    if [ -z "$port" ]; then
+        port=$(wait_ready "$WORK/ready" "$lp") || { say "bench: $tool -l --tls did not get ready"; rc=1; }
+    else
+        wait_listen "$port" "$lp" || { say "bench: $tool TLS listener did not listen"; rc=1; }
+    fi
+    if [ $rc = 0 ]; then
+        case $tool in
+        aecat)  ERR=$se spawn "$sout" /dev/null "$to" "$BIN/maxrss" "$rs" "$AECAT" --tls --ca "$CERT" \
+                    --tls-priority "$TLS_PRIO" --tls-info 127.0.0.1 "$port";;
+        socat)  ERR=$se spawn "$sout" /dev/null "$to" env OPENSSL_CONF="$OSSL_CNF" "$BIN/maxrss" "$rs" socat -d -d -u \
+                    STDIN "OPENSSL:127.0.0.1:$port,verify=0";;
+        esac
+        sp=$LAST
+        spawn /dev/null "$sout" "$to" "$BIN/gen" raw "$mb"
+        gp=$LAST
+        wait "$gp"; wait "$sp"; src=$?; wait "$kp"; wait "$lp"; lrc=$?
+        if [ $src != 0 ] || [ $lrc != 0 ]; then
+            say "bench: TLS $tool: client exit $src, server exit $lrc (124: killed by the $to s timeout); their stderr:"
+            sed 's/^/    client: /' "$se" | grep -v ' N \| I ' | head -5 >&2
+            sed 's/^/    server: /' "$le" | grep -v ' N \| I ' | head -5 >&2
+            rc=1
+        fi
+    else
+        kill "$lp" "$kp" 2>/dev/null
+        wait "$lp" "$kp" 2>/dev/null
+    fi
+    rm -f "$lout" "$sout"
+    local a b
+    a=$(negotiated "$le") b=$(negotiated "$se")
+    SUITE=$a; [ "$a" = "$b" ] || SUITE="$a / $b"
+    [ $rc = 0 ] && [ -s "$res" ] || return 1
+    local bytes secs acc last eof
+    read -r bytes secs acc last eof <"$res"
+    if [ "$bytes" != $((mb * 1048576)) ]; then
+        say "bench: TLS $tool relayed $bytes bytes of $((mb * 1048576))"
+        return 1
+    fi
+    RATE=$(calc "$bytes / $secs / 1e6")
+    LAG=$(calc "($eof - $last) * 1000")
+    RSS_L=$(cat "$rl" 2>/dev/null)
+    RSS_S=$(cat "$rs" 2>/dev/null)
+}
+
+# watchdog FILE SECS: every 0.5 s, kills the PID in FILE ("PID EPOCHSECONDS")
+# once it has run SECS; ends with this shell.  For the timed one-shot clients,
+# which a timeout(1) around each would slow down.
+watchdog() {
+    local pid st
+    while kill -0 $$ 2>/dev/null && sleep 0.5; do
+        pid="" st=""
+        read -r pid st <"$1" 2>/dev/null
+        if [ -n "$st" ] && [ $((EPOCHSECONDS - st)) -ge "$2" ]; then
+            kill "$pid" 2>/dev/null
+            : >"$1"
         fi
     done
-done
+}
 
-say "bench: framed, $FRAMES items of $ITEM bytes"
-"$BIN/gen" lines "$FRAMES" "$ITEM" >"$WORK/lines"
-FR_TO=$((30 + FRAMES / 20000))
-for type in line netstring packstring:N; do
-    "$BIN/gen" frames "$type" "$FRAMES" "$ITEM" >"$WORK/frames.$type"
-    for dir in decode encode; do
-        # aecat and the ceiling alternate, so that a change in the machine's
-        # load hits both alike; the slow peers run PEER_REPS times
-        for ((rep = 1; rep <= FRAMED_REPS; rep++)); do
-            for tool in aecat ceiling ae asyncio; do
+# tls_ping_once TOOL [-v]: one timed PING over TLS to $TPORT; appends the
+# milliseconds to TP[TOOL], or counts a failure in TP[TOOL,bad] (the first
+# one described in TP[TOOL,why]).  -v: untimed, sets TLS_NEG to the
+# negotiated version and suite instead.
+tls_ping_once() {
+    local t0 t1 rc out="" info=()
+    [ "${2:-}" = -v ] && case $1 in aecat) info=(--tls-info);; s_client) info=(-brief -ign_eof);; esac
+    t0=$EPOCHREALTIME
+    case $1 in
+    aecat)    "$AECAT" -w 5 --tls --ca "$CERT" "${info[@]}" 127.0.0.1 "$TPORT" \
+                  <"$WORK/ping.txt" >"$WORK/tp.out" 2>"$WORK/tp.err" & ;;
+    s_client) openssl s_client -connect "127.0.0.1:$TPORT" -quiet -CAfile "$CERT" -verify_return_error \
+                  -verify_ip 127.0.0.1 "${info[@]}" <"$WORK/ping.txt" >"$WORK/tp.out" 2>"$WORK/tp.err" & ;;
+    esac
+    printf '%s %s\n' $! "$EPOCHSECONDS" >"$WD"
+    wait $!
+    rc=$?
+    t1=$EPOCHREALTIME
+    : >"$WD"
+    IFS= read -r -d '' out <"$WORK/tp.out"
+    if [ $rc != 0 ] || [ "$out" != $'PONG\r\n' ]; then
+        TP[$1,bad]=$((${TP[$1,bad]:-0} + 1))
+        [ -n "${TP[$1,why]:-}" ] ||
+            TP[$1,why]="exit $rc$([ $rc = 143 ] && echo ' (killed after 10 s)'), stdout $(printf %q "$out"), stderr: $(grep -v '^depth=\|^verify return:\|SSL_get_servername' "$WORK/tp.err" | head -c 400 | tr '\n' '|')"
+        return 1
+    fi
+    [ "${2:-}" = -v ] && { TLS_NEG=$(negotiated "$WORK/tp.err"); return 0; }
+    TP[$1]+="$(calc "($t1 - $t0) * 1000") "
+}
+
+if want tls; then
+    if [ $HAVE_TLS = 0 ]; then
+        say "bench: TLS: aecat without --tls: the TLS cells read n/a"
+    elif ! make_cert; then
+        say "bench: TLS: cannot make a certificate (no openssl, no certtool): the TLS cells read n/a"
+    else
+        say "bench: TLS relay, $TLS_MB MiB, TLS 1.3 $TLS_SUITE, best of $REPS"
+        TLS_TO=$((60 + TLS_MB / 10))
+        for ((rep = 1; rep <= REPS; rep++)); do
+            for tool in aecat socat; do
                 have $tool || continue
-                case $tool in ae|asyncio) [ $rep -le "$PEER_REPS" ] || continue;; esac
-                if frames_run $dir $tool "$type" "$FR_TO"; then
-                    say "  $dir $type $tool: $RATE M frames/s (EOF $LAG ms after the last byte)"
-                    ALL["$dir $type,$tool"]+="$RATE "
-                    [ $dir = decode ] && lowest "R[lag,$tool]" "$LAG"
+                if tls_run $tool "$TLS_MB" "$TLS_TO"; then
+                    say "  run $rep: $tool $RATE MB/s, $SUITE (peak RSS server $RSS_L KiB, client $RSS_S KiB; EOF $LAG ms after the last byte)"
+                    best "R[tls,$tool]" "$RATE"
+                    maxof "R[tlsrssl,$tool]" "$RSS_L"
+                    maxof "R[tlsrsss,$tool]" "$RSS_S"
+                    [ -n "${R[tlssuite,$tool]:-}" ] || R[tlssuite,$tool]=$SUITE
                 else
-                    say "  $dir $type $tool: failed"
+                    say "  run $rep: $tool failed"
                 fi
             done
         done
-    done
-    rm -f "$WORK/frames.$type"
-done
-# framed: the median of the runs (a best-of would follow single lucky runs of
-# the short C ceiling; the spread is in the log above)
-for k in "${!ALL[@]}"; do
-    R[$k]=$(printf '%s\n' ${ALL[$k]} | sort -g | awk '{ a[NR] = $1 } END { printf "%s", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
-done
 
-say "bench: one-shot PING, $PING_RUNS runs each"
-printf 'PING\r\n' >"$WORK/ping.txt"
-: >"$WORK/ready"
-spawn /dev/null /dev/null 600 "$BIN/ping" serve "$WORK/ready"
-PINGD=$LAST
-if PPORT=$(wait_ready "$WORK/ready" "$PINGD"); then
-    declare -A PT
-    ping_once() {   # tool -> appends the run's milliseconds to PT[tool]
-        local t0 t1 out
-        t0=$EPOCHREALTIME
-        case $1 in
-        aecat) out=$("$AECAT" -w 5 127.0.0.1 "$PPORT" <"$WORK/ping.txt" 2>>"$LOG");;
-        nc)    out=$(nc.openbsd -N -w 5 127.0.0.1 "$PPORT" <"$WORK/ping.txt" 2>>"$LOG");;
-        floor) out=$("$BIN/ping" client 127.0.0.1 "$PPORT" </dev/null 2>>"$LOG");;
-        esac
-        t1=$EPOCHREALTIME
-        [ "$out" = $'PONG\r' ] || { PT[$1,bad]=1; return; }
-        PT[$1]+="$(calc "($t1 - $t0) * 1000") "
-    }
-    for ((i = 0; i < PING_RUNS; i++)); do
-        for tool in aecat nc floor; do
-            have $tool && ping_once $tool
-        done
-    done
-    for tool in aecat nc floor; do
-        if [ -n "${PT[$tool,bad]:-}" ]; then
-            say "  $tool: a run did not answer PONG"
-        elif [ -n "${PT[$tool]:-}" ]; then
-            R[ping,$tool]=$(printf '%s\n' ${PT[$tool]} | sort -g | awk '{ a[NR] = $1 } END { printf "%.3f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
-            say "  $tool: median ${R[ping,$tool]} ms"
-        fi
-    done
-fi
-kill "$PINGD" 2>/dev/null; wait "$PINGD" 2>/dev/null
-
-SMALL_MB=$((SLOW_MB / 8)); [ "$SMALL_MB" -ge 1 ] || SMALL_MB=1
-say "bench: peak RSS with a slow reader (64 KiB every ms), $SMALL_MB and $SLOW_MB MiB"
-SINKARGS="-r 65536 -d 1000"
-SLOW_TO=$((60 + SLOW_MB / 10))
-for mb in "$SMALL_MB" "$SLOW_MB"; do
-    for tool in aecat socat; do
-        have $tool || continue
-        if raw_run $tool "$mb" "$SLOW_TO"; then
-            say "  $mb MiB: $tool $RATE MB/s, peak RSS listener $RSS_L KiB, sender $RSS_S KiB"
-            R[slow$mb,$tool]=$RSS_L
-            R[slows$mb,$tool]=$RSS_S
+        say "bench: one-shot TLS PING, $TLS_PING_RUNS runs each (server: socat OPENSSL-LISTEN,fork)"
+        printf 'PING\r\n' >"$WORK/ping.txt"
+        printf '#!/bin/sh\nread -r line && printf "PONG\\r\\n"\n' >"$WORK/pong.sh"
+        chmod +x "$WORK/pong.sh"
+        declare -A TP
+        WD=$WORK/watchdog
+        : >"$WD"
+        TPORT=$(free_port)
+        if [ $HAVE_SOCAT = 1 ]; then
+            ERR=$WORK/tlsping.srv.err spawn /dev/null /dev/null $((120 + TLS_PING_RUNS * 4)) env OPENSSL_CONF="$OSSL_CNF" \
+                socat "OPENSSL-LISTEN:$TPORT,bind=127.0.0.1,reuseaddr,fork,cert=$CERT,key=$KEY,verify=0" "EXEC:$WORK/pong.sh"
+            TPINGD=$LAST
+            watchdog "$WD" 10 &
+            WDP=$!
+            PIDS+=("$WDP")
+            if wait_listen "$TPORT" "$TPINGD"; then
+                TPT=()   # the clients that answered the untimed first run
+                for tool in aecat s_client; do
+                    case $tool in aecat) have aecat-tls;; *) have $tool;; esac || continue
+                    if tls_ping_once $tool -v; then
+                        R[tlspingsuite,$tool]=$TLS_NEG
+                        TPT+=("$tool")
+                        say "  $tool: $TLS_NEG"
+                    else
+                        say "  $tool: no PONG: ${TP[$tool,why]:-}"
+                    fi
+                done
+                for ((i = 0; i < TLS_PING_RUNS; i++)); do
+                    for tool in "${TPT[@]}"; do tls_ping_once $tool; done
+                done
+                for tool in "${TPT[@]}"; do
+                    if [ -n "${TP[$tool,bad]:-}" ]; then
+                        say "  $tool: ${TP[$tool,bad]} of $TLS_PING_RUNS runs did not answer PONG; the first: ${TP[$tool,why]}"
+                    elif [ -n "${TP[$tool]:-}" ]; then
+                        R[tlsping,$tool]=$(printf '%s\n' ${TP[$tool]} | sort -g | awk '{ a[NR] = $1 } END { printf "%.3f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+                        say "  $tool: median ${R[tlsping,$tool]} ms"
+                    fi
+                done
+            else
+                say "bench: TLS PING server (socat) did not listen"
+            fi
+            kill "$TPINGD" "$WDP" 2>/dev/null; wait "$TPINGD" "$WDP" 2>/dev/null
+            [ -s "$WORK/tlsping.srv.err" ] && { echo "TLS PING server (socat):"; cat "$WORK/tlsping.srv.err"; } >>"$LOG"
         else
-            say "  $mb MiB: $tool failed"
+            say "  no socat to answer: the TLS PING cells read n/a"
         fi
-    done
-done
-SINKARGS=""
+    fi
+fi
 
 # ------------------------------------------------------------ optional strace
 if [ "${BENCH_STRACE:-0}" = 1 ] && [ $HAVE_AECAT = 1 ] && command -v strace >/dev/null; then
@@ -443,55 +704,109 @@ f2() { [ "$1" = n/a ] && printf 'n/a' || calc "sprintf(\"%.2f\", $1)"; }
 f3() { [ "$1" = n/a ] && printf 'n/a' || calc "sprintf(\"%.3f\", $1)"; }
 
 OUT=$BD/results/last.txt
+[ -n "${BENCH_ONLY:-}" ] && OUT=$BD/results/last-$(printf '%s' "$BENCH_ONLY" | tr -c 'a-z0-9' '-').txt
+# suite_note KEY LABEL: "LABEL VERSION SUITE", flagged when not the one asked for
+suite_note() {
+    local s=${R[$1]:-}
+    [ -n "$s" ] || return 0
+    printf '%s %s' "$2" "$s"
+    [ "$s" = "TLS1.3 $TLS_SUITE" ] || printf ' (NOT the suite asked for)'
+    printf '; '
+}
+# rss2 TOOL: "server/client" peak RSS of the TLS relay, or n/a
+rss2() { num "tlsrssl,$1" && printf '%s/%s' "${R[tlsrssl,$1]}" "$(v "tlsrsss,$1")" || printf 'n/a'; }
 {
-fmt='%-30s %-6s %8s %8s %8s %8s %8s %8s  %-17s %7s  %s\n'
+fmt='%-33s %-6s %8s %8s %8s %8s %8s %8s  %-19s %7s  %s\n'
 printf "aecat bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -r)\n"
 printf "aecat: %s; load average at start %s, at end %s (other work on the machine skews all figures)\n" \
     "$( [ $HAVE_AECAT = 1 ] && "$AECAT" -V 2>/dev/null | head -1 || echo 'not built')" "$LOAD0" "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
-printf "raw: best of $REPS, MB/s = 10^6 B/s, sink's first byte to its last; framed: M frames/s, median of $FRAMED_REPS (peers: $PEER_REPS)\n\n"
-printf "$fmt" case unit aecat nc socat AnyEvent asyncio ceiling target ratio result
-printf "$fmt" ------------------------------ ------ -------- -------- -------- -------- -------- -------- ----------------- ------- ------
-
-r=$(ratio raw,aecat raw,nc)
-printf "$fmt" "raw relay $SIZE_MB MiB" MB/s "$(f1 "$(v raw,aecat)")" "$(f1 "$(v raw,nc)")" "$(f1 "$(v raw,socat)")" - - "$(f1 "$(v raw,rw)")" '>= 2.00 x nc' "$r" "$(verdict "$r" '>=' 2)"
-r=$(ratio raw,aecat raw,rw)
-printf "$fmt" "  vs bare read/write relay" "" "" "" "" "" "" "" '>= 0.80 x rw' "$r" "$(verdict "$r" '>=' 0.8)"
-r=$(ratio raw,aecat raw,splice)
-printf "$fmt" "  vs bare splice relay" MB/s "" "" "" "" "" "$(f1 "$(v raw,splice)")" '(info)' "$r" ""
-r=$(ratio raw,aecat-pipe raw,rw)
-printf "$fmt" "  aecat, sender stdout a pipe" MB/s "$(f1 "$(v raw,aecat-pipe)")" "" "" "" "" "" '(info) x rw' "$r" ""
-for type in line netstring packstring:N; do
-    for dir in decode encode; do
-        r=$(ratio "$dir $type,aecat" "$dir $type,ceiling")
-        printf "$fmt" "$dir $type" Mfr/s "$(f3 "$(v "$dir $type,aecat")")" - - "$(f3 "$(v "$dir $type,ae")")" \
-            "$(f3 "$(v "$dir $type,asyncio")")" "$(f3 "$(v "$dir $type,ceiling")")" '>= 0.80 x ceiling' "$r" "$(verdict "$r" '>=' 0.8)"
-    done
-done
-printf "$fmt" "EOF after last byte, min" ms "$(f1 "$(v lag,aecat)")" "$(f1 "$(v lag,nc)")" "$(f1 "$(v lag,socat)")" "$(f1 "$(v lag,ae)")" "$(f1 "$(v lag,asyncio)")" "$(f1 "$(v lag,rw)")" '(info)' "" ""
-r=$(ratio ping,aecat ping,nc)
-printf "$fmt" "one-shot PING, median of $PING_RUNS" ms "$(f3 "$(v ping,aecat)")" "$(f3 "$(v ping,nc)")" - - - "$(f3 "$(v ping,floor)")" '<= 1.05 x nc' "$r" "$(verdict "$r" '<=' 1.05)"
-rl=$(v rssl,aecat); rs=$(v rsss,aecat)
-m=n/a; [ "$rl" != n/a ] && m=$(( rl > ${rs/n\/a/0} ? rl : ${rs/n\/a/0} ))
-printf "$fmt" "peak RSS, relay $SIZE_MB MiB" KiB "$rl/$rs" "$(v rssl,nc)/$(v rsss,nc)" "$(v rssl,socat)/$(v rsss,socat)" - - "$(v rssl,rw)/$(v rsss,rw)" '<= 4096 KiB' "$m" "$(verdict "$m" '<=' 4096)"
-for mb in "$SMALL_MB" "$SLOW_MB"; do
-    rl=$(v slow$mb,aecat); rs=$(v slows$mb,aecat)
-    m=n/a; [ "$rl" != n/a ] && m=$(( rl > ${rs/n\/a/0} ? rl : ${rs/n\/a/0} ))
-    printf "$fmt" "peak RSS, slow reader $mb MiB" KiB "$rl/$rs" - "$(v slow$mb,socat)/$(v slows$mb,socat)" - - - '<= 4096 KiB' "$m" "$(verdict "$m" '<=' 4096)"
-done
-a=$(v "slow$SMALL_MB,aecat"); b=$(v "slow$SLOW_MB,aecat")
-if [ "$a" != n/a ] && [ "$b" != n/a ]; then
-    d=$((b - a))
-    printf "$fmt" "  RSS growth ${SMALL_MB}->${SLOW_MB} MiB" KiB "$d" - - - - - '<= 256 KiB (flat)' "$d" "$(verdict "$d" '<=' 256)"
+[ -n "${BENCH_ONLY:-}" ] && printf "BENCH_ONLY=%s: the other cases were not run\n" "$BENCH_ONLY"
+if want raw || want framed; then
+    printf "raw: best of $REPS, MB/s = 10^6 B/s, sink's first byte to its last; framed: M frames/s, median of $FRAMED_REPS (peers: $PEER_REPS)\n"
 fi
-printf "\nraw relay: gen | SENDER HOST PORT >/dev/null, LISTENER -l <fifo | sink (splice to /dev/null).\n"
-printf "Rates stop at the last expected byte; 'EOF after last byte' is how long the listener then took to exit.\n"
-printf "RSS cells: listener/sender peak (getrusage ru_maxrss).  ceiling: raw = bare read/write relay\n"
-printf "(256 KiB buffers), framed = bare C read-cut-write loop, PING = bare C client.  Runtime %.0f s.\n" "$(calc "$EPOCHREALTIME - $T0")"
+want tls && printf "TLS: relay best of $REPS (MB/s as raw), one-shot PING median of $TLS_PING_RUNS; TLS 1.3 $TLS_SUITE on every tool\n"
+printf "\n"
+printf "$fmt" case unit aecat nc socat AnyEvent asyncio ceiling target ratio result
+printf "$fmt" --------------------------------- ------ -------- -------- -------- -------- -------- -------- ------------------- ------- ------
+
+if want raw; then
+    r=$(ratio raw,aecat raw,nc)
+    printf "$fmt" "raw relay $SIZE_MB MiB" MB/s "$(f1 "$(v raw,aecat)")" "$(f1 "$(v raw,nc)")" "$(f1 "$(v raw,socat)")" - - "$(f1 "$(v raw,rw)")" '>= 2.00 x nc' "$r" "$(verdict "$r" '>=' 2)"
+    r=$(ratio raw,aecat raw,rw)
+    printf "$fmt" "  vs bare read/write relay" "" "" "" "" "" "" "" '>= 0.80 x rw' "$r" "$(verdict "$r" '>=' 0.8)"
+    r=$(ratio raw,aecat raw,splice)
+    printf "$fmt" "  vs bare splice relay" MB/s "" "" "" "" "" "$(f1 "$(v raw,splice)")" '(info)' "$r" ""
+    r=$(ratio raw,aecat-pipe raw,rw)
+    printf "$fmt" "  aecat, sender stdout a pipe" MB/s "$(f1 "$(v raw,aecat-pipe)")" "" "" "" "" "" '(info) x rw' "$r" ""
+fi
+if want framed; then
+    for type in line netstring packstring:N; do
+        for dir in decode encode; do
+            r=$(ratio "$dir $type,aecat" "$dir $type,ceiling")
+            printf "$fmt" "$dir $type" Mfr/s "$(f3 "$(v "$dir $type,aecat")")" - - "$(f3 "$(v "$dir $type,ae")")" \
+                "$(f3 "$(v "$dir $type,asyncio")")" "$(f3 "$(v "$dir $type,ceiling")")" '>= 0.80 x ceiling' "$r" "$(verdict "$r" '>=' 0.8)"
+        done
+    done
+fi
+if want raw || want framed; then
+    printf "$fmt" "EOF after last byte, min" ms "$(f1 "$(v lag,aecat)")" "$(f1 "$(v lag,nc)")" "$(f1 "$(v lag,socat)")" "$(f1 "$(v lag,ae)")" "$(f1 "$(v lag,asyncio)")" "$(f1 "$(v lag,rw)")" '(info)' "" ""
+fi
+if want ping; then
+    r=$(ratio ping,aecat ping,nc)
+    printf "$fmt" "one-shot PING, median of $PING_RUNS" ms "$(f3 "$(v ping,aecat)")" "$(f3 "$(v ping,nc)")" - - - "$(f3 "$(v ping,floor)")" '<= 1.05 x nc' "$r" "$(verdict "$r" '<=' 1.05)"
+fi
+if want tls; then
+    r=$(ratio tls,aecat tls,socat)
+    printf "$fmt" "TLS relay $TLS_MB MiB, AES-256-GCM" MB/s "$(f1 "$(v tls,aecat)")" - "$(f1 "$(v tls,socat)")" - - - '>= 1.50 x socat' "$r" "$(verdict "$r" '>=' 1.5)"
+    r=$(ratio tlsping,aecat tlsping,s_client)
+    printf "$fmt" "one-shot TLS PING, median of $TLS_PING_RUNS" ms "$(f3 "$(v tlsping,aecat)")" "$(f3 "$(v tlsping,s_client)")" - - - - '<= 0.80 x s_client' "$r" "$(verdict "$r" '<=' 0.8)"
+fi
+if want raw; then
+    rl=$(v rssl,aecat); rs=$(v rsss,aecat)
+    m=n/a; [ "$rl" != n/a ] && m=$(( rl > ${rs/n\/a/0} ? rl : ${rs/n\/a/0} ))
+    printf "$fmt" "peak RSS, relay $SIZE_MB MiB" KiB "$rl/$rs" "$(v rssl,nc)/$(v rsss,nc)" "$(v rssl,socat)/$(v rsss,socat)" - - "$(v rssl,rw)/$(v rsss,rw)" '<= 4096 KiB' "$m" "$(verdict "$m" '<=' 4096)"
+fi
+if want tls; then
+    printf "$fmt" "peak RSS, TLS relay $TLS_MB MiB" KiB "$(rss2 aecat)" - "$(rss2 socat)" - - - '(info)' "" ""
+fi
+if want slow; then
+    for mb in "$SMALL_MB" "$SLOW_MB"; do
+        rl=$(v slow$mb,aecat); rs=$(v slows$mb,aecat)
+        m=n/a; [ "$rl" != n/a ] && m=$(( rl > ${rs/n\/a/0} ? rl : ${rs/n\/a/0} ))
+        printf "$fmt" "peak RSS, slow reader $mb MiB" KiB "$rl/$rs" - "$(v slow$mb,socat)/$(v slows$mb,socat)" - - - '<= 4096 KiB' "$m" "$(verdict "$m" '<=' 4096)"
+    done
+    a=$(v "slow$SMALL_MB,aecat"); b=$(v "slow$SLOW_MB,aecat")
+    if [ "$a" != n/a ] && [ "$b" != n/a ]; then
+        d=$((b - a))
+        printf "$fmt" "  RSS growth ${SMALL_MB}->${SLOW_MB} MiB" KiB "$d" - - - - - '<= 256 KiB (flat)' "$d" "$(verdict "$d" '<=' 256)"
+    fi
+fi
+printf "\n"
+if want raw || want framed || want ping || want slow; then
+    printf "raw relay: gen | SENDER HOST PORT >/dev/null, LISTENER -l <fifo | sink (splice to /dev/null).\n"
+    printf "Rates stop at the last expected byte; 'EOF after last byte' is how long the listener then took to exit.\n"
+    printf "RSS cells: listener/sender peak (getrusage ru_maxrss).  ceiling: raw = bare read/write relay\n"
+    printf "(256 KiB buffers), framed = bare C read-cut-write loop, PING = bare C client.\n"
+fi
+if want tls; then
+    printf "TLS relay: gen | CLIENT --TLS--> SERVER | sink, one direction, rate from the first byte (after the\n"
+    printf "handshake) to the last: aecat --tls --ca -> aecat -l --tls --cert --key; socat -u OPENSSL:verify=0 ->\n"
+    printf "socat -u OPENSSL-LISTEN.  RSS cells: server/client.  Certificate: one throwaway ECDSA P-256 per run.\n"
+    printf "TLS PING: PING\\\\r\\\\n; socat OPENSSL-LISTEN,fork + EXEC of a sh script reads it, answers PONG\\\\r\\\\n, closes;\n"
+    printf "the nc column holds openssl s_client -quiet; both clients verify the certificate (--ca / -CAfile) and\n"
+    printf "the IP address (-verify_ip), and each run must print exactly PONG\\\\r\\\\n and exit 0.\n"
+    n="$(suite_note tlssuite,aecat 'relay aecat')$(suite_note tlssuite,socat 'relay socat')"
+    n+="$(suite_note tlspingsuite,aecat 'PING aecat')$(suite_note tlspingsuite,s_client 'PING s_client')"
+    printf "Negotiated: %s.\n" "${n%; }"
+fi
+printf "Runtime %.0f s.\n" "$(calc "$EPOCHREALTIME - $T0")"
 } | tee "$OUT"
 if [ -s "$LOG" ]; then
     say ""
     say "stderr of the programs run (first 20 lines, all in $OUT.stderr):"
     head -20 "$LOG" >&2
     cp "$LOG" "$OUT.stderr"
+else
+    rm -f "$OUT.stderr"
 fi
 exit 0

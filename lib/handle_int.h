@@ -1,0 +1,104 @@
+/* Inside the handle: its state, shared by handle.c (queues, I/O, timers)
+ * and handle_tls.c (TLS over the handle's buffers).  Not installed. */
+#ifndef AEH_HANDLE_INT_H
+#define AEH_HANDLE_INT_H
+#include <ev.h>
+#include "aeh.h"
+#include "tls_int.h"
+
+enum {
+    DEFAULT_READ_SIZE = 16 * 1024, DEFAULT_MAX_READ_SIZE = 256 * 1024,
+    TLS_ROOM = 16 * 1024 + 256,   /* a whole record's plaintext fits */
+    TLS_OUT_MAX = 256 * 1024,     /* ciphertext made ahead of the socket */
+};
+
+typedef struct rreq {
+    struct rreq *next;
+    const aeh_codec *codec;
+    aeh_frame_cb *cb;
+    void *arg;
+    bool retired;                 /* replaced while its callback ran: free after it */
+    bool touched;                 /* its decoder has run: st may hold a position */
+    aeh_dstate st;
+} rreq;
+
+struct aeh {
+    struct ev_loop *loop;
+    int fd;
+    void *user;
+    ev_io rw, ww;
+    ev_timer tw;
+    ev_prepare corkw;
+    ev_timer kickw;               /* deferred dispatch / on_drain, see kick() */
+    aeh_buf rbuf, wbuf;           /* plaintext */
+    /* Bytes for the fd ahead of wbuf: under TLS every record; otherwise
+     * what was queued before a starttls, or the close_notify of a stoptls. */
+    aeh_buf rout;
+    aeh_tls *tls;
+    aeh_tls_ctx *tls_ctx;
+    char *peername;
+    size_t tls_plain_at;          /* stoptls: wbuf bytes still to encrypt */
+    uint64_t rbase;               /* stream offset of the head of rbuf */
+    uint64_t nread, nwritten;
+    rreq *q_head, *q_tail;        /* one-shot requests */
+    rreq *frames;                 /* persistent request (aeh_read_frames) */
+    rreq *running;                /* request whose callback is running */
+    double to[3];                 /* timeout, rtimeout, wtimeout */
+    ev_tstamp last[3];            /* activity stamps for each */
+    size_t rbuf_max, wbuf_max, read_size, max_read_size, low_water_mark;
+    int linger;
+    void (*on_error)(aeh *, const aeh_error *, bool);
+    void (*on_eof)(aeh *);
+    void (*on_read)(aeh *);
+    void (*on_drain)(aeh *);
+    void (*on_timeout)(aeh *, int);
+    void (*on_starttls)(aeh *, bool, const char *);
+    void (*on_stoptls)(aeh *);
+    int busy;                     /* callbacks on the stack: defer the free */
+    bool is_socket, autocork, no_close;
+    bool user_stopped;            /* aeh_stop_read */
+    bool eof;                     /* read side saw EOF (under TLS: close_notify) */
+    bool teof;                    /* the fd reached EOF */
+    bool tls_adopt;               /* starttls in a read callback: hand rbuf over after it */
+    bool tls_due;                 /* a handshake step owed, from the loop */
+    bool tls_bye_sent, stoptls_pending;
+    bool no_delay, no_delay_tmp;  /* the user's TCP_NODELAY; ours for the handshake */
+    bool write_dead;              /* writing failed: salvaging the reads */
+    bool eof_done;                /* on_eof (or its error) delivered */
+    bool shutdown_pending, wshut;
+    bool dispatching;
+    bool drain_due;               /* on_drain owed after a direct write */
+    bool destroyed;
+};
+
+void handle_free(aeh *h);
+void handle_raise(aeh *h, const aeh_error *e, bool fatal);
+void handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, const char *arg);
+void handle_update_read_watcher(aeh *h);
+void handle_dispatch(aeh *h);
+void handle_rbuf_consumed(aeh *h, const struct rreq *by, size_t n);
+void handle_kick(aeh *h);
+void handle_flush(aeh *h);
+int  handle_schedule_write(aeh *h, size_t before);
+ssize_t handle_write_fd(aeh *h, const void *p, size_t n);
+/* handle_tls.c */
+bool handle_tls_encrypt(aeh *h, bool all);
+void handle_tls_pump(aeh *h);
+void handle_tls_adopt(aeh *h);
+
+static inline void enter(aeh *h) { h->busy++; }
+
+/* false when the handle is gone (and must not be touched again). */
+static inline bool leave(aeh *h)
+{
+    if (--h->busy == 0 && h->destroyed) {
+        handle_free(h);
+        return false;
+    }
+    return !h->destroyed;
+}
+
+static inline size_t out_len(const aeh *h) { return aeh_buf_len(&h->wbuf) + aeh_buf_len(&h->rout); }
+static inline bool handshaking(const aeh *h) { return h->tls && !tls_handshaken(h->tls); }
+
+#endif

@@ -1,0 +1,875 @@
+/* TLS with GnuTLS: contexts (credentials, trust, pins, priority, ALPN),
+ * sessions driven over memory buffers, verification with named reasons.
+ *
+ * libgnutls is loaded with dlopen at the first TLS use: linking it costs
+ * every run about 2.5 ms of start-up (it pulls in p11-kit, nettle, gmp,
+ * libidn2...), which a plaintext one-shot must not pay. */
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+#include "tls_int.h"
+
+/* ------------------------------------------------------------ loading */
+
+#define GNUTLS_FUNCS(X) \
+    X(gnutls_strerror) X(gnutls_error_is_fatal) X(gnutls_alert_get) X(gnutls_alert_get_name) \
+    X(gnutls_alert_send_appropriate) \
+    X(gnutls_rnd) \
+    X(gnutls_certificate_allocate_credentials) X(gnutls_certificate_free_credentials) \
+    X(gnutls_certificate_set_x509_system_trust) X(gnutls_certificate_set_x509_trust_file) \
+    X(gnutls_certificate_set_x509_key_file2) X(gnutls_certificate_set_x509_key) \
+    X(gnutls_certificate_set_verify_function) X(gnutls_certificate_get_peers) \
+    X(gnutls_certificate_verify_peers) X(gnutls_certificate_server_set_request) \
+    X(gnutls_certificate_get_crt_raw) \
+    X(gnutls_priority_init) X(gnutls_priority_deinit) X(gnutls_priority_set) \
+    X(gnutls_set_default_priority) \
+    X(gnutls_init) X(gnutls_deinit) X(gnutls_credentials_set) X(gnutls_server_name_set) \
+    X(gnutls_server_name_get) X(gnutls_alpn_set_protocols) X(gnutls_alpn_get_selected_protocol) \
+    X(gnutls_transport_set_ptr) X(gnutls_transport_set_push_function) \
+    X(gnutls_transport_set_pull_function) X(gnutls_transport_set_pull_timeout_function) \
+    X(gnutls_transport_set_errno) X(gnutls_handshake) X(gnutls_handshake_set_timeout) \
+    X(gnutls_record_recv) X(gnutls_record_send) X(gnutls_bye) \
+    X(gnutls_session_set_ptr) X(gnutls_session_get_ptr) X(gnutls_protocol_get_version) \
+    X(gnutls_protocol_get_name) X(gnutls_ciphersuite_get) \
+    X(gnutls_x509_crt_init) X(gnutls_x509_crt_deinit) X(gnutls_x509_crt_import) \
+    X(gnutls_x509_crt_get_dn) X(gnutls_x509_crt_get_issuer_dn) X(gnutls_x509_crt_get_dn_by_oid) \
+    X(gnutls_x509_crt_get_activation_time) X(gnutls_x509_crt_get_expiration_time) \
+    X(gnutls_x509_crt_get_key_id) X(gnutls_x509_crt_get_subject_alt_name) \
+    X(gnutls_x509_privkey_init) X(gnutls_x509_privkey_deinit) X(gnutls_x509_privkey_generate) \
+    X(gnutls_x509_crt_set_version) X(gnutls_x509_crt_set_serial) \
+    X(gnutls_x509_crt_set_activation_time) X(gnutls_x509_crt_set_expiration_time) \
+    X(gnutls_x509_crt_set_dn_by_oid) X(gnutls_x509_crt_set_subject_alt_name) \
+    X(gnutls_x509_crt_set_key) X(gnutls_x509_crt_set_key_usage) \
+    X(gnutls_x509_crt_set_basic_constraints) X(gnutls_x509_crt_sign2)
+
+static struct gnutls_api {
+#define DECLARE(f) __typeof__(f) *f;
+    GNUTLS_FUNCS(DECLARE)
+#undef DECLARE
+} G;
+#define T(f) (G.f)
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static char load_error[160];
+
+static void load(void)
+{
+    /* the library's constructor runs gnutls_global_init */
+    void *lib = dlopen("libgnutls.so.30", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        snprintf(load_error, sizeof load_error, "cannot load GnuTLS: %s", dlerror());
+        return;
+    }
+#define RESOLVE(f) \
+    if (!(G.f = (__typeof__(f) *)dlsym(lib, #f))) { \
+        snprintf(load_error, sizeof load_error, "GnuTLS lacks %s (3.7.3 or later needed)", #f); \
+        return; \
+    }
+    GNUTLS_FUNCS(RESOLVE)
+#undef RESOLVE
+}
+
+static int tls_load(aeh_error *err)
+{
+    pthread_once(&load_once, load);
+    if (load_error[0])
+        return aeh_fail(err, EPROTO, 0, "%s", load_error);
+    return 0;
+}
+
+/* ------------------------------------------------------------ context */
+
+enum { PIN_LEN = 32, MAX_ALPN = 16 };
+
+struct aeh_tls_ctx {
+    gnutls_certificate_credentials_t cred;
+    gnutls_priority_t prio;             /* NULL: the system default */
+    gnutls_datum_t alpn[MAX_ALPN];
+    unsigned nalpn;
+    char *alpn_store;
+    uint8_t (*pins)[PIN_LEN];
+    size_t npins;
+    bool server, insecure, verify_client, check_chain, allow_truncation;
+    char pin[64];                       /* of our own certificate */
+};
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void pin_string(const uint8_t key_id[PIN_LEN], char *out, size_t size)
+{
+    char s[64] = "pin-sha256:";
+    size_t o = strlen(s);
+    for (size_t i = 0; i < PIN_LEN; i += 3) {
+        uint32_t v = (uint32_t)key_id[i] << 16;
+        if (i + 1 < PIN_LEN) v |= (uint32_t)key_id[i + 1] << 8;
+        if (i + 2 < PIN_LEN) v |= key_id[i + 2];
+        s[o++] = b64[v >> 18 & 63];
+        s[o++] = b64[v >> 12 & 63];
+        s[o++] = i + 1 < PIN_LEN ? b64[v >> 6 & 63] : '=';
+        s[o++] = i + 2 < PIN_LEN ? b64[v & 63] : '=';
+    }
+    s[o] = 0;
+    snprintf(out, size, "%s", s);
+}
+
+/* "pin-sha256:" + 44 base64 characters of a SHA-256 digest. */
+static int pin_parse(const char *s, size_t n, uint8_t out[PIN_LEN])
+{
+    static const char prefix[] = "pin-sha256:";
+    size_t pl = sizeof prefix - 1;
+    if (n != pl + 44 || memcmp(s, prefix, pl) != 0 || s[n - 1] != '=')
+        return -1;
+    uint32_t acc = 0;
+    size_t o = 0;
+    for (size_t i = pl; i < n - 1; i++) {
+        const char *c = strchr(b64, s[i]);
+        if (!c || !s[i])
+            return -1;
+        acc = acc << 6 | (uint32_t)(c - b64);
+        if ((i - pl) % 4 == 3) {
+            out[o++] = acc >> 16;
+            out[o++] = acc >> 8;
+            out[o++] = acc;
+            acc = 0;
+        }
+    }
+    /* the last group: 3 characters and '=' carry 2 bytes (acc has 18 bits) */
+    if (acc & 3)
+        return -1;
+    out[o++] = acc >> 10;
+    out[o++] = acc >> 2;
+    return o == PIN_LEN ? 0 : -1;
+}
+
+static int crt_pin(const gnutls_datum_t *der, char *pin, size_t size, uint8_t raw[PIN_LEN])
+{
+    gnutls_x509_crt_t crt;
+    uint8_t id[PIN_LEN];
+    size_t len = sizeof id;
+    if (T(gnutls_x509_crt_init)(&crt) < 0)
+        return -1;
+    int rc = T(gnutls_x509_crt_import)(crt, der, GNUTLS_X509_FMT_DER);
+    if (rc >= 0)
+        rc = T(gnutls_x509_crt_get_key_id)(crt, GNUTLS_KEYID_USE_SHA256, id, &len);
+    T(gnutls_x509_crt_deinit)(crt);
+    if (rc < 0 || len != PIN_LEN)
+        return -1;
+    if (pin)
+        pin_string(id, pin, size);
+    if (raw)
+        memcpy(raw, id, PIN_LEN);
+    return 0;
+}
+
+/* A file GnuTLS will read: say why it cannot, with errno, before GnuTLS
+ * says only "Error while reading file". */
+static int check_file(const char *what, const char *path, aeh_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return aeh_fail(err, errno, 0, "%s %s: %s", what, path, strerror(errno));
+    fclose(f);
+    return 0;
+}
+
+/* A self-signed ECDSA P-256 certificate for localhost, 127.0.0.1 and ::1,
+ * valid from an hour ago for 30 days. */
+static int make_ephemeral(aeh_tls_ctx *ctx, aeh_error *err)
+{
+    gnutls_x509_privkey_t key = NULL;
+    gnutls_x509_crt_t crt = NULL;
+    uint8_t serial[16];
+    static const uint8_t v4[4] = { 127, 0, 0, 1 };
+    static const uint8_t v6[16] = { [15] = 1 };
+    time_t now = time(NULL);
+    int rc;
+    if ((rc = T(gnutls_x509_privkey_init)(&key)) < 0 ||
+        (rc = T(gnutls_x509_privkey_generate)(key, GNUTLS_PK_ECDSA,
+                                             GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1), 0)) < 0 ||
+        (rc = T(gnutls_x509_crt_init)(&crt)) < 0 ||
+        (rc = T(gnutls_rnd)(GNUTLS_RND_NONCE, serial, sizeof serial)) < 0)
+        goto out;
+    serial[0] &= 0x7f;            /* a positive integer */
+    if ((rc = T(gnutls_x509_crt_set_version)(crt, 3)) < 0 ||
+        (rc = T(gnutls_x509_crt_set_serial)(crt, serial, sizeof serial)) < 0 ||
+        (rc = T(gnutls_x509_crt_set_activation_time)(crt, now - 3600)) < 0 ||
+        (rc = T(gnutls_x509_crt_set_expiration_time)(crt, now + 30 * 86400)) < 0 ||
+        (rc = T(gnutls_x509_crt_set_dn_by_oid)(crt, GNUTLS_OID_X520_COMMON_NAME, 0, "localhost", 9)) < 0 ||
+        (rc = T(gnutls_x509_crt_set_subject_alt_name)(crt, GNUTLS_SAN_DNSNAME, "localhost", 9, GNUTLS_FSAN_APPEND)) < 0 ||
+        (rc = T(gnutls_x509_crt_set_subject_alt_name)(crt, GNUTLS_SAN_IPADDRESS, v4, 4, GNUTLS_FSAN_APPEND)) < 0 ||
+        (rc = T(gnutls_x509_crt_set_subject_alt_name)(crt, GNUTLS_SAN_IPADDRESS, v6, 16, GNUTLS_FSAN_APPEND)) < 0 ||
+        (rc = T(gnutls_x509_crt_set_key)(crt, key)) < 0 ||
+        (rc = T(gnutls_x509_crt_set_key_usage)(crt, GNUTLS_KEY_DIGITAL_SIGNATURE)) < 0 ||
+        (rc = T(gnutls_x509_crt_set_basic_constraints)(crt, 0, -1)) < 0 ||
+        (rc = T(gnutls_x509_crt_sign2)(crt, crt, key, GNUTLS_DIG_SHA256, 0)) < 0 ||
+        (rc = T(gnutls_certificate_set_x509_key)(ctx->cred, &crt, 1, key)) < 0)
+        goto out;
+    uint8_t id[PIN_LEN];
+    size_t len = sizeof id;
+    if ((rc = T(gnutls_x509_crt_get_key_id)(crt, GNUTLS_KEYID_USE_SHA256, id, &len)) >= 0)
+        pin_string(id, ctx->pin, sizeof ctx->pin);
+out:
+    if (crt)
+        T(gnutls_x509_crt_deinit)(crt);
+    if (key)
+        T(gnutls_x509_privkey_deinit)(key);
+    if (rc < 0)
+        return aeh_fail(err, EPROTO, 0, "ephemeral certificate: %s", T(gnutls_strerror)(rc));
+    return 0;
+}
+
+static int load_own_cert(aeh_tls_ctx *ctx, const aeh_tls_opts *o, aeh_error *err)
+{
+    const char *key = o->key_file ? o->key_file : o->cert_file;
+    if (check_file("certificate file", o->cert_file, err) < 0 ||
+        (o->key_file && check_file("key file", o->key_file, err) < 0))
+        return -1;
+    int rc = T(gnutls_certificate_set_x509_key_file2)(ctx->cred, o->cert_file, key,
+                                                      GNUTLS_X509_FMT_PEM, NULL, 0);
+    if (rc == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
+        return aeh_fail(err, EBADMSG, 0, "key file %s does not match certificate file %s", key, o->cert_file);
+    if (rc < 0)
+        return aeh_fail(err, EBADMSG, 0, "certificate %s / key %s: %s", o->cert_file, key,
+                        T(gnutls_strerror)(rc));
+    gnutls_datum_t der;
+    if (T(gnutls_certificate_get_crt_raw)(ctx->cred, 0, 0, &der) >= 0)
+        crt_pin(&der, ctx->pin, sizeof ctx->pin, NULL);
+    return 0;
+}
+
+static int parse_pins(aeh_tls_ctx *ctx, const char *list, aeh_error *err)
+{
+    size_t n = 1;
+    for (const char *p = list; *p; p++)
+        n += *p == ',';
+    ctx->pins = calloc(n, sizeof *ctx->pins);
+    if (!ctx->pins)
+        return aeh_fail(err, ENOMEM, 0, "%s", strerror(ENOMEM));
+    for (const char *p = list; ; ) {
+        size_t len = strcspn(p, ",");
+        if (pin_parse(p, len, ctx->pins[ctx->npins]) < 0)
+            return aeh_fail(err, EINVAL, (uint64_t)(p - list),
+                            "bad pin \"%.*s\": expected pin-sha256: and 44 base64 characters",
+                            (int)(len > 80 ? 80 : len), p);
+        ctx->npins++;
+        if (!p[len])
+            return 0;
+        p += len + 1;
+    }
+}
+
+static int parse_alpn(aeh_tls_ctx *ctx, const char *list, aeh_error *err)
+{
+    if (!(ctx->alpn_store = strdup(list)))
+        return aeh_fail(err, ENOMEM, 0, "%s", strerror(ENOMEM));
+    for (char *p = ctx->alpn_store; ; ) {
+        size_t len = strcspn(p, ",");
+        if (!len || len > 255 || ctx->nalpn == MAX_ALPN)
+            return aeh_fail(err, EINVAL, (uint64_t)(p - ctx->alpn_store),
+                            "bad ALPN list \"%s\": 1 to %d names of 1 to 255 bytes, comma-separated",
+                            list, MAX_ALPN);
+        ctx->alpn[ctx->nalpn++] = (gnutls_datum_t){ (unsigned char *)p, (unsigned)len };
+        bool last = !p[len];
+        p[len] = 0;
+        if (last)
+            return 0;
+        p += len + 1;
+    }
+}
+
+static int verify_peer(gnutls_session_t s);
+
+aeh_tls_ctx *aeh_tls_ctx_new(const aeh_tls_opts *o, aeh_error *err)
+{
+    if (o->verify_client && !o->ca_file) {
+        aeh_fail(err, EINVAL, 0, "verifying clients needs a CA file");
+        return NULL;
+    }
+    if (tls_load(err) < 0)
+        return NULL;
+    aeh_tls_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        aeh_fail(err, ENOMEM, 0, "%s", strerror(ENOMEM));
+        return NULL;
+    }
+    ctx->server = o->server;
+    ctx->insecure = o->insecure;
+    ctx->verify_client = o->server && o->verify_client;
+    ctx->allow_truncation = o->allow_truncation;
+    int rc = T(gnutls_certificate_allocate_credentials)(&ctx->cred);
+    if (rc < 0) {
+        aeh_fail(err, ENOMEM, 0, "TLS credentials: %s", T(gnutls_strerror)(rc));
+        free(ctx);
+        return NULL;
+    }
+    if (o->pins && parse_pins(ctx, o->pins, err) < 0)
+        goto fail;
+    /* a pin alone is the trust: the key is known, its names do not matter */
+    ctx->check_chain = o->server ? ctx->verify_client
+                                 : !o->insecure && (o->ca_file || !ctx->npins);
+    if (o->priority) {
+        const char *at = NULL;
+        rc = T(gnutls_priority_init)(&ctx->prio, o->priority, &at);
+        if (rc < 0) {
+            aeh_fail(err, EINVAL, at ? (uint64_t)(at - o->priority) : 0,
+                     "bad TLS priority string \"%s\" at offset %ld: %s", o->priority,
+                     at ? (long)(at - o->priority) : 0L, T(gnutls_strerror)(rc));
+            ctx->prio = NULL;
+            goto fail;
+        }
+    }
+    if (o->alpn && parse_alpn(ctx, o->alpn, err) < 0)
+        goto fail;
+    if (o->ca_file && ctx->check_chain) {
+        if (check_file("CA file", o->ca_file, err) < 0)
+            goto fail;
+        rc = T(gnutls_certificate_set_x509_trust_file)(ctx->cred, o->ca_file, GNUTLS_X509_FMT_PEM);
+        if (rc <= 0) {
+            aeh_fail(err, EBADMSG, 0, "CA file %s: %s", o->ca_file,
+                     rc < 0 ? T(gnutls_strerror)(rc) : "no PEM certificate in it");
+            goto fail;
+        }
+    } else if (ctx->check_chain) {
+        /* the system store costs milliseconds: only a verifying client loads it */
+        rc = T(gnutls_certificate_set_x509_system_trust)(ctx->cred);
+        if (rc <= 0) {
+            aeh_fail(err, ENOENT, 0, "no system trust store (%s): install ca-certificates, or give a CA file",
+                     rc < 0 ? T(gnutls_strerror)(rc) : "it holds no certificate");
+            goto fail;
+        }
+    }
+    if (o->cert_file) {
+        if (load_own_cert(ctx, o, err) < 0)
+            goto fail;
+    } else if (o->key_file) {
+        aeh_fail(err, EINVAL, 0, "a key file needs a certificate file");
+        goto fail;
+    } else if (o->server) {
+        if (!o->ephemeral) {
+            aeh_fail(err, EINVAL, 0, "a TLS server needs a certificate");
+            goto fail;
+        }
+        if (make_ephemeral(ctx, err) < 0)
+            goto fail;
+    }
+    T(gnutls_certificate_set_verify_function)(ctx->cred, verify_peer);
+    return ctx;
+fail:
+    aeh_tls_ctx_free(ctx);
+    return NULL;
+}
+
+void aeh_tls_ctx_free(aeh_tls_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    if (ctx->prio)
+        T(gnutls_priority_deinit)(ctx->prio);
+    T(gnutls_certificate_free_credentials)(ctx->cred);
+    free(ctx->alpn_store);
+    free(ctx->pins);
+    free(ctx);
+}
+
+const char *aeh_tls_ctx_pin(const aeh_tls_ctx *ctx)
+{
+    return ctx && ctx->pin[0] ? ctx->pin : NULL;
+}
+
+/* ------------------------------------------------------------ session */
+
+struct aeh_tls {
+    gnutls_session_t s;
+    aeh_tls_ctx *ctx;
+    aeh_buf in;                   /* ciphertext not yet pulled */
+    aeh_buf *out;
+    bool eof, handshaken, server;
+    uint8_t first[16];            /* the peer's first bytes: is it TLS at all? */
+    size_t nfirst;
+    char peername[256];
+    char why[200];                /* why verification failed */
+    int verified;                 /* 0 not checked, 1 chain+name, 2 pin, 3 skipped */
+};
+
+static ssize_t push_cb(gnutls_transport_ptr_t p, const void *data, size_t n)
+{
+    aeh_tls *t = p;
+    if (aeh_buf_append(t->out, data, n) < 0) {
+        T(gnutls_transport_set_errno)(t->s, ENOMEM);
+        return -1;
+    }
+    return (ssize_t)n;
+}
+
+static ssize_t pull_cb(gnutls_transport_ptr_t p, void *data, size_t n)
+{
+    aeh_tls *t = p;
+    size_t have = aeh_buf_len(&t->in);
+    if (!have) {
+        if (t->eof)
+            return 0;
+        T(gnutls_transport_set_errno)(t->s, EAGAIN);
+        return -1;
+    }
+    if (n > have)
+        n = have;
+    memcpy(data, aeh_buf_data(&t->in), n);
+    if (t->nfirst < sizeof t->first) {
+        size_t k = sizeof t->first - t->nfirst < n ? sizeof t->first - t->nfirst : n;
+        memcpy(t->first + t->nfirst, data, k);
+        t->nfirst += k;
+    }
+    aeh_buf_consume(&t->in, n);
+    return (ssize_t)n;
+}
+
+/* Non-blocking: GnuTLS only asks whether bytes are there. */
+static int pull_timeout_cb(gnutls_transport_ptr_t p, unsigned ms)
+{
+    (void)ms;
+    aeh_tls *t = p;
+    return aeh_buf_len(&t->in) || t->eof ? 1 : 0;
+}
+
+aeh_tls *tls_session_new(aeh_tls_ctx *ctx, int mode, const char *peername,
+                         aeh_buf *out, aeh_error *err)
+{
+    aeh_tls *t = calloc(1, sizeof *t);
+    if (!t) {
+        aeh_fail(err, ENOMEM, 0, "%s", strerror(ENOMEM));
+        return NULL;
+    }
+    t->ctx = ctx;
+    t->out = out;
+    t->server = mode == AEH_TLS_ACCEPT;
+    if (peername)
+        snprintf(t->peername, sizeof t->peername, "%s", peername);
+    int rc = T(gnutls_init)(&t->s, (t->server ? GNUTLS_SERVER : GNUTLS_CLIENT) | GNUTLS_NONBLOCK);
+    if (rc < 0) {
+        aeh_fail(err, ENOMEM, 0, "TLS session: %s", T(gnutls_strerror)(rc));
+        free(t);
+        return NULL;
+    }
+    rc = ctx->prio ? T(gnutls_priority_set)(t->s, ctx->prio) : T(gnutls_set_default_priority)(t->s);
+    if (rc >= 0)
+        rc = T(gnutls_credentials_set)(t->s, GNUTLS_CRD_CERTIFICATE, ctx->cred);
+    if (rc >= 0 && ctx->nalpn)
+        rc = T(gnutls_alpn_set_protocols)(t->s, ctx->alpn, ctx->nalpn,
+                                          t->server ? GNUTLS_ALPN_SERVER_PRECEDENCE : 0);
+    if (rc >= 0 && !t->server && t->peername[0]) {
+        uint8_t addr[16];
+        bool literal = inet_pton(AF_INET, t->peername, addr) == 1 ||
+                       inet_pton(AF_INET6, t->peername, addr) == 1;
+        if (!literal)             /* RFC 6066: no IP literals in SNI */
+            rc = T(gnutls_server_name_set)(t->s, GNUTLS_NAME_DNS, t->peername, strlen(t->peername));
+    }
+    if (rc >= 0 && ctx->verify_client)
+        T(gnutls_certificate_server_set_request)(t->s, GNUTLS_CERT_REQUIRE);
+    if (rc < 0) {
+        aeh_fail(err, EPROTO, 0, "TLS session: %s", T(gnutls_strerror)(rc));
+        tls_session_free(t);
+        return NULL;
+    }
+    T(gnutls_session_set_ptr)(t->s, t);
+    T(gnutls_transport_set_ptr)(t->s, t);
+    T(gnutls_transport_set_push_function)(t->s, push_cb);
+    T(gnutls_transport_set_pull_function)(t->s, pull_cb);
+    T(gnutls_transport_set_pull_timeout_function)(t->s, pull_timeout_cb);
+    T(gnutls_handshake_set_timeout)(t->s, 0);   /* the loop's timers bound it */
+    return t;
+}
+
+void tls_session_free(aeh_tls *t)
+{
+    if (!t)
+        return;
+    T(gnutls_deinit)(t->s);
+    aeh_buf_free(&t->in);
+    free(t);
+}
+
+aeh_buf *tls_in(aeh_tls *t) { return &t->in; }
+void tls_in_eof(aeh_tls *t) { t->eof = true; }
+bool tls_handshaken(const aeh_tls *t) { return t->handshaken; }
+
+/* ------------------------------------------------------------ verification */
+
+static void fmt_time(time_t when, char *buf, size_t size)
+{
+    struct tm tm;
+    if (when == (time_t)-1 || !gmtime_r(&when, &tm) || !strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm))
+        snprintf(buf, size, "?");
+}
+
+/* "localhost, 127.0.0.1": the names a certificate is for (SANs, else CN). */
+static void crt_names(gnutls_x509_crt_t crt, char *out, size_t size)
+{
+    size_t o = 0;
+    out[0] = 0;
+    for (unsigned i = 0; i < 8 && o + 2 < size; i++) {
+        char name[256];
+        size_t len = sizeof name - 1;
+        unsigned critical;
+        int type = T(gnutls_x509_crt_get_subject_alt_name)(crt, i, name, &len, &critical);
+        if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+            break;
+        char ip[INET6_ADDRSTRLEN];
+        const char *s = NULL;
+        if (type == GNUTLS_SAN_DNSNAME) {
+            name[len] = 0;
+            s = name;
+        } else if (type == GNUTLS_SAN_IPADDRESS && (len == 4 || len == 16)) {
+            s = inet_ntop(len == 4 ? AF_INET : AF_INET6, name, ip, sizeof ip);
+        }
+        if (s)
+            o += (size_t)snprintf(out + o, size - o, "%s%s", o ? ", " : "", s);
+    }
+    if (!o) {
+        size_t len = size;
+        if (T(gnutls_x509_crt_get_dn_by_oid)(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, out, &len) < 0)
+            snprintf(out, size, "(no names)");
+    }
+    if (o >= size)
+        out[size - 1] = 0;
+}
+
+static bool same_dn(gnutls_x509_crt_t crt)
+{
+    char a[512], b[512];
+    size_t la = sizeof a, lb = sizeof b;
+    return T(gnutls_x509_crt_get_dn)(crt, a, &la) >= 0 &&
+           T(gnutls_x509_crt_get_issuer_dn)(crt, b, &lb) >= 0 && la == lb && !memcmp(a, b, la);
+}
+
+static void append(char *out, size_t size, const char *fmt, const char *arg)
+{
+    size_t o = strlen(out);
+    if (o)
+        o += (size_t)snprintf(out + o, o < size ? size - o : 0, "; ");
+    if (o < size)
+        snprintf(out + o, size - o, fmt, arg);
+}
+
+/* The reasons in the status bits, named for people, about the leaf. */
+static void explain(aeh_tls *t, unsigned st, const gnutls_datum_t *leaf)
+{
+    char *why = t->why, buf[300];
+    size_t size = sizeof t->why;
+    gnutls_x509_crt_t crt = NULL;
+    why[0] = 0;
+    if (T(gnutls_x509_crt_init)(&crt) < 0 ||
+        T(gnutls_x509_crt_import)(crt, leaf, GNUTLS_X509_FMT_DER) < 0) {
+        if (crt)
+            T(gnutls_x509_crt_deinit)(crt);
+        crt = NULL;
+    }
+    if (st & GNUTLS_CERT_REVOKED)
+        append(why, size, "%s", "revoked");
+    if (st & GNUTLS_CERT_EXPIRED) {
+        fmt_time(crt ? T(gnutls_x509_crt_get_expiration_time)(crt) : (time_t)-1, buf, sizeof buf);
+        append(why, size, crt && T(gnutls_x509_crt_get_expiration_time)(crt) < time(NULL)
+                          ? "expired on %s" : "expired certificate in the chain%s", crt ? buf : "");
+    }
+    if (st & GNUTLS_CERT_NOT_ACTIVATED) {
+        fmt_time(crt ? T(gnutls_x509_crt_get_activation_time)(crt) : (time_t)-1, buf, sizeof buf);
+        append(why, size, "not yet valid (from %s)", buf);
+    }
+    if (st & GNUTLS_CERT_SIGNER_NOT_FOUND) {
+        if (crt && same_dn(crt)) {
+            append(why, size, "%s", "self-signed certificate");
+        } else {
+            size_t len = sizeof buf;
+            if (!crt || T(gnutls_x509_crt_get_issuer_dn)(crt, buf, &len) < 0)
+                snprintf(buf, sizeof buf, "?");
+            append(why, size, "unknown issuer (%s)", buf);
+        }
+    } else if (st & GNUTLS_CERT_SIGNER_NOT_CA) {
+        append(why, size, "%s", "issuer is not a CA");
+    }
+    if (st & GNUTLS_CERT_UNEXPECTED_OWNER) {
+        char names[200];
+        if (crt)
+            crt_names(crt, names, sizeof names);
+        snprintf(buf, sizeof buf, "name mismatch: the certificate is for %.150s, not %.100s",
+                 crt ? names : "?", t->peername);
+        append(why, size, "%s", buf);
+    }
+    if (st & GNUTLS_CERT_INSECURE_ALGORITHM)
+        append(why, size, "%s", "insecure signature algorithm");
+    if (st & GNUTLS_CERT_SIGNATURE_FAILURE)
+        append(why, size, "%s", "bad signature");
+    if (st & GNUTLS_CERT_PURPOSE_MISMATCH)
+        append(why, size, "not a TLS %s certificate", t->server ? "client" : "server");
+    if (!why[0])
+        snprintf(why, size, "verification failed (GnuTLS status 0x%x)", st);
+    if (crt)
+        T(gnutls_x509_crt_deinit)(crt);
+}
+
+/* Runs inside the handshake when the peer's certificate arrives; a
+ * non-zero return aborts the handshake, and t->why says why. */
+static int verify_peer(gnutls_session_t s)
+{
+    aeh_tls *t = T(gnutls_session_get_ptr)(s);
+    aeh_tls_ctx *ctx = t->ctx;
+    unsigned n = 0;
+    const gnutls_datum_t *chain = T(gnutls_certificate_get_peers)(s, &n);
+    if (!chain || !n) {
+        if (!ctx->verify_client && t->server)
+            return 0;
+        snprintf(t->why, sizeof t->why, "no certificate: the %s sent none",
+                 t->server ? "client" : "server");
+        return -1;
+    }
+    if (ctx->npins) {
+        uint8_t id[PIN_LEN];
+        char pin[64];
+        if (crt_pin(&chain[0], pin, sizeof pin, id) < 0) {
+            snprintf(t->why, sizeof t->why, "pin mismatch: cannot read the peer's key");
+            return -1;
+        }
+        size_t i = 0;
+        while (i < ctx->npins && memcmp(ctx->pins[i], id, PIN_LEN))
+            i++;
+        if (i == ctx->npins) {
+            snprintf(t->why, sizeof t->why, "pin mismatch: the %s's key is %s",
+                     t->server ? "client" : "server", pin);
+            return -1;
+        }
+        t->verified = 2;
+    }
+    if (!ctx->check_chain) {
+        if (!t->verified)
+            t->verified = 3;
+        return 0;
+    }
+    if (!t->server && !t->peername[0]) {
+        /* a valid chain for some other name proves nothing */
+        snprintf(t->why, sizeof t->why, "no server name to check the certificate against "
+                 "(give one, or pin the key)");
+        return -1;
+    }
+    gnutls_typed_vdata_st data[2];
+    unsigned nd = 0;
+    uint8_t addr[16];
+    if (!t->server && t->peername[0]) {
+        if (inet_pton(AF_INET, t->peername, addr) == 1)
+            data[nd++] = (gnutls_typed_vdata_st){ GNUTLS_DT_IP_ADDRESS, addr, 4 };
+        else if (inet_pton(AF_INET6, t->peername, addr) == 1)
+            data[nd++] = (gnutls_typed_vdata_st){ GNUTLS_DT_IP_ADDRESS, addr, 16 };
+        else
+            data[nd++] = (gnutls_typed_vdata_st){ GNUTLS_DT_DNS_HOSTNAME, (unsigned char *)t->peername, 0 };
+    }
+    data[nd++] = (gnutls_typed_vdata_st){ GNUTLS_DT_KEY_PURPOSE_OID,
+        (unsigned char *)(t->server ? GNUTLS_KP_TLS_WWW_CLIENT : GNUTLS_KP_TLS_WWW_SERVER), 0 };
+    unsigned status = 0;
+    int rc = T(gnutls_certificate_verify_peers)(s, data, nd, &status);
+    if (rc < 0) {
+        snprintf(t->why, sizeof t->why, "%s", T(gnutls_strerror)(rc));
+        return -1;
+    }
+    if (status) {
+        explain(t, status, &chain[0]);
+        return -1;
+    }
+    t->verified = 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------ driving */
+
+static bool looks_like_tls(const aeh_tls *t)
+{
+    /* a record header: content type 20..23, major version 3 */
+    return t->nfirst < 2 || (t->first[0] >= 20 && t->first[0] <= 23 && t->first[1] == 3);
+}
+
+/* Tell the peer why we give up (bad certificate, ...) rather than just
+ * closing: it then names the reason instead of guessing at a truncation. */
+static void send_alert(aeh_tls *t, int rc)
+{
+    if (rc != GNUTLS_E_FATAL_ALERT_RECEIVED && rc != GNUTLS_E_PREMATURE_TERMINATION && !t->eof)
+        T(gnutls_alert_send_appropriate)(t->s, rc);
+}
+
+static int handshake_error(aeh_tls *t, int rc, aeh_error *err)
+{
+    send_alert(t, rc);
+    if (t->why[0])
+        return aeh_fail(err, EPROTO, 0, "certificate verification failed: %s", t->why);
+    if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED) {
+        const char *name = T(gnutls_alert_get_name)(T(gnutls_alert_get)(t->s));
+        return aeh_fail(err, EPROTO, 0, "the peer sent a fatal alert: %s", name ? name : "?");
+    }
+    if (t->nfirst && !looks_like_tls(t)) {
+        char shown[sizeof t->first * 4 + 1];
+        size_t o = 0;
+        for (size_t i = 0; i < t->nfirst && t->first[i] != '\r' && t->first[i] != '\n'; i++)
+            o += (size_t)snprintf(shown + o, sizeof shown - o,
+                                  t->first[i] >= 32 && t->first[i] < 127 && t->first[i] != '"' ? "%c" : "\\x%02x",
+                                  t->first[i]);
+        shown[o] = 0;
+        return aeh_fail(err, EPROTO, 0, "the peer does not speak TLS (not TLS: it sent \"%s\")", shown);
+    }
+    if (t->eof && !aeh_buf_len(&t->in))
+        return aeh_fail(err, EPROTO, 0, "the peer closed the connection during the handshake");
+    if (rc == GNUTLS_E_NO_CERTIFICATE_FOUND || rc == GNUTLS_E_CERTIFICATE_REQUIRED)
+        return aeh_fail(err, EPROTO, 0, "no certificate: the %s sent none",
+                        t->server ? "client" : "server");
+    return aeh_fail(err, EPROTO, 0, "%s", T(gnutls_strerror)(rc));
+}
+
+int tls_handshake(aeh_tls *t, aeh_error *err)
+{
+    for (;;) {
+        int rc = T(gnutls_handshake)(t->s);
+        if (rc == 0) {
+            t->handshaken = true;
+            return TLS_DONE;
+        }
+        if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED) {
+            if (aeh_buf_len(&t->in))      /* it stopped early: go on */
+                continue;
+            if (t->eof)
+                return handshake_error(t, GNUTLS_E_PREMATURE_TERMINATION, err);
+            return TLS_AGAIN;
+        }
+        if (T(gnutls_error_is_fatal)(rc))
+            return handshake_error(t, rc, err);
+    }
+}
+
+long tls_recv(aeh_tls *t, uint8_t *p, size_t room, aeh_error *err)
+{
+    for (;;) {
+        ssize_t n = T(gnutls_record_recv)(t->s, p, room);
+        if (n > 0)
+            return (long)n;
+        if (n == 0)
+            return TLS_CLOSED;
+        if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+            /* GnuTLS also says AGAIN after a post-handshake message (a
+             * TLS 1.3 session ticket) with records still unread */
+            if (aeh_buf_len(&t->in))
+                continue;
+            if (!t->eof)
+                return TLS_AGAIN;
+            n = GNUTLS_E_PREMATURE_TERMINATION;   /* a partial record, then EOF */
+        }
+        if (n == GNUTLS_E_PREMATURE_TERMINATION) {
+            if (t->ctx->allow_truncation)
+                return TLS_CLOSED;
+            aeh_fail(err, EPROTO, 0, "the peer closed the connection without close_notify (truncated?)");
+            return -1;
+        }
+        if (T(gnutls_error_is_fatal)((int)n)) {
+            send_alert(t, (int)n);
+            if (n == GNUTLS_E_FATAL_ALERT_RECEIVED) {
+                const char *name = T(gnutls_alert_get_name)(T(gnutls_alert_get)(t->s));
+                aeh_fail(err, EPROTO, 0, "the peer sent a fatal alert: %s", name ? name : "?");
+            } else {
+                aeh_fail(err, EPROTO, 0, "%s", T(gnutls_strerror)((int)n));
+            }
+            return -1;
+        }
+        /* warning alerts, a TLS 1.2 renegotiation request (refused by not
+         * answering): keep reading */
+    }
+}
+
+long tls_send(aeh_tls *t, const uint8_t *p, size_t n, aeh_error *err)
+{
+    ssize_t rc = T(gnutls_record_send)(t->s, p, n);
+    if (rc < 0) {
+        aeh_fail(err, rc == GNUTLS_E_MEMORY_ERROR ? ENOMEM : EPROTO, 0, "%s", T(gnutls_strerror)((int)rc));
+        return -1;
+    }
+    return (long)rc;
+}
+
+void tls_bye(aeh_tls *t)
+{
+    T(gnutls_bye)(t->s, GNUTLS_SHUT_WR);   /* the push never blocks: done at once */
+}
+
+/* ------------------------------------------------------------ description */
+
+static void describe_crt(aeh_buf *out, unsigned i, const gnutls_datum_t *der)
+{
+    gnutls_x509_crt_t crt;
+    char line[1300], dn[512] = "?", issuer[512] = "?", from[40], to[40];
+    size_t len;
+    if (T(gnutls_x509_crt_init)(&crt) < 0)
+        return;
+    if (T(gnutls_x509_crt_import)(crt, der, GNUTLS_X509_FMT_DER) >= 0) {
+        len = sizeof dn;
+        T(gnutls_x509_crt_get_dn)(crt, dn, &len);
+        len = sizeof issuer;
+        T(gnutls_x509_crt_get_issuer_dn)(crt, issuer, &len);
+        fmt_time(T(gnutls_x509_crt_get_activation_time)(crt), from, sizeof from);
+        fmt_time(T(gnutls_x509_crt_get_expiration_time)(crt), to, sizeof to);
+        int n = snprintf(line, sizeof line, "peer certificate %u: subject %.500s; issuer %.500s; valid from %s to %s\n",
+                         i, dn, issuer, from, to);
+        aeh_buf_append(out, line, n > 0 && (size_t)n < sizeof line ? (size_t)n : strlen(line));
+    }
+    T(gnutls_x509_crt_deinit)(crt);
+}
+
+int tls_describe(aeh_tls *t, aeh_buf *out)
+{
+    char line[600];
+    gnutls_session_t s = t->s;
+    const char *v = T(gnutls_protocol_get_name)(T(gnutls_protocol_get_version)(s));
+    const char *suite = T(gnutls_ciphersuite_get)(s);
+    int n = snprintf(line, sizeof line, "version %s\ncipher %s\n", v ? v : "?", suite ? suite : "?");
+    aeh_buf_append(out, line, (size_t)n);
+    gnutls_datum_t alpn;
+    if (T(gnutls_alpn_get_selected_protocol)(s, &alpn) >= 0)
+        n = snprintf(line, sizeof line, "alpn %.*s\n", (int)alpn.size, alpn.data);
+    else
+        n = snprintf(line, sizeof line, "alpn none\n");
+    aeh_buf_append(out, line, (size_t)n);
+    if (t->server) {
+        char name[256];
+        size_t len = sizeof name;
+        unsigned type;
+        if (T(gnutls_server_name_get)(s, name, &len, &type, 0) >= 0 && type == GNUTLS_NAME_DNS)
+            n = snprintf(line, sizeof line, "sni %s\n", name);
+        else
+            n = snprintf(line, sizeof line, "sni none\n");
+        aeh_buf_append(out, line, (size_t)n);
+    }
+    unsigned count = 0;
+    const gnutls_datum_t *chain = T(gnutls_certificate_get_peers)(s, &count);
+    for (unsigned i = 0; chain && i < count; i++)
+        describe_crt(out, i, &chain[i]);
+    if (chain && count) {
+        char pin[64];
+        if (crt_pin(&chain[0], pin, sizeof pin, NULL) == 0) {
+            n = snprintf(line, sizeof line, "peer pin %s\n", pin);
+            aeh_buf_append(out, line, (size_t)n);
+        }
+    }
+    static const char *const verdict[] = {
+        "not checked", "ok (chain and name)", "ok (pinned key)", "skipped",
+    };
+    const char *how = t->verified == 1 && t->ctx->npins ? "ok (chain, name and pinned key)"
+                    : t->verified == 3 && t->ctx->insecure ? "skipped (insecure)"
+                    : verdict[t->verified];
+    if (t->server && !t->ctx->verify_client)
+        how = "no client certificate asked";
+    else if (t->server && t->verified == 1)
+        how = "ok (client certificate)";
+    n = snprintf(line, sizeof line, "verification %s\n", how);
+    aeh_buf_append(out, line, (size_t)n);
+    return 0;
+}

@@ -1,0 +1,34 @@
+/* Between the handle and the GnuTLS glue (tls.c).  A session never touches
+ * a file descriptor: the handle reads ciphertext into tls_in() and writes
+ * out what the session appended to the handle's raw output buffer. */
+#ifndef AEH_TLS_INT_H
+#define AEH_TLS_INT_H
+#include "aeh.h"
+
+typedef struct aeh_tls aeh_tls;
+
+enum {
+    TLS_AGAIN = 0,                /* needs more ciphertext */
+    TLS_DONE = 1,                 /* handshake finished */
+    TLS_CLOSED = -2,              /* close_notify received */
+};
+
+/* out: where every byte GnuTLS sends is appended (the handle's raw output). */
+aeh_tls *tls_session_new(aeh_tls_ctx *ctx, int mode, const char *peername,
+                         aeh_buf *out, aeh_error *err);
+void tls_session_free(aeh_tls *t);
+aeh_buf *tls_in(aeh_tls *t);      /* ciphertext read, not yet taken by GnuTLS */
+void tls_in_eof(aeh_tls *t);      /* the transport reached EOF */
+bool tls_handshaken(const aeh_tls *t);
+/* TLS_DONE, TLS_AGAIN, or -1 with *err (EPROTO, a one-line reason). */
+int tls_handshake(aeh_tls *t, aeh_error *err);
+/* Decrypts into at most room bytes at p: > 0 bytes, TLS_AGAIN, TLS_CLOSED,
+ * or -1 with *err (EPROTO; truncation unless the context allows it, when
+ * it reads as TLS_CLOSED). */
+long tls_recv(aeh_tls *t, uint8_t *p, size_t room, aeh_error *err);
+/* Encrypts up to one record of p: the bytes taken, or -1 with *err. */
+long tls_send(aeh_tls *t, const uint8_t *p, size_t n, aeh_error *err);
+void tls_bye(aeh_tls *t);         /* close_notify, appended to out */
+int tls_describe(aeh_tls *t, aeh_buf *out);
+
+#endif
