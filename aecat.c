@@ -491,10 +491,13 @@ int main(int argc, char **argv)
         return EXIT_IOERR;
     cli_cfg cfg;
     int rc = cli_parse(argc, argv, &cfg);
-    if (rc >= 0)
+    if (rc >= 0) {
+        free(cfg.pins);           /* a usage error may follow a --pin */
         return rc;
+    }
     if (stdout_closed) {
         cli_say("stdout: not open");
+        free(cfg.pins);
         return EXIT_IOERR;
     }
     signal(SIGPIPE, SIG_IGN);

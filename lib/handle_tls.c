@@ -15,41 +15,40 @@
  * stopping TLS.  false when the handle failed. */
 bool handle_tls_encrypt(aeh *h, bool all)
 {
-    while (h->tls && tls_handshaken(h->tls)) {
-        size_t len = aeh_buf_len(&h->wbuf);
-        if (h->stoptls_pending && h->tls_plain_at < len)
-            len = h->tls_plain_at;
-        while (len && (all || aeh_buf_len(&h->rout) < TLS_OUT_MAX)) {
-            aeh_error e;
-            long n = tls_send(h->tls, aeh_buf_data(&h->wbuf), len, &e);
-            if (n < 0) {
-                e.op = AEH_OP_TLS;
-                handle_raise(h, &e, true);
-                return false;
-            }
-            aeh_buf_consume(&h->wbuf, (size_t)n);
-            len -= (size_t)n;
-            if (h->stoptls_pending)
-                h->tls_plain_at -= (size_t)n;
-        }
-        if (len)
-            return true;
-        if (h->stoptls_pending) {
-            /* what follows is plaintext: the peer's close_notify, if it
-             * answers, arrives as bytes it must skip */
-            tls_bye(h->tls);
-            h->stoptls_pending = false;
-            aeh_buf *in = tls_in(h->tls);
-            aeh_buf_append(&h->rbuf, aeh_buf_data(in), aeh_buf_len(in));
-            tls_session_free(h->tls);
-            h->tls = NULL;
-            return true;
-        }
-        if (h->shutdown_pending && !h->tls_bye_sent) {
-            h->tls_bye_sent = true;
-            tls_bye(h->tls);
-        }
+    if (!h->tls || !tls_handshaken(h->tls))
         return true;
+    size_t len = aeh_buf_len(&h->wbuf);
+    if (h->stoptls_pending && h->tls_plain_at < len)
+        len = h->tls_plain_at;
+    while (len && (all || aeh_buf_len(&h->rout) < TLS_OUT_MAX)) {
+        aeh_error e;
+        long n = tls_send(h->tls, aeh_buf_data(&h->wbuf), len, &e);
+        if (n < 0) {
+            e.op = AEH_OP_TLS;
+            handle_raise(h, &e, true);
+            return false;
+        }
+        aeh_buf_consume(&h->wbuf, (size_t)n);
+        len -= (size_t)n;
+        if (h->stoptls_pending)
+            h->tls_plain_at -= (size_t)n;
+    }
+    if (len)
+        return true;
+    if (h->stoptls_pending) {
+        /* what follows is plaintext: the peer's close_notify, if it
+         * answers, arrives as bytes it must skip */
+        tls_bye(h->tls);
+        h->stoptls_pending = false;
+        aeh_buf *in = tls_in(h->tls);
+        aeh_buf_append(&h->rbuf, aeh_buf_data(in), aeh_buf_len(in));
+        tls_session_free(h->tls);
+        h->tls = NULL;
+        return true;
+    }
+    if (h->shutdown_pending && !h->tls_bye_sent) {
+        h->tls_bye_sent = true;
+        tls_bye(h->tls);
     }
     return true;
 }

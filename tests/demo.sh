@@ -40,4 +40,21 @@ printf '2:ok,03:bad,' | $AECAT --frame raw "$host" "$port" >/dev/null
 set +e; wait $srv; rc=$?; set -e
 echo "exit status: $rc"
 [ "$rc" -eq 65 ] || { echo "demo: expected exit status 65, got $rc" >&2; exit 1; }
+say "TLS: an ephemeral certificate on the listener, its key pinned by the client"
+$AECAT -l --tls --frame netstring --ready=3 127.0.0.1 0 </dev/null >"$dir/out" 2>/dev/null 3>"$dir/ready" &
+srv=$!
+read -r _ host port pin <"$dir/ready"
+echo "aecat -l --tls --frame netstring --ready=3 127.0.0.1 0   # -> listening $host $port $pin"
+printf 'over TLS\n' | $AECAT --tls --pin "$pin" --tls-info --frame netstring "$host" "$port" >/dev/null
+wait $srv
+cat "$dir/out"
+
+say "TLS: a wrong pin is refused before any byte is sent, exit 76"
+$AECAT -l --tls --ready=3 127.0.0.1 0 </dev/null >/dev/null 2>&1 3>"$dir/ready" &
+srv=$!
+read -r _ host port _ <"$dir/ready"
+set +e; printf 'secret\n' | $AECAT --tls --pin "$pin" "$host" "$port"; rc=$?; set -e
+wait $srv || true
+echo "exit status: $rc"
+[ "$rc" -eq 76 ] || { echo "demo: expected exit status 76, got $rc" >&2; exit 1; }
 say "demo done: see README.md and man/aecat.1 for more"

@@ -276,7 +276,7 @@ rejected() {
     run_timed --separate-stderr -- ae --tls --ca "$CERTS/ca.pem" --connect-timeout 0.5 127.0.0.1 "$PORT" </dev/null
     assert_status 75
     assert_one_error '^aecat: timeout:'
-    assert_elapsed 0.45 2
+    assert_elapsed 0.45 3
 }
 
 @test "verify: a silent server with -w 0.5: 75 in about 0.5 s" {
@@ -284,7 +284,7 @@ rejected() {
     run_timed --separate-stderr -- ae --tls --ca "$CERTS/ca.pem" -w 0.5 127.0.0.1 "$PORT" </dev/null
     assert_status 75
     assert_one_error '^aecat: timeout:'
-    assert_elapsed 0.45 2
+    assert_elapsed 0.45 3
 }
 
 @test "verify: -l --tls, a client that connects and never sends a ClientHello, -w 0.5: 75" {
@@ -306,50 +306,35 @@ bad_file() {
     assert_one_error "$re"
 }
 
-@test "files: --cert that does not exist (client): 78 naming it" {
-    serve srv
+@test "files: client --cert that does not exist, or whose --key does not match: 78 naming them" {
+    start_ossl_server srv -rev -cert "$CERTS/srv.pem" -key "$CERTS/srv.key"
     bad_file "$T/nope\.pem" --tls --ca "$CERTS/ca.pem" --cert "$T/nope.pem" --key "$CERTS/client.key" 127.0.0.1 "$PORT"
-}
-
-@test "files: -l --tls --cert that does not exist: 78 naming it" {
-    bad_file "$T/nope\.pem" -l 127.0.0.1 0 --tls --cert "$T/nope.pem"
-}
-
-@test "files: -l --tls --key that does not exist: 78 naming it" {
-    bad_file "$T/nokey\.pem" -l 127.0.0.1 0 --tls --cert "$CERTS/srv.pem" --key "$T/nokey.pem"
-}
-
-@test "files: -l --tls --key that does not match --cert: 78" {
-    bad_file "srv\.pem|self\.key" -l 127.0.0.1 0 --tls --cert "$CERTS/srv.pem" --key "$CERTS/self.key"
-}
-
-@test "files: --cert whose key is not in the file and no --key: 78" {
-    bad_file "srv\.pem" -l 127.0.0.1 0 --tls --cert "$CERTS/srv.pem"
-}
-
-@test "files: client --cert and --key that do not match: 78" {
-    serve srv
     bad_file "client\.pem|client2\.key" --tls --ca "$CERTS/ca.pem" --cert "$CERTS/client.pem" \
         --key "$CERTS/client2.key" 127.0.0.1 "$PORT"
 }
 
-@test "files: --ca that is not PEM: 78 naming it" {
-    serve srv
-    bad_file 'garbage\.pem' --tls --ca "$CERTS/garbage.pem" 127.0.0.1 "$PORT"
+@test "files: -l --tls --cert or --key that does not exist or is not PEM: 78 naming it" {
+    bad_file "$T/nope\.pem" -l 127.0.0.1 0 --tls --cert "$T/nope.pem"
+    bad_file "$T/nokey\.pem" -l 127.0.0.1 0 --tls --cert "$CERTS/srv.pem" --key "$T/nokey.pem"
+    bad_file 'garbage\.pem' -l 127.0.0.1 0 --tls --cert "$CERTS/garbage.pem" --key "$CERTS/srv.key"
+    bad_file 'garbage\.pem' -l 127.0.0.1 0 --tls --cert "$CERTS/srv.pem" --key "$CERTS/garbage.pem"
 }
 
-@test "files: --ca that does not exist: 78 naming it" {
-    serve srv
+@test "files: -l --tls --key that does not match --cert, or no key at all: 78" {
+    bad_file "srv\.pem|self\.key" -l 127.0.0.1 0 --tls --cert "$CERTS/srv.pem" --key "$CERTS/self.key"
+    # no --key: the key would have to be in the --cert file
+    bad_file "srv\.pem" -l 127.0.0.1 0 --tls --cert "$CERTS/srv.pem"
+}
+
+@test "files: --ca that is not PEM or does not exist: 78 naming it" {
+    start_ossl_server srv -rev -cert "$CERTS/srv.pem" -key "$CERTS/srv.key"
+    bad_file 'garbage\.pem' --tls --ca "$CERTS/garbage.pem" 127.0.0.1 "$PORT"
     bad_file "$T/noca\.pem" --tls --ca "$T/noca.pem" 127.0.0.1 "$PORT"
 }
 
 @test "files: -l --tls --verify-client --ca that is not PEM: 78 naming it" {
     bad_file 'garbage\.pem' -l 127.0.0.1 0 --tls --cert "$CERTS/srv.pem" --key "$CERTS/srv.key" \
         --verify-client --ca "$CERTS/garbage.pem"
-}
-
-@test "files: --cert that is not PEM: 78 naming it" {
-    bad_file 'garbage\.pem' -l 127.0.0.1 0 --tls --cert "$CERTS/garbage.pem" --key "$CERTS/srv.key"
 }
 
 # ------------------------------------------------------------------ usage: 64
@@ -383,27 +368,18 @@ usage_error() {
     usage_error '(--verify-client|--ca) needs --tls or --tls-auto' -l 127.0.0.1 0 --verify-client --ca "$CERTS/ca.pem"
 }
 
-@test "usage: --verify-client without --ca" {
+@test "usage: --verify-client without --ca, --tls-auto without -l" {
     usage_error 'verify-client' -l 127.0.0.1 0 --tls --cert "$CERTS/srv.pem" --key "$CERTS/srv.key" --verify-client
-}
-
-@test "usage: --tls-auto without -l" {
     usage_error 'tls-auto' --tls-auto 127.0.0.1 1
 }
 
-@test "usage: --pin without the pin-sha256: prefix" {
+@test "usage: bad --pin: no pin-sha256: prefix, not base64, not 32 bytes" {
     usage_error 'pin' --tls --pin "sha256:$(pin_of "$CERTS/srv.pem" | cut -d: -f2)" 127.0.0.1 1
-}
-
-@test "usage: --pin that is not base64 of 32 bytes" {
     usage_error 'pin' --tls --pin 'pin-sha256:not*base64!' 127.0.0.1 1
     usage_error 'pin' --tls --pin 'pin-sha256:aGVsbG8=' 127.0.0.1 1
 }
 
-@test "usage: a bad --tls-priority string" {
+@test "usage: a bad --tls-priority string, client and -l" {
     usage_error 'priority' --tls --tls-priority 'NORMAL:+NO-SUCH-THING' 127.0.0.1 1
-}
-
-@test "usage: a bad --tls-priority string with -l" {
     usage_error 'priority' -l 127.0.0.1 0 --tls --tls-priority 'BOGUS'
 }
