@@ -67,11 +67,7 @@ asan:
 	$(MAKE) -C build-asan all unit CC=clang \
 	  CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	  LDFLAGS='-fsanitize=address,undefined'
-	# use_tls=0: LeakSanitizer (clang 14) crashes reading the thread-local
-	# blocks of a dlopen'ed library (GnuTLS) in check's forked children;
-	# without TLS roots it can only report more, never miss a leak.
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=use_tls=0:print_suppressions=0 \
-	  UBSAN_OPTIONS=print_stacktrace=1 tests/run
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run
 
 FUZZ_SECONDS ?= 10
 fuzz: deps
