@@ -76,12 +76,19 @@ static aeh_codec *wire_codec(const char *opt, const char *spec, bool sending, co
     return codec;
 }
 
-/* Records: how frames look on stdin (decoder) and stdout (encoder). */
-static aeh_codec *records_codec(const char *fmt, bool for_stdin, const cli_cfg *c, int *rc)
+static bool is_json(const aeh_codec *wire) { return !strcmp(wire->name, "json"); }
+
+/* Records: how frames look on stdin (decoder) and stdout (encoder).  wire:
+ * the framing on the other side of the relay (json records carry JSON
+ * texts as they are when the wire frames are JSON texts, else strings). */
+static aeh_codec *records_codec(const char *fmt, bool for_stdin, const aeh_codec *wire,
+                                const cli_cfg *c, int *rc)
 {
     aeh_error e;
     aeh_codec *codec = NULL;
-    if (!strcmp(fmt, "raw"))
+    if (!strcmp(fmt, "json"))
+        codec = is_json(wire) ? aeh_codec_json(0, &e) : aeh_codec_json_strings(&e);
+    else if (!strcmp(fmt, "raw"))
         codec = aeh_codec_raw();
     else if (!strcmp(fmt, "lines"))
         /* with -C a "\r\n" file must not leave as "\r\r\n": strip the \r */
@@ -96,7 +103,7 @@ static aeh_codec *records_codec(const char *fmt, bool for_stdin, const cli_cfg *
     else if (!strcmp(fmt, "base64"))
         codec = aeh_codec_base64lines(&e);
     else {
-        cli_say("usage: --records: unknown format '%s' (expected lines, nul, netstring, hex, base64, raw)", fmt);
+        cli_say("usage: --records: unknown format '%s' (expected lines, nul, netstring, hex, base64, json, raw)", fmt);
         *rc = EXIT_USAGE;
         return NULL;
     }
@@ -126,10 +133,13 @@ static int build_codecs(session *s)
     if (!(s->recv_codec = wire_codec(recv_opt, c->recv_frame, false, c, &rc)) ||
         !(s->send_codec = wire_codec(send_opt, c->send_frame, true, c, &rc)))
         return rc;
-    const char *in_fmt = c->records ? c->records : is_raw(c->send_frame) ? "raw" : "lines";
-    const char *out_fmt = c->records ? c->records : is_raw(c->recv_frame) ? "raw" : "lines";
-    if (!(s->in_codec = records_codec(in_fmt, true, c, &rc)) ||
-        !(s->out_codec = records_codec(out_fmt, false, c, &rc)))
+    /* JSON texts may span lines: by default they travel as JSON Lines */
+    const char *in_fmt = c->records ? c->records : is_raw(c->send_frame) ? "raw"
+                       : is_json(s->send_codec) ? "json" : "lines";
+    const char *out_fmt = c->records ? c->records : is_raw(c->recv_frame) ? "raw"
+                        : is_json(s->recv_codec) ? "json" : "lines";
+    if (!(s->in_codec = records_codec(in_fmt, true, s->send_codec, c, &rc)) ||
+        !(s->out_codec = records_codec(out_fmt, false, s->recv_codec, c, &rc)))
         return rc;
     if (c->until) {
         int err;

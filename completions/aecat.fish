@@ -49,7 +49,9 @@ function __aecat_frame_types --description 'aecat: framing types'
         regex: 'frame up to and including a regex match' \
         netstring 'LEN:BYTES,' \
         packstring: 'length prefix in a Perl pack format' \
-        chunk: 'fixed-size frames of N bytes'
+        chunk: 'fixed-size frames of N bytes' \
+        json 'JSON texts, validated; sent compact, one per line' \
+        json: 'JSON texts nested at most DEPTH deep (default 512)'
     if string match -q -- 'packstring:*' (commandline -ct)
         for f in c C s S l L q Q i I n N v V j J w \
                 's!' 'S!' 'l!' 'L!' 'i!' 'I!' 'n!' 'N!' 'v!' 'V!' \
@@ -81,7 +83,7 @@ complete -c aecat -l ready -f -d 'Once listening, print "listening HOST PORT" on
 complete -c aecat -l frame -x -a '(__aecat_frame_types)' -d 'Framing of the wire, both directions'
 complete -c aecat -l recv-frame -x -a '(__aecat_frame_types)' -d 'Framing of what is received'
 complete -c aecat -l send-frame -x -a '(__aecat_frame_types)' -d 'Framing of what is sent'
-complete -c aecat -l records -x -a 'lines\t"one line per frame" nul\t"NUL-terminated" netstring\t"netstrings" hex\t"a line of hex per frame" base64\t"a line of base64 per frame" raw\t"no separator"' -d 'Frames on stdin/stdout'
+complete -c aecat -l records -x -a 'lines\t"one line per frame" nul\t"NUL-terminated" netstring\t"netstrings" hex\t"a line of hex per frame" base64\t"a line of base64 per frame" json\t"JSON Lines" raw\t"no separator"' -d 'Frames on stdin/stdout'
 complete -c aecat -l max-frame -x -d 'Largest frame, with K/M/G suffix'
 complete -c aecat -l count -x -d 'Stop after N frames received'
 complete -c aecat -l until -x -d 'Stop after the first received frame that matches RE'

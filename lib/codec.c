@@ -133,7 +133,7 @@ static aeh_codec *parse_chunk(const char *spec, const char *arg, aeh_error *err)
 
 aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err)
 {
-    static const char expected[] = "expected raw, line, regex, netstring, packstring, chunk";
+    static const char expected[] = "expected raw, line, regex, netstring, packstring, chunk, json";
     size_t name_len = strcspn(spec, ":");
     const char *arg = spec[name_len] ? spec + name_len + 1 : NULL;
     size_t arg_at = name_len + 1;
@@ -148,6 +148,21 @@ aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err)
     }
     if (NAME_IS("line"))
         return arg ? parse_line(spec, arg, err) : aeh_codec_line(NULL, 0, NULL, 0, err);
+    if (NAME_IS("json")) {        /* json or json:DEPTH, the nesting cap */
+        unsigned long depth = 0;
+        for (size_t i = 0; arg && (i == 0 || arg[i]); i++) {
+            if (arg[i] < '0' || arg[i] > '9' || depth > 100000) {
+                aeh_fail(err, EINVAL, arg_at + i, "json: depth is not a number from 1 to 100000");
+                return NULL;
+            }
+            depth = depth * 10 + (unsigned long)(arg[i] - '0');
+        }
+        if (arg && (depth == 0 || depth > 100000)) {
+            aeh_fail(err, EINVAL, arg_at, "json: depth is not a number from 1 to 100000");
+            return NULL;
+        }
+        return aeh_codec_json((unsigned)depth, err);
+    }
     if (NAME_IS("regex") || NAME_IS("packstring") || NAME_IS("chunk")) {
         if (!arg || !*arg) {
             aeh_fail(err, EINVAL, arg ? arg_at : name_len, "framing '%.*s' needs an argument (%.*s:%s)",

@@ -112,6 +112,33 @@ static inline int codec_text_eol(const uint8_t *buf, size_t len, size_t i, bool 
     return buf[i + 1] == '\n' ? 2 : 0;
 }
 
+/* Strict RFC 4648 base64 (frame_text.c), shared by base64lines and
+ * json-strings.  codec_base64_encode writes the 4 * ceil(n / 3) characters
+ * (padded) of p[0, n) to dst, which must have room, and returns how many.
+ * codec_base64_char decodes one character ch, found at offset i of the
+ * caller's input, into st->out, keeping its state in st->u[0..2] (all zero
+ * at the start of the data); prev is the offset of the character before it,
+ * where "non-zero bits before '=' padding" is reported.  Errors are EBADMSG
+ * at i (or prev), ENOSPC when st->out would grow past c->max_frame, ENOMEM.
+ * Once the data ends, st->u[0] != 0 means it stopped inside a quad. */
+size_t codec_base64_encode(uint8_t *dst, const uint8_t *p, size_t n);
+int codec_base64_char(const aeh_codec *c, aeh_dstate *st, uint8_t ch, size_t i, size_t prev,
+                      aeh_error *err);
+
+/* The JSON splitter (frame_json.c), also what json-strings reads with: its
+ * codec's priv must point to a codec_json_conf.  JSON's whitespace is
+ * exactly these four bytes (RFC 8259). */
+typedef struct {
+    size_t max_depth;
+} codec_json_conf;
+
+aeh_decode_fn codec_json_decode;
+
+static inline bool codec_json_ws(uint8_t ch)
+{
+    return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
+}
+
 /* A hex digit's value, or -1 (escapes in specs, hexlines records). */
 static inline int codec_hex_value(int ch)
 {

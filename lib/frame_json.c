@@ -35,16 +35,7 @@ enum {
     F_AFTER_SCALAR = 4,           /* idle right after a scalar text: whitespace must come */
 };
 
-typedef struct {
-    size_t max_depth;
-} json_conf;
-
 static const char *const json_lits[3] = { "true", "false", "null" };
-
-static inline bool json_ws(uint8_t ch)
-{
-    return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
-}
 
 /* States where a number may end (after a digit). */
 static inline bool json_num_end(unsigned s)
@@ -76,16 +67,17 @@ static int json_scalar_text(aeh_dstate *st, const uint8_t *buf, size_t n, aeh_sp
     return rc;
 }
 
-static int json_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
-                       bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
+/* Not static: json-strings (frame_jsonstr.c) splits its input with it. */
+int codec_json_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
+                      bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
-    const json_conf *conf = c->priv;
+    const codec_json_conf *conf = c->priv;
     unsigned state = (unsigned)st->u[0];
     if (state == J_IDLE) {
-        if ((st->u[3] & F_AFTER_SCALAR) && len && !json_ws(buf[0]))
+        if ((st->u[3] & F_AFTER_SCALAR) && len && !codec_json_ws(buf[0]))
             return codec_malformed(c, err, 0, "texts after a scalar must be separated by whitespace");
         size_t j = 0;
-        while (j < len && json_ws(buf[j]))
+        while (j < len && codec_json_ws(buf[j]))
             j++;
         if (j)
             st->u[3] = 0;
@@ -113,7 +105,7 @@ again:
         switch (state) {
         case J_VALUE:
         case J_ARR_FIRST:
-            if (json_ws(ch))
+            if (codec_json_ws(ch))
                 break;
             if (ch == ']' && state == J_ARR_FIRST)
                 goto close;
@@ -153,7 +145,7 @@ again:
             break;
         case J_OBJ_FIRST:
         case J_OBJ_KEY:
-            if (json_ws(ch))
+            if (codec_json_ws(ch))
                 break;
             if (ch == '}' && state == J_OBJ_FIRST)
                 goto close;
@@ -164,14 +156,14 @@ again:
             state = J_STR;
             break;
         case J_COLON:
-            if (json_ws(ch))
+            if (codec_json_ws(ch))
                 break;
             if (ch != ':')
                 return codec_malformed(c, err, i, "expected ':'");
             state = J_VALUE;
             break;
         case J_AFTER: {
-            if (json_ws(ch))
+            if (codec_json_ws(ch))
                 break;
             uint8_t top = st->out.base[st->out.tail - 1];
             if (ch == ',') {
@@ -323,7 +315,7 @@ again:
             } else if ((ch == 'e' || ch == 'E') && state != J_EXP) {
                 next = J_E;
             } else {              /* the number ended before this byte */
-                if (depth == 0 && !json_ws(ch))
+                if (depth == 0 && !codec_json_ws(ch))
                     return codec_malformed(c, err, i, "texts after a scalar must be separated by whitespace");
                 if (depth == 0)
                     return json_text(st, buf, i, frame, consumed);
@@ -382,7 +374,7 @@ static int json_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *
     for (;;) {
         size_t used = 0;
         aeh_error e;
-        rc = json_decode(&v, &st, p + head, n - head, true, &f, &used, &e);
+        rc = codec_json_decode(&v, &st, p + head, n - head, true, &f, &used, &e);
         if (rc == AEH_DEC_ERROR) {
             aeh_buf_free(&st.out);
             if (e.code == ENOMEM)
@@ -397,7 +389,7 @@ static int json_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *
     if (rc != AEH_DEC_FRAME)
         return aeh_fail(err, EINVAL, n, "json: no JSON text");
     for (size_t k = head; k < n; k++)
-        if (!json_ws(p[k]))
+        if (!codec_json_ws(p[k]))
             return aeh_fail(err, EINVAL, k, "json: data after the JSON text");
     uint8_t *w = aeh_buf_reserve(out, f.n + 1);
     if (!w)
@@ -414,7 +406,7 @@ static int json_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *
                 esc = true;
             else if (ch == '"')
                 in_str = false;
-        } else if (!json_ws(ch)) {
+        } else if (!codec_json_ws(ch)) {
             w[m++] = ch;
             in_str = ch == '"';
         }
@@ -429,8 +421,9 @@ static int json_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *
 
 aeh_codec *aeh_codec_json(unsigned max_depth, aeh_error *err)
 {
-    aeh_codec *c = codec_alloc("json", json_decode, json_encode, sizeof(json_conf), err);
+    aeh_codec *c = codec_alloc("json", codec_json_decode, json_encode, sizeof(codec_json_conf),
+                               err);
     if (c)
-        ((json_conf *)c->priv)->max_depth = max_depth ? max_depth : 512;
+        ((codec_json_conf *)c->priv)->max_depth = max_depth ? max_depth : 512;
     return c;
 }

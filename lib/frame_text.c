@@ -144,19 +144,22 @@ static int b64_value(uint8_t ch)
 enum { B64_NO_PAD, B64_ONE_PAD, B64_PADDED };
 
 /* st->u[0]: characters of the current quad; u[1]: their bits; u[2]: padding
- * state (B64_*: one '=' seen at position 2, or the padded quad complete). */
-static int b64_char(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t i,
-                    aeh_error *err)
+ * state (B64_*: one '=' seen at position 2, or the padded quad complete).
+ * Shared with json-strings (codec_int.h), whose characters may come from
+ * JSON escapes: hence the character and its neighbour's offset as
+ * arguments rather than a position in a buffer. */
+int codec_base64_char(const aeh_codec *c, aeh_dstate *st, uint8_t ch, size_t i, size_t prev,
+                      aeh_error *err)
 {
     uint64_t pos = st->u[0], acc = st->u[1];
     if (st->u[2] == B64_PADDED)
         return codec_malformed(c, err, i, "data after '=' padding");
-    if (buf[i] == '=') {
+    if (ch == '=') {
         if (pos < 2)
             return codec_malformed(c, err, i, "misplaced '=' padding");
         if (pos == 2) {
             if (acc & 0xf)
-                return codec_malformed(c, err, i - 1, "non-zero bits before '=' padding");
+                return codec_malformed(c, err, prev, "non-zero bits before '=' padding");
             st->u[0] = 3;
             st->u[2] = B64_ONE_PAD;
             return 0;
@@ -168,7 +171,7 @@ static int b64_char(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size
             nb = 1;
         } else {
             if (acc & 0x3)
-                return codec_malformed(c, err, i - 1, "non-zero bits before '=' padding");
+                return codec_malformed(c, err, prev, "non-zero bits before '=' padding");
             bytes[0] = (uint8_t)(acc >> 10);
             bytes[1] = (uint8_t)(acc >> 2);
             nb = 2;
@@ -179,7 +182,7 @@ static int b64_char(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size
     }
     if (st->u[2] == B64_ONE_PAD)
         return codec_malformed(c, err, i, "expected '=' after '='");
-    int d = b64_value(buf[i]);
+    int d = b64_value(ch);
     if (d < 0)
         return codec_malformed(c, err, i, "not a base64 character");
     /* The character at position pos >= 1 completes decoded byte pos - 1. */
@@ -194,6 +197,28 @@ static int b64_char(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size
     uint8_t bytes[3] = { (uint8_t)(acc >> 16), (uint8_t)(acc >> 8), (uint8_t)acc };
     st->u[0] = st->u[1] = 0;
     return codec_put(c, &st->out, bytes, 3, err);
+}
+
+/* A line's characters are contiguous: the one before i is at i - 1. */
+static int b64_char(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t i,
+                    aeh_error *err)
+{
+    return codec_base64_char(c, st, buf[i], i, i - 1, err);
+}
+
+size_t codec_base64_encode(uint8_t *dst, const uint8_t *p, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        size_t left = n - i;
+        uint32_t v = (uint32_t)p[i] << 16 | (left > 1 ? (uint32_t)p[i + 1] << 8 : 0) |
+                     (left > 2 ? p[i + 2] : 0);
+        dst[o++] = (uint8_t)b64_alphabet[v >> 18];
+        dst[o++] = (uint8_t)b64_alphabet[v >> 12 & 63];
+        dst[o++] = left > 1 ? (uint8_t)b64_alphabet[v >> 6 & 63] : '=';
+        dst[o++] = left > 2 ? (uint8_t)b64_alphabet[v & 63] : '=';
+    }
+    return o;
 }
 
 static int b64_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
@@ -214,16 +239,7 @@ static int b64_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *o
     uint8_t *dst = aeh_buf_reserve(out, 4 * quads + 1);
     if (!dst)
         return aeh_fail(err, ENOMEM, 0, "base64lines: out of memory");
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        size_t left = n - i;
-        uint32_t v = (uint32_t)p[i] << 16 | (left > 1 ? (uint32_t)p[i + 1] << 8 : 0) |
-                     (left > 2 ? p[i + 2] : 0);
-        dst[o++] = (uint8_t)b64_alphabet[v >> 18];
-        dst[o++] = (uint8_t)b64_alphabet[v >> 12 & 63];
-        dst[o++] = left > 1 ? (uint8_t)b64_alphabet[v >> 6 & 63] : '=';
-        dst[o++] = left > 2 ? (uint8_t)b64_alphabet[v & 63] : '=';
-    }
+    size_t o = codec_base64_encode(dst, p, n);
     dst[o++] = '\n';
     aeh_buf_commit(out, o);
     return 0;

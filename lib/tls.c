@@ -5,6 +5,7 @@
  * every run about 2.5 ms of start-up (it pulls in p11-kit, nettle, gmp,
  * libidn2...), which a plaintext one-shot must not pay. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +17,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
+#include "codec_int.h"
 #include "tls_int.h"
 
 /* ------------------------------------------------------------ loading */
@@ -88,7 +90,11 @@ static int tls_load(aeh_error *err)
 
 /* ------------------------------------------------------------ context */
 
-enum { PIN_LEN = 32, MAX_ALPN = 16 };
+enum {
+    PIN_LEN = 32,                 /* SHA-256 of the public key */
+    PIN_CHARS = 11 + 44,          /* "pin-sha256:" + its base64 */
+    MAX_ALPN = 16,
+};
 
 struct aeh_tls_ctx {
     gnutls_certificate_credentials_t cred;
@@ -96,61 +102,32 @@ struct aeh_tls_ctx {
     gnutls_datum_t alpn[MAX_ALPN];
     unsigned nalpn;
     char *alpn_store;
-    uint8_t (*pins)[PIN_LEN];
+    char (*pins)[PIN_CHARS + 1];
     size_t npins;
     bool server, insecure, verify_client, check_chain, allow_truncation;
     char pin[64];                       /* of our own certificate */
 };
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 static void pin_string(const uint8_t key_id[PIN_LEN], char *out, size_t size)
 {
-    char s[64] = "pin-sha256:";
-    size_t o = strlen(s);
-    for (size_t i = 0; i < PIN_LEN; i += 3) {
-        uint32_t v = (uint32_t)key_id[i] << 16;
-        if (i + 1 < PIN_LEN) v |= (uint32_t)key_id[i + 1] << 8;
-        if (i + 2 < PIN_LEN) v |= key_id[i + 2];
-        s[o++] = b64[v >> 18 & 63];
-        s[o++] = b64[v >> 12 & 63];
-        s[o++] = i + 1 < PIN_LEN ? b64[v >> 6 & 63] : '=';
-        s[o++] = i + 2 < PIN_LEN ? b64[v & 63] : '=';
-    }
-    s[o] = 0;
+    char s[PIN_CHARS + 1] = "pin-sha256:";
+    s[11 + codec_base64_encode((uint8_t *)s + 11, key_id, PIN_LEN)] = 0;
     snprintf(out, size, "%s", s);
 }
 
-/* "pin-sha256:" + 44 base64 characters of a SHA-256 digest. */
-static int pin_parse(const char *s, size_t n, uint8_t out[PIN_LEN])
+/* "pin-sha256:" and 44 base64 characters, the last one '=': the form
+ * gnutls-cli prints.  Pins are compared as strings. */
+static bool pin_ok(const char *s, size_t n)
 {
-    static const char prefix[] = "pin-sha256:";
-    size_t pl = sizeof prefix - 1;
-    if (n != pl + 44 || memcmp(s, prefix, pl) != 0 || s[n - 1] != '=')
-        return -1;
-    uint32_t acc = 0;
-    size_t o = 0;
-    for (size_t i = pl; i < n - 1; i++) {
-        const char *c = strchr(b64, s[i]);
-        if (!c || !s[i])
-            return -1;
-        acc = acc << 6 | (uint32_t)(c - b64);
-        if ((i - pl) % 4 == 3) {
-            out[o++] = acc >> 16;
-            out[o++] = acc >> 8;
-            out[o++] = acc;
-            acc = 0;
-        }
-    }
-    /* the last group: 3 characters and '=' carry 2 bytes (acc has 18 bits) */
-    if (acc & 3)
-        return -1;
-    out[o++] = acc >> 10;
-    out[o++] = acc >> 2;
-    return o == PIN_LEN ? 0 : -1;
+    if (n != PIN_CHARS || memcmp(s, "pin-sha256:", 11) || s[n - 1] != '=')
+        return false;
+    for (size_t i = 11; i < n - 1; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
+            return false;
+    return true;
 }
 
-static int crt_pin(const gnutls_datum_t *der, char *pin, size_t size, uint8_t raw[PIN_LEN])
+static int crt_pin(const gnutls_datum_t *der, char *pin, size_t size)
 {
     gnutls_x509_crt_t crt;
     uint8_t id[PIN_LEN];
@@ -163,10 +140,7 @@ static int crt_pin(const gnutls_datum_t *der, char *pin, size_t size, uint8_t ra
     T(gnutls_x509_crt_deinit)(crt);
     if (rc < 0 || len != PIN_LEN)
         return -1;
-    if (pin)
-        pin_string(id, pin, size);
-    if (raw)
-        memcpy(raw, id, PIN_LEN);
+    pin_string(id, pin, size);
     return 0;
 }
 
@@ -242,7 +216,7 @@ static int load_own_cert(aeh_tls_ctx *ctx, const aeh_tls_opts *o, aeh_error *err
                         T(gnutls_strerror)(rc));
     gnutls_datum_t der;
     if (T(gnutls_certificate_get_crt_raw)(ctx->cred, 0, 0, &der) >= 0)
-        crt_pin(&der, ctx->pin, sizeof ctx->pin, NULL);
+        crt_pin(&der, ctx->pin, sizeof ctx->pin);
     return 0;
 }
 
@@ -256,11 +230,12 @@ static int parse_pins(aeh_tls_ctx *ctx, const char *list, aeh_error *err)
         return aeh_fail(err, ENOMEM, 0, "%s", strerror(ENOMEM));
     for (const char *p = list; ; ) {
         size_t len = strcspn(p, ",");
-        if (pin_parse(p, len, ctx->pins[ctx->npins]) < 0)
+        if (!pin_ok(p, len))
             return aeh_fail(err, EINVAL, (uint64_t)(p - list),
                             "bad pin \"%.*s\": expected pin-sha256: and 44 base64 characters",
                             (int)(len > 80 ? 80 : len), p);
-        ctx->npins++;
+        memcpy(ctx->pins[ctx->npins], p, len);
+        ctx->pins[ctx->npins++][len] = 0;
         if (!p[len])
             return 0;
         p += len + 1;
@@ -631,14 +606,13 @@ static int verify_peer(gnutls_session_t s)
         return -1;
     }
     if (ctx->npins) {
-        uint8_t id[PIN_LEN];
         char pin[64];
-        if (crt_pin(&chain[0], pin, sizeof pin, id) < 0) {
+        if (crt_pin(&chain[0], pin, sizeof pin) < 0) {
             snprintf(t->why, sizeof t->why, "pin mismatch: cannot read the peer's key");
             return -1;
         }
         size_t i = 0;
-        while (i < ctx->npins && memcmp(ctx->pins[i], id, PIN_LEN))
+        while (i < ctx->npins && strcmp(ctx->pins[i], pin))
             i++;
         if (i == ctx->npins) {
             snprintf(t->why, sizeof t->why, "pin mismatch: the %s's key is %s",
@@ -854,7 +828,7 @@ int tls_describe(aeh_tls *t, aeh_buf *out)
         describe_crt(out, i, &chain[i]);
     if (chain && count) {
         char pin[64];
-        if (crt_pin(&chain[0], pin, sizeof pin, NULL) == 0) {
+        if (crt_pin(&chain[0], pin, sizeof pin) == 0) {
             n = snprintf(line, sizeof line, "peer pin %s\n", pin);
             aeh_buf_append(out, line, (size_t)n);
         }

@@ -147,6 +147,21 @@ bash_complete() {
     assert_output 'hex'
 }
 
+@test "completion: bash: json as a framing and as a records format" {
+    [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
+    local o
+    for o in --frame --recv-frame --send-frame; do
+        run bash_complete "aecat $o js"
+        assert_success
+        assert_line 'json'
+        assert_line 'json:'             # json:DEPTH
+        [ "${#lines[@]}" -eq 2 ] || fail "$o js: expected json and json:, got: ${lines[*]}"
+    done
+    run bash_complete 'aecat --records j'
+    assert_success
+    assert_output 'json'
+}
+
 @test "completion: bash: packstring formats after packstring:" {
     [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
     run bash_complete 'aecat --send-frame packstring:gr'
@@ -307,6 +322,26 @@ zsh_list() { zsh_drive "$1" all; }
     assert_output --partial 'ARGS<--records hex>'
 }
 
+@test "completion: zsh: json as a framing and as a records format (zpty)" {
+    command -v zsh >/dev/null || skip "zsh not installed"
+    zsh -f -c 'zmodload zsh/zpty' 2>/dev/null || skip "no zsh/zpty module"
+    run zsh_complete 'aecat --records j'
+    assert_success
+    assert_output --partial 'ARGS<--records json>'
+    local o
+    for o in --frame --recv-frame --send-frame; do
+        run zsh_complete "aecat $o jso"
+        assert_success
+        assert_output --partial "ARGS<$o json>"
+        # "json" is ambiguous: the listing offers json and json: (json:DEPTH)
+        run zsh_list "aecat $o json"
+        assert_success
+        assert_output --partial "ARGS<$o json>"
+        grep -qE '(^|[[:space:]])json([[:space:]]|$)' <<<"$output" || fail "$o: json not listed: $output"
+        grep -qE '(^|[[:space:]])json:([[:space:]]|$)' <<<"$output" || fail "$o: json: not listed: $output"
+    done
+}
+
 # ------------------------------------------------------------------ fish
 
 fish_complete() {
@@ -363,6 +398,18 @@ fish_complete() {
     assert_success
     assert_line --regexp $'^hex(\t.*)?$'
     assert_line --regexp $'^base64(\t.*)?$'
+    assert_line --regexp $'^json(\t.*)?$'
+}
+
+@test "completion: fish: json and json: after each framing option" {
+    command -v fish >/dev/null || skip "fish not installed"
+    local o
+    for o in --frame --recv-frame --send-frame; do
+        run fish_complete "aecat $o js"
+        assert_success
+        assert_line --regexp $'^json(\t.*)?$'
+        assert_line --regexp $'^json:(\t.*)?$'
+    done
 }
 
 @test "completion: fish: packstring formats after --frame packstring:" {

@@ -49,6 +49,7 @@ static const struct {
     { "regex", make_regex, false },
     { "line_re", make_line_re, false },
     { "json", make_json, true },
+    { "json_strings", aeh_codec_json_strings, true },
 };
 
 static const size_t max_frames[8] = { 0, 1, 2, 3, 5, 8, 16, 64 };
@@ -83,7 +84,7 @@ static void setup(void)
 
 static void same_or_abort(const char *what, const harness_out *whole, harness_out *other)
 {
-    if (strcmp(harness_text(whole), harness_text(other)) != 0)
+    if (!harness_same(whole, other))
         mismatch(what, whole, other);
     harness_out_free(other);
 }

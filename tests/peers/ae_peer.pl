@@ -4,7 +4,10 @@
 #   ae_peer.pl TYPE [FORMAT] [--send HEX,HEX,...] [--log FILE]
 #
 # TYPE is an AnyEvent::Handle read/write type: line, netstring, packstring
-# (FORMAT: a pack letter with its modifier, e.g. N, n, w, C, "s<", "L>").
+# (FORMAT: a pack letter with its modifier, e.g. N, n, w, C, "s<", "L>"),
+# json (objects and arrays: AnyEvent's JSON coder takes references only;
+# echoed as {"echo": TEXT}, written back to back with no separator, and
+# logged canonical: sorted keys).
 # Listens on 127.0.0.1 port 0, prints the port on stdout, serves one
 # connection:
 #   echo mode (default): each frame read with push_read(TYPE => ...) is sent
@@ -42,9 +45,16 @@ my $handle;
 
 sub rtype { $type eq 'packstring' ? (packstring => $fmt) : ($type) }
 
+my $json;
+if ($type eq 'json') {
+    require JSON::XS;
+    $json = JSON::XS->new->utf8->canonical;
+}
+
 sub write_frame {
     my ($h, $data) = @_;
     if ($type eq 'line') { $h->push_write($data . "\n") }
+    elsif ($type eq 'json') { $h->push_write(json => ref $data ? $data : $json->decode($data)) }
     elsif ($type eq 'packstring') { $h->push_write(packstring => $fmt, $data) }
     else { $h->push_write($type => $data) }
 }
@@ -65,6 +75,7 @@ my $server = tcp_server '127.0.0.1', 0, sub {
     my ($fh) = @_;
     $handle = AnyEvent::Handle->new(
         fh       => $fh,
+        ($json ? (json => $json) : ()),   # sorted keys: a stable answer
         on_error => sub {
             my ($h, $fatal, $msg) = @_;
             # AnyEvent reports EOF with a read still queued as EPIPE: with
@@ -99,8 +110,13 @@ my $server = tcp_server '127.0.0.1', 0, sub {
     }
     my $reader; $reader = sub {
         my ($h, $data) = @_;
-        log_frame($data);
-        write_frame($h, uc $data);
+        if ($json) {
+            log_frame($json->encode($data));
+            write_frame($h, { echo => $data });
+        } else {
+            log_frame($data);
+            write_frame($h, uc $data);
+        }
         $h->push_read(rtype(), $reader);
     };
     $handle->push_read(rtype(), $reader);

@@ -98,6 +98,14 @@ static inline const char *harness_text(const harness_out *o)
     return (const char *)aeh_buf_data(&o->text);
 }
 
+/* Whether two renderings are the same, bytes after a NUL included (frames
+ * may hold NULs: netstring, json-strings' \u0000, ...). */
+static inline bool harness_same(const harness_out *a, const harness_out *b)
+{
+    return aeh_buf_len(&a->text) == aeh_buf_len(&b->text) &&
+           memcmp(aeh_buf_data(&a->text), aeh_buf_data(&b->text), aeh_buf_len(&a->text)) == 0;
+}
+
 /* Whole, every 2-way cut, 1-byte reads: the same rendering.  Returns the
  * whole-stream rendering (caller frees). */
 static inline void harness_check_splits(const aeh_codec *c, const void *in_, size_t len,
@@ -108,7 +116,7 @@ static inline void harness_check_splits(const aeh_codec *c, const void *in_, siz
     for (size_t k = 1; k < len; k++) {
         harness_out o;
         harness_decode_cuts(c, in, len, &k, 1, &o);
-        ck_assert_msg(strcmp(harness_text(&o), harness_text(whole)) == 0,
+        ck_assert_msg(harness_same(&o, whole),
                       "%s: cut at %zu gives\n  %s\nwhole gives\n  %s", c->name, k,
                       harness_text(&o), harness_text(whole));
         harness_out_free(&o);
@@ -120,7 +128,7 @@ static inline void harness_check_splits(const aeh_codec *c, const void *in_, siz
         harness_out o;
         harness_decode_cuts(c, in, len, cuts, len - 1, &o);
         free(cuts);
-        ck_assert_msg(strcmp(harness_text(&o), harness_text(whole)) == 0,
+        ck_assert_msg(harness_same(&o, whole),
                       "%s: 1-byte reads give\n  %s\nwhole gives\n  %s", c->name,
                       harness_text(&o), harness_text(whole));
         harness_out_free(&o);
@@ -133,6 +141,19 @@ static inline void harness_check_splits(const aeh_codec *c, const void *in_, siz
         harness_out ho_;                                                          \
         harness_check_splits((codec), (in), (inlen), &ho_);                        \
         ck_assert_msg(strcmp(harness_text(&ho_), (expect)) == 0,                  \
+                      "%s: got\n  %s\nexpected\n  %s", (codec)->name,             \
+                      harness_text(&ho_), (expect));                              \
+        harness_out_free(&ho_);                                                   \
+    } while (0)
+
+/* HARNESS_EXPECT for an expected rendering of `n` bytes that may hold NULs
+ * (the rendering's own terminating NUL not counted). */
+#define HARNESS_EXPECT_N(codec, in, inlen, expect, n)                             \
+    do {                                                                          \
+        harness_out ho_;                                                          \
+        harness_check_splits((codec), (in), (inlen), &ho_);                        \
+        ck_assert_msg(aeh_buf_len(&ho_.text) == (n) + 1 &&                        \
+                      memcmp(harness_text(&ho_), (expect), (n)) == 0,             \
                       "%s: got\n  %s\nexpected\n  %s", (codec)->name,             \
                       harness_text(&ho_), (expect));                              \
         harness_out_free(&ho_);                                                   \
