@@ -12,7 +12,7 @@ VERSION  = 0.1.0
 # Debian packages: build, tests (real peers), benchmarks, fuzzing.
 DEPS_BUILD = gcc make pkgconf libev-dev libgnutls28-dev libpcre2-dev ca-certificates check
 DEPS_TEST  = bats bats-support bats-assert bats-file parallel python3 perl socat openssl gnutls-bin \
-             libanyevent-perl libnet-ssleay-perl libjson-xs-perl netcat-openbsd bash-completion zsh fish
+             libanyevent-perl libnet-ssleay-perl libjson-xs-perl libcbor-xs-perl netcat-openbsd bash-completion zsh fish
 DEPS_BENCH = ncat libev-perl clang libclang-rt-14-dev valgrind hyperfine time strace
 DEPS       = $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BENCH)
 

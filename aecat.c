@@ -77,6 +77,7 @@ static aeh_codec *wire_codec(const char *opt, const char *spec, bool sending, co
 }
 
 static bool is_json(const aeh_codec *wire) { return !strcmp(wire->name, "json"); }
+static bool is_cbor(const aeh_codec *wire) { return !strcmp(wire->name, "cbor"); }
 
 /* Records: how frames look on stdin (decoder) and stdout (encoder).  wire:
  * the framing on the other side of the relay (json records carry JSON
@@ -133,11 +134,12 @@ static int build_codecs(session *s)
     if (!(s->recv_codec = wire_codec(recv_opt, c->recv_frame, false, c, &rc)) ||
         !(s->send_codec = wire_codec(send_opt, c->send_frame, true, c, &rc)))
         return rc;
-    /* JSON texts may span lines: by default they travel as JSON Lines */
+    /* JSON texts may span lines: by default they travel as JSON Lines;
+     * CBOR items are binary: as hex lines */
     const char *in_fmt = c->records ? c->records : is_raw(c->send_frame) ? "raw"
-                       : is_json(s->send_codec) ? "json" : "lines";
+                       : is_json(s->send_codec) ? "json" : is_cbor(s->send_codec) ? "hex" : "lines";
     const char *out_fmt = c->records ? c->records : is_raw(c->recv_frame) ? "raw"
-                        : is_json(s->recv_codec) ? "json" : "lines";
+                        : is_json(s->recv_codec) ? "json" : is_cbor(s->recv_codec) ? "hex" : "lines";
     if (!(s->in_codec = records_codec(in_fmt, true, s->send_codec, c, &rc)) ||
         !(s->out_codec = records_codec(out_fmt, false, s->recv_codec, c, &rc)))
         return rc;

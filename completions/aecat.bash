@@ -4,7 +4,7 @@
 _aecat_frame_types()
 {
     local cur=$1 f
-    local -a words=(raw line line: regex: netstring packstring: chunk: json json:)
+    local -a words=(raw line line: regex: netstring packstring: chunk: json json: cbor cbor:)
     if [[ $cur == packstring:* ]]; then
         words=()
         for f in c C s S l L q Q i I n N v V j J w; do
@@ -18,7 +18,7 @@ _aecat_frame_types()
         words+=(packstring:varint packstring:grpc)
     fi
     COMPREPLY=($(compgen -W '"${words[@]}"' -- "$cur"))
-    # a prefix such as "line:", "chunk:" or "json:" wants more typed after it
+    # a prefix such as "line:", "chunk:", "json:" or "cbor:" wants more typed after it
     if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *: ]]; then
         compopt -o nospace 2>/dev/null
     fi

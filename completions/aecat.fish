@@ -51,7 +51,9 @@ function __aecat_frame_types --description 'aecat: framing types'
         packstring: 'length prefix in a Perl pack format' \
         chunk: 'fixed-size frames of N bytes' \
         json 'JSON texts, validated; sent compact, one per line' \
-        json: 'JSON texts nested at most DEPTH deep (default 512)'
+        json: 'JSON texts nested at most DEPTH deep (default 512)' \
+        cbor 'CBOR data items, checked well-formed; sent as they are' \
+        cbor: 'CBOR data items nested at most DEPTH deep (default 512)'
     if string match -q -- 'packstring:*' (commandline -ct)
         for f in c C s S l L q Q i I n N v V j J w \
                 's!' 'S!' 'l!' 'L!' 'i!' 'I!' 'n!' 'N!' 'v!' 'V!' \

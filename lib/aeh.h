@@ -146,13 +146,17 @@ aeh_codec *aeh_codec_hexlines(aeh_error *err);     /* a frame = one line of hex 
 aeh_codec *aeh_codec_base64lines(aeh_error *err);  /* a frame = one line of base64 */
 aeh_codec *aeh_codec_crlf(aeh_error *err);         /* raw bytes, "\n" -> "\r\n", never doubling */
 aeh_codec *aeh_codec_json(unsigned max_depth, aeh_error *err); /* JSON texts, validated (RFC 8259); max_depth 0 = 512 */
+/* CBOR data items back to back, each checked well-formed (RFC 8949), with
+ * shortest-form arguments and valid UTF-8 text; max_depth 0 = 512 */
+aeh_codec *aeh_codec_cbor(unsigned max_depth, aeh_error *err);
 aeh_codec *aeh_codec_json_strings(aeh_error *err); /* frame = JSON string "..." or {"base64":"..."}, one per line */
 /* Read type: does the input start with a TLS ClientHello?  Consumes
  * nothing; the frame is the record's two version bytes (major, minor) when it
  * does, empty when it does not (AnyEvent's tls_detect). */
 aeh_codec *aeh_codec_tls_detect(void);
 /* The CLI's framing grammar: raw, line[:EOL], line:/RE/, regex:RE,
- * netstring, packstring:FMT, chunk:N, json[:DEPTH] (EOL with C escapes). */
+ * netstring, packstring:FMT, chunk:N, json[:DEPTH], cbor[:DEPTH] (EOL with C
+ * escapes). */
 aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err);
 void aeh_codec_free(aeh_codec *c);
 

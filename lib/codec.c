@@ -131,9 +131,30 @@ static aeh_codec *parse_chunk(const char *spec, const char *arg, aeh_error *err)
     return shift_error(aeh_codec_chunk(n, err), err, at);
 }
 
+/* The DEPTH of json:DEPTH and cbor:DEPTH, from 1 to 100000 (0 would be the
+ * constructors' default, which is what leaving it out means).  The name
+ * before the ':' prefixes the message. */
+static int parse_depth(const char *spec, const char *arg, unsigned *depth, aeh_error *err)
+{
+    size_t at = (size_t)(arg - spec), name_len = at - 1;
+    unsigned long d = 0;
+    for (size_t i = 0; i == 0 || arg[i]; i++) {
+        if (arg[i] < '0' || arg[i] > '9' || d > 100000)
+            return aeh_fail(err, EINVAL, at + i, "%.*s: depth is not a number from 1 to 100000",
+                            (int)name_len, spec);
+        d = d * 10 + (unsigned long)(arg[i] - '0');
+    }
+    if (d == 0 || d > 100000)
+        return aeh_fail(err, EINVAL, at, "%.*s: depth is not a number from 1 to 100000",
+                        (int)name_len, spec);
+    *depth = (unsigned)d;
+    return 0;
+}
+
 aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err)
 {
-    static const char expected[] = "expected raw, line, regex, netstring, packstring, chunk, json";
+    static const char expected[] =
+        "expected raw, line, regex, netstring, packstring, chunk, json, cbor";
     size_t name_len = strcspn(spec, ":");
     const char *arg = spec[name_len] ? spec + name_len + 1 : NULL;
     size_t arg_at = name_len + 1;
@@ -148,20 +169,11 @@ aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err)
     }
     if (NAME_IS("line"))
         return arg ? parse_line(spec, arg, err) : aeh_codec_line(NULL, 0, NULL, 0, err);
-    if (NAME_IS("json")) {        /* json or json:DEPTH, the nesting cap */
-        unsigned long depth = 0;
-        for (size_t i = 0; arg && (i == 0 || arg[i]); i++) {
-            if (arg[i] < '0' || arg[i] > '9' || depth > 100000) {
-                aeh_fail(err, EINVAL, arg_at + i, "json: depth is not a number from 1 to 100000");
-                return NULL;
-            }
-            depth = depth * 10 + (unsigned long)(arg[i] - '0');
-        }
-        if (arg && (depth == 0 || depth > 100000)) {
-            aeh_fail(err, EINVAL, arg_at, "json: depth is not a number from 1 to 100000");
+    if (NAME_IS("json") || NAME_IS("cbor")) {   /* NAME or NAME:DEPTH, the nesting cap */
+        unsigned depth = 0;
+        if (arg && parse_depth(spec, arg, &depth, err) < 0)
             return NULL;
-        }
-        return aeh_codec_json((unsigned)depth, err);
+        return NAME_IS("json") ? aeh_codec_json(depth, err) : aeh_codec_cbor(depth, err);
     }
     if (NAME_IS("regex") || NAME_IS("packstring") || NAME_IS("chunk")) {
         if (!arg || !*arg) {

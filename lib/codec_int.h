@@ -139,6 +139,38 @@ static inline bool codec_json_ws(uint8_t ch)
     return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
 }
 
+/* Strict UTF-8 (RFC 3629: no overlong forms, surrogates or code points past
+ * U+10FFFF), one byte at a time so that a character may span reads: json's
+ * strings and cbor's text strings.  *state is 0 between characters, else the
+ * continuation bytes still due and the range the next one must lie in (a
+ * tight range after E0, ED, F0 and F4 is what rules out overlongs,
+ * surrogates and U+110000 up).  Returns false at the first byte that cannot
+ * continue a valid sequence; a character cut short by the end of its text
+ * shows as *state != 0 there, which the caller reports. */
+static inline bool codec_utf8_step(uint32_t *state, uint8_t ch)
+{
+    uint32_t s = *state;
+    if (s == 0) {
+        if (ch < 0x80)
+            return true;
+        if (ch < 0xC2 || ch > 0xF4)
+            return false;
+        if (ch < 0xE0)
+            s = 1 | 0x80u << 8 | 0xBFu << 16;
+        else if (ch < 0xF0)
+            s = 2 | (ch == 0xE0 ? 0xA0u : 0x80u) << 8 | (ch == 0xED ? 0x9Fu : 0xBFu) << 16;
+        else
+            s = 3 | (ch == 0xF0 ? 0x90u : 0x80u) << 8 | (ch == 0xF4 ? 0x8Fu : 0xBFu) << 16;
+        *state = s;
+        return true;
+    }
+    unsigned left = s & 0xff, lo = s >> 8 & 0xff, hi = s >> 16 & 0xff;
+    if (ch < lo || ch > hi)
+        return false;
+    *state = --left ? (left | 0x80u << 8 | 0xBFu << 16) : 0;
+    return true;
+}
+
 /* A hex digit's value, or -1 (escapes in specs, hexlines records). */
 static inline int codec_hex_value(int ch)
 {

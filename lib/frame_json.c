@@ -16,9 +16,9 @@
  * byte is examined once however the input is split (plus the one byte
  * after a top-level number, which ends it and starts what follows).
  * State: u[0] the machine's state, u[1] the depth, u[2] per-state data
- * (UTF-8 bytes left and the next byte's range, \u digits, literal
- * position), u[3] flags; st->out is the stack of open brackets, one byte a
- * level (max_depth is caller-chosen, so u[] alone could not hold it). */
+ * (codec_utf8_step's state, \u digits, literal position), u[3] flags;
+ * st->out is the stack of open brackets, one byte a level (max_depth is
+ * caller-chosen, so u[] alone could not hold it). */
 #include <stdio.h>
 #include <string.h>
 #include "codec_int.h"
@@ -206,25 +206,14 @@ again:
             }
             if (ch < 0x20)
                 return codec_malformed(c, err, i, "control character in string");
-            /* UTF-8 lead byte: bytes left, and the range of the next one */
-            if (ch < 0xC2 || ch > 0xF4)
-                return codec_malformed(c, err, i, "invalid UTF-8 in string");
-            if (ch < 0xE0)
-                aux = 1 | 0x80u << 8 | 0xBFu << 16;
-            else if (ch < 0xF0)
-                aux = 2 | (ch == 0xE0 ? 0xA0u : 0x80u) << 8 | (ch == 0xED ? 0x9Fu : 0xBFu) << 16;
-            else
-                aux = 3 | (ch == 0xF0 ? 0x90u : 0x80u) << 8 | (ch == 0xF4 ? 0x8Fu : 0xBFu) << 16;
-            state = J_UTF8;
-            break;
+            /* ch >= 0x80 here: a UTF-8 lead byte, or an error */
+            /* fall through */
         case J_UTF8: {
-            unsigned left = aux & 0xff, lo = aux >> 8 & 0xff, hi = aux >> 16 & 0xff;
-            if (ch < lo || ch > hi)
+            uint32_t u8 = state == J_UTF8 ? (uint32_t)aux : 0;
+            if (!codec_utf8_step(&u8, ch))
                 return codec_malformed(c, err, i, "invalid UTF-8 in string");
-            if (--left == 0)
-                state = J_STR;
-            else
-                aux = left | 0x80u << 8 | 0xBFu << 16;
+            aux = u8;
+            state = u8 ? J_UTF8 : J_STR;
             break;
         }
         case J_ESC:

@@ -162,6 +162,18 @@ bash_complete() {
     assert_output 'json'
 }
 
+@test "completion: bash: cbor and cbor: as a framing" {
+    [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
+    local o
+    for o in --frame --recv-frame --send-frame; do
+        run bash_complete "aecat $o cb"
+        assert_success
+        assert_line 'cbor'
+        assert_line 'cbor:'             # cbor:DEPTH
+        [ "${#lines[@]}" -eq 2 ] || fail "$o cb: expected cbor and cbor:, got: ${lines[*]}"
+    done
+}
+
 @test "completion: bash: packstring formats after packstring:" {
     [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
     run bash_complete 'aecat --send-frame packstring:gr'
@@ -342,6 +354,23 @@ zsh_list() { zsh_drive "$1" all; }
     done
 }
 
+@test "completion: zsh: cbor and cbor: as a framing (zpty)" {
+    command -v zsh >/dev/null || skip "zsh not installed"
+    zsh -f -c 'zmodload zsh/zpty' 2>/dev/null || skip "no zsh/zpty module"
+    local o
+    for o in --frame --recv-frame --send-frame; do
+        run zsh_complete "aecat $o cbo"
+        assert_success
+        assert_output --partial "ARGS<$o cbor>"
+        # "cbor" is ambiguous: the listing offers cbor and cbor: (cbor:DEPTH)
+        run zsh_list "aecat $o cbor"
+        assert_success
+        assert_output --partial "ARGS<$o cbor>"
+        grep -qE '(^|[[:space:]])cbor([[:space:]]|$)' <<<"$output" || fail "$o: cbor not listed: $output"
+        grep -qE '(^|[[:space:]])cbor:([[:space:]]|$)' <<<"$output" || fail "$o: cbor: not listed: $output"
+    done
+}
+
 # ------------------------------------------------------------------ fish
 
 fish_complete() {
@@ -409,6 +438,17 @@ fish_complete() {
         assert_success
         assert_line --regexp $'^json(\t.*)?$'
         assert_line --regexp $'^json:(\t.*)?$'
+    done
+}
+
+@test "completion: fish: cbor and cbor: after each framing option" {
+    command -v fish >/dev/null || skip "fish not installed"
+    local o
+    for o in --frame --recv-frame --send-frame; do
+        run fish_complete "aecat $o cb"
+        assert_success
+        assert_line --regexp $'^cbor(\t.*)?$'
+        assert_line --regexp $'^cbor:(\t.*)?$'
     done
 }
 

@@ -7,7 +7,9 @@
  *     the unit tests use, which drives decoders as lib/handle.c does);
  *   - each frame encodes, and the encoding decodes back to that frame
  *     (codecs whose encoder may refuse some frames, like line with a frame
- *     ending in '\r', are checked only when it accepts). */
+ *     ending in '\r', are checked only when it accepts);
+ *   - cbor: the frame limit is exact: each frame alone reads back as itself
+ *     with max_frame set to its size, and is ENOSPC with one byte less. */
 #include <stdio.h>
 #include <stdlib.h>
 #include "codec_harness.h"
@@ -28,6 +30,8 @@ static aeh_codec *make_chunk(aeh_error *e) { return aeh_codec_chunk(3, e); }
 static aeh_codec *make_regex(aeh_error *e) { return aeh_codec_regex("\\n+", NULL, NULL, e); }
 static aeh_codec *make_line_re(aeh_error *e) { return aeh_codec_line_re("\\r?\\n", NULL, 0, e); }
 static aeh_codec *make_json(aeh_error *e) { return aeh_codec_json(0, e); }
+/* A small depth, so that the depth limit is reached by short inputs. */
+static aeh_codec *make_cbor(aeh_error *e) { return aeh_codec_cbor(8, e); }
 
 static const struct {
     const char *name;
@@ -50,6 +54,7 @@ static const struct {
     { "line_re", make_line_re, false },
     { "json", make_json, true },
     { "json_strings", aeh_codec_json_strings, true },
+    { "cbor", make_cbor, true },
 };
 
 static const size_t max_frames[8] = { 0, 1, 2, 3, 5, 8, 16, 64 };
@@ -130,6 +135,37 @@ static void round_trip(const uint8_t *p, size_t n)
     aeh_buf_free(&want);
 }
 
+/* cbor's max_frame counts the bytes an item still owes, so it can fail
+ * before the limit is passed: it must never fail a frame that fits. */
+static void cbor_exact_limit(const uint8_t *p, size_t n)
+{
+    size_t saved = codec->max_frame;
+    harness_out o;
+    codec->max_frame = n;
+    harness_decode(codec, p, n, &o);
+    char num[32];
+    int m = snprintf(num, sizeof num, "%zu:", (size_t)n);
+    if (o.frames != 1 || o.error || aeh_buf_len(&o.text) != (size_t)m + n + 2 ||
+        memcmp(harness_text(&o), num, (size_t)m) != 0 ||
+        memcmp(harness_text(&o) + m, p, n) != 0) {
+        fprintf(stderr, "%s: a %zu-byte frame with max_frame %zu gave %s\n", FUZZ_TARGET, n, n,
+                harness_text(&o));
+        abort();
+    }
+    harness_out_free(&o);
+    if (n > 1) {
+        codec->max_frame = n - 1;
+        harness_decode(codec, p, n, &o);
+        if (o.frames != 0 || o.error != ENOSPC) {
+            fprintf(stderr, "%s: a %zu-byte frame with max_frame %zu gave %s\n", FUZZ_TARGET,
+                    n, n - 1, harness_text(&o));
+            abort();
+        }
+        harness_out_free(&o);
+    }
+    codec->max_frame = saved;
+}
+
 /* Walks the rendering "<len>:<bytes>," ... and round-trips each frame. */
 static void round_trip_frames(const harness_out *o)
 {
@@ -141,6 +177,8 @@ static void round_trip_frames(const harness_out *o)
             n = n * 10 + (size_t)(s[i++] - '0');
         i++;
         round_trip((const uint8_t *)s + i, n);
+        if (strcmp(FUZZ_TARGET, "cbor") == 0)
+            cbor_exact_limit((const uint8_t *)s + i, n);
         i += n + 1;
     }
 }

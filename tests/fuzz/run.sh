@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 SECONDS_EACH=${1:-10}
 [ $# -gt 0 ] && shift
 ALL_TARGETS="line line_crlf netstring packstring_N packstring_w packstring_q packstring_c
-varint grpc hex base64 chunk regex line_re json json_strings"
+varint grpc hex base64 chunk regex line_re json json_strings cbor"
 TARGETS=${*:-$ALL_TARGETS}
 BIN=tests/fuzz/bin
 CC=${FUZZ_CC:-clang}

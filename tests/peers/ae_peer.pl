@@ -7,7 +7,8 @@
 # (FORMAT: a pack letter with its modifier, e.g. N, n, w, C, "s<", "L>"),
 # json (objects and arrays: AnyEvent's JSON coder takes references only;
 # echoed as {"echo": TEXT}, written back to back with no separator, and
-# logged canonical: sorted keys).
+# logged canonical: sorted keys), cbor (CBOR::XS: echoed as {"echo": ITEM},
+# logged as the item re-encoded; --send takes CBOR items in hex).
 # Listens on 127.0.0.1 port 0, prints the port on stdout, serves one
 # connection:
 #   echo mode (default): each frame read with push_read(TYPE => ...) is sent
@@ -45,16 +46,20 @@ my $handle;
 
 sub rtype { $type eq 'packstring' ? (packstring => $fmt) : ($type) }
 
-my $json;
+my ($json, $cbor);
 if ($type eq 'json') {
     require JSON::XS;
     $json = JSON::XS->new->utf8->canonical;
+} elsif ($type eq 'cbor') {
+    require CBOR::XS;
+    $cbor = CBOR::XS->new;   # 1.86 has no canonical mode: tests use one-key maps
 }
 
 sub write_frame {
     my ($h, $data) = @_;
     if ($type eq 'line') { $h->push_write($data . "\n") }
     elsif ($type eq 'json') { $h->push_write(json => ref $data ? $data : $json->decode($data)) }
+    elsif ($type eq 'cbor') { $h->push_write(cbor => ref $data ? $data : $cbor->decode($data)) }
     elsif ($type eq 'packstring') { $h->push_write(packstring => $fmt, $data) }
     else { $h->push_write($type => $data) }
 }
@@ -110,8 +115,8 @@ my $server = tcp_server '127.0.0.1', 0, sub {
     }
     my $reader; $reader = sub {
         my ($h, $data) = @_;
-        if ($json) {
-            log_frame($json->encode($data));
+        if ($json || $cbor) {
+            log_frame($json ? $json->encode($data) : $cbor->encode($data));
             write_frame($h, { echo => $data });
         } else {
             log_frame($data);
