@@ -80,15 +80,21 @@ static bool is_json(const aeh_codec *wire) { return !strcmp(wire->name, "json");
 static bool is_cbor(const aeh_codec *wire) { return !strcmp(wire->name, "cbor"); }
 
 /* Records: how frames look on stdin (decoder) and stdout (encoder).  wire:
- * the framing on the other side of the relay (json records carry JSON
- * texts as they are when the wire frames are JSON texts, else strings). */
+ * the framing on the other side of the relay, wire_spec its spec (json
+ * records carry JSON texts as they are when the wire frames are JSON texts,
+ * with the wire's depth limit, else strings). */
 static aeh_codec *records_codec(const char *fmt, bool for_stdin, const aeh_codec *wire,
-                                const cli_cfg *c, int *rc)
+                                const char *wire_spec, const cli_cfg *c, int *rc)
 {
     aeh_error e;
     aeh_codec *codec = NULL;
+    bool self_delimiting = is_json(wire) || is_cbor(wire);
     if (!strcmp(fmt, "json"))
-        codec = is_json(wire) ? aeh_codec_json(0, &e) : aeh_codec_json_strings(&e);
+        codec = is_json(wire) ? aeh_codec_parse(wire_spec, &e) : aeh_codec_json_strings(&e);
+    else if (!strcmp(fmt, "raw") && for_stdin && self_delimiting)
+        /* a JSON or CBOR sequence file: split by the wire's own rules, not
+         * one item per read */
+        codec = aeh_codec_parse(wire_spec, &e);
     else if (!strcmp(fmt, "raw"))
         codec = aeh_codec_raw();
     else if (!strcmp(fmt, "lines"))
@@ -113,10 +119,10 @@ static aeh_codec *records_codec(const char *fmt, bool for_stdin, const aeh_codec
         *rc = EXIT_USAGE;
         return NULL;
     }
-    if (strcmp(fmt, "raw")) {
+    if (strcmp(fmt, "raw"))
         codec->flags |= AEH_CODEC_PARTIAL_AT_EOF;
+    if (strcmp(fmt, "raw") || (for_stdin && self_delimiting))
         codec->max_frame = c->max_frame_set ? c->max_frame : DEFAULT_MAX_FRAME;
-    }
     return codec;
 }
 
@@ -140,9 +146,16 @@ static int build_codecs(session *s)
                        : is_json(s->send_codec) ? "json" : is_cbor(s->send_codec) ? "hex" : "lines";
     const char *out_fmt = c->records ? c->records : is_raw(c->recv_frame) ? "raw"
                         : is_json(s->recv_codec) ? "json" : is_cbor(s->recv_codec) ? "hex" : "lines";
-    if (!(s->in_codec = records_codec(in_fmt, true, s->send_codec, c, &rc)) ||
-        !(s->out_codec = records_codec(out_fmt, false, s->recv_codec, c, &rc)))
+    if (!(s->in_codec = records_codec(in_fmt, true, s->send_codec, c->send_frame, c, &rc)) ||
+        !(s->out_codec = records_codec(out_fmt, false, s->recv_codec, c->recv_frame, c, &rc)))
         return rc;
+    /* the same json rules on both sides: what one decoder passed, the
+     * other's encoder need not check again */
+    if (is_json(s->recv_codec) && is_json(s->out_codec))
+        s->out_codec->flags |= AEH_CODEC_TRUSTED;
+    if ((is_json(s->in_codec) && is_json(s->send_codec)) ||
+        (is_cbor(s->in_codec) && is_cbor(s->send_codec)))
+        s->send_codec->flags |= AEH_CODEC_TRUSTED;
     if (c->until) {
         int err;
         PCRE2_SIZE off;

@@ -122,6 +122,10 @@ enum {
     /* the encoder writes each frame as it is (raw): aeh_push_frame then
      * passes it to aeh_push_write, which need not copy it. */
     AEH_CODEC_VERBATIM = 1u << 1,
+    /* the frames given to the encoder come from a decoder of the same
+     * kind, which validated them (json -> json, cbor -> cbor): the encoder
+     * need not check them again.  Set by the user; json and cbor use it. */
+    AEH_CODEC_TRUSTED = 1u << 2,
 };
 
 /* Constructors return NULL with *err set (code EINVAL for a bad spec, with

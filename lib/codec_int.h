@@ -133,6 +133,7 @@ typedef struct {
 } codec_json_conf;
 
 aeh_decode_fn codec_json_decode;
+size_t codec_json_between(aeh_dstate *st, const uint8_t *buf, size_t len);
 
 static inline bool codec_json_ws(uint8_t ch)
 {

@@ -49,6 +49,35 @@ static inline bool json_plain(uint8_t ch)
     return ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
 }
 
+/* The end of the run of plain string bytes at p[j, end): eight bytes at a
+ * time where the byte order allows (a string's bytes are most of a typical
+ * text, and a byte loop was a third of the splitter's time).  Each test
+ * below flags its lowest matching byte exactly (borrows only run upwards),
+ * so the lowest flag of all is the first byte that is not plain. */
+static inline size_t json_plain_run(const uint8_t *p, size_t j, size_t end)
+{
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101u, highs = ones * 0x80;
+    while (end - j >= 8) {
+        uint64_t x, q, b;
+        memcpy(&x, p + j, 8);
+        q = x ^ (ones * '"');
+        b = x ^ (ones * '\\');
+        uint64_t m = ((x - ones * 0x20) & ~x)       /* a control byte */
+                   | x                              /* a byte >= 0x80 */
+                   | ((q - ones) & ~q)              /* '"' */
+                   | ((b - ones) & ~b);             /* '\\' */
+        m &= highs;
+        if (m)
+            return j + (size_t)(__builtin_ctzll(m) >> 3);
+        j += 8;
+    }
+#endif
+    while (j < end && json_plain(p[j]))
+        j++;
+    return j;
+}
+
 static int json_text(aeh_dstate *st, const uint8_t *buf, size_t n, aeh_span *frame,
                      size_t *consumed)
 {
@@ -67,29 +96,12 @@ static int json_scalar_text(aeh_dstate *st, const uint8_t *buf, size_t n, aeh_sp
     return rc;
 }
 
-/* Not static: json-strings (frame_jsonstr.c) splits its input with it. */
-int codec_json_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
-                      bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
+/* Scans one text that starts at buf[0] (J_VALUE) or resumes at st->scan. */
+static int json_scan(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
+                     bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
     const codec_json_conf *conf = c->priv;
     unsigned state = (unsigned)st->u[0];
-    if (state == J_IDLE) {
-        if ((st->u[3] & F_AFTER_SCALAR) && len && !codec_json_ws(buf[0]))
-            return codec_malformed(c, err, 0, "texts after a scalar must be separated by whitespace");
-        size_t j = 0;
-        while (j < len && codec_json_ws(buf[j]))
-            j++;
-        if (j)
-            st->u[3] = 0;
-        if (j || len == 0) {      /* whitespace between texts: consume it */
-            *consumed = j;
-            return AEH_DEC_MORE;
-        }
-        aeh_buf_clear(&st->out);
-        st->scan = 0;
-        st->u[1] = st->u[2] = st->u[3] = 0;
-        state = J_VALUE;
-    }
     const size_t limit = c->max_frame ? c->max_frame : SIZE_MAX;
     size_t depth = (size_t)st->u[1];
     uint64_t aux = st->u[2];
@@ -187,10 +199,8 @@ again:
         }
         case J_STR:
             if (json_plain(ch)) {
-                size_t end = len < limit ? len : limit, j = i + 1;
-                while (j < end && json_plain(buf[j]))
-                    j++;
-                i = j - 1;
+                size_t end = len < limit ? len : limit;
+                i = json_plain_run(buf, i + 1, end) - 1;
                 break;
             }
             if (ch == '"') {
@@ -348,22 +358,160 @@ again:
     return AEH_DEC_MORE;
 }
 
-/* Validates p[0, n) as exactly one text (whitespace around it allowed) with
- * the decoder, then writes it compact, followed by "\n". */
-static int json_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
-                       aeh_error *err)
+/* Not static: json-strings checks each text's first byte after it. */
+size_t codec_json_between(aeh_dstate *st, const uint8_t *buf, size_t len)
+{
+    if (st->u[0] != J_IDLE)
+        return 0;
+    size_t j = 0;
+    while (j < len && codec_json_ws(buf[j]))
+        j++;
+    if (j)
+        st->u[3] = 0;
+    return j;
+}
+
+/* Whitespace between texts is consumed in the same call as the text after
+ * it: one call per text, not two, when texts are separated by newlines.
+ * Not static: json-strings (frame_jsonstr.c) splits its input with it. */
+int codec_json_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
+                      bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
+{
+    if (st->u[0] != J_IDLE)
+        return json_scan(c, st, buf, len, eof, frame, consumed, err);
+    if ((st->u[3] & F_AFTER_SCALAR) && len && !codec_json_ws(buf[0]))
+        return codec_malformed(c, err, 0, "texts after a scalar must be separated by whitespace");
+    size_t j = codec_json_between(st, buf, len);
+    if (j == len) {
+        *consumed = j;
+        return AEH_DEC_MORE;
+    }
+    aeh_buf_clear(&st->out);
+    st->scan = 0;
+    st->u[0] = J_VALUE;
+    st->u[1] = st->u[2] = st->u[3] = 0;
+    size_t used = 0;
+    int rc = json_scan(c, st, buf + j, len - j, eof, frame, &used, err);
+    if (rc == AEH_DEC_ERROR)
+        err->offset += j;
+    else
+        *consumed = used + j;
+    return rc;
+}
+
+#define JSON_SLACK 8          /* json_copy_run may write this far past the text */
+
+/* Copies p[k, n) to w + *m up to the first byte that matters: in a string
+ * '"' or '\\', outside one whitespace or '"' (the only bytes <= 0x20 a
+ * valid text has outside strings are whitespace).  Returns its index, or
+ * n.  Eight bytes at a time where the byte order allows: stores whole
+ * words (w has JSON_SLACK bytes to spare) and keeps the part before the
+ * match; the lowest flag is exact, as in json_plain_run. */
+static inline size_t json_copy_run(const uint8_t *p, size_t k, size_t n, uint8_t *w,
+                                   size_t *m, bool in_string)
+{
+    size_t o = *m;
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101u, highs = ones * 0x80;
+    while (n - k >= 8) {
+        uint64_t x, q, f;
+        memcpy(&x, p + k, 8);
+        memcpy(w + o, &x, 8);
+        q = x ^ (ones * '"');
+        f = (q - ones) & ~q;
+        if (in_string) {
+            uint64_t b = x ^ (ones * '\\');
+            f |= (b - ones) & ~b;
+        } else {
+            f |= (x - ones * 0x21) & ~x;    /* <= 0x20 */
+        }
+        f &= highs;
+        if (f) {
+            size_t z = (size_t)(__builtin_ctzll(f) >> 3);
+            *m = o + z;
+            return k + z;
+        }
+        k += 8;
+        o += 8;
+    }
+#endif
+    for (; k < n; k++) {
+        uint8_t ch = p[k];
+        if (ch == '"' || (in_string ? ch == '\\' : ch <= 0x20))
+            break;
+        w[o++] = ch;
+    }
+    *m = o;
+    return k;
+}
+
+/* Whether p[0, n) has a whitespace byte anywhere, strings included. */
+static inline bool json_has_ws(const uint8_t *p, size_t n)
+{
+    size_t k = 0;
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101u;
+    uint64_t any = 0;
+    for (; n - k >= 8; k += 8) {
+        uint64_t x, s, t, l, r;
+        memcpy(&x, p + k, 8);
+        s = x ^ (ones * ' ');
+        t = x ^ (ones * '\t');
+        l = x ^ (ones * '\n');
+        r = x ^ (ones * '\r');
+        any |= ((s - ones) & ~s) | ((t - ones) & ~t) | ((l - ones) & ~l) | ((r - ones) & ~r);
+    }
+    if (any & ones * 0x80)
+        return true;
+#endif
+    for (; k < n; k++)
+        if (codec_json_ws(p[k]))
+            return true;
+    return false;
+}
+
+/* Writes the text p[0, n), known to be valid, without its insignificant
+ * whitespace; returns the compact length.  w has room for n + JSON_SLACK
+ * bytes.  Bounded by n even if a trusted text was not valid. */
+static size_t json_compact(const uint8_t *p, size_t n, uint8_t *w)
+{
+    size_t m = 0, k = 0;
+    bool in_string = false;
+    if (!json_has_ws(p, n)) {     /* machine-written JSON mostly: one copy */
+        memcpy(w, p, n);
+        return n;
+    }
+    for (;;) {
+        k = json_copy_run(p, k, n, w, &m, in_string);
+        if (k >= n)
+            return m;
+        uint8_t ch = p[k++];
+        if (ch == '"') {
+            w[m++] = ch;
+            in_string = !in_string;
+        } else if (in_string) {   /* a backslash and the byte it escapes */
+            w[m++] = ch;
+            if (k < n)
+                w[m++] = p[k++];
+        }                         /* else whitespace: dropped */
+    }
+}
+
+/* Checks that p[0, n) is exactly one text (whitespace around it allowed)
+ * with the decoder; sets *text to it. */
+static int json_validate(const aeh_codec *c, const uint8_t *p, size_t n, aeh_span *text,
+                         aeh_error *err)
 {
     aeh_codec v = *c;
     v.max_frame = 0;              /* the limit applies to the compact text */
     aeh_dstate st;
     memset(&st, 0, sizeof st);
     size_t head = 0;
-    aeh_span f = { 0 };
     int rc;
     for (;;) {
         size_t used = 0;
         aeh_error e;
-        rc = codec_json_decode(&v, &st, p + head, n - head, true, &f, &used, &e);
+        rc = codec_json_decode(&v, &st, p + head, n - head, true, text, &used, &e);
         if (rc == AEH_DEC_ERROR) {
             aeh_buf_free(&st.out);
             if (e.code == ENOMEM)
@@ -380,26 +528,22 @@ static int json_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *
     for (size_t k = head; k < n; k++)
         if (!codec_json_ws(p[k]))
             return aeh_fail(err, EINVAL, k, "json: data after the JSON text");
-    uint8_t *w = aeh_buf_reserve(out, f.n + 1);
+    return 0;
+}
+
+/* Writes one text compact, followed by "\n".  It is validated first unless
+ * it comes from a json decoder (AEH_CODEC_TRUSTED): the decoder's rules
+ * are the encoder's, and checking twice halved wire -> JSON Lines speed. */
+static int json_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
+                       aeh_error *err)
+{
+    aeh_span text = { p, n };
+    if (!(c->flags & AEH_CODEC_TRUSTED) && json_validate(c, p, n, &text, err) < 0)
+        return -1;
+    uint8_t *w = aeh_buf_reserve(out, text.n + JSON_SLACK + 1);
     if (!w)
         return aeh_fail(err, ENOMEM, 0, "json: out of memory");
-    size_t m = 0;
-    bool in_str = false, esc = false;
-    for (size_t k = 0; k < f.n; k++) {
-        uint8_t ch = f.p[k];
-        if (in_str) {
-            w[m++] = ch;
-            if (esc)
-                esc = false;
-            else if (ch == '\\')
-                esc = true;
-            else if (ch == '"')
-                in_str = false;
-        } else if (!codec_json_ws(ch)) {
-            w[m++] = ch;
-            in_str = ch == '"';
-        }
-    }
+    size_t m = json_compact(text.p, text.n, w);
     if (c->max_frame && m > c->max_frame)
         return aeh_fail(err, EMSGSIZE, 0, "json: text of %zu bytes is over the %zu-byte limit",
                         m, c->max_frame);

@@ -214,10 +214,16 @@ static int jsonstr_object(const aeh_codec *c, aeh_dstate *st, const uint8_t *t, 
 static int jsonstr_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
                           bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
-    /* The splitter has examined nothing of a text yet (scan 0) and buf[0]
-     * starts one: only a string or an object can be a record, so anything
-     * else is refused now rather than once it has all arrived. */
-    if (st->scan == 0 && len && !codec_json_ws(buf[0]) && buf[0] != '"' && buf[0] != '{')
+    /* Between texts the whitespace is consumed first, so that buf[0] is a
+     * text's first byte: only a string or an object can be a record, so
+     * anything else is refused now rather than once it has all arrived
+     * (and offsets below are the text's). */
+    size_t ws = codec_json_between(st, buf, len);
+    if (ws) {
+        *consumed = ws;
+        return AEH_DEC_MORE;
+    }
+    if (st->scan == 0 && len && buf[0] != '"' && buf[0] != '{')
         return jsonstr_not_a_record(c, err);
     aeh_codec split = *c;         /* same name and depth, the text's limit */
     split.max_frame = jsonstr_text_limit(c->max_frame);

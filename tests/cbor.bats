@@ -104,3 +104,25 @@ bad_wire() {
     wait_pid "$AE_PID"
     cmp "$T/lst.out" <(printf '\x01') || fail "wire: $(xxd -p "$T/lst.out")"
 }
+
+@test "cbor: a CBOR sequence file on stdin (--records raw) is split into items, however it is read" {
+    start_aecat_ready lst -l 127.0.0.1 0 --frame raw
+    # 200 KB of items: many reads, items cut across them
+    perl -MCBOR::XS -e 'print map { encode_cbor([$_, "v" x ($_ % 700)]) } 1..600' >"$T/seq"
+    start_ae_peer ae cbor --log "$T/ae.log"
+    ae_files "$T/seq" "$T/out" --frame cbor --records raw --count 600 127.0.0.1 "$PORT"
+    assert_status 0
+    # AnyEvent's push_read(cbor) took 600 items, each the one sent
+    [ "$(wc -l <"$T/ae.log")" -eq 600 ] || fail "$(wc -l <"$T/ae.log") items at the peer"
+    cmp <(xxd -r -p "$T/ae.log") "$T/seq" || fail "items differ"
+}
+
+@test "cbor bad input on stdin: a CBOR sequence cut short is exit 65 at its byte, the items before it sent" {
+    start_aecat_ready lst -l 127.0.0.1 0 --frame raw
+    printf '\x01\x82\x02\x03\x83\x01' >"$T/in"
+    run --separate-stderr ae --frame cbor --records raw 127.0.0.1 "$LPORT" <"$T/in"
+    assert_status 65
+    assert_one_error 'stdin: malformed data at byte 6: cbor: truncated'
+    wait_pid "$AE_PID"
+    cmp "$T/lst.out" <(printf '\x01\x82\x02\x03') || fail "wire: $(xxd -p "$T/lst.out")"
+}

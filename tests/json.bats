@@ -79,6 +79,25 @@ listen_json() {
     assert_one_error 'byte 8.*depth'
 }
 
+@test "json: JSON Lines on stdin are held to the wire's depth: what passes is sent, the deeper text is refused" {
+    printf '[[1]]\n{"a":[[2]]}\n' >"$T/in"
+    listen_json lst /dev/null --frame raw
+    run --separate-stderr ae --frame json:2 127.0.0.1 "$LPORT" <"$T/in"
+    assert_status 65
+    assert_one_error 'stdin: malformed data at byte 12: json: depth 3 over limit'
+    wait_pid "$AE_PID"
+    assert_equal "$(cat "$T/lst.out")" '[[1]]'
+}
+
+@test "json: a JSON sequence file on stdin (--records raw) is split into texts and sent compact" {
+    printf '{"a" : 1}[2]\n  3 "x"\t{\n}' >"$T/in"
+    listen_json lst /dev/null --frame raw
+    run --separate-stderr ae --frame json --records raw 127.0.0.1 "$LPORT" <"$T/in"
+    assert_status 0
+    wait_pid "$AE_PID"
+    assert_equal "$(cat "$T/lst.out")" "$(printf '%s\n' '{"a":1}' '[2]' '3' '"x"' '{}')"
+}
+
 @test "json: a bad --frame json depth is a usage error" {
     run --separate-stderr ae --frame json:0 127.0.0.1 1 </dev/null
     assert_status 64

@@ -93,12 +93,18 @@ static const json_case cases[] = {
     BAD("{'a':1}", 1), BAD("[\"a\"\"b\"]", 4), BAD("{\"a\":1 \"b\":2}", 7), BAD("[}", 1),
     BAD("{]", 1), BAD("{\"a\"", 4), BAD("{\"a\":", 5), BAD("[1,", 3), BAD("x", 0),
     FRBAD("[1]]", "3:[1],", 3),
+    /* implementation-defined (RFC 8259 sections 4, 6, 8.1, 8.2), documented
+     * in aecat(1): accepted as they are, nothing rounded or merged */
+    OK("{\"a\":1,\"a\":2}"), OK("123456789012345678901234567890"),
+    OK("1e99999"), OK("-1E-99999"), OK("0.00000000000000000000000001"),
+    OK("\"\\uFFFE\\uFDD0\""), OK("\"\xef\xbf\xbf\xef\xb7\x90\""), OK("\"\\u0000\""),
+    OK("[\"\xf4\x8f\xbf\xbf\\uDBFF\\uDFFF\"]"),
 };
 
 START_TEST(table)
 {
     aeh_codec *c = json(0, 0);
-    ck_assert_uint_ge(sizeof cases / sizeof cases[0], 80);
+    ck_assert_uint_ge(sizeof cases / sizeof cases[0], 150);
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const json_case *t = &cases[k];
         size_t n = t->len ? t->len : strlen(t->in);
@@ -329,6 +335,126 @@ START_TEST(round_trip)
 }
 END_TEST
 
+/* The word-at-a-time string scan: every kind of byte that ends a plain run,
+ * at every position of a word, in strings long enough for several words. */
+START_TEST(plain_run_positions)
+{
+    aeh_codec *c = json(0, 0);
+    static const struct { const char *ins; size_t n; int bad; } kinds[] = {
+        { "\\n", 2, 0 }, { "\\\"", 2, 0 }, { "\xc3\xa9", 2, 0 }, { "\x7f", 1, 0 },
+        { "\xf0\x9f\x98\x80", 4, 0 }, { "~", 1, 0 }, { " ", 1, 0 },
+        { "\x01", 1, 1 }, { "\x1f", 1, 1 }, { "\n", 1, 1 }, { "\x80", 1, 1 },
+        { "\xff", 1, 1 }, { "\xc0\xaf", 2, 1 },
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        for (size_t pos = 0; pos < 20; pos++) {
+            char in[64];
+            size_t n = 0;
+            in[n++] = '"';
+            memset(in + n, 'a', pos);
+            n += pos;
+            memcpy(in + n, kinds[k].ins, kinds[k].n);
+            n += kinds[k].n;
+            memset(in + n, 'b', 19 - pos);
+            n += 19 - pos;
+            in[n++] = '"';
+            char want[128];
+            if (kinds[k].bad)
+                snprintf(want, sizeof want, "%s", harness_err("", EBADMSG, 1 + pos));
+            else
+                snprintf(want, sizeof want, "%zu:%.*s,", n, (int)n, in);
+            HARNESS_EXPECT(c, in, n, want);
+        }
+    }
+    /* a quote ends the string early: what follows is the next text */
+    EXPECT(c, "\"aaaaaaaaaa\"bbbb\"", harness_err("12:\"aaaaaaaaaa\",", EBADMSG, 12));
+    aeh_codec_free(c);
+}
+END_TEST
+
+/* The compact writer against a byte-at-a-time reference, with whitespace,
+ * quotes and backslash runs at every position of a word, validated and
+ * trusted. */
+static size_t reference_compact(const char *p, size_t n, char *w)
+{
+    size_t m = 0;
+    bool in_str = false, esc = false;
+    for (size_t k = 0; k < n; k++) {
+        char ch = p[k];
+        if (in_str) {
+            w[m++] = ch;
+            if (esc)
+                esc = false;
+            else if (ch == '\\')
+                esc = true;
+            else if (ch == '"')
+                in_str = false;
+        } else if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') {
+            w[m++] = ch;
+            in_str = ch == '"';
+        }
+    }
+    return m;
+}
+
+START_TEST(compact_writer)
+{
+    static const char *const texts[] = {
+        "{\"k\" : [ 1 , \"a b\" , { } ] }",
+        " [ \"\\\\\" , \"\\\"\" , \"x\\\\\\\"y\" ] ",
+        "[\"        \",\"  \\\"  \",   true  ,\n\t-0.5e3\r\n]",
+        "{\"a\":{\"b\":{\"c\":[ [ [ \"\xc3\xa9 \" ] ] ]}}}",
+        "\"a string with spaces and a \\\\ backslash\"",
+        "[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]",
+    };
+    for (int trusted = 0; trusted < 2; trusted++) {
+        aeh_codec *c = json(0, 0);
+        if (trusted)
+            c->flags |= AEH_CODEC_TRUSTED;
+        for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+            /* shift each text through every position of a word */
+            for (size_t pad = 0; pad < 9; pad++) {
+                char in[256], want[256];
+                size_t n = 0;
+                if (!trusted) {   /* leading whitespace: only the validator strips it */
+                    memset(in, ' ', pad);
+                    n = pad;
+                }
+                size_t tl = strlen(texts[t]);
+                memcpy(in + n, texts[t], tl);
+                n += tl;
+                const char *body = in;
+                size_t bn = n;
+                if (trusted) {    /* a decoder's frame: no whitespace around it */
+                    while (bn && (*body == ' ')) {
+                        body++;
+                        bn--;
+                    }
+                    while (bn && strchr(" \t\r\n", body[bn - 1])) {
+                        bn--;
+                    }
+                }
+                size_t wn = reference_compact(body, bn, want);
+                want[wn++] = '\n';
+                aeh_buf out = { 0 };
+                /* put the output at every alignment too */
+                for (size_t k = 0; k < pad; k++)
+                    aeh_buf_append(&out, "x", 1);
+                aeh_error e;
+                ck_assert_msg(c->encode(c, (const uint8_t *)body, bn, &out, &e) == 0, "%s: %s",
+                              texts[t], e.msg);
+                ck_assert_uint_eq(aeh_buf_len(&out), pad + wn);
+                ck_assert_msg(memcmp((const char *)aeh_buf_data(&out) + pad, want, wn) == 0,
+                              "%s: got %.*s", texts[t], (int)(aeh_buf_len(&out) - pad),
+                              (const char *)aeh_buf_data(&out) + pad);
+                aeh_buf_free(&out);
+            }
+        }
+        aeh_codec_free(c);
+    }
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("frame_json");
@@ -341,6 +467,8 @@ static Suite *make_suite(void)
     tcase_add_test(t, max_frame);
     tcase_add_test(t, encoder);
     tcase_add_test(t, round_trip);
+    tcase_add_test(t, plain_run_positions);
+    tcase_add_test(t, compact_writer);
     suite_add_tcase(s, t);
     return s;
 }
