@@ -73,6 +73,7 @@ typedef struct session {
      * the wire), for errors about a frame the other side cannot encode */
     uint64_t in_frame_at, net_frame_at;
     uint64_t bytes_sent, bytes_recv;   /* on the wire, kept when the handle goes */
+    uint64_t drain_mark;          /* stdin bytes taken when the drain timer last looked */
     ev_tstamp t_start;
     bool in_paused, net_paused, finishing, wait_net;
     bool stdin_done, peer_eof;

@@ -257,6 +257,14 @@ static int regex_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, 
         /* Every accept match ends past st->scan. */
         if (max && st->scan > max && rj == RJ_CLEAR)
             return codec_too_long(c, err, max);
+        /* A partial match still growing with more than max_frame bytes
+         * buffered ("x*+y" over endless x's): a frame must end by max_frame,
+         * and one that did would have been found, unless PARTIAL_HARD held
+         * back a complete match for a longer one (a pattern such as
+         * "x|x*+y"), which is then refused too.  Without this the buffer
+         * grew without bound. */
+        if (max && len > max && rj == RJ_CLEAR)
+            return codec_too_long(c, err, max);
         if (!eof && rc->skip) {
             int s = skip_ahead(rc, st, buf, len, err);
             if (s < 0)

@@ -19,18 +19,40 @@
 #                    BENCH_PING_RUNS)
 #   BENCH_SLOW_MB    data for the slow-reader RSS case (default 512; a second
 #                    run with 1/8 of it shows whether RSS grows with the size)
+#   BENCH_JSON_MB    size in MiB of the mixed JSON stream split and validated
+#                    (default 1024; aecat over TCP best of BENCH_REPS, and
+#                    libaeh's codec alone in memory)
+#   BENCH_JSON_TEXTS 64-byte JSON texts turned into JSON Lines (default
+#                    1000000; aecat median of BENCH_FRAMED_REPS, asyncio,
+#                    AnyEvent and jq BENCH_PEER_REPS times, each tool's output
+#                    checked once more in a separate run)
 #   BENCH_STRACE=1   also count aecat's syscalls (strace -c -f) for the raw
 #                    relay and the line decode, per MB, with the read sizes
 #   BENCH_ONLY       comma-separated cases to run, the others skipped and
-#                    left out of the table: raw, framed, ping, slow, tls (e.g.
+#                    left out of the table: raw, framed, ping, slow, tls, json (e.g.
 #                    BENCH_ONLY=tls).  The table then goes to
 #                    results/last-CASES.txt, leaving last.txt to full runs.
 #   AECAT            the binary (default ./aecat)
+#   AEH_LIB          the library json_split links (default lib/libaeh.a; the
+#                    headers are taken from its directory)
 # TLS cases: a throwaway ECDSA P-256 certificate is made per run (openssl, or
 # certtool) in the work directory, used by every server (aecat included) and
 # trusted by the clients through --ca/-CAfile.  Every tool is held to TLS 1.3
 # TLS_AES_256_GCM_SHA384 (aecat: --tls-priority; OpenSSL tools: OPENSSL_CONF),
 # and the suite each one negotiated is read back and printed under the table.
+# JSON case (json): three targets of the JSON framing.  (1) A mixed stream of
+# JSON texts (gen jsonmix: small objects, long strings with escapes and UTF-8,
+# nesting 100-400 deep, numbers of every shape, back to back or separated by
+# whitespace) sent to aecat -l --frame json --records raw, in MB/s of input;
+# (2) BENCH_JSON_TEXTS texts of 64 bytes turned into JSON Lines by aecat
+# (--frame json --records json), Python asyncio + json, AnyEvent::Handle's
+# json read type and jq -c . (which cannot listen: it reads the same file on
+# its stdin, with no TCP, which only favours jq), in M texts/s, every output
+# checked (line count, md5 equal to the input's, which is already compact
+# JSON Lines); (3) one 16 MiB text (an array of objects, a string) fed to the
+# codec in 1-byte, 4 KiB and 1 MiB reads, in ns/byte.  The codec-alone figures
+# come from json_split (tests/bench/json_split.c, linked with AEH_LIB), which
+# drives aeh_codec_json in memory as lib/handle.c does, timed in CPU time.
 # Helpers are built from tests/bench/*.c (sharing tests/bench/bench_util.h)
 # into tests/bench/bin/ with cc -O2.
 # Every process is started with a timeout and stopped by its PID (the timed
@@ -51,6 +73,9 @@ FRAMED_REPS=${BENCH_FRAMED_REPS:-7}
 PING_RUNS=${BENCH_PING_RUNS:-100}
 SLOW_MB=${BENCH_SLOW_MB:-512}
 AECAT=${AECAT:-$ROOT/aecat}
+AEH_LIB=${AEH_LIB:-$ROOT/lib/libaeh.a}
+JSON_MB=${BENCH_JSON_MB:-1024}
+JSON_TEXTS=${BENCH_JSON_TEXTS:-1000000}
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
 T0=$EPOCHREALTIME
@@ -69,6 +94,23 @@ for p in gen sink blast relay_rw relay_splice ceiling ping maxrss; do
     fi
 done
 
+# json_split links the library: rebuilt when it, its source or the library
+# changed, or when AEH_LIB names another library than last time
+HAVE_SPLIT=0
+if want json; then
+    if [ -f "$AEH_LIB" ]; then
+        if [ ! -x "$BIN/json_split" ] || [ "$BD/json_split.c" -nt "$BIN/json_split" ] ||
+           [ "$BD/bench_util.h" -nt "$BIN/json_split" ] || [ "$AEH_LIB" -nt "$BIN/json_split" ] ||
+           [ "$(cat "$BIN/json_split.lib" 2>/dev/null)" != "$AEH_LIB" ]; then
+            rm -f "$BIN/json_split.lib"
+            cc -O2 -Wall -Wextra -I"$(dirname "$AEH_LIB")" -o "$BIN/json_split" "$BD/json_split.c" \
+                "$AEH_LIB" -lev -lpcre2-8 -lpthread && printf '%s\n' "$AEH_LIB" >"$BIN/json_split.lib"
+        fi
+        [ -s "$BIN/json_split.lib" ] && HAVE_SPLIT=1
+    fi
+    [ $HAVE_SPLIT = 1 ] || say "bench: cannot build json_split against $AEH_LIB: the codec-alone cells read n/a"
+fi
+
 HAVE_AECAT=1
 [ -x "$AECAT" ] || { say "bench: $AECAT not built: its columns will read n/a"; HAVE_AECAT=0; }
 HAVE_NC=1; command -v nc.openbsd >/dev/null || HAVE_NC=0
@@ -76,6 +118,7 @@ HAVE_SOCAT=1; command -v socat >/dev/null || HAVE_SOCAT=0
 HAVE_AE=1; perl -MAnyEvent::Handle -e1 2>/dev/null || HAVE_AE=0
 HAVE_PY=1; [ -n "$PY" ] || HAVE_PY=0
 HAVE_OPENSSL=1; command -v openssl >/dev/null || HAVE_OPENSSL=0
+HAVE_JQ=1; command -v jq >/dev/null || HAVE_JQ=0
 HAVE_TLS=$HAVE_AECAT   # aecat built with TLS (GnuTLS is loaded only when used)
 [ $HAVE_AECAT = 1 ] && { "$AECAT" --help 2>&1 | grep -q -- '--tls-priority' || HAVE_TLS=0; }
 
@@ -300,7 +343,7 @@ have() {
     case $1 in
     aecat|aecat-pipe) [ $HAVE_AECAT = 1 ];; nc) [ $HAVE_NC = 1 ];; socat) [ $HAVE_SOCAT = 1 ];;
     ae) [ $HAVE_AE = 1 ];; asyncio) [ $HAVE_PY = 1 ];; s_client) [ $HAVE_OPENSSL = 1 ];;
-    aecat-tls) [ $HAVE_TLS = 1 ];; *) true;;
+    aecat-tls) [ $HAVE_TLS = 1 ];; jq) [ $HAVE_JQ = 1 ];; split) [ $HAVE_SPLIT = 1 ];; *) true;;
     esac
 }
 
@@ -642,6 +685,230 @@ if want tls; then
     fi
 fi
 
+# ------------------------------------------------------------ JSON
+# (1) split + validate: blast FILE --wire--> aecat -l --frame json --records
+# raw | sink.  The texts come out back to back, without the whitespace between
+# them: sink waits for the TEXT_BYTES gen counted.  Sets RATE in MB/s of input
+# (blast's connect to the last byte out).
+json_mix_run() {
+    local to=$1 port lp kp st rc=0
+    local res=$WORK/res out=$WORK/j.out
+    RATE=""
+    rm -f "$res" "$WORK/ready"
+    : >"$WORK/ready"
+    fifo "$out"
+    spawn "$out" /dev/null "$to" "$BIN/sink" -n "$MIX_TEXT_BYTES" -o "$res"
+    kp=$LAST
+    spawn "rw:$HOLD" "$out" "$to" "$AECAT" -l 127.0.0.1 0 --ready=3 --frame json --records raw 3>"$WORK/ready"
+    lp=$LAST
+    if port=$(wait_ready "$WORK/ready" "$lp"); then
+        st=$(timeout "$to" "$BIN/blast" "$WORK/jsonmix" 127.0.0.1 "$port" 2>>"$LOG")
+    else
+        say "bench: aecat -l --frame json did not get ready"
+        kill "$lp" "$kp" 2>/dev/null
+        rc=1
+    fi
+    wait "$lp" 2>/dev/null; wait "$kp" 2>/dev/null
+    rm -f "$out"
+    [ $rc = 0 ] && [ -s "$res" ] || return 1
+    local bytes secs acc last eof
+    read -r bytes secs acc last eof <"$res"
+    if [ "$bytes" != "$MIX_TEXT_BYTES" ]; then
+        say "bench: aecat json split: $bytes bytes out, expected $MIX_TEXT_BYTES"
+        return 1
+    fi
+    RATE=$(calc "$MIX_BYTES / ($last - $st) / 1e6")
+}
+
+# (2) json_texts_run TOOL MODE: 64-byte texts to JSON Lines.  The listeners
+# get blast FILE --wire-->; jq -c . reads FILE on its stdin.  MODE time: into
+# sink, sets RATE in M texts/s, from blast's connect (for jq: from sink's
+# start, which waits for jq to open the fifo) to the last byte out.  MODE
+# check: into $WORK/jt.TOOL, for the line count and checksum; sets nothing.
+json_texts_run() {
+    local tool=$1 mode=$2 to=$3 port lp kp="" st rc=0
+    local res=$WORK/res out=$WORK/jt.out expect=$((JSON_TEXTS * 64))
+    RATE=""
+    rm -f "$res" "$WORK/ready"
+    : >"$WORK/ready"
+    if [ "$mode" = time ]; then
+        fifo "$out"
+        spawn "$out" /dev/null "$to" "$BIN/sink" -n "$expect" -o "$res"
+        kp=$LAST
+    else
+        out=$WORK/jt.$tool
+        rm -f "$out"
+    fi
+    case $tool in
+    aecat)   spawn "rw:$HOLD" "$out" "$to" "$AECAT" -l 127.0.0.1 0 --ready=3 --frame json --records json 3>"$WORK/ready";;
+    ae)      spawn /dev/null "$out" "$to" perl "$PEERS/ae_decode.pl" json "$WORK/ready";;
+    asyncio) spawn /dev/null "$out" "$to" env -u PYTHONUNBUFFERED "$PY" "$PEERS/asyncio_decode.py" json "$WORK/ready";;
+    jq)      spawn "$WORK/texts.json" "$out" "$to" jq -c .;;
+    esac
+    lp=$LAST
+    if [ $tool != jq ]; then
+        if port=$(wait_ready "$WORK/ready" "$lp"); then
+            st=$(timeout "$to" "$BIN/blast" "$WORK/texts.json" 127.0.0.1 "$port" 2>>"$LOG")
+        else
+            say "bench: $tool (json) did not get ready"
+            kill "$lp" $kp 2>/dev/null
+            rc=1
+        fi
+    fi
+    wait "$lp" 2>/dev/null || { [ $mode = check ] && rc=1 && say "bench: $tool (json) failed"; }
+    [ -n "$kp" ] && wait "$kp" 2>/dev/null
+    [ "$mode" = time ] && rm -f "$out"
+    [ "$mode" = check ] && return $rc
+    [ $rc = 0 ] && [ -s "$res" ] || return 1
+    local bytes secs acc last eof
+    read -r bytes secs acc last eof <"$res"
+    if [ "$bytes" != "$expect" ]; then
+        say "bench: $tool json: $bytes bytes out, expected $expect"
+        return 1
+    fi
+    if [ $tool = jq ]; then
+        RATE=$(calc "$JSON_TEXTS / $acc / 1e6")
+    else
+        RATE=$(calc "$JSON_TEXTS / ($last - $st) / 1e6")
+    fi
+}
+
+JSON_NOTE=""
+if want json; then
+    JSON_TO=$((60 + JSON_MB / 10))
+    HAVE_AEJSON=$HAVE_AE; perl -MJSON::XS -e1 2>/dev/null || HAVE_AEJSON=0
+    # (1) split + validate a mixed stream
+    say "bench: json split + validate, $JSON_MB MiB of mixed texts, best of $REPS"
+    MIX_BYTES="" MIX_TEXTS="" MIX_TEXT_BYTES=""
+    "$BIN/gen" jsonmix "$JSON_MB" >"$WORK/jsonmix" 2>"$WORK/jsonmix.info" &&
+        read -r _ MIX_BYTES MIX_TEXTS MIX_TEXT_BYTES < <(grep '^jsonmix [0-9]' "$WORK/jsonmix.info")
+    if [ -n "$MIX_TEXT_BYTES" ]; then
+        say "  $(grep '^jsonmix pattern' "$WORK/jsonmix.info")"
+        say "  stream: $MIX_BYTES bytes, $MIX_TEXTS texts, $MIX_TEXT_BYTES bytes of texts"
+    else
+        say "  gen jsonmix failed: $(head -c 300 "$WORK/jsonmix.info")"
+    fi
+    # no more runs once 60 s went into them: a slow aecat must not make the
+    # case run for minutes (the table says how many runs were made)
+    JMIX_RUNS=0 t0=$EPOCHSECONDS
+    for ((rep = 1; rep <= REPS; rep++)); do
+        have aecat && [ -n "$MIX_TEXT_BYTES" ] || break
+        [ $rep = 1 ] || [ $((EPOCHSECONDS - t0)) -lt 60 ] || { say "  (no run $rep: 60 s spent)"; break; }
+        JMIX_RUNS=$rep
+        if json_mix_run "$JSON_TO"; then
+            say "  run $rep: aecat $RATE MB/s"
+            best "R[jmix,aecat]" "$RATE"
+        else
+            say "  run $rep: aecat failed"
+        fi
+    done
+    if have split && [ -n "$MIX_TEXT_BYTES" ]; then
+        if line=$("$BIN/json_split" -w 0 -n "$REPS" "$WORK/jsonmix" 2>>"$LOG"); then
+            read -r b t tb secs nspb <<<"$line"
+            if [ "$t" = "$MIX_TEXTS" ] && [ "$tb" = "$MIX_TEXT_BYTES" ]; then
+                R[jmix,split]=$(calc "$b / $secs / 1e6")
+                say "  codec alone (json_split, 256 KiB reads): ${R[jmix,split]} MB/s"
+            else
+                say "  codec alone: $t texts, $tb bytes, expected $MIX_TEXTS, $MIX_TEXT_BYTES"
+            fi
+        else
+            say "  codec alone: json_split failed"
+        fi
+    fi
+    rm -f "$WORK/jsonmix"
+
+    # (2) 64-byte texts to JSON Lines
+    say "bench: json texts to JSON Lines, $JSON_TEXTS texts of 64 bytes"
+    "$BIN/gen" frames json "$JSON_TEXTS" 64 >"$WORK/texts.json"
+    JT_TO=$((60 + JSON_TEXTS / 10000))
+    JT_TOOLS=()
+    for tool in aecat asyncio ae jq; do
+        case $tool in ae) [ $HAVE_AEJSON = 1 ];; *) have $tool;; esac || continue
+        JT_TOOLS+=("$tool")
+    done
+    for ((rep = 1; rep <= FRAMED_REPS; rep++)); do
+        for tool in "${JT_TOOLS[@]}"; do
+            [ $tool = aecat ] || [ $rep -le "$PEER_REPS" ] || continue
+            if json_texts_run $tool time "$JT_TO"; then
+                say "  $tool: $RATE M texts/s"
+                ALL["jtexts,$tool"]+="$RATE "
+            else
+                say "  $tool: failed"
+            fi
+        done
+    done
+    # every tool's output once more, into a file: N lines, and the input's
+    # bytes exactly (it is compact JSON Lines already)
+    sum_in=$(md5sum <"$WORK/texts.json" | cut -d' ' -f1)
+    for tool in "${JT_TOOLS[@]}"; do
+        if json_texts_run $tool check "$JT_TO"; then
+            lines=$(wc -l <"$WORK/jt.$tool")
+            sum=$(md5sum <"$WORK/jt.$tool" | cut -d' ' -f1)
+        else
+            lines=0 sum=none
+        fi
+        if [ "$lines" = "$JSON_TEXTS" ] && [ "$sum" = "$sum_in" ]; then
+            JSON_NOTE+="$tool ok, "
+            [ -n "${ALL[jtexts,$tool]:-}" ] && R[jtexts,$tool]=$(printf '%s\n' ${ALL[jtexts,$tool]} | sort -g | awk '{ a[NR] = $1 } END { printf "%s", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+        else
+            JSON_NOTE+="$tool WRONG ($lines lines, md5 $sum: its cell reads n/a), "
+            say "  $tool: output check failed: $lines lines of $JSON_TEXTS, md5 $sum (input $sum_in)"
+            [ -s "$WORK/jt.$tool" ] && { echo "$tool json output, first lines:"; head -3 "$WORK/jt.$tool"; } >>"$LOG"
+        fi
+        rm -f "$WORK/jt.$tool"
+    done
+    JSON_NOTE=${JSON_NOTE%, }
+    if have split; then
+        if line=$("$BIN/json_split" -n "$FRAMED_REPS" "$WORK/texts.json" 2>>"$LOG"); then
+            read -r b t tb secs nspb <<<"$line"
+            if [ "$t" = "$JSON_TEXTS" ]; then
+                R[jtexts,split]=$(calc "$t / $secs / 1e6")
+                say "  codec alone (json_split, 256 KiB reads): ${R[jtexts,split]} M texts/s"
+            fi
+        fi
+    fi
+    rm -f "$WORK/texts.json"
+
+    # (3) one 16 MiB text in reads of 1 byte, 4 KiB and 1 MiB, in memory:
+    # 1-byte read(2)s on a socket would measure the kernel, not the scanner.
+    # The texts and read sizes take turns, 5 rounds of 2 runs each, so that a
+    # change in the machine's load hits them alike; the fastest run is kept.
+    # "base": 1-byte reads with json_split -b's null decoder, what feeding the
+    # bytes costs (aeh_buf_reserve, a 1-byte memcpy, an empty decode call).
+    if have split; then
+        say "bench: json read-size independence, 16 MiB texts, codec alone, best of 10"
+        for kind in array string; do
+            "$BIN/gen" jsonbig $kind 16 >"$WORK/big.$kind"
+        done
+        for ((rep = 1; rep <= 5; rep++)); do
+            for kind in array string; do
+                for rs in 1048576 4096 1 base; do
+                    if [ $rs = base ]; then
+                        line=$("$BIN/json_split" -b -n 2 -r 1 "$WORK/big.$kind" 2>>"$LOG")
+                    else
+                        line=$("$BIN/json_split" -n 2 -r "$rs" "$WORK/big.$kind" 2>>"$LOG")
+                    fi && read -r b t tb secs nspb <<<"$line" && lowest "R[jbig$kind$rs,split]" "$nspb"
+                done
+            done
+        done
+        for kind in array string; do
+            lo="" hi=""
+            for rs in 1048576 4096 1; do
+                say "  $kind, $rs-byte reads: ${R[jbig$kind$rs,split]:-n/a} ns/byte"
+                lowest lo "${R[jbig$kind$rs,split]:-}"
+                best hi "${R[jbig$kind$rs,split]:-}"
+            done
+            say "  $kind, 1-byte reads, feeding alone (null decoder): ${R[jbig${kind}base,split]:-n/a} ns/byte"
+            [ -n "${R[jbig${kind}1,split]:-}" ] && [ -n "${R[jbig${kind}4096,split]:-}" ] &&
+                [ -n "${R[jbig${kind}1048576,split]:-}" ] && R[jbig$kind,spread]=$(calc "$hi / $lo") &&
+                [ -n "${R[jbig${kind}base,split]:-}" ] &&
+                R[jbig${kind}scan,split]=$(calc "${R[jbig${kind}1,split]} - ${R[jbig${kind}base,split]}") &&
+                R[jbig$kind,scanspread]=$(calc "${R[jbig${kind}scan,split]} / $lo")
+            rm -f "$WORK/big.$kind"
+        done
+    fi
+fi
+
 # ------------------------------------------------------------ optional strace
 if [ "${BENCH_STRACE:-0}" = 1 ] && [ $HAVE_AECAT = 1 ] && command -v strace >/dev/null; then
     SMB=$((SIZE_MB < 1024 ? SIZE_MB : 1024))
@@ -725,6 +992,7 @@ if want raw || want framed; then
     printf "raw: best of $REPS, MB/s = 10^6 B/s, sink's first byte to its last; framed: M frames/s, median of $FRAMED_REPS (peers: $PEER_REPS)\n"
 fi
 want tls && printf "TLS: relay best of $REPS (MB/s as raw), one-shot PING median of $TLS_PING_RUNS; TLS 1.3 $TLS_SUITE on every tool\n"
+want json && printf "json: split MB/s of input best of ${JMIX_RUNS:-0} (codec alone $REPS); texts M texts/s, aecat median of $FRAMED_REPS (peers: $PEER_REPS); read sizes: CPU ns/byte, best of 10\n"
 printf "\n"
 printf "$fmt" case unit aecat nc socat AnyEvent asyncio ceiling target ratio result
 printf "$fmt" --------------------------------- ------ -------- -------- -------- -------- -------- -------- ------------------- ------- ------
@@ -781,6 +1049,24 @@ if want slow; then
         printf "$fmt" "  RSS growth ${SMALL_MB}->${SLOW_MB} MiB" KiB "$d" - - - - - '<= 256 KiB (flat)' "$d" "$(verdict "$d" '<=' 256)"
     fi
 fi
+if want json; then
+    m=$(f1 "$(v jmix,aecat)")
+    printf "$fmt" "json split+validate $JSON_MB MiB mix" MB/s "$m" - - - - "$(f1 "$(v jmix,split)")" '>= 300 MB/s' "$m" "$(verdict "$m" '>=' 300)"
+    printf "$fmt" "  aecat vs codec alone" "" "" "" "" "" "" "" '(info) x codec' "$(ratio jmix,aecat jmix,split)" ""
+    r=$(ratio jtexts,aecat jtexts,asyncio)
+    printf "$fmt" "json $JSON_TEXTS x 64 B -> JSON Lines" Mtx/s "$(f3 "$(v jtexts,aecat)")" "$(f3 "$(v jtexts,jq)")" - "$(f3 "$(v jtexts,ae)")" \
+        "$(f3 "$(v jtexts,asyncio)")" "$(f3 "$(v jtexts,split)")" '>= 5.00 x asyncio' "$r" "$(verdict "$r" '>=' 5)"
+    r=$(ratio jtexts,aecat jtexts,jq)
+    printf "$fmt" "  vs jq -c . (file on its stdin)" "" "" "" "" "" "" "" '>= 20.00 x jq' "$r" "$(verdict "$r" '>=' 20)"
+    for kind in array string; do
+        printf "$fmt" "json 16 MiB $kind, 1 MiB reads" ns/B - - - - - "$(f2 "$(v jbig${kind}1048576,split)")" '(info)' "" ""
+        printf "$fmt" "  4 KiB reads" ns/B - - - - - "$(f2 "$(v jbig${kind}4096,split)")" '(info)' "" ""
+        r=$(v jbig$kind,spread); [ "$r" = n/a ] || r=$(f2 "$r")
+        printf "$fmt" "  1-byte reads; slowest/fastest" ns/B - - - - - "$(f2 "$(v jbig${kind}1,split)")" '<= 2.00 x fastest' "$r" "$(verdict "$r" '<=' 2)"
+        r=$(v jbig$kind,scanspread); [ "$r" = n/a ] || r=$(f2 "$r")
+        printf "$fmt" "  1-byte less feeding them" ns/B - - - - - "$(f2 "$(v jbig${kind}scan,split)")" '(info) x fastest' "$r" ""
+    done
+fi
 printf "\n"
 if want raw || want framed || want ping || want slow; then
     printf "raw relay: gen | SENDER HOST PORT >/dev/null, LISTENER -l <fifo | sink (splice to /dev/null).\n"
@@ -798,6 +1084,18 @@ if want tls; then
     n="$(suite_note tlssuite,aecat 'relay aecat')$(suite_note tlssuite,socat 'relay socat')"
     n+="$(suite_note tlspingsuite,aecat 'PING aecat')$(suite_note tlspingsuite,s_client 'PING s_client')"
     printf "Negotiated: %s.\n" "${n%; }"
+fi
+if want json; then
+    printf "json split: blast FILE --TCP--> aecat -l --frame json --records raw | sink, MB/s of input (10^6 B/s);\n"
+    printf "the mix: small objects, long strings with escapes and UTF-8, nesting 100-400 deep, numbers (gen jsonmix).\n"
+    printf "json texts: blast FILE --TCP--> aecat -l --frame json --records json | sink; asyncio: asyncio_decode.py json\n"
+    printf "(raw_decode, json.dumps compact); AnyEvent: push_read(json) + JSON::XS canonical; the nc column holds\n"
+    printf "jq -c . reading the file on its stdin (no TCP: favours jq).  Outputs checked (N lines, md5 = the input's,\n"
+    printf "compact already): %s.\n" "${JSON_NOTE:-not run}"
+    printf "The ceiling column on json rows is libaeh's JSON codec alone, in memory, one core's CPU time (json_split:\n"
+    printf "reads appended to an aeh_buf, decode/consume as lib/handle.c does; 256 KiB reads but where the row says).\n"
+    printf "'1-byte less feeding them': the 1-byte figure minus the same reads into a null decoder (json_split -b:\n"
+    printf "aeh_buf_reserve + 1-byte memcpy + an empty decode call per byte), i.e. the scanner's own cost.\n"
 fi
 printf "Runtime %.0f s.\n" "$(calc "$EPOCHREALTIME - $T0")"
 } | tee "$OUT"

@@ -309,6 +309,15 @@ START_TEST(regex_max_frame_and_eof)
     EXPECT(c, ("abcdx\n"), with_error("", ENOSPC, 3));
     EXPECT(c, ("abx\n"), with_error("", EBADMSG, 2));
     aeh_codec_free(c);
+    /* A partial match that keeps growing is bounded by max_frame too,
+     * at every split (it used to buffer without end). */
+    c = regex3("x*+y", NULL, NULL);
+    c->max_frame = 5;
+    EXPECT(c, ("xxxxxxxxxx"), with_error("", ENOSPC, 5));
+    EXPECT(c, ("xxxxxy"), with_error("", ENOSPC, 5));
+    EXPECT(c, ("xxxxy"), "5:xxxxy,");
+    EXPECT(c, ("xyxxxxxxxx"), with_error("2:xy,", ENOSPC, 2 + 5));
+    aeh_codec_free(c);
 }
 END_TEST
 

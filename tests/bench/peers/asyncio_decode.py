@@ -5,9 +5,15 @@ usage: asyncio_decode.py TYPE READYFILE
 Listens on 127.0.0.1 port 0, writes "listening 127.0.0.1 PORT" to READYFILE,
 accepts one connection, cuts what it receives into TYPE frames (line,
 netstring, packstring:N) and writes each frame + "\\n" to stdout.
+TYPE json: JSON texts back to back or separated by whitespace, split with
+json.JSONDecoder.raw_decode, each written compact as JSON Lines:
+json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\\n".
 """
 import asyncio
+import codecs
+import json
 import os
+import re
 import sys
 
 
@@ -50,6 +56,30 @@ async def main(typ, ready):
                         break
                     data = await reader.readexactly(int.from_bytes(head, "big"))
                     out.write(data + b"\n")
+            elif typ == "json":
+                dec = json.JSONDecoder()
+                utf8 = codecs.getincrementaldecoder("utf-8")()
+                ws = re.compile(r"[ \t\n\r]*")
+                buf = ""
+                eof = False
+                while not eof:
+                    data = await reader.read(1 << 16)
+                    eof = not data
+                    buf += utf8.decode(data, final=eof)
+                    pos = ws.match(buf).end()
+                    while pos < len(buf):
+                        try:
+                            obj, end = dec.raw_decode(buf, pos)
+                        except json.JSONDecodeError:
+                            if eof:
+                                raise
+                            break  # an incomplete text: wait for more
+                        if end == len(buf) and not eof:
+                            break  # a number may go on in the next read
+                        out.write((json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+                                   + "\n").encode())
+                        pos = ws.match(buf, end).end()
+                    buf = buf[pos:]
             else:
                 raise ValueError("unknown type " + typ)
             out.flush()
