@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -188,10 +189,13 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
     session *s = w->data;
+    /* with --retry-until the attempt may be cut by what is left of it */
+    const char *what = s->cfg->deadline > 0 && s->deadline >= s->cfg->deadline ? "--deadline" : "--retry-until";
+    double secs = what[2] == 'd' ? s->cfg->deadline : s->cfg->retry_until;
     if (s->peer[0])
-        cli_say("timeout: --deadline of %g s reached (connected to %s)", s->cfg->deadline, s->peer);
+        cli_say("timeout: %s of %g s reached (connected to %s)", what, secs, s->peer);
     else
-        cli_say("timeout: --deadline of %g s reached", s->cfg->deadline);
+        cli_say("timeout: %s of %g s reached", what, secs);
     if (s->exit_code < 0)
         s->exit_code = EXIT_TEMPFAIL;
     ev_break(loop, EVBREAK_ALL);
@@ -244,7 +248,7 @@ static void tls_timer_start(session *s)
 static int tls_setup(session *s)
 {
     const cli_cfg *c = s->cfg;
-    if (!c->tls && !c->tls_auto)
+    if (!c->tls && !c->tls_auto && !c->starttls)
         return -1;
     aeh_tls_opts o = {
         .server = c->listen, .ca_file = c->ca, .cert_file = c->cert, .key_file = c->key,
@@ -262,8 +266,6 @@ static int tls_setup(session *s)
         cli_say("tls: %s", e.msg);
         return EXIT_CONFIG;
     }
-    if (o.ephemeral)
-        cli_say("ephemeral certificate %s", aeh_tls_ctx_pin(s->tls_ctx));
     return -1;
 }
 
@@ -305,6 +307,25 @@ static void connected(session *s, int fd, const struct sockaddr *peer, socklen_t
     }
 }
 
+/* --json-log: what the connector did. */
+static void connect_event(void *arg, const aeh_connect_event *ev)
+{
+    session *s = arg;
+    aeh_buf b = { 0 };
+    static const char *const result[] = { "", "", "trying", "failed", "connected" };
+    if (ev->kind == AEH_CONNECT_RESOLVED) {
+        log_begin(&b, "resolve");
+        log_cstr(&b, "host", s->cfg->host);
+    } else {
+        log_begin(&b, "connect");
+        log_cstr(&b, "result", result[ev->kind]);
+    }
+    log_addr(&b, ev->addr, ev->addrlen);
+    if (ev->kind == AEH_CONNECT_FAILED)
+        log_cstr(&b, "error", strerror(ev->err));
+    log_end(&b);
+}
+
 static void connect_cb(void *arg, int fd, const struct sockaddr *peer, socklen_t len, const aeh_error *e)
 {
     session *s = arg;
@@ -342,6 +363,12 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
         char buf[200];
         cli_say("accepted connection from %s", aeh_addr_str((struct sockaddr *)&peer, len, buf, sizeof buf));
     }
+    if (log_on()) {
+        aeh_buf b = { 0 };
+        log_begin(&b, "accept");
+        log_addr(&b, (struct sockaddr *)&peer, len);
+        log_end(&b);
+    }
     tls_timer_start(s);
     connected(s, fd, (struct sockaddr *)&peer, len);
 }
@@ -367,6 +394,12 @@ static int announce(session *s)
         snprintf(strchr(line, '\n'), sizeof line - strlen(line), " %s\n", aeh_tls_ctx_pin(s->tls_ctx));
     if (c->verbose)
         cli_say("%.*s", (int)strlen(line) - 1, line);
+    if (log_on()) {
+        aeh_buf b = { 0 };
+        log_begin(&b, "listen");
+        log_str(&b, "line", line, strlen(line) - 1);
+        log_end(&b);
+    }
     if (c->ready_fd >= 0) {
         size_t n = strlen(line);
         if (write(c->ready_fd, line, n) != (ssize_t)n) {
@@ -408,11 +441,19 @@ static int start(session *s)
         snprintf(s->peer, sizeof s->peer, "unix socket %s", c->path);
         if (c->verbose)
             cli_say("connected to %s", s->peer);
+        if (log_on()) {
+            aeh_buf b = { 0 };
+            log_begin(&b, "connect");
+            log_cstr(&b, "result", "connected");
+            log_cstr(&b, "address", c->path);
+            log_end(&b);
+        }
         return relay_start(s, fd);
     }
     aeh_connect_opts co = {
         .family = c->family, .source_host = c->source, .source_port = c->source_port,
         .timeout = c->connect_timeout > 0 ? c->connect_timeout : c->wait,
+        .on_event = log_on() ? connect_event : NULL,
     };
     s->connector = aeh_connect(s->loop, c->host, c->port, &co, connect_cb, s, &e);
     if (!s->connector) {
@@ -435,9 +476,11 @@ static void print_stats(session *s, uint64_t sent, uint64_t recvd)
             t > 0 ? (double)(sent + recvd) / t / 1e6 : 0.0);
 }
 
-int cli_run(const cli_cfg *cfg)
+/* One attempt: connect (or listen), TLS, steps, relay.  deadline: seconds
+ * for the whole attempt (0: none). */
+static int run_once(const cli_cfg *cfg, double deadline, bool *relayed)
 {
-    session s = { .cfg = cfg, .exit_code = -1, .listen_fd = -1 };
+    session s = { .cfg = cfg, .exit_code = -1, .listen_fd = -1, .deadline = deadline };
     int rc = build_codecs(&s);
     if (rc) {
         free_codecs(&s);
@@ -452,7 +495,7 @@ int cli_run(const cli_cfg *cfg)
     s.t_start = ev_time();
     int saved_fl[2] = { fcntl(0, F_GETFL), fcntl(1, F_GETFL) };
 
-    ev_timer_init(&s.deadline_w, deadline_cb, cfg->deadline, 0);
+    ev_timer_init(&s.deadline_w, deadline_cb, deadline, 0);
     ev_timer_init(&s.quit_w, quit_cb, 0, 0);
     ev_timer_init(&s.grace_w, grace_cb, 0, 0);
     ev_timer_init(&s.tls_w, tls_timeout_cb, 0, 0);
@@ -460,12 +503,17 @@ int cli_run(const cli_cfg *cfg)
     ev_signal_init(&s.sigint_w, signal_cb, SIGINT);
     ev_signal_init(&s.sigterm_w, signal_cb, SIGTERM);
     s.deadline_w.data = s.quit_w.data = s.grace_w.data = s.sigint_w.data = s.sigterm_w.data = &s;
-    if (cfg->deadline > 0)
+    if (deadline > 0)
         ev_timer_start(s.loop, &s.deadline_w);
     ev_signal_start(s.loop, &s.sigint_w);
     ev_signal_start(s.loop, &s.sigterm_w);
 
     rc = tls_setup(&s);
+    if (rc < 0)
+        rc = dialog_prepare(&s);
+    /* told once the whole command line holds up */
+    if (rc < 0 && s.tls_ctx && cfg->listen && !cfg->cert)
+        cli_say("ephemeral certificate %s", aeh_tls_ctx_pin(s.tls_ctx));
     if (rc < 0)
         rc = start(&s);
     if (rc < 0)
@@ -477,6 +525,7 @@ int cli_run(const cli_cfg *cfg)
     if (s.connector)
         aeh_connect_cancel(s.connector);
     relay_close(&s);
+    dialog_free(&s);
     if (cfg->stats)
         print_stats(&s, s.bytes_sent, s.bytes_recv);
     if (s.listen_fd >= 0)
@@ -488,9 +537,72 @@ int cli_run(const cli_cfg *cfg)
             fcntl(fd, F_SETFL, saved_fl[fd]);
     free_codecs(&s);
     aeh_tls_ctx_free(s.tls_ctx);
-    free(cfg->pins);
     ev_loop_destroy(s.loop);
-    return s.exit_code < 0 ? EXIT_OK : s.exit_code;
+    if (relayed)
+        *relayed = s.relay_started;
+    int code = s.exit_code < 0 ? EXIT_OK : s.exit_code;
+    if (s.peer[0] || s.relay_started)
+        log_close_event(&s, code);
+    return code;
+}
+
+/* Failures that another attempt may mend: not a bad command line or file,
+ * not the user stopping us. */
+static bool retryable(int code)
+{
+    return code != EXIT_OK && code != EXIT_USAGE && code != EXIT_CONFIG && code != EXIT_SIGPIPE &&
+           code != 128 + SIGINT && code != 128 + SIGTERM;
+}
+
+/* --retry-until: the whole connect + TLS + dialog again, 100 ms doubling
+ * to 2 s apart, until it works or the time is up.  The messages of a
+ * failed attempt are held: shown with -v, else only the last attempt's. */
+static int run_attempts(const cli_cfg *cfg)
+{
+    if (cfg->retry_until <= 0)
+        return run_once(cfg, cfg->deadline, NULL);
+    double t0 = ev_time(), backoff = 0.1;
+    for (int attempt = 1;; attempt++) {
+        double left = cfg->retry_until - (ev_time() - t0);
+        double deadline = cfg->deadline > 0 && cfg->deadline < left ? cfg->deadline : left;
+        bool relayed = false;
+        log_attempt(attempt);
+        cli_hold(true);
+        int rc = run_once(cfg, deadline > 0.001 ? deadline : 0.001, &relayed);
+        double used = ev_time() - t0;
+        /* the pause, shortened to what is left, and no attempt without
+         * the time to connect at all */
+        double pause = cfg->retry_until - used - 0.05 < backoff ? cfg->retry_until - used - 0.05 : backoff;
+        if (!retryable(rc) || relayed || pause <= 0) {
+            /* this attempt's lines as they were, the failure's one line
+             * saying how long it was tried */
+            char tried[100] = "";
+            if (rc && retryable(rc) && !relayed)
+                snprintf(tried, sizeof tried, " (--retry-until: %d attempt%s in %.1f s)", attempt,
+                         attempt == 1 ? "" : "s", used);
+            cli_hold_end(tried);
+            return rc;
+        }
+        cli_hold_drop(cfg->verbose ? "attempt " : NULL, attempt);
+        cli_hold(false);
+        if (cfg->verbose)
+            cli_say("attempt %d failed (exit %d); retrying in %.2f s", attempt, rc, pause);
+        struct timespec ts = { (time_t)pause, (long)((pause - (time_t)pause) * 1e9) };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+        backoff = backoff * 2 < 2 ? backoff * 2 : 2;
+    }
+}
+
+int cli_run(const cli_cfg *cfg)
+{
+    int rc = log_open(cfg);
+    if (rc < 0) {
+        rc = run_attempts(cfg);
+        log_result(rc);
+    }
+    log_close();
+    return rc;
 }
 
 /* A closed fd 0, 1 or 2 would be taken by the next open (the event loop's
@@ -516,15 +628,14 @@ int main(int argc, char **argv)
         return EXIT_IOERR;
     cli_cfg cfg;
     int rc = cli_parse(argc, argv, &cfg);
-    if (rc >= 0) {
-        free(cfg.pins);           /* a usage error may follow a --pin */
-        return rc;
-    }
-    if (stdout_closed) {
+    if (rc < 0 && stdout_closed) {
         cli_say("stdout: not open");
-        free(cfg.pins);
-        return EXIT_IOERR;
+        rc = EXIT_IOERR;
     }
-    signal(SIGPIPE, SIG_IGN);
-    return cli_run(&cfg);
+    if (rc < 0) {
+        signal(SIGPIPE, SIG_IGN);
+        rc = cli_run(&cfg);
+    }
+    cli_cfg_free(&cfg);           /* also after a usage error: a --pin or --send may precede it */
+    return rc;
 }

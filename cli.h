@@ -12,6 +12,16 @@ enum {
     EXIT_PROTOCOL = 76, EXIT_CONFIG = 78, EXIT_SIGPIPE = 141,
 };
 
+/* A dialog step as given on the command line (--send, --send-file,
+ * --expect, --reject, --sleep, --starttls), in order. */
+typedef struct cli_step {
+    int kind;                     /* AEH_STEP_* */
+    const char *opt;              /* the option, for messages */
+    const char *arg;              /* as written */
+    aeh_buf data;                 /* SEND: the bytes (escapes decoded, file read) */
+    double seconds;               /* SLEEP */
+} cli_step;
+
 typedef struct cli_cfg {
     bool listen, unix_socket;
     int family;                   /* AF_UNSPEC, AF_INET, AF_INET6 */
@@ -33,7 +43,20 @@ typedef struct cli_cfg {
     bool tls, tls_auto, insecure, verify_client, tls_allow_truncation, tls_info;
     const char *ca, *cert, *key, *servername, *alpn, *tls_priority;
     char *pins;                   /* --pin values, comma-separated (allocated) */
+    /* dialog */
+    cli_step *steps;              /* allocated */
+    size_t nsteps;
+    double step_timeout;          /* --step-timeout, default 10 */
+    bool then_relay;
+    const char *starttls;         /* the last --starttls PROTO */
+    const char *starttls_name;
+    bool starttls_reissue;
+    double retry_until;           /* --retry-until SECS; 0: one attempt */
+    const char *json_log;         /* --json-log FILE, "-" or "&FD" */
 } cli_cfg;
+
+/* Frees what cli_parse allocated. */
+void cli_cfg_free(cli_cfg *cfg);
 
 /* Parses argv into *cfg; on a usage error prints one line and returns
  * EXIT_USAGE; returns -1 to go on, or 0 when --help/--version was served. */
@@ -41,6 +64,13 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg);
 
 /* One line on stderr: "aecat: " + the formatted text. */
 void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* While held, cli_say's lines are kept: cli_hold(false) prints them and
+ * stops holding; cli_hold_drop forgets them (printed first, each after
+ * "aecat: PREFIX N: ", when prefix is not NULL). */
+void cli_hold(bool on);
+void cli_hold_drop(const char *prefix, int n);
+/* Prints the held lines, `suffix` after the last one, and stops holding. */
+void cli_hold_end(const char *suffix);
 /* Maps a library error code met in a network phase to an exit code. */
 int cli_exit_for(int code);
 
@@ -63,6 +93,7 @@ typedef struct session {
     aeh_tls_ctx *tls_ctx;         /* --tls / --tls-auto */
     ev_timer tls_w;               /* the handshake's share of --connect-timeout */
     struct splice_relay *splice;  /* the raw fast path, when it runs */
+    aeh_dialog *dialog;           /* dialog steps, when given */
     int listen_fd;
     bool bound_path;              /* -U -l: we created the socket file */
     ev_io listen_w;
@@ -74,6 +105,8 @@ typedef struct session {
     uint64_t in_frame_at, net_frame_at;
     uint64_t bytes_sent, bytes_recv;   /* on the wire, kept when the handle goes */
     uint64_t drain_mark;          /* stdin bytes taken when the drain timer last looked */
+    double deadline;              /* this attempt's: --deadline, or what --retry-until leaves */
+    bool relay_started;           /* stdin began to flow: no retry after that */
     ev_tstamp t_start;
     bool in_paused, net_paused, finishing, wait_net;
     bool stdin_done, peer_eof;
@@ -93,6 +126,35 @@ void relay_stdin_active(session *s);
 void relay_stdin_done(session *s);
 /* Leaves the loop once everything owed to stdout (and the wire) is out. */
 void relay_check_done(session *s);
+
+/* cli_relay.c, for the dialog: the relay's callbacks on the wire handle,
+ * the relay itself, stdin treated as ended, --tls-info. */
+void relay_net_callbacks(session *s);
+void relay_begin(session *s);
+void relay_stdin_ended(session *s);
+void relay_tls_info(session *s, aeh *h);
+
+/* cli_dialog.c: --send, --expect, ... before the relay. */
+int  dialog_prepare(session *s);  /* -1, or the exit code of a bad step */
+void dialog_begin(session *s);
+void dialog_free(session *s);
+
+/* cli_log.c: --json-log.  log_begin, the log_ field writers and log_end build one event; the
+ * others are whole events. */
+int  log_open(const cli_cfg *c);  /* -1, or the exit code */
+void log_close(void);
+bool log_on(void);
+void log_attempt(int n);
+void log_note_error(const char *line);
+void log_begin(aeh_buf *b, const char *event);
+void log_str(aeh_buf *b, const char *key, const void *p, size_t n);
+void log_cstr(aeh_buf *b, const char *key, const char *s);
+void log_raw(aeh_buf *b, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void log_addr(aeh_buf *b, const struct sockaddr *sa, socklen_t len);
+void log_end(aeh_buf *b);
+void log_tls(aeh *h);
+void log_close_event(const session *s, int code);
+void log_result(int code);
 
 /* cli_splice.c: the raw relay through splice(2), when stdin and stdout
  * are pipes or sockets and nothing transforms the bytes. */

@@ -59,6 +59,25 @@ static const char usage_text[] =
 "      --tls-allow-truncation a peer closing without close_notify is a normal end\n"
 "      --tls-info             version, cipher, ALPN, certificates and pin on stderr\n"
 "                             after the handshake (SSLKEYLOGFILE is honoured)\n"
+"Dialog (steps run in order before the relay; then aecat closes, unless --then-relay):\n"
+"      --send DATA            send DATA (C escapes \\r \\n \\t \\0 \\xHH \\\\); one frame when framed\n"
+"      --send-file FILE       send FILE's bytes; one frame when framed\n"
+"      --expect RE            wait for a received frame matching RE (PCRE2), skipping others;\n"
+"                             raw: for the bytes up to and including a match\n"
+"      --reject RE            fail at once if RE matches while the next --expect waits\n"
+"      --sleep SECS           pause\n"
+"      --starttls PROTO       TLS at this point, after PROTO's upgrade dialog, each reply\n"
+"                             checked: smtp lmtp pop3 imap ftp xmpp xmpp-server nntp sieve\n"
+"                             ldap postgres mysql irc telnet (submission, imap2, postgresql);\n"
+"                             now: a bare handshake.  With -l: the server's side\n"
+"      --starttls-name NAME   our name in it (EHLO, XMPP to=; -l: the greeting; default HOST)\n"
+"      --starttls-reissue     smtp, lmtp: EHLO/LHLO again over TLS, its reply checked\n"
+"      --step-timeout SECS    bound for each --expect and --starttls (default 10; 0: none)\n"
+"      --then-relay           after the steps, relay stdin/stdout as without them\n"
+"      --retry-until SECS     repeat connect + TLS + steps (100 ms doubling to 2 s apart) until\n"
+"                             they succeed or SECS pass; exit with the last failure's code\n"
+"      --json-log FILE        JSON Lines events (resolve, connect, tls, steps, close, result)\n"
+"                             to FILE; - for stderr, &N for file descriptor N\n"
 "End of stream:\n"
 "  -q SECS                    after EOF on stdin, wait at most SECS for the peer, then exit 0\n"
 "  -N                         accepted for netcat habits (half-close is the default)\n"
@@ -84,7 +103,9 @@ enum {
     OPT_COUNT, OPT_UNTIL, OPT_NO_SHUTDOWN, OPT_CONNECT_TIMEOUT, OPT_RTIMEOUT, OPT_WTIMEOUT,
     OPT_DEADLINE, OPT_STATS, OPT_TLS, OPT_TLS_AUTO, OPT_CA, OPT_CERT, OPT_KEY, OPT_INSECURE,
     OPT_SERVERNAME, OPT_ALPN, OPT_PIN, OPT_TLS_PRIORITY, OPT_VERIFY_CLIENT,
-    OPT_TLS_ALLOW_TRUNCATION, OPT_TLS_INFO,
+    OPT_TLS_ALLOW_TRUNCATION, OPT_TLS_INFO, OPT_SEND, OPT_SEND_FILE, OPT_EXPECT, OPT_REJECT,
+    OPT_SLEEP, OPT_STARTTLS, OPT_STEP_TIMEOUT, OPT_THEN_RELAY, OPT_STARTTLS_NAME,
+    OPT_RETRY_UNTIL, OPT_JSON_LOG, OPT_STARTTLS_REISSUE,
 };
 
 static const struct option long_opts[] = {
@@ -122,10 +143,25 @@ static const struct option long_opts[] = {
     { "verify-client", no_argument, NULL, OPT_VERIFY_CLIENT },
     { "tls-allow-truncation", no_argument, NULL, OPT_TLS_ALLOW_TRUNCATION },
     { "tls-info", no_argument, NULL, OPT_TLS_INFO },
+    { "send", required_argument, NULL, OPT_SEND },
+    { "send-file", required_argument, NULL, OPT_SEND_FILE },
+    { "expect", required_argument, NULL, OPT_EXPECT },
+    { "reject", required_argument, NULL, OPT_REJECT },
+    { "sleep", required_argument, NULL, OPT_SLEEP },
+    { "starttls", required_argument, NULL, OPT_STARTTLS },
+    { "step-timeout", required_argument, NULL, OPT_STEP_TIMEOUT },
+    { "then-relay", no_argument, NULL, OPT_THEN_RELAY },
+    { "starttls-name", required_argument, NULL, OPT_STARTTLS_NAME },
+    { "retry-until", required_argument, NULL, OPT_RETRY_UNTIL },
+    { "json-log", required_argument, NULL, OPT_JSON_LOG },
+    { "starttls-reissue", no_argument, NULL, OPT_STARTTLS_REISSUE },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
 };
+
+static bool held;
+static aeh_buf held_lines;        /* "line\n"..., without the "aecat: " */
 
 void cli_say(const char *fmt, ...)
 {
@@ -134,7 +170,47 @@ void cli_say(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    log_note_error(line);
+    if (held && aeh_buf_append(&held_lines, line, strlen(line)) == 0 &&
+        aeh_buf_append(&held_lines, "\n", 1) == 0)
+        return;
     fprintf(stderr, "aecat: %s\n", line);
+}
+
+static void held_print(const char *prefix, int n, const char *suffix)
+{
+    const char *p = (const char *)aeh_buf_data(&held_lines), *end = p + aeh_buf_len(&held_lines);
+    while (p && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        int len = (int)((nl ? nl : end) - p);
+        const char *after = nl && nl + 1 >= end && suffix ? suffix : "";
+        if (prefix)
+            fprintf(stderr, "aecat: %s%d: %.*s%s\n", prefix, n, len, p, after);
+        else
+            fprintf(stderr, "aecat: %.*s%s\n", len, p, after);
+        p = nl ? nl + 1 : end;
+    }
+    aeh_buf_free(&held_lines);
+}
+
+void cli_hold_end(const char *suffix)
+{
+    held_print(NULL, 0, suffix);
+    held = false;
+}
+
+void cli_hold(bool on)
+{
+    if (!on)
+        held_print(NULL, 0, NULL);
+    held = on;
+}
+
+void cli_hold_drop(const char *prefix, int n)
+{
+    if (prefix)
+        held_print(prefix, n, NULL);
+    aeh_buf_free(&held_lines);
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -249,12 +325,106 @@ static int cfg_add_pin(cli_cfg *cfg, const char *pin)
     return 0;
 }
 
+void cli_cfg_free(cli_cfg *cfg)
+{
+    for (size_t i = 0; i < cfg->nsteps; i++)
+        aeh_buf_free(&cfg->steps[i].data);
+    free(cfg->steps);
+    free(cfg->pins);
+    cfg->steps = NULL;
+    cfg->pins = NULL;
+    cfg->nsteps = 0;
+}
+
+static cli_step *add_step(cli_cfg *cfg, int kind, const char *opt, const char *arg)
+{
+    cli_step *p = realloc(cfg->steps, (cfg->nsteps + 1) * sizeof *p);
+    if (!p)
+        return NULL;
+    cfg->steps = p;
+    p += cfg->nsteps++;
+    *p = (cli_step){ .kind = kind, .opt = opt, .arg = arg };
+    return p;
+}
+
+/* --send-file: the whole file, read now so that a missing one fails before
+ * any connection. */
+static int read_file(const char *path, aeh_buf *out)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (aeh_buf_append(out, chunk, n) < 0) {
+            fclose(f);
+            errno = ENOMEM;
+            return -1;
+        }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        errno = EIO;
+    return bad ? -1 : 0;
+}
+
+/* The dialog options; -1 to go on, else the exit code. */
+static int parse_step(cli_cfg *cfg, int c, const char *arg)
+{
+    static const char *const names[] = {
+        [OPT_SEND - OPT_SEND] = "--send", [OPT_SEND_FILE - OPT_SEND] = "--send-file",
+        [OPT_EXPECT - OPT_SEND] = "--expect", [OPT_REJECT - OPT_SEND] = "--reject",
+        [OPT_SLEEP - OPT_SEND] = "--sleep", [OPT_STARTTLS - OPT_SEND] = "--starttls",
+    };
+    static const int kinds[] = {
+        [OPT_SEND - OPT_SEND] = AEH_STEP_SEND, [OPT_SEND_FILE - OPT_SEND] = AEH_STEP_SEND,
+        [OPT_EXPECT - OPT_SEND] = AEH_STEP_EXPECT, [OPT_REJECT - OPT_SEND] = AEH_STEP_REJECT,
+        [OPT_SLEEP - OPT_SEND] = AEH_STEP_SLEEP, [OPT_STARTTLS - OPT_SEND] = AEH_STEP_STARTTLS,
+    };
+    const char *opt = names[c - OPT_SEND];
+    cli_step *st = add_step(cfg, kinds[c - OPT_SEND], opt, arg);
+    if (!st)
+        return usage_error("%s: %s", opt, strerror(errno));
+    aeh_error e;
+    switch (c) {
+    case OPT_SEND:
+        if (aeh_unescape(arg, &st->data, &e) < 0)
+            return usage_error("--send: %s at offset %llu of '%s'", e.msg,
+                               (unsigned long long)e.offset, arg);
+        break;
+    case OPT_SEND_FILE:
+        if (read_file(arg, &st->data) < 0) {
+            cli_say("--send-file: cannot read %s: %s", arg, strerror(errno));
+            return EXIT_CONFIG;
+        }
+        break;
+    case OPT_EXPECT:
+    case OPT_REJECT:
+        if (!*arg)
+            return usage_error("%s: empty pattern", opt);
+        break;
+    case OPT_SLEEP:
+        if (!parse_seconds(arg, &st->seconds))
+            return usage_error("--sleep: '%s' is not a number of seconds", arg);
+        break;
+    case OPT_STARTTLS:
+        /* the protocol is checked once -l is known (client or server side) */
+        if (!*arg)
+            return usage_error("--starttls: empty protocol");
+        cfg->starttls = arg;
+        break;
+    }
+    return -1;
+}
+
 int cli_parse(int argc, char **argv, cli_cfg *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->family = AF_UNSPEC;
     cfg->ready_fd = -1;
     cfg->quit_after_eof = -1;
+    cfg->step_timeout = 10;
     const char *frame = NULL;
     const char *tls_opt = NULL, *client_opt = NULL;   /* the last seen, for messages */
     int c;
@@ -322,6 +492,19 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
             tls_opt = "--tls-allow-truncation";
             break;
         case OPT_TLS_INFO: cfg->tls_info = true; tls_opt = "--tls-info"; break;
+        case OPT_SEND: case OPT_SEND_FILE: case OPT_EXPECT: case OPT_REJECT: case OPT_SLEEP:
+        case OPT_STARTTLS: {
+            int rc = parse_step(cfg, c, optarg);
+            if (rc >= 0)
+                return rc;
+            break;
+        }
+        case OPT_STEP_TIMEOUT: secs = &cfg->step_timeout; name = "--step-timeout"; break;
+        case OPT_THEN_RELAY: cfg->then_relay = true; break;
+        case OPT_STARTTLS_NAME: cfg->starttls_name = optarg; break;
+        case OPT_RETRY_UNTIL: secs = &cfg->retry_until; name = "--retry-until"; break;
+        case OPT_JSON_LOG: cfg->json_log = optarg; break;
+        case OPT_STARTTLS_REISSUE: cfg->starttls_reissue = true; break;
         case 'q': secs = &cfg->quit_after_eof; name = "-q"; break;
         case 'w': secs = &cfg->wait; name = "-w"; break;
         case OPT_CONNECT_TIMEOUT: secs = &cfg->connect_timeout; name = "--connect-timeout"; break;
@@ -392,8 +575,19 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         return usage_error("--tls and --tls-auto exclude each other (--tls-auto serves both)");
     if (cfg->tls_auto && !cfg->listen)
         return usage_error("--tls-auto applies to -l");
-    if (tls_opt && !cfg->tls && !cfg->tls_auto)
-        return usage_error("%s needs --tls or --tls-auto", tls_opt);
+    if (tls_opt && !cfg->tls && !cfg->tls_auto && !cfg->starttls)
+        return usage_error("%s needs --tls, --tls-auto or --starttls", tls_opt);
+    if (cfg->starttls && (cfg->tls || cfg->tls_auto))
+        return usage_error("--starttls starts TLS inside the connection: not with %s",
+                           cfg->tls ? "--tls" : "--tls-auto");
+    if (cfg->retry_until > 0 && cfg->listen)
+        return usage_error("--retry-until is for connecting, not for -l");
+    if (cfg->starttls_name && !cfg->starttls)
+        return usage_error("--starttls-name needs --starttls");
+    if (cfg->starttls_reissue && (!cfg->starttls || cfg->listen))
+        return usage_error("--starttls-reissue needs --starttls smtp or lmtp as a client");
+    if (cfg->then_relay && !cfg->nsteps)
+        return usage_error("--then-relay needs dialog steps (--send, --expect, ...)");
     if (client_opt && cfg->listen)
         return usage_error("%s is for connecting, not for -l", client_opt);
     if (cfg->verify_client && !cfg->listen)

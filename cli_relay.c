@@ -313,7 +313,6 @@ static void net_drain(aeh *h)
 static void net_starttls(aeh *h, bool ok, const char *msg)
 {
     session *s = aeh_user(h);
-    const cli_cfg *c = s->cfg;
     ev_timer_stop(s->loop, &s->tls_w);
     if (!ok) {
         relay_count_bytes(s);
@@ -322,6 +321,16 @@ static void net_starttls(aeh *h, bool ok, const char *msg)
         relay_finish(s, EXIT_PROTOCOL, false);
         return;
     }
+    relay_tls_info(s, h);
+}
+
+/* --tls-info (or -v: version and cipher) once a handshake is done. */
+void relay_tls_info(session *s, aeh *h)
+{
+    const cli_cfg *c = s->cfg;
+    ev_timer_stop(s->loop, &s->tls_w);
+    if (log_on())
+        log_tls(h);
     if (!c->tls_info && !c->verbose)
         return;
     aeh_buf info = { 0 };
@@ -389,6 +398,37 @@ static void stdin_start(session *s)
     }
 }
 
+void relay_net_callbacks(session *s)
+{
+    aeh_on_eof(s->net, net_eof);
+    aeh_on_error(s->net, net_error);
+    aeh_on_drain(s->net, net_drain);
+    aeh_on_timeout(s->net, net_timeout);
+    aeh_on_starttls(s->net, s->tls_ctx ? net_starttls : NULL);
+}
+
+/* The relay proper: the wire's frames to stdout, stdin's to the wire. */
+void relay_begin(session *s)
+{
+    s->relay_started = true;
+    aeh_read_frames(s->net, s->recv_codec, net_frame, s);
+    stdin_start(s);
+}
+
+void relay_stdin_ended(session *s)
+{
+    stdin_ended(s);
+}
+
+/* The connection is ready for its first bytes: dialog steps, or the relay. */
+static void wire_ready(session *s)
+{
+    if (s->dialog)
+        dialog_begin(s);
+    else
+        relay_begin(s);
+}
+
 /* --tls-auto: a ClientHello starts TLS; anything else is plaintext. */
 static void tls_detected(aeh *h, aeh_span f, void *arg)
 {
@@ -401,14 +441,16 @@ static void tls_detected(aeh *h, aeh_span f, void *arg)
     } else {
         ev_timer_stop(s->loop, &s->tls_w);
     }
-    stdin_start(s);
+    wire_ready(s);
 }
 
 int relay_start(session *s, int fd)
 {
     const cli_cfg *c = s->cfg;
-    if (splice_eligible(s))
+    if (splice_eligible(s)) {
+        s->relay_started = true;
         return splice_start(s, fd);
+    }
     bool send_framed = strcmp(s->send_codec->name, "raw") != 0;
     aeh_opts o = {
         .loop = s->loop, .fd = fd, .user = s,
@@ -447,9 +489,8 @@ int relay_start(session *s, int fd)
     s->in_errno = s->in ? 0 : errno;
     if (c->tls_auto)              /* stdin waits: the client's first bytes decide */
         aeh_push_read(s->net, aeh_codec_tls_detect(), tls_detected, s);
-    aeh_read_frames(s->net, s->recv_codec, net_frame, s);
-    if (!c->tls_auto)
-        stdin_start(s);
+    else
+        wire_ready(s);
     return -1;
 }
 

@@ -60,7 +60,8 @@ bool splice_eligible(const session *s)
     if (strcmp(s->recv_codec->name, "raw") || strcmp(s->send_codec->name, "raw") ||
         strcmp(s->in_codec->name, "raw") || strcmp(s->out_codec->name, "raw"))
         return false;
-    if (c->count || c->until || c->verbose >= 2 || c->rtimeout > 0 || c->wtimeout > 0 || s->tls_ctx)
+    if (c->count || c->until || c->verbose >= 2 || c->rtimeout > 0 || c->wtimeout > 0 || s->tls_ctx ||
+        s->dialog)
         return false;
     return is_pipe_or_socket(0) && is_pipe(1);
 }

@@ -67,8 +67,18 @@ _aecat()
             COMPREPLY=($(compgen -W 'NORMAL SECURE128 SECURE256 PERFORMANCE' -- "$cur"))
             return
             ;;
+        --send-file | --json-log)
+            _filedir
+            return
+            ;;
+        --starttls)
+            COMPREPLY=($(compgen -W 'now smtp lmtp pop3 imap ftp xmpp xmpp-server nntp sieve
+                ldap postgres mysql irc telnet submission imap2 postgresql' -- "$cur"))
+            return
+            ;;
         -p | --source-port | --max-frame | --count | --until | -q | -w | --timeout | \
-            --connect-timeout | --rtimeout | --wtimeout | --deadline | --pin)
+            --connect-timeout | --rtimeout | --wtimeout | --deadline | --pin | --send | \
+            --expect | --reject | --sleep | --step-timeout | --starttls-name | --retry-until)
             return          # a value of the user's own: nothing to offer
             ;;
     esac
@@ -80,6 +90,8 @@ _aecat()
             -q -N --no-shutdown -w --timeout --connect-timeout --rtimeout --wtimeout --deadline
             --tls --tls-auto --ca --cert --key --insecure --servername --alpn --pin
             --tls-priority --verify-client --tls-allow-truncation --tls-info
+            --send --send-file --expect --reject --sleep --starttls --starttls-name --starttls-reissue
+            --step-timeout --then-relay --retry-until --json-log
             -v --verbose --stats -h --help -V --version'
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace 2>/dev/null
@@ -96,7 +108,9 @@ _aecat()
             --frame | --recv-frame | --send-frame | --records | -s | --source | -p | \
                 --source-port | --max-frame | --count | --until | -q | -w | --timeout | \
                 --connect-timeout | --rtimeout | --wtimeout | --deadline | --ca | --cert | \
-                --key | --servername | --alpn | --pin | --tls-priority)
+                --key | --servername | --alpn | --pin | --tls-priority | --send | --send-file | \
+                --expect | --reject | --sleep | --starttls | --starttls-name | --step-timeout | \
+                --retry-until | --json-log)
                 ((i++)) ;;
             -*) ;;
             *) ((nops++)) ;;

@@ -5,12 +5,16 @@
 #   --timeout --connect-timeout --rtimeout --wtimeout --deadline --tls
 #   --tls-auto --ca --cert --key --insecure --servername --alpn --pin
 #   --tls-priority --verify-client --tls-allow-truncation --tls-info
+#   --send --send-file --expect --reject --sleep --starttls --starttls-name
+#   --starttls-reissue --step-timeout --then-relay --retry-until --json-log
 #   --verbose --stats --help --version, and -4 -6 -q -N.
 
 # Options that take a value in the next word (for counting operands).
 set -g __aecat_valued -s --source -p --source-port --frame --recv-frame --send-frame \
     --records --max-frame --count --until -q -w --timeout --connect-timeout --rtimeout \
-    --wtimeout --deadline --ca --cert --key --servername --alpn --pin --tls-priority
+    --wtimeout --deadline --ca --cert --key --servername --alpn --pin --tls-priority \
+    --send --send-file --expect --reject --sleep --starttls --starttls-name --step-timeout \
+    --retry-until --json-log
 
 function __aecat_unix --description 'aecat: -U given'
     for w in (commandline -opc)[2..-1]
@@ -114,6 +118,19 @@ complete -c aecat -l tls-priority -x -a 'NORMAL SECURE128 SECURE256 PERFORMANCE'
 complete -c aecat -l verify-client -d 'With -l: require a client certificate verified against --ca'
 complete -c aecat -l tls-allow-truncation -d 'A close without close_notify is a normal end'
 complete -c aecat -l tls-info -d 'After the handshake, describe the session on stderr'
+# Dialog
+complete -c aecat -l send -x -d 'Dialog step: send DATA (C escapes)'
+complete -c aecat -l send-file -r -F -d 'Dialog step: send the bytes of FILE'
+complete -c aecat -l expect -x -d 'Dialog step: wait for a frame (raw: bytes) matching RE'
+complete -c aecat -l reject -x -d 'Fail if RE matches while the next --expect waits'
+complete -c aecat -l sleep -x -d 'Dialog step: pause SECS'
+complete -c aecat -l starttls -x -a 'now\t"a bare TLS handshake" smtp lmtp pop3 imap ftp xmpp xmpp-server nntp sieve ldap postgres mysql irc telnet submission imap2 postgresql' -d 'Dialog step: TLS at this point, after the protocol upgrade'
+complete -c aecat -l starttls-name -x -a '(__fish_print_hostnames)' -d 'Our name in the STARTTLS dialog (EHLO, XMPP to=)'
+complete -c aecat -l starttls-reissue -d 'smtp, lmtp: EHLO/LHLO again over TLS'
+complete -c aecat -l step-timeout -x -d 'Bound for each --expect and --starttls (SECS, default 10)'
+complete -c aecat -l then-relay -d 'After the dialog steps, relay stdin/stdout'
+complete -c aecat -l retry-until -x -d 'Repeat connect + TLS + steps with backoff until they succeed (SECS)'
+complete -c aecat -l json-log -r -F -d 'JSON Lines events to FILE (- stderr, &N a descriptor)'
 # Output
 complete -c aecat -s v -l verbose -d 'Events on stderr (repeat for more)'
 complete -c aecat -l stats -d 'Bytes, frames, duration and rate at exit'

@@ -289,20 +289,129 @@ void aeh_push_tls_autostart(aeh *h, aeh_tls_ctx *ctx);
 void aeh_on_starttls(aeh *h, void (*cb)(aeh *, bool, const char *));
 void aeh_on_stoptls(aeh *h, void (*cb)(aeh *));
 
+struct ev_loop *aeh_loop(const aeh *h);
+
 /* Counters: bytes through the fd, and where the read side stands. */
 uint64_t aeh_bytes_read(const aeh *h);
 uint64_t aeh_bytes_written(const aeh *h);
 bool aeh_eof_seen(const aeh *h);
 
+/* ------------------------------------------------------------------ dialog */
+
+/* Steps run in order on a handle before the user goes on with it: send
+ * bytes (one frame with a send codec), expect a pattern (the first frame
+ * it matches, skipping others; raw: the bytes up to and including the
+ * first match), sleep, start TLS.  A REJECT is not a step of its own: its
+ * pattern fails the dialog if it matches while the next EXPECT waits. */
+typedef struct aeh_dialog aeh_dialog;
+
+enum {
+    AEH_STEP_SEND = 1, AEH_STEP_EXPECT, AEH_STEP_REJECT, AEH_STEP_SLEEP, AEH_STEP_STARTTLS,
+};
+
+typedef struct aeh_step {
+    int kind;
+    const void *data;             /* SEND */
+    size_t len;
+    const char *regex;            /* EXPECT, REJECT: a PCRE2 pattern */
+    double seconds;               /* SLEEP */
+    int tls_mode;                 /* STARTTLS: AEH_TLS_CONNECT (0) or AEH_TLS_ACCEPT */
+    const char *proto;            /* STARTTLS: a protocol's upgrade first (client side
+                                   * with CONNECT, server side with ACCEPT: smtp, imap,
+                                   * ...); NULL or "now": the bare handshake */
+} aeh_step;
+
+/* The STARTTLS protocols, comma-separated, of either side. */
+const char *aeh_starttls_protocols(bool server);
+
+/* What happened, for logs: a step began, data was sent, a frame was read
+ * and skipped, the frame (raw: the bytes) that met an expect, a STARTTLS
+ * handshake finished, a step ended.  step: its index among the steps
+ * (rejects not counted); elapsed: seconds since the step began. */
+enum {
+    AEH_DIALOG_STEP = 1, AEH_DIALOG_SENT, AEH_DIALOG_FRAME, AEH_DIALOG_MATCHED,
+    AEH_DIALOG_TLS_DONE, AEH_DIALOG_STEP_DONE,
+    AEH_DIALOG_STARTTLS_GO,       /* a STARTTLS protocol agreed: the handshake begins */
+};
+
+typedef struct aeh_dialog_event {
+    int kind;
+    size_t step;
+    aeh_span data;                /* SENT, FRAME, MATCHED */
+    double elapsed;
+} aeh_dialog_event;
+
+/* How it ended: every step done; the peer closed first (an expect still
+ * waiting); a reject matched; step_timeout ran out; a TLS handshake failed;
+ * another error of the handle (err says which: a malformed frame, I/O). */
+enum {
+    AEH_DIALOG_OK = 0, AEH_DIALOG_CLOSED, AEH_DIALOG_REJECTED, AEH_DIALOG_TIMEOUT,
+    AEH_DIALOG_TLS, AEH_DIALOG_ERROR,
+    AEH_DIALOG_REFUSED,           /* a STARTTLS protocol's peer said no (its words in err) */
+};
+
+typedef struct aeh_dialog_result {
+    int status;
+    size_t step;                  /* the step that failed (n when all were done) */
+    aeh_error err;                /* unless OK */
+    aeh_span last;                /* up to the last 200 bytes received, for messages */
+    double elapsed;               /* in the last step */
+    int timeout_which;            /* TIMEOUT by the handle's AEH_*TIMEOUT; 0: step_timeout */
+    bool handle_gone;             /* the handle is being destroyed (fatal error, failed TLS) */
+} aeh_dialog_result;
+
+typedef struct aeh_dialog_opts {
+    const aeh_codec *recv_codec;  /* frames that expects match; NULL: raw bytes */
+    const aeh_codec *send_codec;  /* how SEND data is framed; NULL: as it is */
+    double step_timeout;          /* seconds per expect or STARTTLS; 0: none */
+    aeh_tls_ctx *tls_ctx;         /* for STARTTLS steps */
+    const char *peername;         /* STARTTLS as a client: the name to verify */
+    const char *starttls_name;    /* our name in a STARTTLS protocol (EHLO, XMPP to=, the
+                                   * server's greeting); NULL: peername, else "localhost" */
+    bool starttls_reissue;        /* SMTP, LMTP client: EHLO/LHLO again over TLS */
+    void (*on_event)(aeh_dialog *d, const aeh_dialog_event *ev, void *arg);
+    /* required: called once; the handle's user pointer is back and all its
+     * callbacks are NULL (the dialog owned them): set yours again */
+    void (*on_done)(aeh_dialog *d, const aeh_dialog_result *r, void *arg);
+    void *arg;
+} aeh_dialog_opts;
+
+/* Compiles the patterns and frames the data now, so that a bad step is
+ * known before any connection: NULL + *err (EINVAL with the offset in the
+ * step's pattern or data, ENOMEM) and *bad_step its index in steps. */
+aeh_dialog *aeh_dialog_new(const aeh_step *steps, size_t n, const aeh_dialog_opts *o,
+                           size_t *bad_step, aeh_error *err);
+/* Starts the steps on h (the codecs must outlive the run).  -1 if running. */
+int aeh_dialog_run(aeh_dialog *d, aeh *h, aeh_error *err);
+/* Not from its own callbacks, and after the handle is destroyed: a read it
+ * queued may still be pending when it failed. */
+void aeh_dialog_free(aeh_dialog *d);
+size_t aeh_dialog_steps(const aeh_dialog *d);
+int aeh_dialog_step_kind(const aeh_dialog *d, size_t i);
+const char *aeh_dialog_step_regex(const aeh_dialog *d, size_t i);
+
 /* ------------------------------------------------------------------ net */
 
 typedef struct aeh_connector aeh_connector;
+
+/* What a connector does, for logs: an address the name resolved to, an
+ * attempt begun, an attempt failed (err: its errno), the attempt that won. */
+enum { AEH_CONNECT_RESOLVED = 1, AEH_CONNECT_TRYING, AEH_CONNECT_FAILED, AEH_CONNECT_WON };
+
+typedef struct aeh_connect_event {
+    int kind;
+    const struct sockaddr *addr;
+    socklen_t addrlen;
+    int err;
+} aeh_connect_event;
 
 typedef struct aeh_connect_opts {
     int family;                   /* AF_UNSPEC, AF_INET, AF_INET6 */
     const char *source_host;      /* -s: bind before connect, or NULL */
     const char *source_port;      /* -p: bind before connect, or NULL */
     double timeout;               /* resolve + connect, seconds; 0 = none */
+    /* optional: told each event, with the connect callback's arg */
+    void (*on_event)(void *arg, const aeh_connect_event *ev);
 } aeh_connect_opts;
 
 /* fd >= 0: connected non-blocking socket, peer its address.

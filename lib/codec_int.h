@@ -132,6 +132,9 @@ typedef struct {
     size_t max_depth;
 } codec_json_conf;
 
+/* The regex codec's reject error, which dialogs tell from other EBADMSGs. */
+#define CODEC_REJECT_MSG "data matches the reject pattern"
+
 aeh_decode_fn codec_json_decode;
 size_t codec_json_between(aeh_dstate *st, const uint8_t *buf, size_t len);
 

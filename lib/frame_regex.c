@@ -246,7 +246,7 @@ static int regex_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, 
         if (rj == AEH_DEC_ERROR)
             return AEH_DEC_ERROR;
         if (rj == RJ_HIT)
-            return codec_malformed(c, err, rat, "data matches the reject pattern");
+            return codec_malformed(c, err, rat, CODEC_REJECT_MSG);
         if (found) {
             if (rj == RJ_PENDING)
                 return AEH_DEC_MORE;

@@ -913,6 +913,7 @@ void aeh_set_user(aeh *h, void *user) { h->user = user; }
 uint64_t aeh_bytes_read(const aeh *h) { return h->nread; }
 uint64_t aeh_bytes_written(const aeh *h) { return h->nwritten; }
 bool aeh_eof_seen(const aeh *h) { return h->eof; }
+struct ev_loop *aeh_loop(const aeh *h) { return h->loop; }
 void aeh_set_rbuf_max(aeh *h, size_t n)
 {
     h->rbuf_max = n;

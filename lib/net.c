@@ -46,6 +46,7 @@ typedef struct attempt {
 struct aeh_connector {
     struct ev_loop *loop;
     aeh_connect_cb *cb;
+    void (*on_event)(void *arg, const aeh_connect_event *ev);
     void *arg;
     char *host, *port;
     int family;
@@ -167,6 +168,15 @@ static void connector_free(aeh_connector *c)
     free(c);
 }
 
+/* Tells the user what the connector does, when asked to. */
+static void tell(aeh_connector *c, int kind, const addr *a, int e)
+{
+    if (!c->on_event)
+        return;
+    aeh_connect_event ev = { kind, (const struct sockaddr *)&a->sa, a->len, e };
+    c->on_event(c->arg, &ev);
+}
+
 /* The one way out: cb exactly once, then the connector is gone.  `win` (or
  * NULL with err) is detached from the list before the rest is closed. */
 static void finish(aeh_connector *c, attempt *win, const aeh_error *err)
@@ -182,6 +192,7 @@ static void finish(aeh_connector *c, attempt *win, const aeh_error *err)
     c->in_cb = true;
     if (win) {
         ev_io_stop(c->loop, &win->w);
+        tell(c, AEH_CONNECT_WON, &win->a, 0);
         c->cb(c->arg, win->fd, (const struct sockaddr *)&win->a.sa, win->a.len, NULL);
         free(win);
     } else {
@@ -215,6 +226,7 @@ static int error_rank(int e)
 
 static void note_failure(aeh_connector *c, const addr *a, const char *what, int e)
 {
+    tell(c, AEH_CONNECT_FAILED, a, e);
     int rank = error_rank(e);
     if (rank < c->best_rank)
         return;
@@ -335,6 +347,7 @@ static bool attempt_start(aeh_connector *c, const addr *a, bool *won)
     ev_io_init(&at->w, on_writable, fd, EV_WRITE);
     at->w.data = at;
     c->att[c->natt++] = at;
+    tell(c, AEH_CONNECT_TRYING, a, 0);
     if (connect(fd, (const struct sockaddr *)&a->sa, a->len) == 0) {
         *won = true;              /* loopback may connect at once; we run in a loop callback */
         c->natt--;
@@ -463,6 +476,7 @@ static void add_addrs(aeh_connector *c, const struct addrinfo *ai)
             return;               /* keep what we have: fewer addresses to race */
         q->v = v;
         q->v[q->n++] = a;
+        tell(c, AEH_CONNECT_RESOLVED, &a, 0);
     }
 }
 
@@ -603,6 +617,7 @@ aeh_connector *aeh_connect(struct ev_loop *loop, const char *host, const char *p
     }
     c->loop = loop;
     c->cb = cb;
+    c->on_event = o->on_event;
     c->arg = arg;
     c->family = o->family;
     c->timeout = o->timeout;

@@ -687,10 +687,14 @@ static int handshake_error(aeh_tls *t, int rc, aeh_error *err)
     if (t->nfirst && !looks_like_tls(t)) {
         char shown[sizeof t->first * 4 + 1];
         size_t o = 0;
-        for (size_t i = 0; i < t->nfirst && t->first[i] != '\r' && t->first[i] != '\n'; i++)
+        /* its first line, the line end shown: a stray "\n" left from a
+         * plaintext reply must not read as nothing */
+        for (size_t i = 0; i < t->nfirst && (i == 0 || t->first[i - 1] != '\n'); i++) {
+            uint8_t ch = t->first[i];
             o += (size_t)snprintf(shown + o, sizeof shown - o,
-                                  t->first[i] >= 32 && t->first[i] < 127 && t->first[i] != '"' ? "%c" : "\\x%02x",
-                                  t->first[i]);
+                                  ch == '\r' ? "\\r" : ch == '\n' ? "\\n"
+                                  : ch >= 32 && ch < 127 && ch != '"' ? "%c" : "\\x%02x", ch);
+        }
         shown[o] = 0;
         return aeh_fail(err, EPROTO, 0, "the peer does not speak TLS (not TLS: it sent \"%s\")", shown);
     }

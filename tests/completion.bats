@@ -459,3 +459,60 @@ fish_complete() {
     assert_line --regexp $'^packstring:N(\t.*)?$'
     assert_line --regexp $'^packstring:varint(\t.*)?$'
 }
+
+@test "completion: bash: dialog options and their values" {
+    [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
+    run bash_complete 'aecat --then-r'
+    assert_success
+    assert_output -- '--then-relay'
+    run bash_complete 'aecat --starttls n'
+    assert_success
+    assert_line 'now'
+    assert_line 'nntp'
+    run bash_complete 'aecat --starttls postg'
+    assert_success
+    assert_line 'postgres'
+    assert_line 'postgresql'
+    touch "$tmp/request.bin"
+    run bash_complete "aecat --send-file $tmp/req"
+    assert_success
+    assert_output "$tmp/request.bin"
+    # a pattern is the user's own: no host names offered after --expect
+    run bash_complete 'aecat --expect '
+    assert_success
+    assert_output ''
+}
+
+@test "completion: zsh: dialog options and their values (zpty)" {
+    command -v zsh >/dev/null || skip "zsh not installed"
+    zsh -f -c 'zmodload zsh/zpty' 2>/dev/null || skip "no zsh/zpty module"
+    run zsh_complete 'aecat --then-re'
+    assert_success
+    assert_output --partial 'ARGS<--then-relay>'
+    run zsh_complete 'aecat --starttls no'
+    assert_success
+    assert_output --partial 'ARGS<--starttls now>'
+    run zsh_complete 'aecat --starttls sie'
+    assert_success
+    assert_output --partial 'ARGS<--starttls sieve>'
+    touch "$tmp/request.bin"
+    run zsh_complete "aecat --send-file $tmp/req"
+    assert_success
+    assert_output --partial "ARGS<--send-file $tmp/request.bin>"
+}
+
+@test "completion: fish: dialog options and their values" {
+    command -v fish >/dev/null || skip "fish not installed"
+    run fish_complete 'aecat --starttls '
+    assert_success
+    assert_line --regexp $'^now(\t.*)?$'
+    assert_line --regexp $'^xmpp-server(\t.*)?$'
+    assert_line --regexp $'^telnet(\t.*)?$'
+    touch "$tmp/request.bin"
+    run fish_complete "aecat --send-file $tmp/req"
+    assert_success
+    assert_line --regexp "^$tmp/request.bin(\$|"$'\t'")"
+    run fish_complete 'aecat --then-'
+    assert_success
+    assert_line --regexp $'^--then-relay(\t.*)?$'
+}

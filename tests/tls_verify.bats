@@ -350,22 +350,22 @@ usage_error() {
 }
 
 @test "usage: --ca without --tls" {
-    usage_error '--ca needs --tls or --tls-auto' --ca "$CERTS/ca.pem" 127.0.0.1 1
+    usage_error '--ca needs --tls, --tls-auto or --starttls' --ca "$CERTS/ca.pem" 127.0.0.1 1
 }
 
 @test "usage: --insecure, --pin, --servername, --alpn, --cert without --tls" {
-    usage_error '--insecure needs --tls or --tls-auto' --insecure 127.0.0.1 1
-    usage_error '--pin needs --tls or --tls-auto' --pin "$(pin_of "$CERTS/srv.pem")" 127.0.0.1 1
-    usage_error '--servername needs --tls or --tls-auto' --servername localhost 127.0.0.1 1
-    usage_error '--alpn needs --tls or --tls-auto' --alpn h2 127.0.0.1 1
-    usage_error '--cert needs --tls or --tls-auto' -l 127.0.0.1 0 --cert "$CERTS/srv.pem"
+    usage_error '--insecure needs --tls, --tls-auto or --starttls' --insecure 127.0.0.1 1
+    usage_error '--pin needs --tls, --tls-auto or --starttls' --pin "$(pin_of "$CERTS/srv.pem")" 127.0.0.1 1
+    usage_error '--servername needs --tls, --tls-auto or --starttls' --servername localhost 127.0.0.1 1
+    usage_error '--alpn needs --tls, --tls-auto or --starttls' --alpn h2 127.0.0.1 1
+    usage_error '--cert needs --tls, --tls-auto or --starttls' -l 127.0.0.1 0 --cert "$CERTS/srv.pem"
 }
 
 @test "usage: --tls-info, --tls-priority, --tls-allow-truncation, --verify-client without --tls" {
-    usage_error '--tls-info needs --tls or --tls-auto' --tls-info 127.0.0.1 1
-    usage_error '--tls-priority needs --tls or --tls-auto' --tls-priority NORMAL 127.0.0.1 1
-    usage_error '--tls-allow-truncation needs --tls or --tls-auto' --tls-allow-truncation 127.0.0.1 1
-    usage_error '(--verify-client|--ca) needs --tls or --tls-auto' -l 127.0.0.1 0 --verify-client --ca "$CERTS/ca.pem"
+    usage_error '--tls-info needs --tls, --tls-auto or --starttls' --tls-info 127.0.0.1 1
+    usage_error '--tls-priority needs --tls, --tls-auto or --starttls' --tls-priority NORMAL 127.0.0.1 1
+    usage_error '--tls-allow-truncation needs --tls, --tls-auto or --starttls' --tls-allow-truncation 127.0.0.1 1
+    usage_error '(--verify-client|--ca) needs --tls, --tls-auto or --starttls' -l 127.0.0.1 0 --verify-client --ca "$CERTS/ca.pem"
 }
 
 @test "usage: --verify-client without --ca, --tls-auto without -l" {

@@ -1,0 +1,258 @@
+/* --json-log FILE: one JSON object per line for each thing that happened
+ * (resolve, connect, listen/accept, tls, each dialog step, starttls), then
+ * a "result" object.  Every object has "t" (ms since start, monotonic) and
+ * "event"; the fields of each event are documented in aecat(1), JSON LOG,
+ * and only ever added to.  Strings go through the json-strings codec: a
+ * text that is not UTF-8 becomes {"base64":"..."}, never garbled. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+
+static struct {
+    int fd;                       /* -1: no log */
+    bool own;                     /* we opened it */
+    double t0;
+    aeh_codec *str;               /* JSON strings */
+    int attempt;
+    char last_error[1024];        /* the last line cli_say printed */
+    uint64_t bytes[2], frames[2]; /* the last attempt's, sent and received */
+} L = { .fd = -1 };
+
+static double mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int log_open(const cli_cfg *c)
+{
+    L.t0 = mono();
+    if (!c->json_log)
+        return -1;
+    aeh_error e;
+    L.str = aeh_codec_json_strings(&e);
+    if (!L.str) {
+        cli_say("--json-log: %s", e.msg);
+        return EXIT_IOERR;
+    }
+    const char *f = c->json_log;
+    if (!strcmp(f, "-")) {
+        L.fd = 2;
+    } else if (f[0] == '&') {
+        char *end;
+        long fd = strtol(f + 1, &end, 10);
+        if (f[1] < '0' || f[1] > '9' || *end || fd > 65535 || fcntl((int)fd, F_GETFD) < 0) {
+            cli_say("--json-log: '%s' is not an open file descriptor", f);
+            return EXIT_USAGE;
+        }
+        L.fd = (int)fd;
+    } else {
+        L.fd = open(f, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (L.fd < 0) {
+            cli_say("--json-log: cannot open %s: %s", f, strerror(errno));
+            return EXIT_CONFIG;
+        }
+        L.own = true;
+    }
+    return -1;
+}
+
+void log_close(void)
+{
+    if (L.own)
+        close(L.fd);
+    L.fd = -1;
+    aeh_codec_free(L.str);
+    L.str = NULL;
+}
+
+bool log_on(void) { return L.fd >= 0; }
+
+void log_attempt(int n) { L.attempt = n; }
+
+void log_note_error(const char *line)
+{
+    snprintf(L.last_error, sizeof L.last_error, "%s", line);
+}
+
+/* ,"key":"value" (or {"base64":...}) */
+void log_str(aeh_buf *b, const char *key, const void *p, size_t n)
+{
+    char head[80];
+    int k = snprintf(head, sizeof head, ",\"%s\":", key);
+    aeh_buf_append(b, head, (size_t)k);
+    size_t before = aeh_buf_len(b);
+    aeh_error e;
+    if (L.str->encode(L.str, p, n, b, &e) < 0) {
+        b->tail = b->head + before;
+        aeh_buf_append(b, "null", 4);
+        return;
+    }
+    b->tail--;                    /* the records' "\n" */
+}
+
+void log_cstr(aeh_buf *b, const char *key, const char *s)
+{
+    log_str(b, key, s, strlen(s));
+}
+
+/* ,"key":NUMBER or any raw JSON, formatted */
+void log_raw(aeh_buf *b, const char *key, const char *fmt, ...)
+{
+    char v[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v, sizeof v, fmt, ap);
+    va_end(ap);
+    char head[80];
+    int k = snprintf(head, sizeof head, ",\"%s\":", key);
+    aeh_buf_append(b, head, (size_t)k);
+    aeh_buf_append(b, v, strlen(v));
+}
+
+/* Starts an event: {"t":...,"event":"NAME"[,"attempt":N] */
+void log_begin(aeh_buf *b, const char *event)
+{
+    char head[160];
+    int k = snprintf(head, sizeof head, "{\"t\":%.3f,\"event\":\"%s\"", (mono() - L.t0) * 1000, event);
+    aeh_buf_append(b, head, (size_t)k);
+    if (L.attempt)
+        log_raw(b, "attempt", "%d", L.attempt);
+}
+
+/* Ends it and writes the line (in one write, so lines never interleave). */
+void log_end(aeh_buf *b)
+{
+    aeh_buf_append(b, "}\n", 2);
+    const uint8_t *p = aeh_buf_data(b);
+    size_t n = aeh_buf_len(b);
+    while (n) {
+        ssize_t w = write(L.fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;                /* a log that cannot be written must not stop the run */
+        p += w;
+        n -= (size_t)w;
+    }
+    aeh_buf_free(b);
+}
+
+/* The address part of an event: "address":"127.0.0.1","port":80 (or a
+ * Unix socket's path). */
+void log_addr(aeh_buf *b, const struct sockaddr *sa, socklen_t len)
+{
+    char host[200], port[16];
+    if (aeh_addr_numeric(sa, len, host, sizeof host, port, sizeof port) == 0) {
+        log_cstr(b, "address", host);
+        log_raw(b, "port", "%s", port);
+    } else {
+        char any[200];
+        log_cstr(b, "address", aeh_addr_str(sa, len, any, sizeof any));
+    }
+}
+
+/* "tls": the session, from aeh_tls_describe's "key value" lines. */
+void log_tls(aeh *h)
+{
+    aeh_buf info = { 0 }, b = { 0 }, certs = { 0 };
+    if (aeh_tls_describe(h, &info) < 0) {
+        aeh_buf_free(&info);
+        return;
+    }
+    log_begin(&b, "tls");
+    static const struct { const char *prefix, *key; } keys[] = {
+        { "version ", "version" }, { "cipher ", "cipher" }, { "alpn ", "alpn" },
+        { "sni ", "sni" }, { "peer pin ", "peer_pin" }, { "verification ", "verification" },
+    };
+    const char *p = (const char *)aeh_buf_data(&info), *end = p + aeh_buf_len(&info);
+    while (p && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = (size_t)((nl ? nl : end) - p);
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            size_t pl = strlen(keys[k].prefix);
+            if (n >= pl && !memcmp(p, keys[k].prefix, pl)) {
+                log_str(&b, keys[k].key, p + pl, n - pl);
+                break;
+            }
+        }
+        if (n > 17 && !memcmp(p, "peer certificate ", 17)) {
+            aeh_buf one = { 0 };
+            log_str(&one, "x", p + 17, n - 17);
+            /* ,"x":"..." -> the string alone, into the array */
+            aeh_buf_append(&certs, aeh_buf_len(&certs) ? "," : "", aeh_buf_len(&certs) ? 1 : 0);
+            aeh_buf_append(&certs, (const char *)aeh_buf_data(&one) + 5, aeh_buf_len(&one) - 5);
+            aeh_buf_free(&one);
+        }
+        p = nl ? nl + 1 : end;
+    }
+    aeh_buf_append(&b, ",\"peer_certificates\":[", 22);
+    aeh_buf_append(&b, aeh_buf_data(&certs), aeh_buf_len(&certs));
+    aeh_buf_append(&b, "]", 1);
+    log_end(&b);
+    aeh_buf_free(&certs);
+    aeh_buf_free(&info);
+}
+
+static const char *exit_class(int code)
+{
+    switch (code) {
+    case EXIT_OK: return "ok";
+    case EXIT_EXPECT: return "expect";
+    case EXIT_USAGE: return "usage";
+    case EXIT_DATAERR: return "data";
+    case EXIT_NOHOST: return "resolve";
+    case EXIT_UNAVAILABLE: return "connect";
+    case EXIT_IOERR: return "io";
+    case EXIT_TEMPFAIL: return "timeout";
+    case EXIT_PROTOCOL: return "protocol";
+    case EXIT_CONFIG: return "config";
+    default: return code > 128 ? "signal" : "other";
+    }
+}
+
+/* "close" (who ended the connection and why), once per attempt. */
+void log_close_event(const session *s, int code)
+{
+    if (!log_on())
+        return;
+    aeh_buf b = { 0 };
+    log_begin(&b, "close");
+    log_cstr(&b, "by", s->peer_eof ? "peer" : "aecat");
+    log_cstr(&b, "reason", code == EXIT_OK ? (s->peer_eof ? "end of stream" : "done") : exit_class(code));
+    log_raw(&b, "bytes_sent", "%llu", (unsigned long long)s->bytes_sent);
+    log_raw(&b, "bytes_received", "%llu", (unsigned long long)s->bytes_recv);
+    log_raw(&b, "frames_sent", "%llu", (unsigned long long)s->frames_sent);
+    log_raw(&b, "frames_received", "%llu", (unsigned long long)s->frames_recv);
+    log_end(&b);
+    L.bytes[0] = s->bytes_sent;
+    L.bytes[1] = s->bytes_recv;
+    L.frames[0] = s->frames_sent;
+    L.frames[1] = s->frames_recv;
+}
+
+/* The last line: how the run ended. */
+void log_result(int code)
+{
+    if (!log_on())
+        return;
+    aeh_buf b = { 0 };
+    log_begin(&b, "result");
+    log_raw(&b, "exit", "%d", code);
+    log_cstr(&b, "class", exit_class(code));
+    log_raw(&b, "bytes_sent", "%llu", (unsigned long long)L.bytes[0]);
+    log_raw(&b, "bytes_received", "%llu", (unsigned long long)L.bytes[1]);
+    log_raw(&b, "frames_sent", "%llu", (unsigned long long)L.frames[0]);
+    log_raw(&b, "frames_received", "%llu", (unsigned long long)L.frames[1]);
+    log_raw(&b, "duration_ms", "%.3f", (mono() - L.t0) * 1000);
+    if (code)
+        log_cstr(&b, "message", L.last_error);
+    log_end(&b);
+}

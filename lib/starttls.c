@@ -1,0 +1,198 @@
+/* The STARTTLS preset engine (see starttls_int.h): reads one reply at a time
+ * for the preset, with a codec of its choice, and ends the run once. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "starttls_int.h"
+
+enum { STLS_LINE_MAX = 64 * 1024 };
+
+static const struct { const char *alias, *name; } stls_aliases[] = {
+    { "submission", "smtp" }, { "imap2", "imap" }, { "postgresql", "postgres" },
+};
+
+const stls_preset *stls_find(const char *proto, bool server)
+{
+    for (size_t i = 0; i < sizeof stls_aliases / sizeof stls_aliases[0]; i++)
+        if (!strcasecmp(proto, stls_aliases[i].alias))
+            proto = stls_aliases[i].name;
+    const stls_preset *p = server ? stls_server_presets : stls_client_presets;
+    for (; p->name; p++)
+        if (!strcasecmp(proto, p->name))
+            return p;
+    return NULL;
+}
+
+const char *stls_names(bool server)
+{
+    static char buf[2][512];
+    char *b = buf[server];
+    if (!b[0]) {
+        size_t o = 0;
+        for (const stls_preset *p = server ? stls_server_presets : stls_client_presets; p->name; p++)
+            o += (size_t)snprintf(b + o, sizeof buf[0] - o, "%s%s", o ? ", " : "", p->name);
+    }
+    return b;
+}
+
+const char *stls_show(const uint8_t *p, size_t n, char *buf, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 5 < cap && i < 120; i++) {
+        uint8_t ch = p[i];
+        if (ch >= 0x20 && ch < 0x7f)
+            buf[o++] = (char)ch;
+        else
+            o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", ch);
+    }
+    buf[o] = 0;
+    return buf;
+}
+
+static void stls_end(stls *t, int rc, const char *msg)
+{
+    if (t->finished)
+        return;
+    t->finished = true;
+    t->done(t->arg, rc, msg);
+}
+
+void stls_ok(stls *t)
+{
+    stls_end(t, 0, NULL);
+}
+
+void stls_refuse(stls *t, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    stls_end(t, -1, msg);
+}
+
+void stls_send(stls *t, const void *p, size_t n)
+{
+    if (!t->finished)
+        aeh_push_write(t->h, p, n);
+}
+
+void stls_sendf(stls *t, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        stls_send(t, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+}
+
+static void stls_frame(aeh *h, aeh_span f, void *arg)
+{
+    (void)h;
+    stls *t = arg;
+    if (t->finished)
+        return;
+    if (t->seen)
+        t->seen(t->arg, f.p, f.n, t->reading_line);
+    t->preset->reply(t, f.p, f.n);
+}
+
+void stls_read_line(stls *t)
+{
+    if (t->finished)
+        return;
+    t->reading_line = true;
+    aeh_push_read(t->h, t->line, stls_frame, t);
+}
+
+/* Codecs made for one read live until the run is freed: the handle may
+ * still look at a request's codec after its callback. */
+static aeh_codec *stls_keep(stls *t, aeh_codec *c)
+{
+    if (!c)
+        return NULL;
+    aeh_codec **k = realloc(t->made, (t->nmade + 1) * sizeof *k);
+    if (!k) {
+        aeh_codec_free(c);
+        return NULL;
+    }
+    t->made = k;
+    k[t->nmade++] = c;
+    return c;
+}
+
+void stls_read_bytes(stls *t, size_t n)
+{
+    if (t->finished)
+        return;
+    aeh_error e;
+    aeh_codec *c = stls_keep(t, aeh_codec_chunk(n, &e));
+    if (!c) {
+        stls_refuse(t, "%s", e.msg);
+        return;
+    }
+    t->reading_line = false;
+    aeh_push_read(t->h, c, stls_frame, t);
+}
+
+void stls_read_until(stls *t, const char *re)
+{
+    if (t->finished)
+        return;
+    aeh_error e;
+    aeh_codec *c = stls_keep(t, aeh_codec_regex(re, NULL, NULL, &e));
+    if (!c) {
+        stls_refuse(t, "%s", e.msg);
+        return;
+    }
+    c->max_frame = STLS_LINE_MAX;
+    t->reading_line = false;
+    aeh_push_read(t->h, c, stls_frame, t);
+}
+
+stls *stls_start(aeh *h, const stls_preset *p, const char *name, stls_done_fn *done,
+                 stls_seen_fn *seen, void *arg, aeh_error *err)
+{
+    stls *t = calloc(1, sizeof *t);
+    if (!t) {
+        aeh_fail(err, ENOMEM, 0, "out of memory");
+        return NULL;
+    }
+    t->h = h;
+    t->preset = p;
+    t->done = done;
+    t->seen = seen;
+    t->arg = arg;
+    snprintf(t->name, sizeof t->name, "%s", name && *name ? name : "localhost");
+    t->line = aeh_codec_line(NULL, 0, "\r\n", 2, err);
+    if (!t->line) {
+        free(t);
+        return NULL;
+    }
+    t->line->max_frame = STLS_LINE_MAX;
+    p->begin(t);
+    return t;
+}
+
+void stls_after(stls *t)
+{
+    t->finished = false;
+    t->preset->after(t);
+}
+
+void stls_free(stls *t)
+{
+    if (!t)
+        return;
+    aeh_codec_free(t->line);
+    for (size_t i = 0; i < t->nmade; i++)
+        aeh_codec_free(t->made[i]);
+    free(t->made);
+    free(t);
+}
