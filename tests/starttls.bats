@@ -5,9 +5,7 @@
 #     dovecot, slapd, postgres, vsftpd, prosody, inn2, inspircd, mariadb),
 #     the certificate verified (test CA, name localhost), then a step over
 #     TLS that only works there (a login refused in plaintext, a command
-#     answered after the upgrade, a database startup...).  xmpp-server has
-#     no real peer here: prosody.bash configures no s2s port; it is covered
-#     against aecat's own server preset and openssl's xmpp-server client.
+#     answered after the upgrade, a database startup...).
 #  2. Each preset family refused by a scripted server
 #     (tests/peers/starttls_peer.py or peer.py): exit 76 and one line with
 #     the server's own words; bytes sent after the go-ahead make the
@@ -182,7 +180,7 @@ ldap_ext_response() {
     out_has 'PROT'
 }
 
-@test "prosody: xmpp STARTTLS, then a new stream over TLS offering SASL PLAIN" {
+@test "prosody: xmpp STARTTLS, then a new stream over TLS offering SASL PLAIN; xmpp-server on the s2s port offered dialback over TLS" {
     need prosody
     start_prosody "$T/prosody" "$CERTS/srv.pem" "$CERTS/srv.key"
     stls xmpp "$PROSODY_PORT" --tls-info \
@@ -196,6 +194,18 @@ ldap_ext_response() {
     PORT=$PROSODY_PORT
     stls xmpp "$PROSODY_PORT" --starttls-name nowhere.example
     assert_refused xmpp 'stream error host-unknown'
+    # xmpp-server to prosody's s2s port: <starttls><required/></starttls>
+    # offered to a stream to='localhost', then over TLS a new jabber:server
+    # stream is offered dialback and no STARTTLS
+    stls xmpp-server "$PROSODY_S2S_PORT" -v --tls-info \
+        --send "<?xml version='1.0'?><stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>" \
+        --expect '</stream:features>'
+    assert_status 0
+    out_has '<stream:features'
+    out_has "<dialback xmlns='urn:xmpp:features:dialback'"
+    out_lacks '<starttls'
+    err_has "step 1 (--starttls 'xmpp-server'): the peer agreed, TLS handshake"
+    tls_info_has 'version TLS1\.[23]' <(printf '%s\n' "$stderr")
 }
 
 @test "inn2 nnrpd: nntp STARTTLS, then CAPABILITIES (101, no STARTTLS left) and LIST ACTIVE" {
