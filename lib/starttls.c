@@ -196,3 +196,11 @@ void stls_free(stls *t)
     free(t->made);
     free(t);
 }
+
+size_t stls_telnet_command(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && !(p[i] == IAC && (i + 1 == n || p[i + 1] != IAC)))
+        i += p[i] == IAC ? 2 : 1;
+    return i;
+}

@@ -642,9 +642,7 @@ static void telnet_begin(stls *t)
 
 static void telnet_reply(stls *t, const uint8_t *p, size_t n)
 {
-    size_t i = 0;
-    while (i < n && !(p[i] == IAC && (i + 1 == n || p[i + 1] != IAC)))
-        i += p[i] == IAC ? 2 : 1;
+    size_t i = stls_telnet_command(p, n);
     const uint8_t *c = p + i;     /* the command: IAC first */
     size_t cn = n - i;
     if (cn < 2 || ++t->seq > TELNET_MAX_COMMANDS) {

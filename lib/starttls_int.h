@@ -87,5 +87,8 @@ enum { IAC = 255, DONT = 254, DO = 253, WONT = 252, WILL = 251, SB = 250, SE = 2
  * WONT, DO, DONT and the option), or a subnegotiation up to IAC SE. */
 #define TELNET_RE "\\A(?:[^\\xff]|\\xff\\xff)*+\\xff(?:[^\\xfa-\\xff]|[\\xfb-\\xfe][\\x00-\\xff]" \
                   "|\\xfa(?:[^\\xff]|\\xff[^\\xf0])*+\\xff\\xf0)"
+/* Where the command starts in a read of TELNET_RE (after the text, whose
+ * IAC IAC pairs are data). */
+size_t stls_telnet_command(const uint8_t *p, size_t n);
 
 #endif
