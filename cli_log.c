@@ -163,7 +163,7 @@ void log_addr(aeh_buf *b, const struct sockaddr *sa, socklen_t len)
 void log_tls(aeh *h)
 {
     aeh_buf info = { 0 }, b = { 0 }, certs = { 0 };
-    if (aeh_tls_describe(h, &info) < 0) {
+    if (aeh_tls_describe(h, &info) < 0 || !aeh_buf_len(&info)) {
         aeh_buf_free(&info);
         return;
     }

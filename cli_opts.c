@@ -179,6 +179,8 @@ void cli_say(const char *fmt, ...)
 
 static void held_print(const char *prefix, int n, const char *suffix)
 {
+    if (!aeh_buf_len(&held_lines))
+        return;
     const char *p = (const char *)aeh_buf_data(&held_lines), *end = p + aeh_buf_len(&held_lines);
     while (p && p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));

@@ -334,7 +334,10 @@ void relay_tls_info(session *s, aeh *h)
     if (!c->tls_info && !c->verbose)
         return;
     aeh_buf info = { 0 };
-    aeh_tls_describe(h, &info);
+    if (aeh_tls_describe(h, &info) < 0 || !aeh_buf_len(&info)) {
+        aeh_buf_free(&info);
+        return;
+    }
     const char *p = (const char *)aeh_buf_data(&info), *end = p + aeh_buf_len(&info);
     while (p && p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));

@@ -239,6 +239,7 @@ nomem:
     aeh_fail(err, ENOMEM, 0, "out of memory");
     *bad_step = n;
 fail:
+    step_free(&d->steps[d->n]);   /* the step being built, not yet counted */
     aeh_dialog_free(d);
     return NULL;
 }
@@ -249,6 +250,8 @@ static void run_steps(aeh_dialog *d);
 
 static void keep_tail(aeh_dialog *d, const uint8_t *p, size_t n)
 {
+    if (!n)
+        return;                   /* p may be NULL (an empty read buffer) */
     if (n >= TAIL_MAX) {
         memcpy(d->tail, p + n - TAIL_MAX, TAIL_MAX);
         d->tail_len = TAIL_MAX;
