@@ -386,9 +386,6 @@ int aeh_dialog_run(aeh_dialog *d, aeh *h, aeh_error *err);
 /* Not from its own callbacks, and after the handle is destroyed: a read it
  * queued may still be pending when it failed. */
 void aeh_dialog_free(aeh_dialog *d);
-size_t aeh_dialog_steps(const aeh_dialog *d);
-int aeh_dialog_step_kind(const aeh_dialog *d, size_t i);
-const char *aeh_dialog_step_regex(const aeh_dialog *d, size_t i);
 
 /* ------------------------------------------------------------------ net */
 

@@ -552,11 +552,4 @@ int aeh_dialog_run(aeh_dialog *d, aeh *h, aeh_error *err)
     return 0;
 }
 
-size_t aeh_dialog_steps(const aeh_dialog *d) { return d->n; }
-int aeh_dialog_step_kind(const aeh_dialog *d, size_t i) { return i < d->n ? d->steps[i].kind : 0; }
-const char *aeh_dialog_step_regex(const aeh_dialog *d, size_t i)
-{
-    return i < d->n ? d->steps[i].regex : NULL;
-}
-
 const char *aeh_starttls_protocols(bool server) { return stls_names(server); }

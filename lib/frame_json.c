@@ -49,6 +49,25 @@ static inline bool json_plain(uint8_t ch)
     return ch >= 0x20 && ch < 0x80 && ch != '"' && ch != '\\';
 }
 
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define JSON_SWAR 1
+/* Word-at-a-time tests: each sets the high bit of its lowest matching
+ * byte exactly (borrows only run upwards; higher flags may be false). */
+enum { JSON_WORD = 8 };
+static const uint64_t SWAR_ONES = 0x0101010101010101u, SWAR_HIGHS = 0x8080808080808080u;
+
+static inline uint64_t swar_eq(uint64_t x, uint8_t c)    /* bytes == c */
+{
+    uint64_t y = x ^ (SWAR_ONES * c);
+    return (y - SWAR_ONES) & ~y;
+}
+
+static inline uint64_t swar_below(uint64_t x, uint8_t c) /* bytes < c (c <= 0x80) */
+{
+    return (x - SWAR_ONES * c) & ~x;
+}
+#endif
+
 /* The end of the run of plain string bytes at p[j, end): eight bytes at a
  * time where the byte order allows (a string's bytes are most of a typical
  * text, and a byte loop was a third of the splitter's time).  Each test
@@ -56,21 +75,15 @@ static inline bool json_plain(uint8_t ch)
  * so the lowest flag of all is the first byte that is not plain. */
 static inline size_t json_plain_run(const uint8_t *p, size_t j, size_t end)
 {
-#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101u, highs = ones * 0x80;
-    while (end - j >= 8) {
-        uint64_t x, q, b;
-        memcpy(&x, p + j, 8);
-        q = x ^ (ones * '"');
-        b = x ^ (ones * '\\');
-        uint64_t m = ((x - ones * 0x20) & ~x)       /* a control byte */
-                   | x                              /* a byte >= 0x80 */
-                   | ((q - ones) & ~q)              /* '"' */
-                   | ((b - ones) & ~b);             /* '\\' */
-        m &= highs;
+#ifdef JSON_SWAR
+    while (end - j >= JSON_WORD) {
+        uint64_t x;
+        memcpy(&x, p + j, JSON_WORD);
+        /* a control byte, a byte >= 0x80, '"' or '\\' */
+        uint64_t m = (swar_below(x, 0x20) | x | swar_eq(x, '"') | swar_eq(x, '\\')) & SWAR_HIGHS;
         if (m)
             return j + (size_t)(__builtin_ctzll(m) >> 3);
-        j += 8;
+        j += JSON_WORD;
     }
 #endif
     while (j < end && json_plain(p[j]))
@@ -399,7 +412,7 @@ int codec_json_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, si
     return rc;
 }
 
-#define JSON_SLACK 8          /* json_copy_run may write this far past the text */
+#define JSON_SLACK 8          /* json_copy_run may write this far past the text (a word) */
 
 /* Copies p[k, n) to w + *m up to the first byte that matters: in a string
  * '"' or '\\', outside one whitespace or '"' (the only bytes <= 0x20 a
@@ -411,28 +424,20 @@ static inline size_t json_copy_run(const uint8_t *p, size_t k, size_t n, uint8_t
                                    size_t *m, bool in_string)
 {
     size_t o = *m;
-#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101u, highs = ones * 0x80;
-    while (n - k >= 8) {
-        uint64_t x, q, f;
-        memcpy(&x, p + k, 8);
-        memcpy(w + o, &x, 8);
-        q = x ^ (ones * '"');
-        f = (q - ones) & ~q;
-        if (in_string) {
-            uint64_t b = x ^ (ones * '\\');
-            f |= (b - ones) & ~b;
-        } else {
-            f |= (x - ones * 0x21) & ~x;    /* <= 0x20 */
-        }
-        f &= highs;
+#ifdef JSON_SWAR
+    while (n - k >= JSON_WORD) {
+        uint64_t x;
+        memcpy(&x, p + k, JSON_WORD);
+        memcpy(w + o, &x, JSON_WORD);
+        uint64_t f = swar_eq(x, '"') | (in_string ? swar_eq(x, '\\') : swar_below(x, 0x21));
+        f &= SWAR_HIGHS;
         if (f) {
             size_t z = (size_t)(__builtin_ctzll(f) >> 3);
             *m = o + z;
             return k + z;
         }
-        k += 8;
-        o += 8;
+        k += JSON_WORD;
+        o += JSON_WORD;
     }
 #endif
     for (; k < n; k++) {
@@ -449,19 +454,14 @@ static inline size_t json_copy_run(const uint8_t *p, size_t k, size_t n, uint8_t
 static inline bool json_has_ws(const uint8_t *p, size_t n)
 {
     size_t k = 0;
-#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    const uint64_t ones = 0x0101010101010101u;
+#ifdef JSON_SWAR
     uint64_t any = 0;
-    for (; n - k >= 8; k += 8) {
-        uint64_t x, s, t, l, r;
-        memcpy(&x, p + k, 8);
-        s = x ^ (ones * ' ');
-        t = x ^ (ones * '\t');
-        l = x ^ (ones * '\n');
-        r = x ^ (ones * '\r');
-        any |= ((s - ones) & ~s) | ((t - ones) & ~t) | ((l - ones) & ~l) | ((r - ones) & ~r);
+    for (; n - k >= JSON_WORD; k += JSON_WORD) {
+        uint64_t x;
+        memcpy(&x, p + k, JSON_WORD);
+        any |= swar_eq(x, ' ') | swar_eq(x, '\t') | swar_eq(x, '\n') | swar_eq(x, '\r');
     }
-    if (any & ones * 0x80)
+    if (any & SWAR_HIGHS)
         return true;
 #endif
     for (; k < n; k++)
