@@ -2,9 +2,20 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
+# CPPFLAGS, CFLAGS and LDFLAGS are the user's (environment or command line):
+# they come last, so they can override, but never replace what the code
+# needs (C11, the warnings, _GNU_SOURCE, -Ilib) or the hardening below.
 CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CPPFLAGS += -D_GNU_SOURCE -Ilib
+# The usual hardening, as Debian builds packages.  _FORTIFY_SOURCE checks
+# nothing without optimisation (and glibc warns then), and a user who
+# sets it keeps theirs; `make asan` clears FORTIFY, of no use under ASan.
+HARDEN_CFLAGS  ?= -fstack-protector-strong -fPIE
+HARDEN_LDFLAGS ?= -pie -Wl,-z,relro -Wl,-z,now
+FORTIFY  ?= $(if $(filter-out -O0,$(filter -O%,$(CFLAGS))),$(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2))
+AECAT_CPPFLAGS = -D_GNU_SOURCE -Ilib $(FORTIFY) $(CPPFLAGS)
+AECAT_CFLAGS   = $(WARN) $(HARDEN_CFLAGS) $(CFLAGS)
+AECAT_LDFLAGS  = $(HARDEN_LDFLAGS) $(LDFLAGS)
 LIBS     = -lev -lpcre2-8 -lpthread
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt)
 VERSION  = 0.1.0
@@ -30,7 +41,7 @@ UNIT_BIN = $(UNIT_SRC:.c=)
 
 .PHONY: all deps check unit bats demo asan fuzz fuzz-diff bench install uninstall clean
 
-all: aecat lib/libaeh.a libaeh.pc
+all: aecat lib/libaeh.a
 
 # inn2's install script needs a domain in inn.conf, which a host name
 # without one does not give: INNCONF points it at a copy that sets one
@@ -47,20 +58,21 @@ deps:
 	sh -c "$$cmd"; rc=$$?; [ -z "$$policy" ] || rm -f "$$policy"; exit $$rc
 
 %.o: %.c lib/aeh.h $(wildcard cli*.h) $(wildcard lib/*_int.h)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
+	$(CC) $(AECAT_CPPFLAGS) $(AECAT_CFLAGS) -c -o $@ $<
 
 lib/libaeh.a: $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $^
 
 aecat: $(CLI_OBJ) lib/libaeh.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) lib/libaeh.a $(LIBS)
+	$(CC) $(AECAT_CFLAGS) $(AECAT_LDFLAGS) -o $@ $(CLI_OBJ) lib/libaeh.a $(LIBS)
 
-libaeh.pc: Makefile
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: libaeh\nDescription: non-blocking stream handles with framing on libev\nVersion: %s\nLibs: -L$${libdir} -laeh\nLibs.private: %s\nCflags: -I$${includedir}\n' \
-	  '$(PREFIX)' '$(VERSION)' '$(LIBS)' > $@
+# libaeh.pc names the PREFIX that `make install` is given, so it is
+# written there, not built beforehand with whatever PREFIX `make` had.
+PC_TEXT = 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: libaeh\nDescription: non-blocking stream handles with framing on libev\nVersion: %s\nLibs: -L$${libdir} -laeh\nLibs.private: %s\nCflags: -I$${includedir}\n' \
+	  '$(PREFIX)' '$(VERSION)' '$(LIBS)'
 
 tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/codec_harness.h lib/libaeh.a
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< lib/libaeh.a $(LIBS) $(CHECK_LIBS)
+	$(CC) $(AECAT_CPPFLAGS) $(AECAT_CFLAGS) $(AECAT_LDFLAGS) -o $@ $< lib/libaeh.a $(LIBS) $(CHECK_LIBS)
 
 # The C half of the JSON differential test (tests/json_diff.bats runs it
 # through tests/fuzz/json_diff.py); built with the unit tests so that
@@ -68,7 +80,7 @@ tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/codec_harness.h lib/li
 JSON_DIFF = tests/fuzz/bin/json_diff
 $(JSON_DIFF): tests/fuzz/json_diff.c lib/aeh.h lib/libaeh.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/libaeh.a $(LIBS)
+	$(CC) $(AECAT_CPPFLAGS) $(AECAT_CFLAGS) $(AECAT_LDFLAGS) -o $@ $< lib/libaeh.a $(LIBS)
 
 unit: $(UNIT_BIN) $(JSON_DIFF)
 
@@ -86,7 +98,7 @@ asan:
 	git ls-files -co --exclude-standard | grep -v '^build-' | tar -cf - -T - | tar -xf - -C build-asan
 	$(MAKE) -C build-asan all unit CC=clang \
 	  CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
-	  LDFLAGS='-fsanitize=address,undefined'
+	  LDFLAGS='-fsanitize=address,undefined' FORTIFY=
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 tests/run
 
 FUZZ_SECONDS ?= 10
@@ -112,7 +124,8 @@ install: all
 	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 aecat $(DESTDIR)$(PREFIX)/bin/aecat
 	install -m 644 lib/libaeh.a $(DESTDIR)$(PREFIX)/lib/libaeh.a
-	install -m 644 libaeh.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/libaeh.pc
+	printf $(PC_TEXT) >$(DESTDIR)$(PREFIX)/lib/pkgconfig/libaeh.pc
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/libaeh.pc
 	install -m 644 lib/aeh.h $(DESTDIR)$(PREFIX)/include/aeh.h
 	install -m 644 man/aecat.1 $(DESTDIR)$(PREFIX)/share/man/man1/aecat.1
 	install -m 644 man/libaeh.3 $(DESTDIR)$(PREFIX)/share/man/man3/libaeh.3
