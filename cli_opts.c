@@ -227,6 +227,77 @@ static int usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* nc, ncat and socat habits that aecat does not share: the option a user
+ * of those tools reaches for, and what aecat has instead (or that it has
+ * nothing yet). */
+static const struct {
+    const char *opt, *hint;
+} habits[] = {
+    { "--ssl", "did you mean --tls?" },
+    { "--ssl-cert", "did you mean --cert?" },
+    { "--ssl-key", "did you mean --key?" },
+    { "--ssl-trustfile", "did you mean --ca?" },
+    { "--ssl-servername", "did you mean --servername?" },
+    { "--ssl-alpn", "did you mean --alpn?" },
+    { "--ssl-verify", "aecat verifies the server by default (--insecure does not)" },
+    { "-k", "(keep listening for more connections) is not supported yet" },
+    { "--keep-open", "(keep listening for more connections) is not supported yet" },
+    { "-e", "(run a program on the connection) is not supported yet" },
+    { "--exec", "(run a program on the connection) is not supported yet" },
+    { "-c", "(run a shell command on the connection) is not supported yet" },
+    { "--sh-exec", "(run a shell command on the connection) is not supported yet" },
+    { "-u", "(UDP) is not supported yet: aecat does streams" },
+    { "--udp", "(UDP) is not supported yet: aecat does streams" },
+    { "-z", "(scan without sending data) is not supported yet" },
+    { "-x", "(connect through a proxy) is not supported yet" },
+    { "--proxy", "(connect through a proxy) is not supported yet" },
+};
+
+/* The error for an option that getopt_long did not accept: opt is "-k"
+ * or "--name" (without any "=value"). */
+static int unknown_option(const char *opt)
+{
+    for (size_t i = 0; i < sizeof habits / sizeof *habits; i++) {
+        if (strcmp(opt, habits[i].opt))
+            continue;
+        if (habits[i].hint[0] == '(')
+            return usage_error("option %s %s", opt, habits[i].hint);
+        return usage_error("unknown option %s: %s", opt, habits[i].hint);
+    }
+    return usage_error("unknown option %s", opt);
+}
+
+/* socat's ADDRESS-TYPE:... operands, and aecat's way of saying the same. */
+static const struct {
+    const char *type, *instead;
+} socat_addresses[] = {
+    { "tcp", "HOST PORT" }, { "tcp4", "-4 HOST PORT" }, { "tcp6", "-6 HOST PORT" },
+    { "tcp-connect", "HOST PORT" }, { "tcp4-connect", "-4 HOST PORT" },
+    { "tcp6-connect", "-6 HOST PORT" },
+    { "tcp-listen", "-l PORT" }, { "tcp-l", "-l PORT" }, { "tcp4-listen", "-4 -l PORT" },
+    { "tcp6-listen", "-6 -l PORT" },
+    { "openssl", "--tls HOST PORT" }, { "openssl-connect", "--tls HOST PORT" },
+    { "ssl", "--tls HOST PORT" }, { "openssl-listen", "-l --tls PORT" },
+    { "ssl-l", "-l --tls PORT" },
+    { "unix", "-U PATH" }, { "unix-connect", "-U PATH" }, { "unix-client", "-U PATH" },
+    { "unix-listen", "-l -U PATH" }, { "unix-l", "-l -U PATH" },
+    { "abstract-connect", "-U @NAME" }, { "abstract-listen", "-l -U @NAME" },
+};
+
+/* An operand in socat's syntax (e.g. TCP:host:port): its usage error, or -1. */
+static int socat_operand(const char *operand)
+{
+    const char *colon = strchr(operand, ':');
+    if (!colon)
+        return -1;
+    size_t n = (size_t)(colon - operand);
+    for (size_t i = 0; i < sizeof socat_addresses / sizeof *socat_addresses; i++)
+        if (strlen(socat_addresses[i].type) == n && !strncasecmp(operand, socat_addresses[i].type, n))
+            return usage_error("'%s' is socat's address syntax: use aecat [options] %s",
+                               operand, socat_addresses[i].instead);
+    return -1;
+}
+
 static bool parse_seconds(const char *s, double *out)
 {
     char *end;
@@ -518,10 +589,23 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
             if (optopt > 0 && optopt < 256 && strncmp(argv[optind - 1], "--", 2))
                 return usage_error("option -%c needs a value", optopt);
             return usage_error("option %s needs a value", argv[optind - 1]);
-        default:
-            if (optopt)
-                return usage_error("unknown option -%c", optopt);
-            return usage_error("unknown option %s", argv[optind - 1]);
+        default: {
+            /* a long option given "=value" that it does not take: getopt_long
+             * sets optopt to its val, which may also be a short option's */
+            const char *arg = argv[optind - 1];
+            size_t name_len = strcspn(arg, "=");
+            for (const struct option *o = long_opts; optopt && o->name; o++)
+                if (o->val == optopt && o->has_arg == no_argument && !strncmp(arg, "--", 2) &&
+                    arg[name_len] == '=' && !strncmp(o->name, arg + 2, name_len - 2))
+                    return usage_error("option --%s takes no value", o->name);
+            if (optopt > 0 && optopt < 256) {
+                char opt[3] = { '-', (char)optopt, 0 };
+                return unknown_option(opt);
+            }
+            char long_name[64];
+            snprintf(long_name, sizeof long_name, "%.*s", (int)name_len, arg);
+            return unknown_option(long_name);
+        }
         }
         if (secs && !parse_seconds(optarg, secs))
             return usage_error("%s: '%s' is not a number of seconds", name, optarg);
@@ -535,6 +619,11 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
     }
     char **op = argv + optind;
     int nop = argc - optind;
+    for (int i = 0; i < nop; i++) {
+        int rc = socat_operand(op[i]);
+        if (rc >= 0)
+            return rc;
+    }
     if (cfg->unix_socket) {
         if (nop != 1)
             return usage_error(nop ? "-U takes one PATH operand" : "missing PATH operand for -U");
@@ -542,7 +631,16 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         if (cfg->source || cfg->source_port)
             return usage_error("-s and -p do not apply to Unix-domain sockets");
     } else if (cfg->listen) {
-        if (nop == 1 && !split_host_port(op[0], &cfg->host, &cfg->port)) {
+        if (nop == 0 && cfg->source_port) {
+            /* nc -l -p PORT [-s ADDR], as ncat and traditional nc take it */
+            cfg->port = cfg->source_port;
+            cfg->host = cfg->source;
+            cfg->source_port = cfg->source = NULL;
+        } else if (cfg->source_port || cfg->source) {
+            return usage_error("with -l, %s gives the %s to listen on: not with operands",
+                               cfg->source_port ? "-p" : "-s",
+                               cfg->source_port ? "port" : "address");
+        } else if (nop == 1 && !split_host_port(op[0], &cfg->host, &cfg->port)) {
             cfg->port = op[0];
         } else if (nop == 2) {
             cfg->host = op[0];
@@ -556,6 +654,8 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         } else if (nop == 2) {
             cfg->host = op[0];
             cfg->port = op[1];
+        } else if (nop == 1) {
+            return usage_error("missing PORT operand after HOST '%s'", op[0]);
         } else {
             return usage_error(nop > 2 ? "too many operands" : "missing HOST and PORT operands");
         }

@@ -35,6 +35,70 @@ load helpers
     assert_one_error "^aecat: usage: unknown option --no-such-option"
 }
 
+@test "cli: a long option without a value given one names the option (64)" {
+    run --separate-stderr ae --tls=yes 127.0.0.1 9 </dev/null
+    assert_status 64
+    assert_one_error "^aecat: usage: option --tls takes no value"
+    # an abbreviation is named in full; a long option whose val is a short option's too
+    run --separate-stderr ae --tls-inf=1 --listen=yes 9 </dev/null
+    assert_status 64
+    assert_one_error "^aecat: usage: option --tls-info takes no value"
+    run --separate-stderr ae --verbose=2 127.0.0.1 9 </dev/null
+    assert_status 64
+    assert_one_error "^aecat: usage: option --verbose takes no value"
+    # an unknown short option after a long one with a value is still that short option
+    run --separate-stderr ae --frame=line -Zv 127.0.0.1 9 </dev/null
+    assert_status 64
+    assert_one_error "^aecat: usage: unknown option -Z "
+}
+
+@test "cli: ncat's --ssl options get a hint to aecat's own" {
+    local opt want
+    for opt in ssl:tls ssl-cert:cert ssl-key:key ssl-trustfile:ca ssl-alpn:alpn ssl-servername:servername; do
+        want=${opt#*:}
+        run --separate-stderr ae "--${opt%%:*}" 127.0.0.1 9 </dev/null
+        assert_status 64
+        assert_one_error "^aecat: usage: unknown option --${opt%%:*}: did you mean --$want\?"
+    done
+    run --separate-stderr ae --ssl-verify 127.0.0.1 9 </dev/null
+    assert_status 64
+    assert_one_error "^aecat: usage: unknown option --ssl-verify: .*verifies the server by default"
+}
+
+@test "cli: nc options aecat does not have yet are named as not supported yet (64, one line)" {
+    local opt
+    for opt in -k -e -c -u -z -x --keep-open --exec --sh-exec --udp --proxy; do
+        run --separate-stderr ae -l "$opt" 9 </dev/null
+        assert_status 64
+        assert_one_error "^aecat: usage: option $opt \(.*\) is not supported yet"
+    done
+    # inside a cluster of short options too
+    run --separate-stderr ae -lvk 9 </dev/null
+    assert_status 64
+    assert_one_error "^aecat: usage: option -k \(keep listening .*\) is not supported yet"
+}
+
+@test "cli: socat address operands get a hint to HOST PORT (64, nothing connects)" {
+    local op want
+    for op in "TCP:127.0.0.1:9|HOST PORT" "tcp:localhost:9|HOST PORT" "tcp4:127.0.0.1:9|-4 HOST PORT" \
+              "openssl:localhost:443,verify=0|--tls HOST PORT" "OPENSSL-LISTEN:4433|-l --tls PORT" \
+              "TCP-LISTEN:9|-l PORT" "unix-connect:/tmp/s|-U PATH"; do
+        want=${op#*|}
+        run --separate-stderr ae - "${op%%|*}" </dev/null
+        assert_status 64
+        assert_one_error "^aecat: usage: '${op%%|*}' is socat's address syntax: use aecat \[options\] $want "
+    done
+}
+
+@test "cli: HOST alone is missing its PORT, nothing alone both" {
+    run --separate-stderr ae localhost </dev/null
+    assert_status 64
+    assert_one_error "^aecat: usage: missing PORT operand after HOST 'localhost' "
+    run --separate-stderr ae </dev/null
+    assert_status 64
+    assert_one_error "^aecat: usage: missing HOST and PORT operands "
+}
+
 # ------------------------------------------------------------ operands
 
 greeter() { start_peer peer --send 'hi\n' --then close "$@"; }
@@ -81,6 +145,23 @@ greeter() { start_peer peer --send 'hi\n' --then close "$@"; }
     wait_pid "$AE_PID" 10
     [ "$WAIT_RC" -eq 0 ] || fail "aecat -l exited $WAIT_RC: $(cat "$T/lst.err")"
     assert_equal "$(cat "$T/lst.out")" hello
+}
+
+@test "cli: -l -p PORT listens on PORT, -s ADDR on ADDR (the nc and ncat habit)" {
+    local p; p=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    start_aecat_ready lst -l -p "$p" -s 127.0.0.1
+    assert_equal "$READY_LINE" "listening 127.0.0.1 $p"
+    printf 'via -p\n' >"$T/in"
+    ae_files "$T/in" /dev/null 127.0.0.1 "$p"
+    assert_status 0
+    wait_pid "$AE_PID" 10
+    [ "$WAIT_RC" -eq 0 ] || fail "aecat -l -p exited $WAIT_RC: $(cat "$T/lst.err")"
+    assert_equal "$(cat "$T/lst.out")" "via -p"
+}
+
+@test "cli: -l -p PORT without -s listens on any address" {
+    start_aecat_ready lst -l -p 0
+    [[ $READY_LINE =~ ^listening\ (::|0\.0\.0\.0)\ [1-9][0-9]*$ ]] || fail "ready line: $READY_LINE"
 }
 
 @test "cli: -l HOST PORT, --ready=FD line is 'listening 127.0.0.1 PORT' with the real port" {

@@ -224,4 +224,6 @@ usage_case() {
 @test "usage: --until with a bad regex" { usage_case "--until.*offset [0-9]+" --frame line --until '(' 127.0.0.1 9; }
 @test "usage: --ready without -l" { usage_case "--ready" --ready 127.0.0.1 9; }
 @test "usage: -C with a netstring send framing" { usage_case "-C" -C --frame netstring 127.0.0.1 9; }
+@test "usage: -l -p PORT with a PORT operand too" { usage_case "with -l, -p gives the port to listen on" -l -p 9 10; }
+@test "usage: -l -s ADDR with operands" { usage_case "with -l, -s gives the address to listen on" -l -s 127.0.0.1 9; }
 @test "usage: -s with -U" { usage_case "-s" -s 127.0.0.1 -U /tmp/x; }
