@@ -477,3 +477,23 @@ closed_stdout_case() {
     assert_status 0
     assert_output --partial "exit status: 65"
 }
+
+@test "cli: the demo's log in a file keeps every line, without colours" {
+    bash "$TOP/tests/demo.sh" >"$T/log" 2>&1 </dev/null
+    run head -n 2 "$T/log"
+    assert_line --index 0 "== listener: netstrings on the wire -> lines on stdout (port 0 = any free port)"
+    run grep -c -x -e hello -e 'framed world' -e '3:not,a:netstring' "$T/log"
+    assert_output 6     # shown as sent, then as the listener printed them
+    run grep -c $'\033' "$T/log"
+    assert_output 0
+    assert_equal "$(tail -n 1 "$T/log")" "== demo done: see README.md and man/aecat.1 for more"
+}
+
+@test "cli: the demo is in colour on a terminal, never with NO_COLOR" {
+    script -qec "bash '$TOP/tests/demo.sh'" /dev/null </dev/null >"$T/tty" 2>&1
+    grep -q $'\033\\[1m== listener' "$T/tty" || fail "no bold heading on a terminal: $(head -n 3 "$T/tty")"
+    NO_COLOR=1 script -qec "bash '$TOP/tests/demo.sh'" /dev/null </dev/null >"$T/tty" 2>&1
+    grep -q '== listener' "$T/tty" || fail "demo did not run: $(head -n 3 "$T/tty")"
+    run grep -c $'\033' "$T/tty"
+    assert_output 0
+}

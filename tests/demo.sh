@@ -8,7 +8,10 @@ AECAT=./aecat
 dir=$(mktemp -d)
 trap 'kill $srv 2>/dev/null || true; rm -rf "$dir"' EXIT
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Bold headings on a terminal only, and never with NO_COLOR (no-color.org).
+bold= plain=
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then bold=$'\033[1m' plain=$'\033[0m'; fi
+say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 
 say "listener: netstrings on the wire -> lines on stdout (port 0 = any free port)"
 mkfifo "$dir/ready"
@@ -18,8 +21,11 @@ read -r _ host port <"$dir/ready"
 echo "aecat -l 127.0.0.1 0 --frame netstring --ready=3 --stats   # -> listening $host $port"
 
 say "client: lines on stdin -> netstrings on the wire"
-printf 'hello\nframed world\n\n3:not,a:netstring\n' | tee /dev/stderr |
-    $AECAT --frame netstring --stats "$host" "$port" >/dev/null
+# Shown, then sent: `tee /dev/stderr` would reopen stderr and, when it is a
+# file (make demo >log 2>&1), truncate what is already written there.
+lines=$'hello\nframed world\n\n3:not,a:netstring\n'
+printf '%s' "$lines"
+printf '%s' "$lines" | $AECAT --frame netstring --stats "$host" "$port" >/dev/null
 wait $srv
 say "what the listener printed (one line per frame, the empty frame included)"
 cat "$dir/out"
