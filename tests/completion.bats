@@ -253,15 +253,17 @@ bash_complete() {
 # Types TEXT, TAB, RETURN into an interactive zsh (zpty) where a function
 # named aecat prints its arguments as ARGS<...>; prints that line, or with
 # "all" everything the terminal showed, such as the listing of an ambiguous
-# TEXT (one name per word: verbose off, no descriptions).
+# TEXT (one name per word: verbose off, no descriptions); with "described",
+# that listing with its descriptions.
 zsh_drive() {
     mkdir -p "$tmp/zdot"
     cat >"$tmp/drive.zsh" <<'ZSH'
-compdir=$1 typed=$2 what=$3
+compdir=$1 typed=$2 what=$3 verbose=no
+[[ $what == described ]] && verbose=yes what=all
 zmodload zsh/zpty || exit 2
 zpty z env TERM=dumb COLUMNS=100 LINES=1000 zsh -f -i
 zpty -w z "PS1='%% '; unsetopt beep; LISTMAX=100000; fpath=($compdir \$fpath); autoload -Uz compinit; compinit -u -D"
-zpty -w z "zstyle ':completion:*' verbose no"
+zpty -w z "zstyle ':completion:*' verbose $verbose"
 zpty -w z 'aecat() { print -r -- "AR""GS<$*>" }'
 zpty -w -n z "$typed"$'\t'
 sleep 0.3
@@ -316,6 +318,17 @@ zsh_list() { zsh_drive "$1" all; }
     run zsh_complete "aecat --tls --cert $tmp/srv-c"
     assert_success
     assert_output --partial "ARGS<--tls --cert $tmp/srv-cert.pem>"
+}
+
+@test "completion: zsh: descriptions keep their backslashes (\\r, \\n) (zpty)" {
+    command -v zsh >/dev/null || skip "zsh not installed"
+    zsh -f -c 'zmodload zsh/zpty' 2>/dev/null || skip "no zsh/zpty module"
+    run zsh_drive 'aecat --frame ' described
+    assert_success
+    assert_output --partial 'lines ending in \r?\n (written with \n)'
+    run zsh_drive 'aecat --c' described
+    assert_success
+    assert_output --partial 'send "\n" as "\r\n"'
 }
 
 @test "completion: zsh: aecat --fr -> --frame (zpty)" {
