@@ -9,6 +9,9 @@
 #include <string.h>
 #include <sys/un.h>
 #include <sys/socket.h>
+#include <ev.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include "cli.h"
 
 #define AECAT_VERSION "0.1.0"
@@ -334,6 +337,24 @@ static int socat_operand(const char *operand)
     return -1;
 }
 
+/* --version: aecat's, then those of the libraries it runs on, as loaded at
+ * run time.  GnuTLS is loaded only here and at the first TLS use. */
+static int print_version(void)
+{
+    printf("aecat %s\n", AECAT_VERSION);
+    printf("libev %d.%d\n", ev_version_major(), ev_version_minor());
+    char pcre2[64];
+    if (pcre2_config(PCRE2_CONFIG_VERSION, pcre2) > 0)
+        printf("PCRE2 %s\n", pcre2);
+    aeh_error e;
+    const char *gnutls = aeh_tls_version(&e);
+    if (gnutls)
+        printf("GnuTLS %s\n", gnutls);
+    else
+        printf("GnuTLS not loaded, TLS unavailable: %s\n", e.msg);
+    return 0;
+}
+
 static bool parse_seconds(const char *s, double *out)
 {
     char *end;
@@ -552,7 +573,7 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         case 'N': break;
         case 'v': cfg->verbose++; break;
         case 'h': fputs(usage_text, stdout); return 0;
-        case 'V': printf("aecat %s\n", AECAT_VERSION); return 0;
+        case 'V': return print_version();
         case OPT_READY:
             cfg->ready_fd = 2;
             if (optarg) {

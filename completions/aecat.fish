@@ -135,4 +135,4 @@ complete -c aecat -l json-log -r -F -d 'JSON Lines events to FILE (- stderr, &N 
 complete -c aecat -s v -l verbose -d 'Events on stderr (repeat for more)'
 complete -c aecat -l stats -d 'Bytes, frames, duration and rate at exit'
 complete -c aecat -s h -l help -d 'Print help'
-complete -c aecat -s V -l version -d 'Print version'
+complete -c aecat -s V -l version -d 'Print the versions of aecat, libev, PCRE2 and GnuTLS'

@@ -199,6 +199,9 @@ typedef struct aeh_tls_opts {
 aeh_tls_ctx *aeh_tls_ctx_new(const aeh_tls_opts *o, aeh_error *err);
 void aeh_tls_ctx_free(aeh_tls_ctx *ctx);       /* after every handle using it */
 const char *aeh_tls_ctx_pin(const aeh_tls_ctx *ctx);   /* own certificate's pin-sha256, or NULL */
+/* The version of GnuTLS (e.g. "3.7.9"), which is loaded at the first TLS
+ * use, so this loads it; NULL + *err (EPROTO) when it cannot be loaded. */
+const char *aeh_tls_version(aeh_error *err);
 
 enum { AEH_TLS_CONNECT = 1, AEH_TLS_ACCEPT = 2 };
 

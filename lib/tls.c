@@ -26,6 +26,7 @@
     X(gnutls_strerror) X(gnutls_error_is_fatal) X(gnutls_alert_get) X(gnutls_alert_get_name) \
     X(gnutls_alert_send_appropriate) \
     X(gnutls_rnd) \
+    X(gnutls_check_version) \
     X(gnutls_certificate_allocate_credentials) X(gnutls_certificate_free_credentials) \
     X(gnutls_certificate_set_x509_system_trust) X(gnutls_certificate_set_x509_trust_file) \
     X(gnutls_certificate_set_x509_key_file2) X(gnutls_certificate_set_x509_key) \
@@ -86,6 +87,13 @@ static int tls_load(aeh_error *err)
     if (load_error[0])
         return aeh_fail(err, EPROTO, 0, "%s", load_error);
     return 0;
+}
+
+const char *aeh_tls_version(aeh_error *err)
+{
+    if (tls_load(err) < 0)
+        return NULL;
+    return T(gnutls_check_version)(NULL);
 }
 
 /* ------------------------------------------------------------ context */

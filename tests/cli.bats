@@ -17,13 +17,40 @@ load helpers
     assert_line --partial "Usage: aecat"
 }
 
-@test "cli: --version and -V print the version and exit 0" {
-    run ae --version </dev/null
+@test "cli: --version and -V print the version, then those of libev, PCRE2 and GnuTLS, and exit 0" {
+    local opt
+    for opt in --version -V; do
+        run --separate-stderr ae "$opt" </dev/null
+        assert_status 0
+        assert_equal "${#lines[@]}" 4
+        assert_line --index 0 --regexp '^aecat [0-9]+\.[0-9]+\.[0-9]+$'
+        assert_line --index 1 --regexp '^libev [0-9]+\.[0-9]+$'
+        # the libraries as installed, asked through their own tools
+        assert_line --index 2 --regexp "^PCRE2 $(pcre2-config --version | sed 's/\./\\./g')( |\$)"
+        assert_line --index 3 "GnuTLS $(gnutls-cli --version | sed -n '1s/^gnutls-cli //p')"
+        assert_equal "$stderr" ""
+    done
+}
+
+@test "cli: --version says so when GnuTLS cannot be loaded (exit 0)" {
+    local lib
+    lib=$(ldconfig -p | awk '$1 == "libgnutls.so.30" { print $NF; exit }')
+    [ -n "$lib" ] || fail "libgnutls.so.30 not in the loader cache"
+    # a private mount namespace in which the library is an empty file
+    run --separate-stderr unshare -rm sh -c 'mount --bind /dev/null "$1" && exec "$2" --version' sh "$lib" "$AECAT" </dev/null
     assert_status 0
-    assert_output --regexp '^aecat [0-9]+\.[0-9]+\.[0-9]+$'
-    run ae -V </dev/null
-    assert_status 0
-    assert_output --regexp '^aecat [0-9]+\.[0-9]+\.[0-9]+$'
+    assert_line --index 0 --regexp '^aecat [0-9.]+$'
+    assert_line --index 3 --regexp "^GnuTLS not loaded, TLS unavailable: cannot load GnuTLS: .*libgnutls\.so\.30"
+}
+
+@test "cli: a plaintext run does not load GnuTLS, a TLS one does" {
+    start_aecat_listener lst
+    grep -q 'libev' "/proc/$AE_PID/maps" || fail "cannot read the maps of $AE_PID"
+    run grep -c libgnutls "/proc/$AE_PID/maps"
+    assert_output 0
+    start_aecat_listener tlst --tls
+    run grep -c libgnutls "/proc/$AE_PID/maps"
+    refute_output 0
 }
 
 @test "cli: unknown options exit 64 with one line" {
