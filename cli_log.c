@@ -1,7 +1,8 @@
 /* --json-log FILE: one JSON object per line for each thing that happened
  * (resolve, connect, listen/accept, tls, each dialog step, starttls), then
- * a "result" object.  Every object has "t" (ms since start, monotonic) and
- * "event"; the fields of each event are documented in aecat(1), JSON LOG,
+ * a "result" object.  Every object has "t" (ms since start, monotonic),
+ * "time" (wall clock, RFC 3339 UTC, to match other logs) and "event"; the
+ * fields of each event are documented in aecat(1), JSON LOG,
  * and only ever added to.  Strings go through the json-strings codec: a
  * text that is not UTF-8 becomes {"base64":"..."}, never garbled. */
 #include <errno.h>
@@ -117,11 +118,24 @@ void log_raw(aeh_buf *b, const char *key, const char *fmt, ...)
     aeh_buf_append(b, v, strlen(v));
 }
 
-/* Starts an event: {"t":...,"event":"NAME"[,"attempt":N] */
+/* The wall clock as RFC 3339 UTC with milliseconds: 2026-12-07T08:14:01.123Z */
+static void wall_time(char *out, size_t size)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+/* Starts an event: {"t":...,"time":"...","event":"NAME"[,"attempt":N] */
 void log_begin(aeh_buf *b, const char *event)
 {
-    char head[160];
-    int k = snprintf(head, sizeof head, "{\"t\":%.3f,\"event\":\"%s\"", (mono() - L.t0) * 1000, event);
+    char head[160], now[40];
+    wall_time(now, sizeof now);
+    int k = snprintf(head, sizeof head, "{\"t\":%.3f,\"time\":\"%s\",\"event\":\"%s\"",
+                     (mono() - L.t0) * 1000, now, event);
     aeh_buf_append(b, head, (size_t)k);
     if (L.attempt)
         log_raw(b, "attempt", "%d", L.attempt);

@@ -6,10 +6,14 @@
 load helpers
 load tls_helpers
 
-# events FILE: every line must be a JSON object with t and event (jq fails otherwise)
+# events FILE: every line must be a JSON object with t, time (RFC 3339 UTC,
+# milliseconds) and event (jq fails otherwise)
 events() {
-    jq -e -c 'select((.t | type) == "number" and (.event | type) == "string")' "$1" >/dev/null ||
-        fail "not JSON Lines with t and event: $(cat "$1")"
+    jq -e -c 'select((.t | type) == "number" and (.event | type) == "string" and
+                     (.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$")))' "$1" >/dev/null ||
+        fail "not JSON Lines with t, time and event: $(cat "$1")"
+    [ "$(jq -c 'select(.time | test("Z$"))' "$1" | wc -l)" -eq "$(wc -l <"$1")" ] ||
+        fail "a line without t, time or event: $(cat "$1")"
     [ "$(jq -c . "$1" | wc -l)" -eq "$(wc -l <"$1")" ] || fail "a line is not one JSON object"
 }
 
@@ -30,6 +34,27 @@ jqf() { jq -r "$2" "$1"; }
     # the result is the last line, and the times only grow
     assert_equal "$(tail -n1 "$T/log" | jq -r .event)" result
     jq -s -e '[.[].t] | . == sort' "$T/log" >/dev/null || fail "times not in order"
+}
+
+@test "json-log: each event's time is the wall clock (UTC, ms) and moves as t does" {
+    start_peer p --send 'hello\n' --when start --then hold
+    local before after
+    before=$(date -u +%s.%N)
+    run --separate-stderr ae --json-log "$T/log" --expect hello --sleep 0.3 127.0.0.1 "$PORT" </dev/null
+    after=$(date -u +%s.%N)
+    assert_status 0
+    events "$T/log"
+    # seconds since the epoch, with the milliseconds
+    jq -r '"\(.t) \(.time | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601).\(.time | capture("\\.(?<ms>[0-9]{3})Z$").ms)"' \
+        "$T/log" >"$T/times"
+    awk -v lo="$before" -v hi="$after" '
+        NR == 1 { t0 = $1; w0 = $2 }
+        { if ($2 < lo - 0.001 || $2 > hi + 0.001) { print "time " $2 " outside the run " lo " .. " hi; bad = 1 }
+          dt = ($1 - t0) / 1000; dw = $2 - w0
+          if (dw - dt > 0.05 || dt - dw > 0.05) { print "t moved " dt " s, time " dw " s"; bad = 1 } }
+        END { if (NR < 4) { print "too few events: " NR; bad = 1 }
+              if ($2 - w0 < 0.29) { print "the 0.3 s sleep is not in the times"; bad = 1 }
+              exit bad }' "$T/times" || fail "$(cat "$T/log")"
 }
 
 @test "json-log: connection refused: the failed attempt, then result 69 with the message" {
