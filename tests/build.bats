@@ -5,14 +5,87 @@
 
 load helpers
 
-@test "build: make install writes libaeh.pc for its PREFIX; a program links the installed library through it" {
-    local root=$T/root prefix=/opt/aeh-test
-    run make -s -C "$TOP" install PREFIX="$prefix" DESTDIR="$root" </dev/null
+@test "build: the binary is hardened (PIE, RELRO, BIND_NOW, stack protector)" {
+    run readelf -lW "$AECAT"
+    assert_status 0
+    assert_output --partial "GNU_RELRO"
+    assert_output --partial "Position-Independent Executable"
+    run readelf -dW "$AECAT"
+    assert_status 0
+    assert_output --regexp "\(FLAGS\) +BIND_NOW|\(FLAGS_1\) +Flags: NOW"
+    run nm -D "$AECAT"
+    assert_status 0
+    assert_output --partial "__stack_chk_fail"
+}
+
+# make, deaf to the flags of a make that runs these tests (make check CFLAGS=...)
+mk() { env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make "$@" </dev/null; }
+
+# make -n: the commands, not run, of a build that starts from nothing.
+make_commands() {
+    mk -n -B -C "$TOP" "$@"
+}
+
+@test "build: the user's CPPFLAGS, CFLAGS and LDFLAGS reach every compile and link, the project's own flags stay" {
+    run make_commands all unit CPPFLAGS=-DUSER_CPP CFLAGS='-O0 -g3' LDFLAGS=-Wl,-O1,--as-needed
+    assert_status 0
+    local compiles links line
+    compiles=$(grep -E '^(cc|gcc|clang)[^|]* -c ' <<<"$output")
+    links=$(grep -E '^(cc|gcc|clang) ' <<<"$output" | grep -vE ' -c ')
+    [ "$(wc -l <<<"$compiles")" -ge 20 ] || fail "too few compile commands: $compiles"
+    [ "$(wc -l <<<"$links")" -ge 10 ] || fail "too few link commands: $links"
+    while read -r line; do
+        for want in -DUSER_CPP '-O0 -g3' -std=c11 -Wall -Wextra -D_GNU_SOURCE -Ilib -fstack-protector-strong; do
+            [[ " $line " == *" $want "* ]] || fail "'$want' missing from: $line"
+        done
+        # without optimisation _FORTIFY_SOURCE checks nothing and warns
+        [[ $line != *_FORTIFY_SOURCE* ]] || fail "_FORTIFY_SOURCE at -O0: $line"
+    done <<<"$compiles"
+    while read -r line; do
+        for want in -Wl,-O1,--as-needed -Wl,-z,relro -Wl,-z,now -pie; do
+            [[ " $line " == *" $want "* ]] || fail "'$want' missing from: $line"
+        done
+    done <<<"$links"
+
+    # optimised: fortified, unless the user sets _FORTIFY_SOURCE (theirs is kept)
+    CFLAGS=-O2 run make_commands aecat.o
+    assert_output --partial " -D_FORTIFY_SOURCE=2 "
+    run make_commands aecat.o CPPFLAGS=-D_FORTIFY_SOURCE=3
+    assert_output --partial " -D_FORTIFY_SOURCE=3"
+    refute_output --partial " -D_FORTIFY_SOURCE=2 "
+}
+
+# A copy of the sources, to build and install with flags of our own
+# whatever the tree was built with (make asan builds it sanitized).
+copy_tree() {
+    mkdir -p "$1/lib" "$1/man" "$1/completions"
+    cp "$TOP"/Makefile "$TOP"/*.c "$TOP"/*.h "$1/"
+    cp "$TOP"/lib/*.c "$TOP"/lib/*.h "$1/lib/"
+    cp "$TOP"/man/* "$1/man/"
+    cp "$TOP"/completions/* "$1/completions/"
+}
+
+@test "build: a copy builds warning-free with the user's CFLAGS=-O0; make install writes libaeh.pc for its PREFIX; a program links the installed library through it" {
+    local copy=$T/tree root=$T/root prefix=/opt/aeh-test
+    copy_tree "$copy"
+    # `make` first, then `make install PREFIX=...`, as a user does
+    CFLAGS=-O0 run mk -C "$copy" -j2 all LDFLAGS="-Wl,-Map,$T/aecat.map"
+    assert_status 0
+    refute_output --partial "warning:"
+    assert_output --partial " -O0"
+    assert_file_exists "$T/aecat.map"     # the user's LDFLAGS reached the link
+    run readelf -dW "$copy/aecat"
+    assert_output --regexp "BIND_NOW|Flags: NOW"
+    run "$copy/aecat" --version </dev/null
+    assert_status 0
+
+    CFLAGS=-O0 run mk -s -C "$copy" install PREFIX="$prefix" DESTDIR="$root"
     assert_status 0
     local pc=$root$prefix/lib/pkgconfig/libaeh.pc
     assert_file_exists "$pc"
     assert_file_exists "$root$prefix/lib/libaeh.a"
     assert_file_exists "$root$prefix/include/aeh.h"
+    assert_file_exists "$root$prefix/bin/aecat"
     run grep -x "prefix=$prefix" "$pc"
     assert_status 0
     run grep -E '/usr/local' "$pc"
@@ -47,69 +120,6 @@ EOF
     run "$T/use" </dev/null
     assert_status 0
     assert_output "$(printf 'tab\there')"
-}
-
-@test "build: the binary is hardened (PIE, RELRO, BIND_NOW, stack protector)" {
-    run readelf -lW "$AECAT"
-    assert_status 0
-    assert_output --partial "GNU_RELRO"
-    assert_output --partial "Position-Independent Executable"
-    run readelf -dW "$AECAT"
-    assert_status 0
-    assert_output --regexp "\(FLAGS\) +BIND_NOW|\(FLAGS_1\) +Flags: NOW"
-    run nm -D "$AECAT"
-    assert_status 0
-    assert_output --partial "__stack_chk_fail"
-}
-
-# make -n: the commands, not run, of a build that starts from nothing.
-make_commands() {
-    make -n -B -C "$TOP" "$@" </dev/null
-}
-
-@test "build: the user's CPPFLAGS, CFLAGS and LDFLAGS reach every compile and link, the project's own flags stay" {
-    run make_commands all unit CPPFLAGS=-DUSER_CPP CFLAGS='-O0 -g3' LDFLAGS=-Wl,-O1,--as-needed
-    assert_status 0
-    local compiles links line
-    compiles=$(grep -E '^(cc|gcc|clang)[^|]* -c ' <<<"$output")
-    links=$(grep -E '^(cc|gcc|clang) ' <<<"$output" | grep -vE ' -c ')
-    [ "$(wc -l <<<"$compiles")" -ge 20 ] || fail "too few compile commands: $compiles"
-    [ "$(wc -l <<<"$links")" -ge 10 ] || fail "too few link commands: $links"
-    while read -r line; do
-        for want in -DUSER_CPP '-O0 -g3' -std=c11 -Wall -Wextra -D_GNU_SOURCE -Ilib -fstack-protector-strong; do
-            [[ " $line " == *" $want "* ]] || fail "'$want' missing from: $line"
-        done
-        # without optimisation _FORTIFY_SOURCE checks nothing and warns
-        [[ $line != *_FORTIFY_SOURCE* ]] || fail "_FORTIFY_SOURCE at -O0: $line"
-    done <<<"$compiles"
-    while read -r line; do
-        for want in -Wl,-O1,--as-needed -Wl,-z,relro -Wl,-z,now -pie; do
-            [[ " $line " == *" $want "* ]] || fail "'$want' missing from: $line"
-        done
-    done <<<"$links"
-
-    # optimised: fortified, unless the user sets _FORTIFY_SOURCE (theirs is kept)
-    CFLAGS=-O2 run make_commands aecat.o
-    assert_output --partial " -D_FORTIFY_SOURCE=2 "
-    run make_commands aecat.o CPPFLAGS=-D_FORTIFY_SOURCE=3
-    assert_output --partial " -D_FORTIFY_SOURCE=3"
-    refute_output --partial " -D_FORTIFY_SOURCE=2 "
-}
-
-@test "build: a copy of the tree builds aecat warning-free with CFLAGS=-O0 from the environment" {
-    local copy=$T/tree
-    mkdir -p "$copy/lib"
-    cp "$TOP"/Makefile "$TOP"/*.c "$TOP"/*.h "$copy/"
-    cp "$TOP"/lib/*.c "$TOP"/lib/*.h "$copy/lib/"
-    CFLAGS=-O0 run make -C "$copy" -j2 aecat LDFLAGS="-Wl,-Map,$T/aecat.map" </dev/null
-    assert_status 0
-    refute_output --partial "warning:"
-    assert_output --partial " -O0"
-    assert_file_exists "$T/aecat.map"     # the user's LDFLAGS reached the link
-    run readelf -dW "$copy/aecat"
-    assert_output --regexp "BIND_NOW|Flags: NOW"
-    run "$copy/aecat" --version </dev/null
-    assert_status 0
 }
 
 @test "build: LICENSE is the MIT licence of the aecat authors" {
