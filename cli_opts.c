@@ -688,15 +688,15 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         if (cfg->source || cfg->source_port)
             return usage_error("-s and -p do not apply to Unix-domain sockets");
     } else if (cfg->listen) {
-        if (nop == 0 && cfg->source_port) {
+        if ((cfg->source_port || cfg->source) && nop) {
+            return usage_error("with -l, %s gives the %s to listen on: not with operands",
+                               cfg->source_port ? "-p" : "-s",
+                               cfg->source_port ? "port" : "address");
+        } else if (cfg->source_port) {
             /* nc -l -p PORT [-s ADDR], as ncat and traditional nc take it */
             cfg->port = cfg->source_port;
             cfg->host = cfg->source;
             cfg->source_port = cfg->source = NULL;
-        } else if (cfg->source_port || cfg->source) {
-            return usage_error("with -l, %s gives the %s to listen on: not with operands",
-                               cfg->source_port ? "-p" : "-s",
-                               cfg->source_port ? "port" : "address");
         } else if (nop == 1 && !split_host_port(op[0], &cfg->host, &cfg->port)) {
             cfg->port = op[0];
         } else if (nop == 2) {

@@ -226,4 +226,5 @@ usage_case() {
 @test "usage: -C with a netstring send framing" { usage_case "-C" -C --frame netstring 127.0.0.1 9; }
 @test "usage: -l -p PORT with a PORT operand too" { usage_case "with -l, -p gives the port to listen on" -l -p 9 10; }
 @test "usage: -l -s ADDR with operands" { usage_case "with -l, -s gives the address to listen on" -l -s 127.0.0.1 9; }
+@test "usage: -l -s ADDR without -p or PORT" { usage_case "missing PORT operand for -l" -l -s 127.0.0.1; }
 @test "usage: -s with -U" { usage_case "-s" -s 127.0.0.1 -U /tmp/x; }
