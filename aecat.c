@@ -74,6 +74,10 @@ static aeh_codec *wire_codec(const char *opt, const char *spec, bool sending, co
     }
     if (!is_raw(spec))
         codec->max_frame = c->max_frame_set ? c->max_frame : DEFAULT_MAX_FRAME;
+    /* a last line without its end marker is still a line, as for grep and
+     * awk; --strict-lines makes it the truncation it may be */
+    if (!sending && is_line(spec) && !c->strict_lines)
+        codec->flags |= AEH_CODEC_PARTIAL_AT_EOF;
     return codec;
 }
 
@@ -87,6 +91,9 @@ static bool is_cbor(const aeh_codec *wire) { return !strcmp(wire->name, "cbor");
 static aeh_codec *records_codec(const char *fmt, bool for_stdin, const aeh_codec *wire,
                                 const char *wire_spec, const cli_cfg *c, int *rc)
 {
+    /* name the option the user wrote */
+    const char *opt = !for_stdin && c->recv_records != c->records ? "--recv-records"
+                    : for_stdin && c->send_records != c->records ? "--send-records" : "--records";
     aeh_error e;
     aeh_codec *codec = NULL;
     bool self_delimiting = is_json(wire) || is_cbor(wire);
@@ -99,9 +106,12 @@ static aeh_codec *records_codec(const char *fmt, bool for_stdin, const aeh_codec
     else if (!strcmp(fmt, "raw"))
         codec = aeh_codec_raw();
     else if (!strcmp(fmt, "lines"))
-        /* with -C a "\r\n" file must not leave as "\r\r\n": strip the \r */
-        codec = for_stdin && c->crlf ? aeh_codec_line(NULL, 0, "\n", 1, &e)
-                                     : aeh_codec_line("\n", 1, "\n", 1, &e);
+        /* stdin lines may end in "\r\n" (a file from Windows, printf
+         * 'PING\r\n'): the \r is not part of the record, or a line framing
+         * would refuse it and -C would send "\r\r\n"; stdout keeps every
+         * byte of a frame */
+        codec = for_stdin ? aeh_codec_line(NULL, 0, "\n", 1, &e)
+                          : aeh_codec_line("\n", 1, "\n", 1, &e);
     else if (!strcmp(fmt, "nul"))
         codec = aeh_codec_line("", 1, "", 1, &e);
     else if (!strcmp(fmt, "netstring"))
@@ -111,16 +121,17 @@ static aeh_codec *records_codec(const char *fmt, bool for_stdin, const aeh_codec
     else if (!strcmp(fmt, "base64"))
         codec = aeh_codec_base64lines(&e);
     else {
-        cli_say("usage: --records: unknown format '%s' (expected lines, nul, netstring, hex, base64, json, raw)", fmt);
+        cli_say("usage: %s: unknown format '%s' (expected lines, nul, netstring, hex, base64, json, raw)",
+                opt, fmt);
         *rc = EXIT_USAGE;
         return NULL;
     }
     if (!codec) {
-        cli_say("usage: --records: %s", e.msg);
+        cli_say("usage: %s: %s", opt, e.msg);
         *rc = EXIT_USAGE;
         return NULL;
     }
-    if (strcmp(fmt, "raw"))
+    if (strcmp(fmt, "raw") && !c->strict_lines)
         codec->flags |= AEH_CODEC_PARTIAL_AT_EOF;
     if (strcmp(fmt, "raw") || (for_stdin && self_delimiting))
         codec->max_frame = c->max_frame_set ? c->max_frame : DEFAULT_MAX_FRAME;
@@ -143,9 +154,9 @@ static int build_codecs(session *s)
         return rc;
     /* JSON texts may span lines: by default they travel as JSON Lines;
      * CBOR items are binary: as hex lines */
-    const char *in_fmt = c->records ? c->records : is_raw(c->send_frame) ? "raw"
+    const char *in_fmt = c->send_records ? c->send_records : is_raw(c->send_frame) ? "raw"
                        : is_json(s->send_codec) ? "json" : is_cbor(s->send_codec) ? "hex" : "lines";
-    const char *out_fmt = c->records ? c->records : is_raw(c->recv_frame) ? "raw"
+    const char *out_fmt = c->recv_records ? c->recv_records : is_raw(c->recv_frame) ? "raw"
                         : is_json(s->recv_codec) ? "json" : is_cbor(s->recv_codec) ? "hex" : "lines";
     if (!(s->in_codec = records_codec(in_fmt, true, s->send_codec, c->send_frame, c, &rc)) ||
         !(s->out_codec = records_codec(out_fmt, false, s->recv_codec, c->recv_frame, c, &rc)))

@@ -29,12 +29,15 @@ typedef struct cli_cfg {
     const char *source, *source_port;
     int ready_fd;                 /* -1: no --ready */
     const char *frame;            /* --frame, the default of the two below */
-    const char *recv_frame, *send_frame, *records;
+    const char *recv_frame, *send_frame;
+    const char *records;          /* --records, the default of the two below */
+    const char *send_records, *recv_records;   /* stdin's, stdout's */
     size_t max_frame;
     bool max_frame_set;
     uint64_t count;               /* 0: no --count */
     const char *until;
     bool crlf, no_shutdown;
+    bool strict_lines;            /* an unterminated last line is truncation (65) */
     double quit_after_eof;        /* -q; < 0: wait for the peer */
     double wait, connect_timeout, rtimeout, wtimeout, deadline;
     int verbose;

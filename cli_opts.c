@@ -51,6 +51,10 @@ static const char usage_text[] =
 "                             framed), nul, netstring, hex (default when the\n"
 "                             wire is cbor), base64, json (default when the\n"
 "                             wire is json), raw (default when it is raw)\n"
+"      --send-records FMT     records of stdin only (default: --records)\n"
+"      --recv-records FMT     records of stdout only (default: --records)\n"
+"      --strict-lines         a last line without its end marker is error 65\n"
+"                             (line framings, stdin records), not a last frame\n"
 "      --max-frame SIZE       largest frame, with K/M/G suffix\n"
 "                             (default 16M when framed)\n"
 "      --count N              stop after N frames received\n"
@@ -89,7 +93,8 @@ static const char usage_text[] =
 "      --send-file FILE       send FILE's bytes; one frame when framed\n"
 "      --expect RE            wait for a received frame matching RE (PCRE2),\n"
 "                             skipping others; raw: for the bytes up to and\n"
-"                             including a match\n"
+"                             including a match (^ and $ at every line start\n"
+"                             and end)\n"
 "      --reject RE            fail at once if RE matches while the next\n"
 "                             --expect waits\n"
 "      --sleep SECS           pause\n"
@@ -144,7 +149,8 @@ enum {
     OPT_SERVERNAME, OPT_ALPN, OPT_PIN, OPT_TLS_PRIORITY, OPT_VERIFY_CLIENT,
     OPT_TLS_ALLOW_TRUNCATION, OPT_TLS_INFO, OPT_SEND, OPT_SEND_FILE, OPT_EXPECT, OPT_REJECT,
     OPT_SLEEP, OPT_STARTTLS, OPT_STEP_TIMEOUT, OPT_THEN_RELAY, OPT_STARTTLS_NAME,
-    OPT_RETRY_UNTIL, OPT_JSON_LOG, OPT_STARTTLS_REISSUE,
+    OPT_RETRY_UNTIL, OPT_JSON_LOG, OPT_STARTTLS_REISSUE, OPT_SEND_RECORDS, OPT_RECV_RECORDS,
+    OPT_STRICT_LINES,
 };
 
 static const struct option long_opts[] = {
@@ -157,6 +163,9 @@ static const struct option long_opts[] = {
     { "recv-frame", required_argument, NULL, OPT_RECV_FRAME },
     { "send-frame", required_argument, NULL, OPT_SEND_FRAME },
     { "records", required_argument, NULL, OPT_RECORDS },
+    { "send-records", required_argument, NULL, OPT_SEND_RECORDS },
+    { "recv-records", required_argument, NULL, OPT_RECV_RECORDS },
+    { "strict-lines", no_argument, NULL, OPT_STRICT_LINES },
     { "max-frame", required_argument, NULL, OPT_MAX_FRAME },
     { "count", required_argument, NULL, OPT_COUNT },
     { "until", required_argument, NULL, OPT_UNTIL },
@@ -588,6 +597,9 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         case OPT_RECV_FRAME: cfg->recv_frame = optarg; break;
         case OPT_SEND_FRAME: cfg->send_frame = optarg; break;
         case OPT_RECORDS: cfg->records = optarg; break;
+        case OPT_SEND_RECORDS: cfg->send_records = optarg; break;
+        case OPT_RECV_RECORDS: cfg->recv_records = optarg; break;
+        case OPT_STRICT_LINES: cfg->strict_lines = true; break;
         case OPT_MAX_FRAME:
             if (!parse_size(optarg, &cfg->max_frame))
                 return usage_error("--max-frame: '%s' is not a size (e.g. 4096, 64K, 16M)", optarg);
@@ -673,6 +685,12 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
             cfg->recv_frame = frame;
         if (!cfg->send_frame)
             cfg->send_frame = frame;
+    }
+    if (cfg->records) {
+        if (!cfg->send_records)
+            cfg->send_records = cfg->records;
+        if (!cfg->recv_records)
+            cfg->recv_records = cfg->records;
     }
     char **op = argv + optind;
     int nop = argc - optind;

@@ -59,6 +59,15 @@ static uint64_t frame_start(const aeh *h)
     return aeh_bytes_read(h) - aeh_rbuf(h).n;
 }
 
+/* A line codec's frame that ends where the stream ended: the last line
+ * had no end marker (a marker is never empty, so a terminated line is
+ * followed by one in the read buffer). */
+static bool unterminated_line(const aeh *h, const aeh_codec *c, aeh_span f)
+{
+    aeh_span rest = aeh_rbuf(h);
+    return !strcmp(c->name, "line") && aeh_eof_seen(h) && f.p + f.n == rest.p + rest.n;
+}
+
 /* ------------------------------------------------------------ stdin side */
 
 static void in_frame(aeh *h, aeh_span f, void *arg)
@@ -71,6 +80,8 @@ static void in_frame(aeh *h, aeh_span f, void *arg)
     relay_stdin_active(s);
     if (s->cfg->verbose >= 2)
         cli_say("> frame %llu, %zu bytes", (unsigned long long)s->frames_sent, f.n);
+    if (s->cfg->verbose && unterminated_line(h, s->in_codec, f))
+        cli_say("stdin: the last line (%zu bytes) has no end marker: sent as a frame", f.n);
     if (aeh_push_frame(s->net, s->send_codec, f.p, f.n) < 0)
         return;
     if (aeh_wbuf_len(s->net) > HIGH_WATER && !s->in_paused) {
@@ -127,6 +138,9 @@ static void net_frame(aeh *h, aeh_span f, void *arg)
     s->net_frame_at = frame_start(h);
     if (s->cfg->verbose >= 2)
         cli_say("< frame %llu, %zu bytes", (unsigned long long)s->frames_recv, f.n);
+    if (s->cfg->verbose && unterminated_line(h, s->recv_codec, f))
+        cli_say("recv: the last line from %s (%zu bytes) has no end marker: delivered as a frame",
+                s->peer, f.n);
     if (!s->out || aeh_push_frame(s->out, s->out_codec, f.p, f.n) < 0)
         return;
     if ((s->cfg->count && s->frames_recv >= s->cfg->count) ||
@@ -375,11 +389,12 @@ static void out_error(aeh *h, const aeh_error *e, bool fatal)
         return;
     }
     if (e->op == AEH_OP_ENCODE) {
-        const char *fmt = s->cfg->records ? s->cfg->records : "lines";
-        cli_say("stdout: cannot write frame %llu received from %s at byte %llu as --records %s: %s%s",
-                (unsigned long long)s->frames_recv, s->peer, (unsigned long long)s->net_frame_at, fmt, e->msg,
-                strcmp(fmt, "lines") && strcmp(fmt, "nul") ? ""
-                : " (use --records netstring, hex or base64)");
+        const char *fmt = s->cfg->recv_records ? s->cfg->recv_records : "lines";
+        const char *opt = s->cfg->recv_records == s->cfg->records ? "--records" : "--recv-records";
+        bool lines = !strcmp(fmt, "lines") || !strcmp(fmt, "nul");
+        cli_say("stdout: cannot write frame %llu received from %s at byte %llu as %s %s: %s%s%s%s",
+                (unsigned long long)s->frames_recv, s->peer, (unsigned long long)s->net_frame_at, opt, fmt,
+                e->msg, lines ? " (use " : "", lines ? opt : "", lines ? " netstring, hex or base64)" : "");
         relay_finish(s, EXIT_DATAERR, false);
     } else {
         cli_say("stdout: %s", e->msg);

@@ -43,7 +43,7 @@ _aecat()
             __ltrim_colon_completions "$cur"
             return
             ;;
-        --records)
+        --records | --send-records | --recv-records)
             COMPREPLY=($(compgen -W 'lines nul netstring hex base64 json raw' -- "$cur"))
             return
             ;;
@@ -86,7 +86,8 @@ _aecat()
 
     if [[ $cur == -* ]]; then
         local opts='-l --listen -U --unix -4 -6 -s --source -p --source-port --ready --ready=
-            --frame --recv-frame --send-frame --records --max-frame --count --until -C --crlf
+            --frame --recv-frame --send-frame --records --send-records --recv-records --strict-lines
+            --max-frame --count --until -C --crlf
             -q -N --no-shutdown -w --timeout --connect-timeout --rtimeout --wtimeout --deadline
             --tls --tls-auto --ca --cert --key --insecure --servername --alpn --pin
             --tls-priority --verify-client --tls-allow-truncation --tls-info
@@ -105,7 +106,8 @@ _aecat()
         case $w in
             -U | --unix) unix=true ;;
             -[!-]*U*) [[ $w != -[spqw]* ]] && unix=true ;;
-            --frame | --recv-frame | --send-frame | --records | -s | --source | -p | \
+            --frame | --recv-frame | --send-frame | --records | --send-records | --recv-records | \
+                -s | --source | -p | \
                 --source-port | --max-frame | --count | --until | -q | -w | --timeout | \
                 --connect-timeout | --rtimeout | --wtimeout | --deadline | --ca | --cert | \
                 --key | --servername | --alpn | --pin | --tls-priority | --send | --send-file | \

@@ -1,7 +1,8 @@
 # fish completion for aecat(1).  Install as vendor_completions.d/aecat.fish.
 # It completes every option of `aecat --help` (tests/completion.bats checks):
 #   --listen --unix --source --source-port --ready --frame --recv-frame
-#   --send-frame --records --max-frame --count --until --crlf --no-shutdown
+#   --send-frame --records --send-records --recv-records --strict-lines
+#   --max-frame --count --until --crlf --no-shutdown
 #   --timeout --connect-timeout --rtimeout --wtimeout --deadline --tls
 #   --tls-auto --ca --cert --key --insecure --servername --alpn --pin
 #   --tls-priority --verify-client --tls-allow-truncation --tls-info
@@ -11,7 +12,8 @@
 
 # Options that take a value in the next word (for counting operands).
 set -g __aecat_valued -s --source -p --source-port --frame --recv-frame --send-frame \
-    --records --max-frame --count --until -q -w --timeout --connect-timeout --rtimeout \
+    --records --send-records --recv-records --max-frame --count --until -q -w --timeout \
+    --connect-timeout --rtimeout \
     --wtimeout --deadline --ca --cert --key --servername --alpn --pin --tls-priority \
     --send --send-file --expect --reject --sleep --starttls --starttls-name --step-timeout \
     --retry-until --json-log
@@ -89,7 +91,12 @@ complete -c aecat -l ready -f -d 'Once listening, print "listening HOST PORT" on
 complete -c aecat -l frame -x -a '(__aecat_frame_types)' -d 'Framing of the wire, both directions'
 complete -c aecat -l recv-frame -x -a '(__aecat_frame_types)' -d 'Framing of what is received'
 complete -c aecat -l send-frame -x -a '(__aecat_frame_types)' -d 'Framing of what is sent'
-complete -c aecat -l records -x -a 'lines\t"one line per frame" nul\t"NUL-terminated" netstring\t"netstrings" hex\t"a line of hex per frame" base64\t"a line of base64 per frame" json\t"JSON Lines" raw\t"no separator"' -d 'Frames on stdin/stdout'
+# The records formats, for --records, --send-records and --recv-records.
+set -g __aecat_records 'lines\t"one line per frame" nul\t"NUL-terminated" netstring\t"netstrings" hex\t"a line of hex per frame" base64\t"a line of base64 per frame" json\t"JSON Lines" raw\t"no separator"'
+complete -c aecat -l records -x -a "$__aecat_records" -d 'Frames on stdin/stdout'
+complete -c aecat -l send-records -x -a "$__aecat_records" -d 'Frames on stdin only'
+complete -c aecat -l recv-records -x -a "$__aecat_records" -d 'Frames on stdout only'
+complete -c aecat -l strict-lines -d 'A last line without its end marker is an error (65)'
 complete -c aecat -l max-frame -x -d 'Largest frame, with K/M/G suffix'
 complete -c aecat -l count -x -d 'Stop after N frames received'
 complete -c aecat -l until -x -d 'Stop after the first received frame that matches RE'

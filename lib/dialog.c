@@ -115,7 +115,9 @@ static int build_expect(aeh_dialog *d, dstep *ds, const aeh_step *st, const char
     if (!ds->regex)
         return aeh_fail(err, ENOMEM, 0, "out of memory");
     if (!d->recv_codec) {
-        ds->raw = aeh_codec_regex(st->regex, rejects, NULL, &e);
+        /* a raw stream is lines to most protocols: ^250 must find the
+         * last line of a multi-line reply, not only what is unread */
+        ds->raw = codec_regex_new(st->regex, rejects, NULL, REMATCH_MULTILINE, &e);
         if (ds->raw)
             return 0;
     } else {

@@ -307,6 +307,12 @@ static int regex_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf 
 aeh_codec *aeh_codec_regex(const char *accept, const char *reject, const char *skip,
                            aeh_error *err)
 {
+    return codec_regex_new(accept, reject, skip, 0, err);
+}
+
+aeh_codec *codec_regex_new(const char *accept, const char *reject, const char *skip,
+                           unsigned flags, aeh_error *err)
+{
     if (!accept) {
         aeh_fail(err, EINVAL, 0, "regex: no accept pattern");
         return NULL;
@@ -314,11 +320,11 @@ aeh_codec *aeh_codec_regex(const char *accept, const char *reject, const char *s
     re_codec *rc = re_alloc("regex", regex_decode, regex_encode, 0, err);
     if (!rc)
         return NULL;
-    rc->accept = rematch_new("regex", accept, strlen(accept), 0, err);
+    rc->accept = rematch_new("regex", accept, strlen(accept), flags, err);
     if (rc->accept && reject)
-        rc->reject = rematch_new("regex reject", reject, strlen(reject), 0, err);
+        rc->reject = rematch_new("regex reject", reject, strlen(reject), flags, err);
     if (rc->accept && (!reject || rc->reject) && skip)
-        rc->skip = rematch_new("regex skip", skip, strlen(skip), REMATCH_SOFT, err);
+        rc->skip = rematch_new("regex skip", skip, strlen(skip), flags | REMATCH_SOFT, err);
     if (!rc->accept || (reject && !rc->reject) || (skip && !rc->skip)) {
         re_destroy(&rc->codec);
         return NULL;

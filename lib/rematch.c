@@ -92,7 +92,8 @@ rematch *rematch_new(const char *what, const char *pattern, size_t len, unsigned
         return NULL;
     }
     snprintf(rm->what, sizeof rm->what, "%s", what);
-    rm->code = compile(rm, pattern, len, 0, err);
+    uint32_t options = flags & REMATCH_MULTILINE ? PCRE2_MULTILINE : 0;
+    rm->code = compile(rm, pattern, len, options, err);
     if (!rm->code)
         goto fail;
     /* (*UTF) in the pattern switched UTF on.  PCRE2 would then reject a
@@ -104,7 +105,7 @@ rematch *rematch_new(const char *what, const char *pattern, size_t len, unsigned
     if (all & PCRE2_UTF) {
         rm->utf = true;
         pcre2_code_free(rm->code);
-        rm->code = compile(rm, pattern, len, PCRE2_MATCH_INVALID_UTF, err);
+        rm->code = compile(rm, pattern, len, options | PCRE2_MATCH_INVALID_UTF, err);
         if (!rm->code)
             goto fail;
     }

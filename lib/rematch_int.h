@@ -28,6 +28,7 @@ enum {
 /* rematch_new flags. */
 enum {
     REMATCH_SOFT = 1u << 0,       /* will use rematch_find_soft (JIT that mode too) */
+    REMATCH_MULTILINE = 1u << 1,  /* ^ and $ at line starts and ends, as (?m) */
 };
 
 /* Compiles pattern[0, len) (8-bit, non-UTF unless the pattern starts with
@@ -38,6 +39,11 @@ enum {
 rematch *rematch_new(const char *what, const char *pattern, size_t len, unsigned flags,
                      aeh_error *err);
 void rematch_free(rematch *rm);
+
+/* aeh_codec_regex with its patterns compiled with `flags` (REMATCH_MULTILINE:
+ * the dialog's raw --expect, whose ^ is a line start in a stream of lines). */
+aeh_codec *codec_regex_new(const char *accept, const char *reject, const char *skip,
+                           unsigned flags, aeh_error *err);
 
 /* Tightens or relaxes the limits (0 keeps a limit as it is).  The depth and
  * heap limits only bind the interpreter; the JIT has its match limit and its

@@ -147,6 +147,23 @@ bash_complete() {
     assert_output 'hex'
 }
 
+@test "completion: bash: --send-records and --recv-records take the records formats; --strict-lines is offered" {
+    [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
+    local o
+    for o in --send-records --recv-records; do
+        run bash_complete "aecat $o h"
+        assert_success
+        assert_output 'hex'
+    done
+    run bash_complete 'aecat --stri'
+    assert_success
+    assert_output '--strict-lines'
+    # a records option's value is not an operand: HOST is still completed next
+    run bash_complete 'aecat --recv-records hex --strict-lines --send-records lines lo'
+    assert_success
+    assert_line 'localhost'
+}
+
 @test "completion: bash: json as a framing and as a records format" {
     [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
     local o
@@ -347,6 +364,17 @@ zsh_list() { zsh_drive "$1" all; }
     assert_output --partial 'ARGS<--records hex>'
 }
 
+@test "completion: zsh: --send-records and --recv-records take the records formats (zpty)" {
+    command -v zsh >/dev/null || skip "zsh not installed"
+    zsh -f -c 'zmodload zsh/zpty' 2>/dev/null || skip "no zsh/zpty module"
+    local o
+    for o in --send-records --recv-records; do
+        run zsh_complete "aecat $o h"
+        assert_success
+        assert_output --partial "ARGS<$o hex>"
+    done
+}
+
 @test "completion: zsh: json as a framing and as a records format (zpty)" {
     command -v zsh >/dev/null || skip "zsh not installed"
     zsh -f -c 'zmodload zsh/zpty' 2>/dev/null || skip "no zsh/zpty module"
@@ -441,6 +469,17 @@ fish_complete() {
     assert_line --regexp $'^hex(\t.*)?$'
     assert_line --regexp $'^base64(\t.*)?$'
     assert_line --regexp $'^json(\t.*)?$'
+}
+
+@test "completion: fish: --send-records and --recv-records list the records formats" {
+    command -v fish >/dev/null || skip "fish not installed"
+    local o
+    for o in --send-records --recv-records; do
+        run fish_complete "aecat $o "
+        assert_success
+        assert_line --regexp $'^hex\ta line of hex per frame$'
+        assert_line --regexp $'^json\tJSON Lines$'
+    done
 }
 
 @test "completion: fish: json and json: after each framing option" {

@@ -108,3 +108,73 @@ load helpers
     [ "$WAIT_RC" -eq 0 ] || fail "listener exited $WAIT_RC: $(cat "$T/lst.err")"
     cmp -s "$T/lst.out" "$T/blob.hex" || fail "the frame came out changed ($(stat -c %s "$T/lst.out") bytes of hex)"
 }
+
+@test "convert: a last received line without its end marker is a frame at EOF (-v says so); --strict-lines: 65" {
+    start_peer peer --send 'a\r\nlast'
+    ae_files /dev/null "$T/out" -v --recv-frame line --records netstring 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(cat "$T/out")" "1:a,4:last,"
+    [[ $stderr == *"recv: the last line from 127.0.0.1 port $PORT (4 bytes) has no end marker: delivered as a frame"* ]] ||
+        fail "no -v note: $stderr"
+    start_peer peer2 --send 'a\r\nlast'
+    ae_files /dev/null "$T/out" --strict-lines --recv-frame line --records netstring 127.0.0.1 "$PORT"
+    assert_status 65
+    assert_equal "$(cat "$T/out")" "1:a,"
+    [[ $stderr == *"at byte 7: line: truncated frame: stream ended after 4 bytes"* ]] || fail "$stderr"
+}
+
+@test "convert: line:EOL and line:/RE/ framings deliver an unterminated last line too; the terminated ones get no note" {
+    start_peer peer --send 'a;b;c'
+    ae_files /dev/null "$T/out" -v --recv-frame 'line:;' 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(cat "$T/out")" $'a\nb\nc'
+    start_peer peer2 --send 'a;;b;  c'
+    ae_files /dev/null "$T/out" --recv-frame 'line:/;\s*/' --records netstring 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(cat "$T/out")" "1:a,0:,1:b,1:c,"
+    start_peer peer3 --send 'a\nb\n'
+    ae_files /dev/null "$T/out" -v --recv-frame line 127.0.0.1 "$PORT"
+    assert_status 0
+    [[ $stderr != *"no end marker"* ]] || fail "a terminated last line noted: $stderr"
+}
+
+@test "convert: stdin lines records end in \\n or \\r\\n (the \\r is not sent); a last line without one is a record, unless --strict-lines" {
+    start_peer peer --when eof --recv "$T/wire"
+    printf 'PING\r\nx\r\ny\n' >"$T/in"
+    ae_files "$T/in" /dev/null --frame line 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(hex "$T/wire")" "50494e470a780a790a"
+    start_peer peer2 --when eof --recv "$T/wire2"
+    printf 'one\r\ntwo' >"$T/in"
+    ae_files "$T/in" /dev/null -v --send-frame netstring 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(cat "$T/wire2")" "3:one,3:two,"
+    [[ $stderr == *"stdin: the last line (3 bytes) has no end marker: sent as a frame"* ]] || fail "$stderr"
+    start_peer peer3 --when eof --recv "$T/wire3"
+    ae_files "$T/in" /dev/null --strict-lines --send-frame netstring 127.0.0.1 "$PORT"
+    assert_status 65
+    [[ $stderr == *"stdin: malformed data at byte 8: line: truncated frame"* ]] || fail "$stderr"
+}
+
+@test "convert: --send-records and --recv-records set one side each; --records is the default of both" {
+    # lines in, hex out (the README's packstring example), through an aecat echo
+    start_aecat_listener echo --no-shutdown --frame packstring:N --records raw
+    printf 'hi\nthere\n' >"$T/in"
+    ae_files "$T/in" "$T/out" --frame packstring:N --send-records lines --recv-records hex 127.0.0.1 "$LPORT"
+    assert_status 0
+    wait_pid "$AE_PID" 10
+    assert_equal "$(hex "$T/echo.out")" "$(printf 'hithere' | od -An -v -tx1 | tr -d ' \n')"
+    # --records sets both; the specific option wins on its side
+    start_peer peer --send '3:abc,' --when eof --recv "$T/wire"
+    printf '68690a\n' >"$T/in"
+    ae_files "$T/in" "$T/out" --frame netstring --records hex --recv-records lines 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(cat "$T/wire")" $'3:hi\n,'
+    assert_equal "$(cat "$T/out")" "abc"
+    run --separate-stderr ae --frame line --recv-records bogus 127.0.0.1 1 </dev/null
+    assert_status 64
+    assert_one_error "usage: --recv-records: unknown format 'bogus'"
+    run --separate-stderr ae --frame line --records bogus 127.0.0.1 1 </dev/null
+    assert_status 64
+    assert_one_error "usage: --records: unknown format 'bogus'"
+}

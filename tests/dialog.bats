@@ -29,6 +29,27 @@ load tls_helpers
     assert_one_error "step 2 \(--expect '\^\\\\\+PONG'\): not met: 127.0.0.1 port $PORT closed the connection first; last bytes received: \"-ERR unknown command\\\\r\\\\n\""
 }
 
+@test "dialog: a raw --expect's ^ matches at every line start: '^250 ' finds the last line of a multi-line reply" {
+    start_peer p --send '250-a\r\n250-b\r\n250 c\r\nnext\r\n' --when request --then hold
+    run --separate-stderr ae --send 'EHLO x\r\n' --expect '^250 ' --expect '^c\r$' 127.0.0.1 "$PORT" </dev/null
+    assert_status 0
+    # $ is a line end: before the "\n"
+    assert_output "$(printf '250-a\r\n250-b\r\n250 c\r')"
+    # \A is the start of what is still unread: "250-b" is not there
+    start_peer p2 --send '250-a\r\n250-b\r\n250 c\r\n' --when start --then close
+    run --separate-stderr ae --expect '^250-a' --expect '\A250-b' 127.0.0.1 "$PORT" </dev/null
+    assert_status 1
+    [[ $stderr == *"step 2 (--expect '\A250-b'): not met"* ]] || fail "$stderr"
+}
+
+@test "dialog: a raw --reject's ^ matches at every line start too" {
+    start_peer p --send '220-hello\r\n554 go away\r\n' --when start --then hold
+    run_timed --separate-stderr -- ae --reject '^5' --expect '^220 ' 127.0.0.1 "$PORT" </dev/null
+    assert_status 1
+    assert_one_error "step 2 \\(--expect '\\^220 '\\): --reject matched"
+    assert_elapsed 0 3
+}
+
 @test "dialog: --reject matched while the next expect waits: exit 1 at once" {
     start_peer p --send '-ERR nope\r\n' --when start --then hold
     run_timed --separate-stderr -- ae --reject '^-ERR' --expect '^\+OK' 127.0.0.1 "$PORT" </dev/null

@@ -115,6 +115,17 @@ ldap_ext_response() {
     assert_status 64
 }
 
+@test "exim4: a plain --expect '^250 ' (no (?m)) meets the last line of the multi-line EHLO reply" {
+    need exim4
+    start_exim "$T/exim" "$CERTS/srv.pem" "$CERTS/srv.key"
+    run --separate-stderr ae --send 'EHLO x\r\n' --expect '^250 ' --send 'QUIT\r\n' --expect '^221 ' \
+        127.0.0.1 "$EXIM_PORT" </dev/null
+    assert_status 0
+    out_has '250-localhost Hello x'
+    out_has '250-STARTTLS'
+    [[ $output == *$'\r\n250 HELP\r\n221 ' ]] || fail "does not end at the 221 line: $output"
+}
+
 @test "dovecot: imap login (imap2 logout), pop3 USER/PASS, lmtp LHLO, sieve capabilities re-issued over TLS" {
     need dovecot
     start_dovecot "$T/dovecot" "$CERTS/srv.pem" "$CERTS/srv.key"

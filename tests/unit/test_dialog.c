@@ -132,6 +132,43 @@ START_TEST(raw_send_expect_ok)
 }
 END_TEST
 
+START_TEST(raw_expect_is_multiline)
+{
+    /* ^ and $ at every line start and end, fed byte by byte: the last line
+     * of a multi-line reply; \A only where the unread bytes start */
+    fixture f;
+    setup(&f);
+    aeh_step s[] = {
+        { .kind = AEH_STEP_EXPECT, .regex = "^250 " },
+        { .kind = AEH_STEP_EXPECT, .regex = "\\Ac\r$" },
+        { .kind = AEH_STEP_EXPECT, .regex = "\\A250-b" },
+    };
+    aeh_dialog *d = dialog(&f, s, 3, NULL, NULL, 5);
+    aeh_error e;
+    ck_assert_int_eq(aeh_dialog_run(d, f.h, &e), 0);
+    trickle(&f, "250-a\r\n250-b\r\n250 c\r\n250-b\r\n");
+    shutdown(f.peer, SHUT_WR);
+    unit_run_for(f.loop, 2);
+    ck_assert(f.done);
+    ck_assert_int_eq(f.matched, 2);
+    ck_assert_int_eq(f.r.status, AEH_DIALOG_CLOSED);
+    ck_assert_uint_eq(f.r.step, 2);
+    teardown(&f, d);
+
+    setup(&f);
+    aeh_step r[] = {
+        { .kind = AEH_STEP_REJECT, .regex = "^5" },
+        { .kind = AEH_STEP_EXPECT, .regex = "^220 " },
+    };
+    d = dialog(&f, r, 2, NULL, NULL, 5);
+    ck_assert_int_eq(aeh_dialog_run(d, f.h, &e), 0);
+    trickle(&f, "220-hello\r\n554 go away\r\n220 ok\r\n");
+    unit_run_for(f.loop, 2);
+    ck_assert_int_eq(f.r.status, AEH_DIALOG_REJECTED);
+    teardown(&f, d);
+}
+END_TEST
+
 START_TEST(framed_expect_skips)
 {
     fixture f;
@@ -280,6 +317,7 @@ static Suite *make_suite(void)
     TCase *t = tcase_create("dialog");
     tcase_set_timeout(t, 30);
     tcase_add_test(t, raw_send_expect_ok);
+    tcase_add_test(t, raw_expect_is_multiline);
     tcase_add_test(t, framed_expect_skips);
     tcase_add_test(t, closed_first);
     tcase_add_test(t, rejected_raw_and_framed);

@@ -67,6 +67,28 @@ START_TEST(default_eol_max_frame)
 }
 END_TEST
 
+START_TEST(stdin_lines_records)
+{
+    /* aecat's stdin "lines" reader: "\r?\n" ends, the last line at EOF
+     * is a record unless strict, "\n" written; a last "\r" with no "\n"
+     * after it stays content, since no line end followed it */
+    aeh_error e;
+    aeh_codec *c = aeh_codec_line(NULL, 0, "\n", 1, &e);
+    ck_assert_ptr_nonnull(c);
+    c->flags = AEH_CODEC_PARTIAL_AT_EOF;
+    EXPECT(c, "PING\r\nx\r\n\ny", "4:PING,1:x,0:,1:y,");
+    EXPECT(c, "PING\r\nlast\r", "4:PING,5:last\r,");
+    EXPECT(c, "\r\n", "0:,");
+    c->flags = 0;
+    EXPECT(c, "PING\r\nx\r\nlast", harness_err("4:PING,1:x,", EBADMSG, 13));
+    aeh_buf out = { 0 };
+    ck_assert_int_eq(harness_encode(c, "PING", 4, &out, &e), 0);
+    ck_assert(harness_buf_is(&out, "PING\n", 5));
+    aeh_buf_free(&out);
+    aeh_codec_free(c);
+}
+END_TEST
+
 START_TEST(fixed_eol)
 {
     aeh_codec *c = line_with(S("\r\n"), 0, 0);
@@ -289,6 +311,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, default_eol_strips_optional_cr);
     tcase_add_test(t, default_eol_eof_rules);
     tcase_add_test(t, default_eol_max_frame);
+    tcase_add_test(t, stdin_lines_records);
     tcase_add_test(t, fixed_eol);
     tcase_add_test(t, fixed_eol_max_frame);
     tcase_add_test(t, constructor_refuses_empty_markers);

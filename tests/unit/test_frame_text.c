@@ -126,6 +126,23 @@ START_TEST(base64_partial_at_eof_and_limit)
 }
 END_TEST
 
+START_TEST(crlf_lines_and_partial_last_line)
+{
+    /* stdin hex and base64 records, as aecat reads them: "\r\n" ends like
+     * "\n", and the last line needs no end unless strict */
+    aeh_codec *c = make(aeh_codec_hexlines, 0, AEH_CODEC_PARTIAL_AT_EOF);
+    EXPECT(c, "41\r\n\r\n4243", "1:A,0:,2:BC,");
+    c->flags = 0;
+    EXPECT(c, "41\r\n4243", harness_err("1:A,", EBADMSG, 8));
+    aeh_codec_free(c);
+    c = make(aeh_codec_base64lines, 0, AEH_CODEC_PARTIAL_AT_EOF);
+    EXPECT(c, "aGk=\r\naGVs", "2:hi,3:hel,");
+    c->flags = 0;
+    EXPECT(c, "aGk=\r\naGVs", harness_err("2:hi,", EBADMSG, 10));
+    aeh_codec_free(c);
+}
+END_TEST
+
 START_TEST(base64_encoder)
 {
     aeh_codec *c = make(aeh_codec_base64lines, 0, 0);
@@ -189,6 +206,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, hex_lines);
     tcase_add_test(t, hex_malformed);
     tcase_add_test(t, hex_partial_at_eof_and_limit);
+    tcase_add_test(t, crlf_lines_and_partial_last_line);
     tcase_add_test(t, hex_encoder);
     tcase_add_test(t, base64_lines);
     tcase_add_test(t, base64_malformed);
