@@ -169,6 +169,32 @@ relay_pausing_stdin() {
     assert_equal "$(grep "^eof" "$T/ev")" "eof 2001"
 }
 
+# The README's "copy a directory", as written there, between two aecats; the
+# archive pauses 2 s after its first 100 kB (a slow producer).
+@test "half-close: the README's directory copy (aecat -l </dev/null | tar xf -) with a producer that pauses 2 s" {
+    mkdir -p "$T/src/dir/sub" "$T/dest"
+    head -c 300000 /dev/urandom >"$T/src/dir/a.bin"
+    seq 1 20000 >"$T/src/dir/sub/b.txt"
+    head -c 100000 /dev/urandom >"$T/src/dir/sub/c.bin"
+    local fifo=$T/ready fd line port
+    mkfifo "$fifo"
+    exec {fd}<>"$fifo"
+    (cd "$T/dest" && set -o pipefail && "$AECAT" -l 127.0.0.1 0 --ready=3 </dev/null 3>"$fifo" 2>"$T/lst.err" | tar xf -) &
+    local lpid=$!
+    PIDS+=("$lpid")
+    read -r -t 10 -u "$fd" line || fail "no --ready line: $(cat "$T/lst.err")"
+    exec {fd}<&-
+    read -r _ _ port <<<"$line"
+    run_timed --separate-stderr -- bash -o pipefail -c \
+        'cd "$0" && (tar cf - dir | { dd bs=10000 count=10 iflag=fullblock status=none; sleep 2; cat; }) | "$1" 127.0.0.1 "$2"' \
+        "$T/src" "$AECAT" "$port"
+    assert_status 0
+    assert_elapsed 2 10
+    wait_pid "$lpid" 10
+    [ "$WAIT_RC" -eq 0 ] || fail "receiver (aecat | tar) exited $WAIT_RC: $(cat "$T/lst.err")"
+    diff -r "$T/src/dir" "$T/dest/dir" || fail "the directory did not arrive whole"
+}
+
 # writes_after_peer_close MODE: a peer greets and closes fully; then stdin
 # gives 1000 bytes and stays open.  The write "succeeds", the peer's TCP
 # answers with a reset: aecat must end at once with 74, not wait for stdin.
