@@ -219,12 +219,17 @@ static uint64_t wire_acked(int fd, uint64_t written)
 /* The peer closed fully (err: EPIPE or ECONNRESET from a write or from the
  * socket): one line naming what of stdin was lost, exit 74.  Counted on the
  * wire, so a framed or TLS wire counts its framing too. */
+static uint64_t stdin_lost(const session *s, const aeh *net)
+{
+    stdin_flow f = stdin_flow_of(s, net);
+    return f.unsent + f.written - wire_acked(f.wire_fd, f.written);
+}
+
 void relay_wire_closed(session *s, const aeh *net, int err)
 {
     if (s->exit_code >= 0 && s->exit_code != EXIT_OK)
         return;                   /* an earlier failure was told */
-    stdin_flow f = stdin_flow_of(s, net);
-    uint64_t lost = f.unsent + f.written - wire_acked(f.wire_fd, f.written);
+    uint64_t lost = stdin_lost(s, net);
     cli_say("send: %s: %s: the peer closed the connection; %llu bytes from stdin not delivered%s",
             s->peer, strerror(err), (unsigned long long)lost,
             s->stdin_done ? "" : ", the rest of stdin not read");
@@ -281,6 +286,11 @@ static void closed_check(struct ev_loop *loop, ev_timer *w, int revents)
     int err = wire_reset(s, fd);
     if (err) {
         ev_timer_stop(loop, w);
+        /* stdin ended and all of it arrived: only our FIN met the reset */
+        if (s->stdin_done && !stdin_lost(s, s->net)) {
+            relay_check_done(s);
+            return;
+        }
         relay_wire_closed(s, s->net, err);
         relay_finish(s, EXIT_IOERR, false);
         return;
@@ -292,15 +302,19 @@ static void closed_check(struct ev_loop *loop, ev_timer *w, int revents)
     }
 }
 
-/* Two smoothed round trips (at least 20 ms): when the reset to a write
- * is back.  0 when the socket is not TCP (there a write fails at once). */
-static double reset_delay(int fd)
+/* Starts closed_check, every two smoothed round trips (at least 20 ms):
+ * when the reset to a write is back.  Not on a Unix-domain socket: there
+ * a write to a closed peer fails at once. */
+static void watch_for_reset(session *s)
 {
     struct tcp_info ti;
     socklen_t len = sizeof ti;
-    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
-        return 0;
-    return 0.02 + 2e-6 * ti.tcpi_rtt;
+    int fd = stdin_flow_of(s, s->net).wire_fd;
+    if (ev_is_active(&s->closed_w) || fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+        return;
+    double delay = 0.02 + 2e-6 * ti.tcpi_rtt;
+    ev_timer_set(&s->closed_w, delay, delay);
+    ev_timer_start(s->loop, &s->closed_w);
 }
 
 void relay_peer_eof(session *s)
@@ -309,6 +323,13 @@ void relay_peer_eof(session *s)
     if (c->verbose)
         cli_say("%s closed the connection", s->peer);
     s->peer_eof = true;
+    ev_init(&s->closed_w, closed_check);
+    s->closed_w.data = s;
+    /* bytes written as the peer's FIN was on its way: acknowledged, or
+     * lost to a full close */
+    int fd = stdin_flow_of(s, s->net).wire_fd, unacked = 0;
+    if (fd >= 0 && ioctl(fd, SIOCOUTQ, &unacked) == 0 && unacked > 0)
+        watch_for_reset(s);
     if (s->stdin_done || s->finishing) {
         relay_finish(s, EXIT_OK, true);
         return;
@@ -319,8 +340,6 @@ void relay_peer_eof(session *s)
         relay_finish(s, EXIT_OK, true);
         return;
     }
-    ev_init(&s->closed_w, closed_check);
-    s->closed_w.data = s;
     if (c->peer_eof_grace > 0) {
         ev_timer_init(&s->peer_eof_w, grace_expired, 0, c->peer_eof_grace);
         s->peer_eof_w.data = s;
@@ -335,13 +354,7 @@ void relay_stdin_active(session *s)
         return;
     if (s->cfg->peer_eof_grace > 0)
         ev_timer_again(s->loop, &s->peer_eof_w);
-    if (!ev_is_active(&s->closed_w)) {
-        double delay = reset_delay(stdin_flow_of(s, s->net).wire_fd);
-        if (delay > 0) {
-            ev_timer_set(&s->closed_w, delay, delay);
-            ev_timer_start(s->loop, &s->closed_w);
-        }
-    }
+    watch_for_reset(s);
 }
 
 void relay_stdin_done(session *s)
