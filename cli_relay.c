@@ -307,10 +307,12 @@ static void closed_check(struct ev_loop *loop, ev_timer *w, int revents)
  * a write to a closed peer fails at once. */
 static void watch_for_reset(session *s)
 {
+    if (ev_is_active(&s->closed_w))
+        return;
     struct tcp_info ti;
     socklen_t len = sizeof ti;
     int fd = stdin_flow_of(s, s->net).wire_fd;
-    if (ev_is_active(&s->closed_w) || fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
         return;
     double delay = 0.02 + 2e-6 * ti.tcpi_rtt;
     ev_timer_set(&s->closed_w, delay, delay);
