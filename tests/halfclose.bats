@@ -195,17 +195,18 @@ relay_pausing_stdin() {
     diff -r "$T/src/dir" "$T/dest/dir" || fail "the directory did not arrive whole"
 }
 
-# writes_after_peer_close MODE: a peer greets and closes fully; then stdin
-# gives 1000 bytes and stays open.  The write "succeeds", the peer's TCP
-# answers with a reset: aecat must end at once with 74, not wait for stdin.
+# writes_after_peer_close MODE PEER ADDRESS...: the peer (its name in
+# messages: PEER, a regex) has greeted and closes fully; then stdin gives
+# 1000 bytes and stays open.  On TCP the write "succeeds" and the peer's
+# TCP answers with a reset; aecat must end at once with 74, not wait for
+# more of stdin.  MODE splice: stdout a pipe; handle: a file.
 writes_after_peer_close() {
-    local mode=$1
-    start_peer peer --send 'hi\n' --then close
+    local mode=$1 peer=$2; shift 2
     mkfifo "$T/in"
     if [ "$mode" = splice ]; then
-        spawn -i "$T/in" ae bash -o pipefail -c '"$0" -v 127.0.0.1 "$1" | cat' "$AECAT" "$PORT"
+        spawn -i "$T/in" ae bash -o pipefail -c '"$0" -v "$@" | cat' "$AECAT" "$@"
     else
-        spawn -i "$T/in" ae "$AECAT" -v 127.0.0.1 "$PORT"
+        spawn -i "$T/in" ae "$AECAT" -v "$@"
     fi
     local pid=$SPAWN_PID fd
     exec {fd}>"$T/in"
@@ -216,33 +217,40 @@ writes_after_peer_close() {
     [ "$WAIT_RC" -eq 74 ] || fail "aecat exited $WAIT_RC, not 74: $(cat "$T/ae.err")"
     assert_equal "$(cat "$T/ae.out")" hi
     local lines
-    lines=$(grep -vE 'aecat: (connected|relaying|127\.0\.0\.1 port [0-9]+ closed)' "$T/ae.err")
+    lines=$(grep -vE 'aecat: (connected|relaying|.* closed the connection$)' "$T/ae.err")
     [ "$(wc -l <<<"$lines")" -eq 1 ] || fail "not one error line: $lines"
-    [[ $lines =~ ^aecat:\ send:\ 127\.0\.0\.1\ port\ $PORT:\ .*closed\ the\ connection\;\ 1000\ bytes\ from\ stdin\ not\ delivered ]] ||
+    [[ $lines =~ ^aecat:\ send:\ $peer:\ .*closed\ the\ connection\;\ 1000\ bytes\ from\ stdin\ not\ delivered,\ the\ rest\ of\ stdin\ not\ read$ ]] ||
         fail "error line: $lines"
 }
 
 @test "half-close: stdin written after the peer closed fully: 74 at once, naming the bytes lost (splice relay)" {
-    writes_after_peer_close splice
+    start_peer peer --send 'hi\n' --then close
+    writes_after_peer_close splice "127\.0\.0\.1 port $PORT" 127.0.0.1 "$PORT"
     grep -q 'relaying with splice' "$T/ae.err" || fail "not the splice relay: $(cat "$T/ae.err")"
 }
 
 @test "half-close: stdin written after the peer closed fully: 74 at once, naming the bytes lost (handle relay)" {
-    writes_after_peer_close handle
-    grep -q 'relaying with splice' "$T/ae.err" && fail "the splice relay ran: $(cat "$T/ae.err")"
-    true
+    start_peer peer --send 'hi\n' --then close
+    writes_after_peer_close handle "127\.0\.0\.1 port $PORT" 127.0.0.1 "$PORT"
+    ! grep -q 'relaying with splice' "$T/ae.err" || fail "the splice relay ran: $(cat "$T/ae.err")"
+}
+
+# A Unix-domain socket tells at the first write (no reset to wait for).
+@test "half-close: stdin written after a Unix-domain peer closed fully: 74 at once, naming the bytes lost" {
+    start_peer peer --unix "$T/s" --send 'hi\n' --then close
+    writes_after_peer_close splice "unix socket $T/s" -U "$T/s"
 }
 
 # Two writes, the second meets the reset the first drew: the write error
-# ends it, with the count of both.
+# or the reset ends it, one line, while stdin still has more to give.
 @test "half-close: stdin streaming after the peer closed fully: 74, one line, nothing hangs" {
     start_peer peer --send 'hi\n' --then close
-    run_timed --separate-stderr -- bash -o pipefail -c \
-        '{ sleep 0.3; head -c 100000 /dev/zero; sleep 0.2; head -c 100000 /dev/zero; sleep 10; } | "$0" 127.0.0.1 "$1"' \
-        "$AECAT" "$PORT"
+    mkfifo "$T/in"
+    spawn producer sh -c 'exec >"$0"; sleep 0.3; head -c 100000 /dev/zero; sleep 0.2; head -c 100000 /dev/zero; exec sleep 600' "$T/in"
+    ae_files "$T/in" "$T/out" 127.0.0.1 "$PORT"
     assert_status 74
-    assert_output hi
-    mapfile -t stderr_lines <<<"$stderr"
+    assert_elapsed 0.2 3
+    assert_equal "$(cat "$T/out")" hi
     assert_one_error "send: 127\.0\.0\.1 port $PORT: .*closed the connection; [0-9]+ bytes from stdin not delivered, the rest of stdin not read"
 }
 
@@ -279,3 +287,4 @@ writes_after_peer_close() {
     assert_status 64
     assert_one_error "--peer-eof-grace: 'soon' is not a number of seconds"
 }
+
