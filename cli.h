@@ -134,8 +134,8 @@ void relay_wire_closed(session *s, const aeh *net, int err);
 /* Leaves the loop once everything owed to stdout (and the wire) is out. */
 void relay_check_done(session *s);
 
-/* cli_relay.c, for the dialog: the relay's callbacks on the wire handle,
- * the relay itself, stdin treated as ended, --tls-info. */
+/* cli_relay.c, for the dialog and the splice relay: the relay's callbacks
+ * on the wire handle, the relay itself, stdin ended, --tls-info. */
 void relay_net_callbacks(session *s);
 void relay_begin(session *s);
 void relay_stdin_ended(session *s);
@@ -169,6 +169,7 @@ bool splice_eligible(const session *s);
 int  splice_start(session *s, int fd);
 bool splice_pending(const session *s, bool wire_too);
 void splice_finish(session *s);
+void splice_shutdown(session *s);
 void splice_close(session *s);
 /* stdin's bytes: taken from stdin, held unsent, written to the wire fd. */
 void splice_stdin_flow(const session *s, uint64_t *taken, uint64_t *unsent, uint64_t *written,

@@ -87,12 +87,16 @@ static void in_frame(aeh *h, aeh_span f, void *arg)
     }
 }
 
+/* Both relays: half-close (what is queued goes first), -q, the end rules. */
 static void stdin_ended(session *s)
 {
     const cli_cfg *c = s->cfg;
+    bool shut = !c->no_shutdown && (s->net || s->splice);
     if (c->verbose)
-        cli_say("stdin: end of file%s", c->no_shutdown || !s->net ? "" : ", shutting down the write side");
-    if (s->net && !c->no_shutdown)
+        cli_say("stdin: end of file%s", shut ? ", shutting down the write side" : "");
+    if (shut && s->splice)
+        splice_shutdown(s);
+    else if (shut)
         aeh_push_shutdown(s->net);
     if (c->quit_after_eof >= 0 && !s->finishing) {
         ev_timer_set(&s->quit_w, c->quit_after_eof, 0);

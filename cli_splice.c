@@ -108,21 +108,11 @@ static void pump_fail(pump *p, bool on_dst, int err)
 static void half_close(pump *p)
 {
     session *s = p->r->s;
-    const cli_cfg *c = s->cfg;
     p->done = true;
-    if (p == &p->r->down) {
+    if (p == &p->r->down)
         relay_peer_eof(s);
-        return;
-    }
-    if (c->verbose)
-        cli_say("stdin: end of file%s", c->no_shutdown ? "" : ", shutting down the write side");
-    if (!c->no_shutdown)
-        shutdown(p->r->net_fd, SHUT_WR);
-    if (c->quit_after_eof >= 0 && !s->finishing) {
-        ev_timer_set(&s->quit_w, c->quit_after_eof, 0);
-        ev_timer_start(s->loop, &s->quit_w);
-    }
-    relay_stdin_done(s);
+    else
+        relay_stdin_ended(s);
 }
 
 /* One splice; returns bytes moved, 0 at EOF, -1 with errno (EAGAIN). */
@@ -352,6 +342,12 @@ void splice_stdin_flow(const session *s, uint64_t *taken, uint64_t *unsent, uint
     *unsent = r->up.held;
     *taken = *written + *unsent;
     *wire_fd = r->net_fd;
+}
+
+/* stdin's end, all of it written: the peer sees EOF. */
+void splice_shutdown(session *s)
+{
+    shutdown(s->splice->net_fd, SHUT_WR);
 }
 
 /* Finishing: stop reading new data, keep draining private pipes. */
