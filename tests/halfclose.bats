@@ -288,3 +288,15 @@ writes_after_peer_close() {
     assert_one_error "--peer-eof-grace: 'soon' is not a number of seconds"
 }
 
+
+# The documented cost of waiting for stdin after a full close by FIN alone
+# (nothing tells it from a half-close): -w bounds it.
+@test "half-close: a silent stdin after the peer closed: -w 0.5 bounds the wait (75)" {
+    start_peer peer --send 'hi\n' --then close
+    hold_open_stdin
+    ae_files "$OPEN_STDIN" "$T/out" -w 0.5 127.0.0.1 "$PORT"
+    assert_status 75
+    assert_equal "$(cat "$T/out")" hi
+    assert_elapsed 0.4 3
+    assert_one_error "timeout: no traffic with 127\.0\.0\.1 port $PORT for 0\.5 s \(-w\)"
+}
