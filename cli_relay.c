@@ -168,8 +168,8 @@ static void net_frame(aeh *h, aeh_span f, void *arg)
  * pass, or when the peer proves it closed fully: a write fails (EPIPE,
  * ECONNRESET), or the reset our last write drew is seen on the socket.
  * A full close by FIN alone looks like a half-close until we write: TCP
- * says nothing else, so an idle stdin is waited for (-q, -w and
- * --peer-eof-grace bound that). */
+ * says nothing else, so an idle stdin is waited for (--peer-eof-grace,
+ * -w and --deadline bound that). */
 
 /* Not idle: stdin has data that waits for the wire to take it. */
 static bool stdin_blocked(const session *s)
@@ -220,9 +220,9 @@ static uint64_t wire_acked(int fd, uint64_t written)
     return acked < written ? acked : written;
 }
 
-/* The peer closed fully (err: EPIPE or ECONNRESET from a write or from the
- * socket): one line naming what of stdin was lost, exit 74.  Counted on the
- * wire, so a framed or TLS wire counts its framing too. */
+/* Bytes from stdin the peer cannot have received: still held by aecat, or
+ * written and never acknowledged.  Counted on the wire, so a framed or TLS
+ * wire counts its framing too. */
 static uint64_t stdin_lost(const session *s, const aeh *net)
 {
     stdin_flow f = stdin_flow_of(s, net);
