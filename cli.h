@@ -39,6 +39,7 @@ typedef struct cli_cfg {
     bool crlf, no_shutdown;
     bool strict_lines;            /* an unterminated last line is truncation (65) */
     double quit_after_eof;        /* -q; < 0: wait for the peer */
+    double peer_eof_grace;        /* --peer-eof-grace; < 0: stdin flows until its own EOF */
     double wait, connect_timeout, rtimeout, wtimeout, deadline;
     int verbose;
     bool stats;
@@ -100,14 +101,16 @@ typedef struct session {
     int listen_fd;
     bool bound_path;              /* -U -l: we created the socket file */
     ev_io listen_w;
-    ev_timer deadline_w, quit_w, grace_w, drain_w;
+    ev_timer deadline_w, quit_w, grace_w;
+    ev_timer peer_eof_w;          /* --peer-eof-grace: stdin's silence after the peer's EOF */
+    ev_timer closed_w;            /* after the peer's EOF, a write's reset is looked for */
     ev_signal sigint_w, sigterm_w;
     uint64_t frames_sent, frames_recv;
     /* stream offset where the frame being handed over began (on stdin, on
      * the wire), for errors about a frame the other side cannot encode */
     uint64_t in_frame_at, net_frame_at;
     uint64_t bytes_sent, bytes_recv;   /* on the wire, kept when the handle goes */
-    uint64_t drain_mark;          /* stdin bytes taken when the drain timer last looked */
+    uint64_t grace_mark;          /* stdin bytes taken when peer_eof_w last looked */
     double deadline;              /* this attempt's: --deadline, or what --retry-until leaves */
     bool relay_started;           /* stdin began to flow: no retry after that */
     ev_tstamp t_start;
@@ -127,11 +130,15 @@ void relay_close(session *s);
 void relay_peer_eof(session *s);
 void relay_stdin_active(session *s);
 void relay_stdin_done(session *s);
+/* A write (or the socket) says the peer closed fully (err: EPIPE or
+ * ECONNRESET): tells what of stdin was lost and sets exit 74.  net: the
+ * wire's handle on the handle relay (NULL on the splice relay). */
+void relay_wire_closed(session *s, const aeh *net, int err);
 /* Leaves the loop once everything owed to stdout (and the wire) is out. */
 void relay_check_done(session *s);
 
-/* cli_relay.c, for the dialog: the relay's callbacks on the wire handle,
- * the relay itself, stdin treated as ended, --tls-info. */
+/* cli_relay.c, for the dialog and the splice relay: the relay's callbacks
+ * on the wire handle, the relay itself, stdin ended, --tls-info. */
 void relay_net_callbacks(session *s);
 void relay_begin(session *s);
 void relay_stdin_ended(session *s);
@@ -165,8 +172,10 @@ bool splice_eligible(const session *s);
 int  splice_start(session *s, int fd);
 bool splice_pending(const session *s, bool wire_too);
 void splice_finish(session *s);
+void splice_shutdown(session *s);
 void splice_close(session *s);
-/* Bytes moved so far: stdin to the wire, the wire to stdout. */
-void splice_progress(const session *s, uint64_t *up, uint64_t *down);
+/* stdin's bytes: taken from stdin, held unsent, written to the wire fd. */
+void splice_stdin_flow(const session *s, uint64_t *taken, uint64_t *unsent, uint64_t *written,
+                       int *wire_fd);
 bool splice_stdin_blocked(const session *s);
 void relay_count_bytes(session *s);

@@ -121,6 +121,7 @@ static const char usage_text[] =
 "End of stream:\n"
 "  -q SECS                    after EOF on stdin, wait at most SECS for the\n"
 "                             peer, then exit 0\n"
+"      --peer-eof-grace SECS  after the peer's EOF, exit 0 if stdin is idle SECS\n"
 "  -N                         accepted for netcat habits (half-close is the\n"
 "                             default)\n"
 "      --no-shutdown          keep the write side open after EOF on stdin\n"
@@ -150,7 +151,7 @@ enum {
     OPT_TLS_ALLOW_TRUNCATION, OPT_TLS_INFO, OPT_SEND, OPT_SEND_FILE, OPT_EXPECT, OPT_REJECT,
     OPT_SLEEP, OPT_STARTTLS, OPT_STEP_TIMEOUT, OPT_THEN_RELAY, OPT_STARTTLS_NAME,
     OPT_RETRY_UNTIL, OPT_JSON_LOG, OPT_STARTTLS_REISSUE, OPT_SEND_RECORDS, OPT_RECV_RECORDS,
-    OPT_STRICT_LINES,
+    OPT_STRICT_LINES, OPT_PEER_EOF_GRACE,
 };
 
 static const struct option long_opts[] = {
@@ -171,6 +172,7 @@ static const struct option long_opts[] = {
     { "until", required_argument, NULL, OPT_UNTIL },
     { "crlf", no_argument, NULL, 'C' },
     { "no-shutdown", no_argument, NULL, OPT_NO_SHUTDOWN },
+    { "peer-eof-grace", required_argument, NULL, OPT_PEER_EOF_GRACE },
     { "timeout", required_argument, NULL, 'w' },
     { "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
     { "rtimeout", required_argument, NULL, OPT_RTIMEOUT },
@@ -563,6 +565,7 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
     cfg->family = AF_UNSPEC;
     cfg->ready_fd = -1;
     cfg->quit_after_eof = -1;
+    cfg->peer_eof_grace = -1;
     cfg->step_timeout = 10;
     const char *frame = NULL;
     const char *tls_opt = NULL, *client_opt = NULL;   /* the last seen, for messages */
@@ -648,6 +651,7 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         case OPT_JSON_LOG: cfg->json_log = optarg; break;
         case OPT_STARTTLS_REISSUE: cfg->starttls_reissue = true; break;
         case 'q': secs = &cfg->quit_after_eof; name = "-q"; break;
+        case OPT_PEER_EOF_GRACE: secs = &cfg->peer_eof_grace; name = "--peer-eof-grace"; break;
         case 'w': secs = &cfg->wait; name = "-w"; break;
         case OPT_CONNECT_TIMEOUT: secs = &cfg->connect_timeout; name = "--connect-timeout"; break;
         case OPT_RTIMEOUT: secs = &cfg->rtimeout; name = "--rtimeout"; break;

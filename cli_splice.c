@@ -84,15 +84,18 @@ static void pump_fail(pump *p, bool on_dst, int err)
     const char *side = on_dst ? p->dst_name : p->src_name;
     int code = EXIT_IOERR;
     bool first = s->exit_code < 0;
+    bool wire_closed = p == &p->r->up && on_dst && (err == EPIPE || err == ECONNRESET);
     if (!strcmp(side, "stdout") && err == EPIPE)
         code = EXIT_SIGPIPE;       /* the reader went away: quiet, like cat */
+    else if (wire_closed)
+        relay_wire_closed(s, NULL, err);
     else if (first && !strcmp(side, "wire"))
         cli_say("%s: %s: %s", on_dst ? "send" : "recv", s->peer, strerror(err));
     else if (first)
         cli_say("%s: %s", side, strerror(err));
     if (first)
         s->exit_code = code;
-    if (p == &p->r->up && on_dst && (err == EPIPE || err == ECONNRESET) && !p->r->down.done) {
+    if (wire_closed && !p->r->down.done) {
         p->done = true;
         s->stdin_done = true;      /* nothing more of stdin can go out */
         ev_io_stop(s->loop, &p->src_w);
@@ -105,21 +108,11 @@ static void pump_fail(pump *p, bool on_dst, int err)
 static void half_close(pump *p)
 {
     session *s = p->r->s;
-    const cli_cfg *c = s->cfg;
     p->done = true;
-    if (p == &p->r->down) {
+    if (p == &p->r->down)
         relay_peer_eof(s);
-        return;
-    }
-    if (c->verbose)
-        cli_say("stdin: end of file%s", c->no_shutdown ? "" : ", shutting down the write side");
-    if (!c->no_shutdown)
-        shutdown(p->r->net_fd, SHUT_WR);
-    if (c->quit_after_eof >= 0 && !s->finishing) {
-        ev_timer_set(&s->quit_w, c->quit_after_eof, 0);
-        ev_timer_start(s->loop, &s->quit_w);
-    }
-    relay_stdin_done(s);
+    else
+        relay_stdin_ended(s);
 }
 
 /* One splice; returns bytes moved, 0 at EOF, -1 with errno (EAGAIN). */
@@ -341,10 +334,20 @@ bool splice_stdin_blocked(const session *s)
     return up->held > 0 || up->dst_blocked;
 }
 
-void splice_progress(const session *s, uint64_t *up, uint64_t *down)
+void splice_stdin_flow(const session *s, uint64_t *taken, uint64_t *unsent, uint64_t *written,
+                       int *wire_fd)
 {
-    *up = s->splice->up.bytes;
-    *down = s->splice->down.bytes;
+    const struct splice_relay *r = s->splice;
+    *written = r->up.bytes;
+    *unsent = r->up.held;
+    *taken = *written + *unsent;
+    *wire_fd = r->net_fd;
+}
+
+/* stdin's end, all of it written: the peer sees EOF. */
+void splice_shutdown(session *s)
+{
+    shutdown(s->splice->net_fd, SHUT_WR);
 }
 
 /* Finishing: stop reading new data, keep draining private pipes. */

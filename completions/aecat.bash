@@ -76,8 +76,8 @@ _aecat()
                 ldap postgres mysql irc telnet submission imap2 postgresql' -- "$cur"))
             return
             ;;
-        -p | --source-port | --max-frame | --count | --until | -q | -w | --timeout | \
-            --connect-timeout | --rtimeout | --wtimeout | --deadline | --pin | --send | \
+        -p | --source-port | --max-frame | --count | --until | -q | --peer-eof-grace | -w | \
+            --timeout | --connect-timeout | --rtimeout | --wtimeout | --deadline | --pin | --send | \
             --expect | --reject | --sleep | --step-timeout | --starttls-name | --retry-until)
             return          # a value of the user's own: nothing to offer
             ;;
@@ -88,7 +88,7 @@ _aecat()
         local opts='-l --listen -U --unix -4 -6 -s --source -p --source-port --ready --ready=
             --frame --recv-frame --send-frame --records --send-records --recv-records --strict-lines
             --max-frame --count --until -C --crlf
-            -q -N --no-shutdown -w --timeout --connect-timeout --rtimeout --wtimeout --deadline
+            -q --peer-eof-grace -N --no-shutdown -w --timeout --connect-timeout --rtimeout --wtimeout --deadline
             --tls --tls-auto --ca --cert --key --insecure --servername --alpn --pin
             --tls-priority --verify-client --tls-allow-truncation --tls-info
             --send --send-file --expect --reject --sleep --starttls --starttls-name --starttls-reissue

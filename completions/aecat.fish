@@ -2,7 +2,7 @@
 # It completes every option of `aecat --help` (tests/completion.bats checks):
 #   --listen --unix --source --source-port --ready --frame --recv-frame
 #   --send-frame --records --send-records --recv-records --strict-lines
-#   --max-frame --count --until --crlf --no-shutdown
+#   --max-frame --count --until --crlf --no-shutdown --peer-eof-grace
 #   --timeout --connect-timeout --rtimeout --wtimeout --deadline --tls
 #   --tls-auto --ca --cert --key --insecure --servername --alpn --pin
 #   --tls-priority --verify-client --tls-allow-truncation --tls-info
@@ -12,8 +12,8 @@
 
 # Options that take a value in the next word (for counting operands).
 set -g __aecat_valued -s --source -p --source-port --frame --recv-frame --send-frame \
-    --records --send-records --recv-records --max-frame --count --until -q -w --timeout \
-    --connect-timeout --rtimeout \
+    --records --send-records --recv-records --max-frame --count --until -q --peer-eof-grace \
+    -w --timeout --connect-timeout --rtimeout \
     --wtimeout --deadline --ca --cert --key --servername --alpn --pin --tls-priority \
     --send --send-file --expect --reject --sleep --starttls --starttls-name --step-timeout \
     --retry-until --json-log
@@ -104,6 +104,7 @@ complete -c aecat -s C -l crlf -d 'Send "\n" as "\r\n"'
 # End of stream
 complete -c aecat -s q -x -d 'After EOF on stdin, wait at most SECS for the peer'
 complete -c aecat -s N -d 'Accepted for netcat habits (half-close is the default)'
+complete -c aecat -l peer-eof-grace -x -d 'After the peer closes, exit 0 once stdin is idle SECS'
 complete -c aecat -l no-shutdown -d 'Keep the write side open after EOF on stdin'
 # Timeouts
 complete -c aecat -s w -l timeout -x -d 'Connect timeout and idle timeout (SECS)'

@@ -218,9 +218,10 @@ greeter() { start_peer peer --send 'hi\n' --then close "$@"; }
     local line; line=$(head -n1 "$T/lst.err")
     [[ $line =~ ^listening\ 127\.0\.0\.1\ ([1-9][0-9]*)$ ]] || fail "ready line: $line"
     local port=${BASH_REMATCH[1]}
+    # its stdin ends: after the client's EOF it has nothing more to wait for
+    close_open_stdin
     run ae 127.0.0.1 "$port" </dev/null
     assert_status 0
-    close_open_stdin
     wait_pid "$pid" 10
     [ "$WAIT_RC" -eq 0 ] || fail "aecat -l exited $WAIT_RC: $(cat "$T/lst.err")"
 }
@@ -466,11 +467,11 @@ closed_stdout_case() {
     assert_equal "$(cat "$T/out")" ok
 }
 
-@test "cli: the peer closes first while stdin is still open: 1000 frames flushed, exit 0" {
+@test "cli: the peer closes first while stdin is still open (--peer-eof-grace 0): 1000 frames flushed, exit 0" {
     seq 1 1000 | sed 's/^/line /' >"$T/lines"
     start_peer peer --send-file "$T/lines" --then close
     hold_open_stdin
-    run_timed -- ae --frame line 127.0.0.1 "$PORT" <"$OPEN_STDIN"
+    run_timed -- ae --frame line --peer-eof-grace 0 127.0.0.1 "$PORT" <"$OPEN_STDIN"
     assert_status 0
     assert_equal "$output" "$(cat "$T/lines")"
     assert_elapsed 0 3

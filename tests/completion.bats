@@ -568,3 +568,33 @@ fish_complete() {
     assert_success
     assert_line --regexp $'^--then-relay(\t.*)?$'
 }
+
+# --peer-eof-grace SECS: offered, and its value is the user's own (counted
+# as the option's, not as the HOST operand).
+@test "completion: bash: --peer-eof-grace and its value" {
+    [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
+    run bash_complete 'aecat --peer-e'
+    assert_success
+    assert_output -- '--peer-eof-grace'
+    run bash_complete 'aecat --peer-eof-grace '
+    assert_success
+    assert_output ''
+}
+
+@test "completion: zsh: --peer-eof-grace (zpty)" {
+    command -v zsh >/dev/null || skip "zsh not installed"
+    zsh -f -c 'zmodload zsh/zpty' 2>/dev/null || skip "no zsh/zpty module"
+    run zsh_complete 'aecat --peer-e'
+    assert_success
+    assert_output --partial 'ARGS<--peer-eof-grace'
+}
+
+@test "completion: fish: --peer-eof-grace and its value" {
+    command -v fish >/dev/null || skip "fish not installed"
+    run fish_complete 'aecat --peer-'
+    assert_success
+    assert_line --regexp $'^--peer-eof-grace(\t.*)?$'
+    run fish_complete 'aecat --peer-eof-grace '
+    assert_success
+    assert_output ''
+}

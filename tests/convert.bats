@@ -88,7 +88,8 @@ load helpers
 
 @test "convert: both directions at once, netstring wire, hex and lines records" {
     hold_open_stdin '6869\n\n00\n'
-    start_aecat_listener -i "$OPEN_STDIN" lst --frame netstring --records hex
+    # its stdin stays open: the client's EOF ends it
+    start_aecat_listener -i "$OPEN_STDIN" lst --frame netstring --records hex --peer-eof-grace 0
     printf 'hello\nworld\n' >"$T/in"
     ae_files "$T/in" "$T/out" --frame netstring 127.0.0.1 "$LPORT"
     assert_status 0

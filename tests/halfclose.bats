@@ -36,20 +36,26 @@ setup() {
     assert_elapsed 0.9 5
 }
 
-@test "half-close: a server that greets and closes while our stdin stays open" {
-    start_peer peer --send 'hello there\n' --then close
+# The peer's EOF does not say whether it still reads: stdin is waited for,
+# however long it is silent, and sent when it comes.
+@test "half-close: a server that greets and closes while our stdin stays open: stdin is still waited for" {
+    start_peer peer --send 'hello there\n' --then drain --recv "$T/recv"
     hold_open_stdin
-    ae_files "$OPEN_STDIN" "$T/out" 127.0.0.1 "$PORT"
-    assert_status 0
-    assert_equal "$(cat "$T/out")" "hello there"
-    assert_elapsed 0 3
+    spawn -i "$OPEN_STDIN" ae "$AECAT" 127.0.0.1 "$PORT"
+    local pid=$SPAWN_PID
+    wait_for_match "$T/ae.out" '^hello there$'
+    sleep 1
+    kill -0 "$pid" 2>/dev/null || fail "aecat ended while its stdin was open: $(cat "$T/ae.err")"
+    close_open_stdin
+    wait_pid "$pid" 5
+    [ "$WAIT_RC" -eq 0 ] || fail "aecat exited $WAIT_RC: $(cat "$T/ae.err")"
 }
 
-@test "half-close: a server that sends 8 MB and closes while our stdin stays open: all flushed" {
+@test "half-close: a server that sends 8 MB and closes while our stdin stays open: all flushed (--peer-eof-grace)" {
     head -c 8M /dev/urandom >"$T/big"
     start_peer peer --send-file "$T/big" --then close
     hold_open_stdin
-    ae_files "$OPEN_STDIN" "$T/out" 127.0.0.1 "$PORT"
+    ae_files "$OPEN_STDIN" "$T/out" --peer-eof-grace 0.2 127.0.0.1 "$PORT"
     assert_status 0
     [ "$(sha "$T/out")" = "$(sha "$T/big")" ] || fail "printed $(stat -c %s "$T/out") bytes, not the 8 MB sent"
     assert_elapsed 0 5
@@ -112,4 +118,185 @@ setup() {
     wait_pid "$AE_PID" 10
     [ "$WAIT_RC" -eq 0 ] || fail "listener exited $WAIT_RC: $(cat "$T/lst.err")"
     [ "$(stat -c %s "$T/lst.out")" -eq 200000 ] || fail "the listener got $(stat -c %s "$T/lst.out") of 200000 bytes"
+}
+
+# ------------------------------------------------------------------ after the peer's EOF
+
+# relay_pausing_stdin MODE ARGS...: aecat ARGS 127.0.0.1 $PORT with stdin
+# from a producer that pauses 1 s between two 1000-byte halves; MODE
+# splice: stdout a pipe (the splice relay), handle: a file (the handle relay).
+relay_pausing_stdin() {
+    local mode=$1; shift
+    local producer='head -c 1000 /dev/zero; sleep 1; head -c 1000 /dev/zero'
+    local t0; t0=$(now_us)
+    status=0
+    if [ "$mode" = splice ]; then
+        (set -o pipefail; sh -c "$producer" | ae -v "$@" 127.0.0.1 "$PORT" 2>"$T/ae.err" | cat >"$T/out") || status=$?
+    else
+        (set -o pipefail; sh -c "$producer" | ae -v "$@" 127.0.0.1 "$PORT" 2>"$T/ae.err" >"$T/out") || status=$?
+    fi
+    elapsed_from "$t0"
+    stderr=$(cat "$T/ae.err")
+}
+
+# A peer that half-closes at once and reads everything (the receiver of the
+# README's "copy a directory"): a pause on stdin after its EOF lost the
+# second half with exit 0 (the 0.5 s idle rule).
+@test "half-close: a peer that half-closes first gets every byte of a pausing producer (splice relay)" {
+    start_peer peer --then drain --recv "$T/recv" --events "$T/ev"
+    relay_pausing_stdin splice
+    assert_status 0
+    [[ $stderr == *"relaying with splice(2)"* ]] || fail "not the splice relay: $stderr"
+    wait_for_match "$T/ev" '^eof ' 5
+    assert_equal "$(grep "^eof" "$T/ev")" "eof 2000"
+}
+
+@test "half-close: a peer that half-closes first gets every byte of a pausing producer (handle relay)" {
+    start_peer peer --then drain --recv "$T/recv" --events "$T/ev"
+    relay_pausing_stdin handle
+    assert_status 0
+    [[ $stderr != *"relaying with splice(2)"* ]] || fail "the splice relay ran: $stderr"
+    wait_for_match "$T/ev" '^eof ' 5
+    assert_equal "$(grep "^eof" "$T/ev")" "eof 2000"
+}
+
+@test "half-close: a peer that half-closes first gets every line of a pausing producer (--frame line)" {
+    start_peer peer --then drain --recv "$T/recv" --events "$T/ev"
+    relay_pausing_stdin splice --frame line
+    assert_status 0
+    wait_for_match "$T/ev" '^eof ' 5
+    # the zeros have no line end: one line, ended at EOF
+    assert_equal "$(grep "^eof" "$T/ev")" "eof 2001"
+}
+
+# The README's "copy a directory", as written there, between two aecats; the
+# archive pauses 2 s after its first 100 kB (a slow producer).
+@test "half-close: the README's directory copy (aecat -l </dev/null | tar xf -) with a producer that pauses 2 s" {
+    mkdir -p "$T/src/dir/sub" "$T/dest"
+    head -c 300000 /dev/urandom >"$T/src/dir/a.bin"
+    seq 1 20000 >"$T/src/dir/sub/b.txt"
+    head -c 100000 /dev/urandom >"$T/src/dir/sub/c.bin"
+    local fifo=$T/ready fd line port
+    mkfifo "$fifo"
+    exec {fd}<>"$fifo"
+    (cd "$T/dest" && set -o pipefail && "$AECAT" -l 127.0.0.1 0 --ready=3 </dev/null 3>"$fifo" 2>"$T/lst.err" | tar xf -) &
+    local lpid=$!
+    PIDS+=("$lpid")
+    read -r -t 10 -u "$fd" line || fail "no --ready line: $(cat "$T/lst.err")"
+    exec {fd}<&-
+    read -r _ _ port <<<"$line"
+    run_timed --separate-stderr -- bash -o pipefail -c \
+        'cd "$0" && (tar cf - dir | { dd bs=10000 count=10 iflag=fullblock status=none; sleep 2; cat; }) | "$1" 127.0.0.1 "$2"' \
+        "$T/src" "$AECAT" "$port"
+    assert_status 0
+    assert_elapsed 2 10
+    wait_pid "$lpid" 10
+    [ "$WAIT_RC" -eq 0 ] || fail "receiver (aecat | tar) exited $WAIT_RC: $(cat "$T/lst.err")"
+    diff -r "$T/src/dir" "$T/dest/dir" || fail "the directory did not arrive whole"
+}
+
+# writes_after_peer_close MODE PEER ADDRESS...: the peer (its name in
+# messages: PEER, a regex) has greeted and closes fully; then stdin gives
+# 1000 bytes and stays open.  On TCP the write "succeeds" and the peer's
+# TCP answers with a reset; aecat must end at once with 74, not wait for
+# more of stdin.  MODE splice: stdout a pipe; handle: a file.
+writes_after_peer_close() {
+    local mode=$1 peer=$2; shift 2
+    mkfifo "$T/in"
+    if [ "$mode" = splice ]; then
+        spawn -i "$T/in" ae bash -o pipefail -c '"$0" -v "$@" | cat' "$AECAT" "$@"
+    else
+        spawn -i "$T/in" ae "$AECAT" -v "$@"
+    fi
+    local pid=$SPAWN_PID fd
+    exec {fd}>"$T/in"
+    wait_for_match "$T/ae.err" 'closed the connection'
+    head -c 1000 /dev/zero >&"$fd"
+    wait_pid "$pid" 3
+    exec {fd}>&-
+    [ "$WAIT_RC" -eq 74 ] || fail "aecat exited $WAIT_RC, not 74: $(cat "$T/ae.err")"
+    assert_equal "$(cat "$T/ae.out")" hi
+    local lines
+    lines=$(grep -vE 'aecat: (connected|relaying|.* closed the connection$)' "$T/ae.err")
+    [ "$(wc -l <<<"$lines")" -eq 1 ] || fail "not one error line: $lines"
+    [[ $lines =~ ^aecat:\ send:\ $peer:\ .*closed\ the\ connection\;\ 1000\ bytes\ from\ stdin\ not\ delivered,\ the\ rest\ of\ stdin\ not\ read$ ]] ||
+        fail "error line: $lines"
+}
+
+@test "half-close: stdin written after the peer closed fully: 74 at once, naming the bytes lost (splice relay)" {
+    start_peer peer --send 'hi\n' --then close
+    writes_after_peer_close splice "127\.0\.0\.1 port $PORT" 127.0.0.1 "$PORT"
+    grep -q 'relaying with splice' "$T/ae.err" || fail "not the splice relay: $(cat "$T/ae.err")"
+}
+
+@test "half-close: stdin written after the peer closed fully: 74 at once, naming the bytes lost (handle relay)" {
+    start_peer peer --send 'hi\n' --then close
+    writes_after_peer_close handle "127\.0\.0\.1 port $PORT" 127.0.0.1 "$PORT"
+    ! grep -q 'relaying with splice' "$T/ae.err" || fail "the splice relay ran: $(cat "$T/ae.err")"
+}
+
+# A Unix-domain socket tells at the first write (no reset to wait for).
+@test "half-close: stdin written after a Unix-domain peer closed fully: 74 at once, naming the bytes lost" {
+    start_peer peer --unix "$T/s" --send 'hi\n' --then close
+    writes_after_peer_close splice "unix socket $T/s" -U "$T/s"
+}
+
+# Two writes, the second meets the reset the first drew: the write error
+# or the reset ends it, one line, while stdin still has more to give.
+@test "half-close: stdin streaming after the peer closed fully: 74, one line, nothing hangs" {
+    start_peer peer --send 'hi\n' --then close
+    mkfifo "$T/in"
+    spawn producer sh -c 'exec >"$0"; sleep 0.3; head -c 100000 /dev/zero; sleep 0.2; head -c 100000 /dev/zero; exec sleep 600' "$T/in"
+    ae_files "$T/in" "$T/out" 127.0.0.1 "$PORT"
+    assert_status 74
+    assert_elapsed 0.2 3
+    assert_equal "$(cat "$T/out")" hi
+    assert_one_error "send: 127\.0\.0\.1 port $PORT: .*closed the connection; [0-9]+ bytes from stdin not delivered, the rest of stdin not read"
+}
+
+# Someone typing: the peer's EOF ends the session at once.
+@test "half-close: a terminal stdin and a server that greets and closes: exit 0 at once" {
+    start_peer peer --send 'hello there\n' --then close
+    hold_open_stdin
+    run_timed -- timeout -k 2 10 script -qec "$AECAT 127.0.0.1 $PORT" /dev/null <"$OPEN_STDIN"
+    assert_status 0
+    [[ $output == *"hello there"* ]] || fail "no greeting: $output"
+    assert_elapsed 0 3
+}
+
+@test "half-close: --peer-eof-grace: stdin silent longer than SECS after the peer's EOF ends the run with 0" {
+    start_peer peer --then drain --recv "$T/recv" --events "$T/ev"
+    hold_open_stdin 'first part\n'
+    ae_files "$OPEN_STDIN" "$T/out" --peer-eof-grace 1 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_elapsed 0.9 3
+    wait_for_match "$T/ev" '^eof ' 5
+    assert_equal "$(cat "$T/recv")" "first part"
+}
+
+@test "half-close: --peer-eof-grace: a pause shorter than SECS does not end the run" {
+    start_peer peer --then drain --recv "$T/recv" --events "$T/ev"
+    relay_pausing_stdin splice --peer-eof-grace 3
+    assert_status 0
+    wait_for_match "$T/ev" '^eof ' 5
+    assert_equal "$(grep "^eof" "$T/ev")" "eof 2000"
+}
+
+@test "half-close: --peer-eof-grace takes seconds" {
+    run --separate-stderr "$AECAT" --peer-eof-grace soon 127.0.0.1 1 </dev/null
+    assert_status 64
+    assert_one_error "--peer-eof-grace: 'soon' is not a number of seconds"
+}
+
+
+# The documented cost of waiting for stdin after a full close by FIN alone
+# (nothing tells it from a half-close): -w bounds it.
+@test "half-close: a silent stdin after the peer closed: -w 0.5 bounds the wait (75)" {
+    start_peer peer --send 'hi\n' --then close
+    hold_open_stdin
+    ae_files "$OPEN_STDIN" "$T/out" -w 0.5 127.0.0.1 "$PORT"
+    assert_status 75
+    assert_equal "$(cat "$T/out")" hi
+    assert_elapsed 0.4 3
+    assert_one_error "timeout: no traffic with 127\.0\.0\.1 port $PORT for 0\.5 s \(-w\)"
 }

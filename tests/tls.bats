@@ -223,7 +223,8 @@ spawn_ae() {
 @test "tls server: binary both ways with gnutls-cli" {
     head -c 256K "$B" >"$T/b256"
     feed srv "$T/b256"
-    start_aecat_listener -i "$FEED" lst --tls "${SRV[@]}"
+    # its stdin stays open: the client's close ends it
+    start_aecat_listener -i "$FEED" lst --tls "${SRV[@]}" --peer-eof-grace 0
     SRV_FEED=$FEED_PID
     feed cli "$A"
     spawn -i "$FEED" cli gnutls-cli --logfile="$T/cli.log" --x509cafile "$CERTS/ca.pem" -p "$LPORT" 127.0.0.1
@@ -496,7 +497,8 @@ spawn_ae() {
 @test "close over TLS: a server that closes first (close_notify) while aecat's stdin stays open: 0, and aecat answers with close_notify" {
     start_tls_peer peer --cert "$CERTS/srv.pem" --key "$CERTS/srv.key" --send 'bye\n' --then close_first --events "$T/ev"
     hold_open_stdin
-    ae_files "$OPEN_STDIN" "$T/out" --tls --ca "$CERTS/ca.pem" 127.0.0.1 "$PORT"
+    # stdin would be waited for after the peer's EOF: --peer-eof-grace 0 ends it there
+    ae_files "$OPEN_STDIN" "$T/out" --tls --ca "$CERTS/ca.pem" --peer-eof-grace 0 127.0.0.1 "$PORT"
     assert_status 0
     assert_equal "$(cat "$T/out")" bye
     wait_pid "$PEER_PID"
@@ -505,7 +507,7 @@ spawn_ae() {
 
 @test "close over TLS: aecat to aecat, the server's stdin stays open, the client sends and half-closes: both exit 0" {
     hold_open_stdin
-    start_aecat_listener -i "$OPEN_STDIN" lst --tls "${SRV[@]}"
+    start_aecat_listener -i "$OPEN_STDIN" lst --tls "${SRV[@]}" --peer-eof-grace 0
     printf 'from client\n' >"$T/req"
     ae_files "$T/req" "$T/out" --tls --ca "$CERTS/ca.pem" 127.0.0.1 "$LPORT"
     assert_status 0
