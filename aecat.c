@@ -280,7 +280,8 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
     (void)revents;
     session *s = w->data;
     if (s->cfg->verbose)
-        cli_say("%s: flushing and exiting", w->signum == SIGINT ? "interrupted" : "terminated");
+        cli_say("%s: flushing and exiting", w->signum == SIGINT ? "interrupted"
+                                              : w->signum == SIGHUP ? "hung up" : "terminated");
     if (s->exit_code < 0)
         s->exit_code = 128 + w->signum;
     if (!s->out && !s->splice) {
@@ -502,11 +503,14 @@ static int run_once(const cli_cfg *cfg, double deadline, bool *relayed)
     s.tls_w.data = &s;
     ev_signal_init(&s.sigint_w, signal_cb, SIGINT);
     ev_signal_init(&s.sigterm_w, signal_cb, SIGTERM);
-    s.deadline_w.data = s.quit_w.data = s.grace_w.data = s.sigint_w.data = s.sigterm_w.data = &s;
+    ev_signal_init(&s.sighup_w, signal_cb, SIGHUP);
+    s.deadline_w.data = s.quit_w.data = s.grace_w.data = &s;
+    s.sigint_w.data = s.sigterm_w.data = s.sighup_w.data = &s;
     if (deadline > 0)
         ev_timer_start(s.loop, &s.deadline_w);
     ev_signal_start(s.loop, &s.sigint_w);
     ev_signal_start(s.loop, &s.sigterm_w);
+    ev_signal_start(s.loop, &s.sighup_w);
 
     rc = tls_setup(&s);
     if (rc < 0)
@@ -551,7 +555,7 @@ static int run_once(const cli_cfg *cfg, double deadline, bool *relayed)
 static bool retryable(int code)
 {
     return code != EXIT_OK && code != EXIT_USAGE && code != EXIT_CONFIG && code != EXIT_SIGPIPE &&
-           code != 128 + SIGINT && code != 128 + SIGTERM;
+           code != 128 + SIGINT && code != 128 + SIGTERM && code != 128 + SIGHUP;
 }
 
 /* --retry-until: the whole connect + TLS + dialog again, 100 ms doubling

@@ -98,7 +98,7 @@ typedef struct session {
     bool bound_path;              /* -U -l: we created the socket file */
     ev_io listen_w;
     ev_timer deadline_w, quit_w, grace_w, drain_w;
-    ev_signal sigint_w, sigterm_w;
+    ev_signal sigint_w, sigterm_w, sighup_w;
     uint64_t frames_sent, frames_recv;
     /* stream offset where the frame being handed over began (on stdin, on
      * the wire), for errors about a frame the other side cannot encode */

@@ -296,6 +296,10 @@ signal_case() {   # signal_case SIGNAL STATUS [aecat args]
 @test "cli: SIGINT exits 130, what was received is on stdout" { signal_case INT 130; }
 @test "cli: SIGTERM exits 143, what was received is on stdout" { signal_case TERM 143; }
 @test "cli: SIGTERM exits 143 with a framing (frames flushed)" { signal_case TERM 143 --frame line; }
+@test "cli: SIGHUP exits 129, what was received is on stdout (caught, not a default death)" {
+    signal_case HUP 129 -v
+    grep -q '^aecat: hung up: flushing and exiting$' "$T/ae.err" || fail "SIGHUP not handled: $(cat "$T/ae.err")"
+}
 
 @test "cli: SIGINT while stdout is slow: frames already received are flushed" {
     head -c 2M /dev/urandom | od -An -v -tx1 | tr -d ' ' >"$T/lines"   # lines of hex text
