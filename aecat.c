@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -423,7 +424,12 @@ static int start(session *s)
             return e.code == EINVAL ? EXIT_USAGE
                  : cli_exit_for(e.code) == EXIT_NOHOST ? EXIT_NOHOST : EXIT_IOERR;
         }
-        s->bound_path = c->unix_socket && c->path[0] != '@';
+        struct stat st;
+        s->bound_path = c->unix_socket && c->path[0] != '@' && lstat(c->path, &st) == 0;
+        if (s->bound_path) {
+            s->bound_dev = st.st_dev;
+            s->bound_ino = st.st_ino;
+        }
         int rc = announce(s);
         if (rc >= 0)
             return rc;
@@ -466,6 +472,16 @@ static int start(session *s)
         return cli_exit_for(e.code);
     }
     return -1;
+}
+
+/* -U -l at exit: the socket file we bound, never a file that has
+ * replaced it since (nor one we failed to bind over). */
+static void unlink_own_socket(const session *s)
+{
+    struct stat st;
+    if (lstat(s->cfg->path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+        st.st_dev == s->bound_dev && st.st_ino == s->bound_ino)
+        unlink(s->cfg->path);
 }
 
 static void print_stats(session *s, uint64_t sent, uint64_t recvd)
@@ -534,8 +550,8 @@ static int run_once(const cli_cfg *cfg, double deadline, bool *relayed)
         print_stats(&s, s.bytes_sent, s.bytes_recv);
     if (s.listen_fd >= 0)
         close(s.listen_fd);
-    if (s.bound_path)             /* ours: never a file we failed to bind over */
-        unlink(cfg->path);
+    if (s.bound_path)
+        unlink_own_socket(&s);
     for (int fd = 0; fd < 2; fd++)
         if (saved_fl[fd] >= 0)
             fcntl(fd, F_SETFL, saved_fl[fd]);

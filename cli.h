@@ -3,6 +3,7 @@
 #define CLI_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "aeh.h"
 
 /* Exit codes (sysexits), see the EXIT STATUS table in aecat(1). */
@@ -96,6 +97,8 @@ typedef struct session {
     aeh_dialog *dialog;           /* dialog steps, when given */
     int listen_fd;
     bool bound_path;              /* -U -l: we created the socket file */
+    dev_t bound_dev;              /* ... and it is this inode: unlinked at exit */
+    ino_t bound_ino;              /* only while the path still names it */
     ev_io listen_w;
     ev_timer deadline_w, quit_w, grace_w, drain_w;
     ev_signal sigint_w, sigterm_w, sighup_w;

@@ -144,6 +144,17 @@ greeter() { start_peer peer --send 'hi\n' --then close "$@"; }
     [ ! -e "$T/l.sock" ] || fail "socket file left behind"
 }
 
+@test "cli: -l -U PATH leaves alone a file that replaced its socket" {
+    start_aecat_ready lst -l -U "$T/l.sock"
+    [ -S "$T/l.sock" ]
+    rm "$T/l.sock"
+    echo precious >"$T/l.sock"
+    kill -TERM "$AE_PID"
+    wait_pid "$AE_PID" 10
+    [ "$WAIT_RC" -eq 143 ] || fail "aecat -l -U exited $WAIT_RC: $(cat "$T/lst.err")"
+    assert_equal "$(cat "$T/l.sock")" precious
+}
+
 # ------------------------------------------------------------ families, source
 
 @test "cli: -4 connects over IPv4; -4 with an IPv6 address fails to resolve (68)" {
