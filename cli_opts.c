@@ -163,13 +163,31 @@ static const struct option long_opts[] = {
 static bool held;
 static aeh_buf held_lines;        /* "line\n"..., without the "aecat: " */
 
+/* Control characters as C escapes: a message stays one line whatever the
+ * option values or file names it echoes, and cannot drive the terminal. */
+static void escape_controls(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (; *in && o + 5 < cap; in++) {
+        unsigned char ch = (unsigned char)*in;
+        if (ch >= 0x20 && ch != 0x7f) {
+            out[o++] = (char)ch;
+            continue;
+        }
+        const char *e = ch == '\n' ? "\\n" : ch == '\r' ? "\\r" : ch == '\t' ? "\\t" : NULL;
+        o += (size_t)(e ? snprintf(out + o, cap - o, "%s", e) : snprintf(out + o, cap - o, "\\x%02x", ch));
+    }
+    out[o] = 0;
+}
+
 void cli_say(const char *fmt, ...)
 {
-    char line[1024];
+    char raw[1024], line[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    escape_controls(raw, line, sizeof line);
     log_note_error(line);
     if (held && aeh_buf_append(&held_lines, line, strlen(line)) == 0 &&
         aeh_buf_append(&held_lines, "\n", 1) == 0)
@@ -218,11 +236,12 @@ void cli_hold_drop(const char *prefix, int n)
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
-    char line[512];
+    char raw[512], line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    escape_controls(raw, line, sizeof line);
     fprintf(stderr, "aecat: usage: %s (see aecat --help)\n", line);
     return EXIT_USAGE;
 }

@@ -225,3 +225,22 @@ usage_case() {
 @test "usage: --ready without -l" { usage_case "--ready" --ready 127.0.0.1 9; }
 @test "usage: -C with a netstring send framing" { usage_case "-C" -C --frame netstring 127.0.0.1 9; }
 @test "usage: -s with -U" { usage_case "-s" -s 127.0.0.1 -U /tmp/x; }
+
+# An option value with a newline or an ESC is echoed escaped: still one line.
+@test "usage: a value holding a newline and an ESC stays on one line (--sleep)" {
+    usage_case "--sleep: '1\\\\n\\\\x1b\[31m2'" --sleep $'1\n\e[31m2' 127.0.0.1 9
+}
+@test "usage: a value holding a newline stays on one line (--records)" {
+    usage_case "--records.*'a\\\\nb'" --records $'a\nb' 127.0.0.1 9
+}
+@test "usage: a value holding a newline stays on one line (PORT operand)" {
+    usage_case "PORT '9\\\\naecat: forged'" 127.0.0.1 $'9\naecat: forged'
+}
+@test "usage: a value holding a newline stays on one line (--expect pattern)" {
+    usage_case "--expect '\(\\\\n'" --expect $'(\n' 127.0.0.1 9
+}
+@test "config: a --send-file name holding a newline stays on one line (78)" {
+    run --separate-stderr ae --send-file "$T/no"$'\n'"such" 127.0.0.1 9 </dev/null
+    assert_status 78
+    assert_one_error "^aecat: --send-file: cannot read .*/no\\\\nsuch: "
+}
