@@ -265,7 +265,8 @@ static int tls_setup(session *s)
             return EXIT_USAGE;
         }
         cli_say("tls: %s", e.msg);
-        return EXIT_CONFIG;
+        /* out of descriptors is the run's I/O trouble, not the configuration's */
+        return e.code == EMFILE || e.code == ENFILE ? EXIT_IOERR : EXIT_CONFIG;
     }
     return -1;
 }
@@ -625,6 +626,18 @@ int cli_run(const cli_cfg *cfg)
     return rc;
 }
 
+/* libev's fatal system errors (no descriptor left for its signal pipe, a
+ * failing epoll): one line and 74 instead of its abort(). */
+static void loop_syserr(const char *msg)
+{
+    int e = errno;
+    static const char libev_tag[] = "(libev) ";
+    if (!strncmp(msg, libev_tag, sizeof libev_tag - 1))
+        msg += sizeof libev_tag - 1;
+    cli_say("event loop: %s: %s", msg, strerror(e));
+    exit(EXIT_IOERR);
+}
+
 /* A closed fd 0, 1 or 2 would be taken by the next open (the event loop's
  * epoll fd would become "stdin").  Hold them with /dev/null: a closed
  * stdin reads as empty; a closed stdout is refused before any work. */
@@ -654,6 +667,7 @@ int main(int argc, char **argv)
     }
     if (rc < 0) {
         signal(SIGPIPE, SIG_IGN);
+        ev_set_syserr_cb(loop_syserr);
         rc = cli_run(&cfg);
     }
     cli_cfg_free(&cfg);           /* also after a usage error: a --pin or --send may precede it */

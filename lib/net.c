@@ -75,6 +75,17 @@ struct aeh_connector {
     bool early_set, in_cb;
 };
 
+/* A failed getaddrinfo as an error.  A lookup that could not open its
+ * files for want of descriptors (glibc then answers EAI_NONAME, errno
+ * EMFILE) is the system's error, not a name that does not exist. */
+static int gai_fail(aeh_error *e, const char *host, int rc, int sys_errno)
+{
+    if (sys_errno == EMFILE || sys_errno == ENFILE)
+        return aeh_fail(e, sys_errno, 0, "resolve %s: %s", host, strerror(sys_errno));
+    return aeh_fail(e, AEH_ENAME, 0, "resolve %s: %s", host,
+                    rc == EAI_SYSTEM ? strerror(sys_errno) : gai_strerror(rc));
+}
+
 /* ------------------------------------------------------------ address text */
 
 static bool v4_mapped(const struct sockaddr *sa)
@@ -409,10 +420,8 @@ static bool have_addrs(const aeh_connector *c, int qi)
 static void fail_resolve(aeh_connector *c)
 {
     aeh_error e;
-    if (c->gai_rc == EAI_SYSTEM)
-        aeh_fail(&e, AEH_ENAME, 0, "resolve %s: %s", c->host, strerror(c->gai_errno));
-    else if (c->gai_rc)
-        aeh_fail(&e, AEH_ENAME, 0, "resolve %s: %s", c->host, gai_strerror(c->gai_rc));
+    if (c->gai_rc)
+        gai_fail(&e, c->host, c->gai_rc, c->gai_errno);
     else
         aeh_fail(&e, AEH_ENAME, 0, "resolve %s: no usable address", c->host);
     finish(c, NULL, &e);
@@ -481,9 +490,13 @@ static void add_addrs(aeh_connector *c, const struct addrinfo *ai)
 }
 
 /* A resolution error worth showing: the absence of one family's records
- * (EAI_NODATA, EAI_ADDRFAMILY) says less than the other family's error. */
-static int gai_rank(int rc)
+ * (EAI_NODATA, EAI_ADDRFAMILY) says less than the other family's error,
+ * which says less than a lookup that ran out of descriptors (the other
+ * one's "not known" may be an effect of it). */
+static int gai_rank(int rc, int sys_errno)
 {
+    if (sys_errno == EMFILE || sys_errno == ENFILE)
+        return 3;
 #ifdef EAI_NODATA
     if (rc == EAI_NODATA)
         return 1;
@@ -502,10 +515,10 @@ static void on_resolved(void *arg, int family, int rc, int sys_errno, struct add
     if (family == AF_INET6)
         c->v6_unresolved = false;
     if (rc) {
-        if (gai_rank(rc) >= c->gai_rank) {
+        if (gai_rank(rc, sys_errno) >= c->gai_rank) {
             c->gai_rc = rc;
             c->gai_errno = sys_errno;
-            c->gai_rank = gai_rank(rc);
+            c->gai_rank = gai_rank(rc, sys_errno);
         }
     } else {
         add_addrs(c, ai);
@@ -643,11 +656,11 @@ aeh_connector *aeh_connect(struct ev_loop *loop, const char *host, const char *p
         struct addrinfo hints = { .ai_family = o->family, .ai_socktype = SOCK_STREAM,
                                   .ai_flags = AI_NUMERICHOST };
         struct addrinfo *ai = NULL;
+        errno = 0;
         int rc = getaddrinfo(host, port, &hints, &ai);
         if (rc) {
             c->early_set = true;
-            aeh_fail(&c->early, AEH_ENAME, 0, "resolve %s: %s", host,
-                     rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+            gai_fail(&c->early, host, rc, errno);
         } else {
             add_addrs(c, ai);
             freeaddrinfo(ai);
@@ -734,12 +747,12 @@ int aeh_listen(const char *host, const char *port, int family, int backlog, aeh_
     struct addrinfo hints = { .ai_family = family, .ai_socktype = SOCK_STREAM,
                               .ai_flags = AI_PASSIVE };
     struct addrinfo *ai = NULL;
+    errno = 0;
     int rc = getaddrinfo(host, port, &hints, &ai);
     if (rc) {
         if (rc == EAI_SERVICE)
             return aeh_fail(err, EINVAL, 0, "port %s: %s", port, gai_strerror(rc));
-        return aeh_fail(err, AEH_ENAME, 0, "resolve %s: %s", host ? host : "(any)",
-                        rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        return gai_fail(err, host ? host : "(any)", rc, errno);
     }
     int fd = -1;
     if (!host) {

@@ -244,3 +244,38 @@ usage_case() {
     assert_status 78
     assert_one_error "^aecat: --send-file: cannot read .*/no\\\\nsuch: "
 }
+
+# ------------------------------------------------------------ out of descriptors
+
+# nofile_case WANT-RE ARGS...: aecat ARGS under prlimit --nofile=N, N from 4
+# (fewer and the dynamic loader itself fails) up: never libev's abort (134)
+# nor a name (68) or configuration (78) error; running out of descriptors
+# is 74 with one line; some N must fail at the place WANT-RE names.
+nofile_case() {
+    local want=$1 n hit=""; shift
+    for n in 4 5 6 7 8 9 10; do
+        run --separate-stderr prlimit --nofile="$n" "$AECAT" -w 5 "$@" </dev/null 3>&-
+        case $status in
+        74) assert_one_error "Too many open files"
+            [[ $stderr =~ $want ]] && hit=$n ;;
+        0|76) ;;                  # enough descriptors: the run went through
+        *) fail "nofile=$n: exit $status: $stderr" ;;
+        esac
+    done
+    [ -n "$hit" ] || fail "no nofile value failed at /$want/"
+}
+
+@test "out of descriptors: creating the event loop is 74, not libev's abort (134)" {
+    start_peer peer --accept 10 --send 'hi\n'
+    nofile_case "^aecat: event loop: " 127.0.0.1 "$PORT"
+}
+
+@test "out of descriptors: resolving a name is 74, not 'not resolved' (68)" {
+    start_peer peer --accept 10 --send 'hi\n'
+    nofile_case "^aecat: [a-z]+: resolve localhost: " localhost "$PORT"
+}
+
+@test "out of descriptors: loading GnuTLS is 74, not a configuration error (78)" {
+    start_peer peer --accept 10 --send 'hi\n'
+    nofile_case "^aecat: tls: cannot load GnuTLS" --tls --insecure 127.0.0.1 "$PORT"
+}
