@@ -621,6 +621,9 @@ int cli_run(const cli_cfg *cfg)
     if (rc < 0) {
         rc = run_attempts(cfg);
         log_result(rc);
+        /* the data went through, the record of it did not */
+        if (rc == EXIT_OK && log_failed())
+            rc = EXIT_IOERR;
     }
     log_close();
     return rc;

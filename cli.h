@@ -147,6 +147,7 @@ void dialog_free(session *s);
 int  log_open(const cli_cfg *c);  /* -1, or the exit code */
 void log_close(void);
 bool log_on(void);
+bool log_failed(void);            /* a write to the log failed (told on stderr) */
 void log_attempt(int n);
 void log_note_error(const char *line);
 void log_begin(aeh_buf *b, const char *event);
