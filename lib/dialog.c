@@ -224,6 +224,11 @@ aeh_dialog *aeh_dialog_new(const aeh_step *steps, size_t n, const aeh_dialog_opt
                     *bad_step = i;
                     goto fail;
                 }
+                /* refused now, before any connection, not sent as two lines */
+                if (d->starttls_name && stls_check_name(d->starttls_name, err) < 0) {
+                    *bad_step = i;
+                    goto fail;
+                }
             }
             break;
         default:
