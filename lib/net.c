@@ -70,6 +70,7 @@ struct aeh_connector {
     int ntried;
     aeh_error best;               /* the most telling failure so far */
     int best_rank;
+    const char *best_why;         /* its reason */
 
     aeh_error early;              /* failure found before the loop ran, delivered by it */
     bool early_set, in_cb;
@@ -235,7 +236,8 @@ static int error_rank(int e)
     }
 }
 
-static void note_failure(aeh_connector *c, const addr *a, const char *what, int e)
+/* why: the reason in words, NULL for strerror(e). */
+static void note_failure_why(aeh_connector *c, const addr *a, const char *what, int e, const char *why)
 {
     tell(c, AEH_CONNECT_FAILED, a, e);
     int rank = error_rank(e);
@@ -243,8 +245,14 @@ static void note_failure(aeh_connector *c, const addr *a, const char *what, int 
         return;
     char where[200];
     aeh_addr_str((const struct sockaddr *)&a->sa, a->len, where, sizeof where);
-    aeh_fail(&c->best, e, 0, "%s %s: %s", what, where, strerror(e));
+    c->best_why = why ? why : strerror(e);
+    aeh_fail(&c->best, e, 0, "%s %s: %s", what, where, c->best_why);
     c->best_rank = rank;
+}
+
+static void note_failure(aeh_connector *c, const addr *a, const char *what, int e)
+{
+    note_failure_why(c, a, what, e, NULL);
 }
 
 static void fail_all(aeh_connector *c)
@@ -260,8 +268,7 @@ static void fail_all(aeh_connector *c)
         aeh_fail(&e, ENETUNREACH, 0, "connect to %s port %s: no usable address", c->host, c->port);
     } else if (c->ntried > 1 && !strncmp(c->best.msg, "connect ", 8)) {
         /* Several addresses: name the host rather than one of them. */
-        aeh_fail(&e, c->best.code, 0, "connect to %s port %s: %s", c->host, c->port,
-                 strerror(c->best.code));
+        aeh_fail(&e, c->best.code, 0, "connect to %s port %s: %s", c->host, c->port, c->best_why);
     } else {
         e = c->best;
     }
@@ -272,6 +279,22 @@ static void fail_all(aeh_connector *c)
 
 static void launch_next(aeh_connector *c);
 
+/* A source port equal to the destination on a local address makes TCP
+ * simultaneous open connect the socket to itself: whatever it sends it
+ * reads back, as if a peer echoed it. */
+static bool connected_to_self(int fd)
+{
+    struct sockaddr_storage local, peer;
+    socklen_t ll = sizeof local, pl = sizeof peer;
+    if (getsockname(fd, (struct sockaddr *)&local, &ll) < 0 ||
+        getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
+        return false;
+    return ll == pl && !memcmp(&local, &peer, ll);
+}
+
+static const char self_connected[] = "connected to itself (the source address and port are the "
+                                     "destination's)";
+
 static void attempt_done(aeh_connector *c, attempt *a, int e)
 {
     for (size_t i = 0; i < c->natt; i++)
@@ -279,11 +302,14 @@ static void attempt_done(aeh_connector *c, attempt *a, int e)
             c->att[i] = c->att[--c->natt];
             break;
         }
-    if (!e) {
+    if (!e && !connected_to_self(a->fd)) {
         finish(c, a, NULL);
         return;
     }
-    note_failure(c, &a->a, "connect to", e);
+    if (e)
+        note_failure(c, &a->a, "connect to", e);
+    else
+        note_failure_why(c, &a->a, "connect to", ECONNREFUSED, self_connected);
     attempt_free(a, true);
     launch_next(c);               /* RFC 8305 §5: a failure starts the next at once */
 }
@@ -360,8 +386,13 @@ static bool attempt_start(aeh_connector *c, const addr *a, bool *won)
     c->att[c->natt++] = at;
     tell(c, AEH_CONNECT_TRYING, a, 0);
     if (connect(fd, (const struct sockaddr *)&a->sa, a->len) == 0) {
-        *won = true;              /* loopback may connect at once; we run in a loop callback */
         c->natt--;
+        if (connected_to_self(fd)) {
+            attempt_free(at, true);
+            note_failure_why(c, a, "connect to", ECONNREFUSED, self_connected);
+            return false;
+        }
+        *won = true;              /* loopback may connect at once; we run in a loop callback */
         finish(c, at, NULL);
         return true;
     }

@@ -192,6 +192,18 @@ greeter() { start_peer peer --send 'hi\n' --then close "$@"; }
     assert_equal "$(cat "$T/peername")" "127.0.0.2 $sp"
 }
 
+@test "cli: -p P to 127.0.0.1 P connects to itself (simultaneous open): refused (69), --expect never sees its own --send" {
+    local p; p=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    run --separate-stderr ae -p "$p" --send 'ping\n' --expect ping 127.0.0.1 "$p" </dev/null
+    assert_status 69
+    assert_one_error "^aecat: connect: connect to 127\.0\.0\.1 port $p: connected to itself "
+    assert_output ""
+    # the same over IPv6, and as a plain relay
+    run --separate-stderr ae -6 -p "$p" ::1 "$p" </dev/null
+    assert_status 69
+    assert_one_error "^aecat: connect: connect to ::1 port $p: connected to itself "
+}
+
 @test "cli: -s ADDR alone" {
     start_peer peer --send 'x\n' --then close --peername "$T/peername"
     run ae --source 127.0.0.3 127.0.0.1 "$PORT" </dev/null
