@@ -19,7 +19,8 @@ typedef struct cli_step {
     int kind;                     /* AEH_STEP_* */
     const char *opt;              /* the option, for messages */
     const char *arg;              /* as written */
-    aeh_buf data;                 /* SEND: the bytes (escapes decoded, file read) */
+    aeh_buf data;                 /* SEND: the bytes (escapes decoded) */
+    const char *file;             /* SEND: --send-file's path (read by the dialog) */
     double seconds;               /* SLEEP */
 } cli_step;
 

@@ -368,28 +368,6 @@ static cli_step *add_step(cli_cfg *cfg, int kind, const char *opt, const char *a
     return p;
 }
 
-/* --send-file: the whole file, read now so that a missing one fails before
- * any connection. */
-static int read_file(const char *path, aeh_buf *out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (aeh_buf_append(out, chunk, n) < 0) {
-            fclose(f);
-            errno = ENOMEM;
-            return -1;
-        }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad)
-        errno = EIO;
-    return bad ? -1 : 0;
-}
-
 /* The dialog options; -1 to go on, else the exit code. */
 static int parse_step(cli_cfg *cfg, int c, const char *arg)
 {
@@ -415,10 +393,7 @@ static int parse_step(cli_cfg *cfg, int c, const char *arg)
                                (unsigned long long)e.offset, arg);
         break;
     case OPT_SEND_FILE:
-        if (read_file(arg, &st->data) < 0) {
-            cli_say("--send-file: cannot read %s: %s", arg, strerror(errno));
-            return EXIT_CONFIG;
-        }
+        st->file = arg;           /* opened by dialog_prepare, before connecting */
         break;
     case OPT_EXPECT:
     case OPT_REJECT:
