@@ -30,6 +30,11 @@ int cli_exit_for(int code)
     }
 }
 
+int cli_exit_for_file(int code)
+{
+    return code == EMFILE || code == ENFILE ? EXIT_IOERR : EXIT_CONFIG;
+}
+
 /* ------------------------------------------------------------ codecs */
 
 static bool is_raw(const char *spec) { return !spec || !strcmp(spec, "raw"); }
@@ -265,8 +270,7 @@ static int tls_setup(session *s)
             return EXIT_USAGE;
         }
         cli_say("tls: %s", e.msg);
-        /* out of descriptors is the run's I/O trouble, not the configuration's */
-        return e.code == EMFILE || e.code == ENFILE ? EXIT_IOERR : EXIT_CONFIG;
+        return cli_exit_for_file(e.code);
     }
     return -1;
 }

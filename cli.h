@@ -75,6 +75,9 @@ void cli_hold_drop(const char *prefix, int n);
 void cli_hold_end(const char *suffix);
 /* Maps a library error code met in a network phase to an exit code. */
 int cli_exit_for(int code);
+/* A file given on the command line that cannot be used: a configuration
+ * error (78), unless the process is out of descriptors (74). */
+int cli_exit_for_file(int code);
 
 int cli_run(const cli_cfg *cfg);   /* connect or listen, relay; returns the exit code */
 

@@ -287,7 +287,7 @@ int dialog_prepare(session *s)
     const cli_step *cs = &c->steps[bad < c->nsteps ? bad : 0];
     if (cs->kind == AEH_STEP_SEND && e.op == AEH_OP_READ) {
         cli_say("%s: %s", cs->opt, e.msg);
-        return EXIT_CONFIG;
+        return cli_exit_for_file(e.code);
     }
     if (cs->kind == AEH_STEP_SEND)
         cli_say("usage: %s (step %zu): cannot send it as a %s frame: %s", cs->opt, bad + 1,

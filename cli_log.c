@@ -59,8 +59,9 @@ int log_open(const cli_cfg *c)
     } else {
         L.fd = open(f, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (L.fd < 0) {
-            cli_say("--json-log: cannot open %s: %s", f, strerror(errno));
-            return EXIT_CONFIG;
+            int open_errno = errno;
+            cli_say("--json-log: cannot open %s: %s", f, strerror(open_errno));
+            return cli_exit_for_file(open_errno);
         }
         L.own = true;
     }

@@ -281,3 +281,10 @@ nofile_case() {
     start_peer peer --accept 10 --send 'hi\n'
     nofile_case "^aecat: tls: cannot load GnuTLS" --tls --insecure 127.0.0.1 "$PORT"
 }
+
+@test "out of descriptors: opening the --send-file is 74, not a configuration error (78)" {
+    # a reader per connection, whatever order the client closes in
+    start_socat_listener sink -u TCP4-LISTEN:0,bind=127.0.0.1,fork,reuseaddr OPEN:/dev/null
+    echo data >"$T/f"
+    nofile_case "^aecat: --send-file: cannot read .*/f: " --send-file "$T/f" 127.0.0.1 "$PORT"
+}
