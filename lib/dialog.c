@@ -126,9 +126,13 @@ static char *join_rejects(const aeh_step *steps, size_t from, size_t to)
 static int open_file(dstep *ds, const char *file, const aeh_codec *send_codec, aeh_error *err)
 {
     struct stat st;
+    int e = 0;
     ds->file_fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (ds->file_fd < 0 || fstat(ds->file_fd, &st) < 0 || S_ISDIR(st.st_mode)) {
-        int e = ds->file_fd < 0 || !S_ISDIR(st.st_mode) ? errno : EISDIR;
+    if (ds->file_fd < 0 || fstat(ds->file_fd, &st) < 0)
+        e = errno;
+    else if (S_ISDIR(st.st_mode))
+        e = EISDIR;               /* open() takes it; read() would fail mid-run */
+    if (e) {
         aeh_fail(err, e, 0, "cannot read %s: %s", file, strerror(e));
         err->op = AEH_OP_READ;
         return -1;
