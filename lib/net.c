@@ -70,7 +70,7 @@ struct aeh_connector {
     int ntried;
     aeh_error best;               /* the most telling failure so far */
     int best_rank;
-    const char *best_why;         /* its reason */
+    const char *best_why;         /* its reason when not strerror(best.code) */
 
     aeh_error early;              /* failure found before the loop ran, delivered by it */
     bool early_set, in_cb;
@@ -245,8 +245,8 @@ static void note_failure_why(aeh_connector *c, const addr *a, const char *what, 
         return;
     char where[200];
     aeh_addr_str((const struct sockaddr *)&a->sa, a->len, where, sizeof where);
-    c->best_why = why ? why : strerror(e);
-    aeh_fail(&c->best, e, 0, "%s %s: %s", what, where, c->best_why);
+    c->best_why = why;
+    aeh_fail(&c->best, e, 0, "%s %s: %s", what, where, why ? why : strerror(e));
     c->best_rank = rank;
 }
 
@@ -268,7 +268,8 @@ static void fail_all(aeh_connector *c)
         aeh_fail(&e, ENETUNREACH, 0, "connect to %s port %s: no usable address", c->host, c->port);
     } else if (c->ntried > 1 && !strncmp(c->best.msg, "connect ", 8)) {
         /* Several addresses: name the host rather than one of them. */
-        aeh_fail(&e, c->best.code, 0, "connect to %s port %s: %s", c->host, c->port, c->best_why);
+        aeh_fail(&e, c->best.code, 0, "connect to %s port %s: %s", c->host, c->port,
+                 c->best_why ? c->best_why : strerror(c->best.code));
     } else {
         e = c->best;
     }
