@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -27,6 +28,11 @@ int cli_exit_for(int code)
     case EPROTO: return EXIT_PROTOCOL;
     default: return EXIT_IOERR;
     }
+}
+
+int cli_exit_for_file(int code)
+{
+    return code == EMFILE || code == ENFILE ? EXIT_IOERR : EXIT_CONFIG;
 }
 
 /* ------------------------------------------------------------ codecs */
@@ -275,7 +281,7 @@ static int tls_setup(session *s)
             return EXIT_USAGE;
         }
         cli_say("tls: %s", e.msg);
-        return EXIT_CONFIG;
+        return cli_exit_for_file(e.code);
     }
     return -1;
 }
@@ -291,7 +297,8 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
     (void)revents;
     session *s = w->data;
     if (s->cfg->verbose)
-        cli_say("%s: flushing and exiting", w->signum == SIGINT ? "interrupted" : "terminated");
+        cli_say("%s: flushing and exiting", w->signum == SIGINT ? "interrupted"
+                                              : w->signum == SIGHUP ? "hung up" : "terminated");
     if (s->exit_code < 0)
         s->exit_code = 128 + w->signum;
     if (!s->out && !s->splice) {
@@ -433,7 +440,12 @@ static int start(session *s)
             return e.code == EINVAL ? EXIT_USAGE
                  : cli_exit_for(e.code) == EXIT_NOHOST ? EXIT_NOHOST : EXIT_IOERR;
         }
-        s->bound_path = c->unix_socket && c->path[0] != '@';
+        struct stat st;
+        s->bound_path = c->unix_socket && c->path[0] != '@' && lstat(c->path, &st) == 0;
+        if (s->bound_path) {
+            s->bound_dev = st.st_dev;
+            s->bound_ino = st.st_ino;
+        }
         int rc = announce(s);
         if (rc >= 0)
             return rc;
@@ -478,6 +490,16 @@ static int start(session *s)
     return -1;
 }
 
+/* -U -l at exit: the socket file we bound, never a file that has
+ * replaced it since (nor one we failed to bind over). */
+static void unlink_own_socket(const session *s)
+{
+    struct stat st;
+    if (lstat(s->cfg->path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+        st.st_dev == s->bound_dev && st.st_ino == s->bound_ino)
+        unlink(s->cfg->path);
+}
+
 static void print_stats(session *s, uint64_t sent, uint64_t recvd)
 {
     double t = ev_time() - s->t_start;
@@ -513,11 +535,14 @@ static int run_once(const cli_cfg *cfg, double deadline, bool *relayed)
     s.tls_w.data = &s;
     ev_signal_init(&s.sigint_w, signal_cb, SIGINT);
     ev_signal_init(&s.sigterm_w, signal_cb, SIGTERM);
-    s.deadline_w.data = s.quit_w.data = s.grace_w.data = s.sigint_w.data = s.sigterm_w.data = &s;
+    ev_signal_init(&s.sighup_w, signal_cb, SIGHUP);
+    s.deadline_w.data = s.quit_w.data = s.grace_w.data = &s;
+    s.sigint_w.data = s.sigterm_w.data = s.sighup_w.data = &s;
     if (deadline > 0)
         ev_timer_start(s.loop, &s.deadline_w);
     ev_signal_start(s.loop, &s.sigint_w);
     ev_signal_start(s.loop, &s.sigterm_w);
+    ev_signal_start(s.loop, &s.sighup_w);
 
     rc = tls_setup(&s);
     if (rc < 0)
@@ -541,8 +566,8 @@ static int run_once(const cli_cfg *cfg, double deadline, bool *relayed)
         print_stats(&s, s.bytes_sent, s.bytes_recv);
     if (s.listen_fd >= 0)
         close(s.listen_fd);
-    if (s.bound_path)             /* ours: never a file we failed to bind over */
-        unlink(cfg->path);
+    if (s.bound_path)
+        unlink_own_socket(&s);
     for (int fd = 0; fd < 2; fd++)
         if (saved_fl[fd] >= 0)
             fcntl(fd, F_SETFL, saved_fl[fd]);
@@ -562,7 +587,7 @@ static int run_once(const cli_cfg *cfg, double deadline, bool *relayed)
 static bool retryable(int code)
 {
     return code != EXIT_OK && code != EXIT_USAGE && code != EXIT_CONFIG && code != EXIT_SIGPIPE &&
-           code != 128 + SIGINT && code != 128 + SIGTERM;
+           code != 128 + SIGINT && code != 128 + SIGTERM && code != 128 + SIGHUP;
 }
 
 /* --retry-until: the whole connect + TLS + dialog again, 100 ms doubling
@@ -611,9 +636,24 @@ int cli_run(const cli_cfg *cfg)
     if (rc < 0) {
         rc = run_attempts(cfg);
         log_result(rc);
+        /* the data went through, the record of it did not */
+        if (rc == EXIT_OK && log_failed())
+            rc = EXIT_IOERR;
     }
     log_close();
     return rc;
+}
+
+/* libev's fatal system errors (no descriptor left for its signal pipe, a
+ * failing epoll): one line and 74 instead of its abort(). */
+static void loop_syserr(const char *msg)
+{
+    int e = errno;
+    static const char libev_tag[] = "(libev) ";
+    if (!strncmp(msg, libev_tag, sizeof libev_tag - 1))
+        msg += sizeof libev_tag - 1;
+    cli_say("event loop: %s: %s", msg, strerror(e));
+    exit(EXIT_IOERR);
 }
 
 /* A closed fd 0, 1 or 2 would be taken by the next open (the event loop's
@@ -645,6 +685,7 @@ int main(int argc, char **argv)
     }
     if (rc < 0) {
         signal(SIGPIPE, SIG_IGN);
+        ev_set_syserr_cb(loop_syserr);
         rc = cli_run(&cfg);
     }
     cli_cfg_free(&cfg);           /* also after a usage error: a --pin or --send may precede it */

@@ -3,6 +3,7 @@
 #define CLI_H
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "aeh.h"
 
 /* Exit codes (sysexits), see the EXIT STATUS table in aecat(1). */
@@ -18,7 +19,8 @@ typedef struct cli_step {
     int kind;                     /* AEH_STEP_* */
     const char *opt;              /* the option, for messages */
     const char *arg;              /* as written */
-    aeh_buf data;                 /* SEND: the bytes (escapes decoded, file read) */
+    aeh_buf data;                 /* SEND: the bytes (escapes decoded) */
+    const char *file;             /* SEND: --send-file's path (read by the dialog) */
     double seconds;               /* SLEEP */
 } cli_step;
 
@@ -77,6 +79,9 @@ void cli_hold_drop(const char *prefix, int n);
 void cli_hold_end(const char *suffix);
 /* Maps a library error code met in a network phase to an exit code. */
 int cli_exit_for(int code);
+/* A file given on the command line that cannot be used: a configuration
+ * error (78), unless the process is out of descriptors (74). */
+int cli_exit_for_file(int code);
 
 int cli_run(const cli_cfg *cfg);   /* connect or listen, relay; returns the exit code */
 
@@ -100,11 +105,13 @@ typedef struct session {
     aeh_dialog *dialog;           /* dialog steps, when given */
     int listen_fd;
     bool bound_path;              /* -U -l: we created the socket file */
+    dev_t bound_dev;              /* ... and it is this inode: unlinked at exit */
+    ino_t bound_ino;              /* only while the path still names it */
     ev_io listen_w;
     ev_timer deadline_w, quit_w, grace_w;
     ev_timer peer_eof_w;          /* --peer-eof-grace: stdin's silence after the peer's EOF */
     ev_timer closed_w;            /* after the peer's EOF, a write's reset is looked for */
-    ev_signal sigint_w, sigterm_w;
+    ev_signal sigint_w, sigterm_w, sighup_w;
     uint64_t frames_sent, frames_recv;
     /* stream offset where the frame being handed over began (on stdin, on
      * the wire), for errors about a frame the other side cannot encode */
@@ -154,6 +161,7 @@ void dialog_free(session *s);
 int  log_open(const cli_cfg *c);  /* -1, or the exit code */
 void log_close(void);
 bool log_on(void);
+bool log_failed(void);            /* a write to the log failed (told on stderr) */
 void log_attempt(int n);
 void log_note_error(const char *line);
 void log_begin(aeh_buf *b, const char *event);

@@ -256,6 +256,7 @@ int dialog_prepare(session *s)
         const cli_step *cs = &c->steps[i];
         steps[i] = (aeh_step){
             .kind = cs->kind, .data = aeh_buf_data(&cs->data), .len = aeh_buf_len(&cs->data),
+            .file = cs->file,
             .regex = cs->arg, .seconds = cs->seconds,
             .tls_mode = c->listen ? AEH_TLS_ACCEPT : AEH_TLS_CONNECT,
             .proto = cs->kind == AEH_STEP_STARTTLS ? cs->arg : NULL,
@@ -284,6 +285,10 @@ int dialog_prepare(session *s)
         return EXIT_IOERR;
     }
     const cli_step *cs = &c->steps[bad < c->nsteps ? bad : 0];
+    if (cs->kind == AEH_STEP_SEND && e.op == AEH_OP_READ) {
+        cli_say("%s: %s", cs->opt, e.msg);
+        return cli_exit_for_file(e.code);
+    }
     if (cs->kind == AEH_STEP_SEND)
         cli_say("usage: %s (step %zu): cannot send it as a %s frame: %s", cs->opt, bad + 1,
                 s->send_codec->name, e.msg);

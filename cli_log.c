@@ -18,6 +18,8 @@
 static struct {
     int fd;                       /* -1: no log */
     bool own;                     /* we opened it */
+    const char *name;             /* as given, for messages */
+    bool failed;                  /* a write failed: told once, nothing more written */
     double t0;
     aeh_codec *str;               /* JSON strings */
     int attempt;
@@ -44,6 +46,7 @@ int log_open(const cli_cfg *c)
         return EXIT_IOERR;
     }
     const char *f = c->json_log;
+    L.name = f;
     if (!strcmp(f, "-")) {
         L.fd = 2;
     } else if (f[0] == '&') {
@@ -57,8 +60,9 @@ int log_open(const cli_cfg *c)
     } else {
         L.fd = open(f, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (L.fd < 0) {
-            cli_say("--json-log: cannot open %s: %s", f, strerror(errno));
-            return EXIT_CONFIG;
+            int open_errno = errno;
+            cli_say("--json-log: cannot open %s: %s", f, strerror(open_errno));
+            return cli_exit_for_file(open_errno);
         }
         L.own = true;
     }
@@ -75,6 +79,8 @@ void log_close(void)
 }
 
 bool log_on(void) { return L.fd >= 0; }
+
+bool log_failed(void) { return L.failed; }
 
 void log_attempt(int n) { L.attempt = n; }
 
@@ -141,18 +147,24 @@ void log_begin(aeh_buf *b, const char *event)
         log_raw(b, "attempt", "%d", L.attempt);
 }
 
-/* Ends it and writes the line (in one write, so lines never interleave). */
+/* Ends it and writes the line (in one write, so lines never interleave).
+ * A log that cannot be written does not stop the data: the failure is told
+ * once, the log stops there (no line cut in the middle of it follows) and
+ * the run's exit status says it (cli_run). */
 void log_end(aeh_buf *b)
 {
     aeh_buf_append(b, "}\n", 2);
     const uint8_t *p = aeh_buf_data(b);
     size_t n = aeh_buf_len(b);
-    while (n) {
+    while (n && !L.failed) {
         ssize_t w = write(L.fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
-            break;                /* a log that cannot be written must not stop the run */
+        if (w <= 0) {
+            L.failed = true;
+            cli_say("--json-log: cannot write to %s: %s", L.name, w < 0 ? strerror(errno) : "nothing written");
+            break;
+        }
         p += w;
         n -= (size_t)w;
     }

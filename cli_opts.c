@@ -140,8 +140,8 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 ok; 1 expect not met; 64 usage; 65 malformed data or frame\n"
 "over the limit; 68 name not resolved; 69 refused or unreachable; 74 I/O error;\n"
-"75 timeout; 76 TLS or protocol failure; 78 configuration error; 130/143 on\n"
-"SIGINT/SIGTERM.\n";
+"75 timeout; 76 TLS or protocol failure; 78 configuration error; 129/130/143\n"
+"on SIGHUP/SIGINT/SIGTERM.\n";
 
 enum {
     OPT_READY = 256, OPT_FRAME, OPT_RECV_FRAME, OPT_SEND_FRAME, OPT_RECORDS, OPT_MAX_FRAME,
@@ -213,13 +213,31 @@ static const struct option long_opts[] = {
 static bool held;
 static aeh_buf held_lines;        /* "line\n"..., without the "aecat: " */
 
+/* Control characters as C escapes: a message stays one line whatever the
+ * option values or file names it echoes, and cannot drive the terminal. */
+static void escape_controls(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (; *in && o + 5 < cap; in++) {
+        unsigned char ch = (unsigned char)*in;
+        if (ch >= 0x20 && ch != 0x7f) {
+            out[o++] = (char)ch;
+            continue;
+        }
+        const char *e = ch == '\n' ? "\\n" : ch == '\r' ? "\\r" : ch == '\t' ? "\\t" : NULL;
+        o += (size_t)(e ? snprintf(out + o, cap - o, "%s", e) : snprintf(out + o, cap - o, "\\x%02x", ch));
+    }
+    out[o] = 0;
+}
+
 void cli_say(const char *fmt, ...)
 {
-    char line[1024];
+    char raw[1024], line[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    escape_controls(raw, line, sizeof line);
     log_note_error(line);
     if (held && aeh_buf_append(&held_lines, line, strlen(line)) == 0 &&
         aeh_buf_append(&held_lines, "\n", 1) == 0)
@@ -268,11 +286,12 @@ void cli_hold_drop(const char *prefix, int n)
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
-    char line[512];
+    char raw[512], line[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    escape_controls(raw, line, sizeof line);
     fprintf(stderr, "aecat: usage: %s (see aecat --help)\n", line);
     return EXIT_USAGE;
 }
@@ -488,28 +507,6 @@ static cli_step *add_step(cli_cfg *cfg, int kind, const char *opt, const char *a
     return p;
 }
 
-/* --send-file: the whole file, read now so that a missing one fails before
- * any connection. */
-static int read_file(const char *path, aeh_buf *out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        if (aeh_buf_append(out, chunk, n) < 0) {
-            fclose(f);
-            errno = ENOMEM;
-            return -1;
-        }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad)
-        errno = EIO;
-    return bad ? -1 : 0;
-}
-
 /* The dialog options; -1 to go on, else the exit code. */
 static int parse_step(cli_cfg *cfg, int c, const char *arg)
 {
@@ -535,10 +532,7 @@ static int parse_step(cli_cfg *cfg, int c, const char *arg)
                                (unsigned long long)e.offset, arg);
         break;
     case OPT_SEND_FILE:
-        if (read_file(arg, &st->data) < 0) {
-            cli_say("--send-file: cannot read %s: %s", arg, strerror(errno));
-            return EXIT_CONFIG;
-        }
+        st->file = arg;           /* opened by dialog_prepare, before connecting */
         break;
     case OPT_EXPECT:
     case OPT_REJECT:

@@ -316,6 +316,10 @@ typedef struct aeh_step {
     int kind;
     const void *data;             /* SEND */
     size_t len;
+    const char *file;             /* SEND: this file's bytes instead of data, opened by
+                                   * aeh_dialog_new; without a send codec read as the
+                                   * handle drains (memory stays bounded), with one
+                                   * read then as one frame of at most its max_frame */
     const char *regex;            /* EXPECT, REJECT: a PCRE2 pattern */
     double seconds;               /* SLEEP */
     int tls_mode;                 /* STARTTLS: AEH_TLS_CONNECT (0) or AEH_TLS_ACCEPT */

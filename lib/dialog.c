@@ -10,20 +10,29 @@
  * starttls) is bounded by step_timeout.  While the dialog runs it owns the
  * handle's user pointer and its callbacks; on_done gives them back (user
  * pointer restored, callbacks cleared). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <ev.h>
 #include "codec_int.h"
 #include "rematch_int.h"
 #include "starttls_int.h"
 
-enum { TAIL_MAX = 200 };
+enum {
+    TAIL_MAX = 200,
+    FILE_CHUNK = 128 * 1024,      /* a streamed file is read this much per drain */
+};
 
 typedef struct dstep {
     int kind;
     aeh_buf wire;                 /* SEND: the bytes as they go out (encoded) */
-    aeh_buf data;                 /* SEND: as given, for events */
+    aeh_buf data;                 /* SEND: as given, for events; a streamed file's chunk */
+    int file_fd;                  /* SEND of a raw file: streamed from here as the handle
+                                   * drains; -1 when not (or no longer) */
     char *regex;                  /* EXPECT */
     rematch *expect, *reject;     /* EXPECT, framed: searched in each frame */
     aeh_codec *raw;               /* EXPECT, raw: regex read of expect + reject */
@@ -61,6 +70,9 @@ struct aeh_dialog {
 
 static void step_free(dstep *s)
 {
+    if (s->file_fd >= 0)
+        close(s->file_fd);
+    s->file_fd = -1;
     aeh_buf_free(&s->wire);
     aeh_buf_free(&s->data);
     free(s->regex);
@@ -107,6 +119,53 @@ static char *join_rejects(const aeh_step *steps, size_t from, size_t to)
     return s;
 }
 
+/* A SEND step's file: opened now, so that a missing one fails before any
+ * connection (op AEH_OP_READ).  Raw, it is streamed while running; framed,
+ * it is one frame, read now up to the codec's max_frame (EMSGSIZE, op
+ * AEH_OP_ENCODE, as soon as it holds more: never read whole). */
+static int open_file(dstep *ds, const char *file, const aeh_codec *send_codec, aeh_error *err)
+{
+    struct stat st;
+    int e = 0;
+    ds->file_fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (ds->file_fd < 0 || fstat(ds->file_fd, &st) < 0)
+        e = errno;
+    else if (S_ISDIR(st.st_mode))
+        e = EISDIR;               /* open() takes it; read() would fail mid-run */
+    if (e) {
+        aeh_fail(err, e, 0, "cannot read %s: %s", file, strerror(e));
+        err->op = AEH_OP_READ;
+        return -1;
+    }
+    if (!send_codec)
+        return 0;
+    size_t max = send_codec->max_frame;
+    for (;;) {
+        uint8_t *p = aeh_buf_reserve(&ds->data, FILE_CHUNK);
+        if (!p)
+            return aeh_fail(err, ENOMEM, 0, "out of memory");
+        ssize_t n = read(ds->file_fd, p, FILE_CHUNK);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            aeh_fail(err, errno, 0, "cannot read %s: %s", file, strerror(errno));
+            err->op = AEH_OP_READ;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        aeh_buf_commit(&ds->data, (size_t)n);
+        if (max && aeh_buf_len(&ds->data) > max) {
+            aeh_fail(err, EMSGSIZE, 0, "%s holds more than the frame limit of %zu bytes", file, max);
+            err->op = AEH_OP_ENCODE;
+            return -1;
+        }
+    }
+    close(ds->file_fd);
+    ds->file_fd = -1;
+    return 0;
+}
+
 static int build_expect(aeh_dialog *d, dstep *ds, const aeh_step *st, const char *rejects,
                         aeh_error *err)
 {
@@ -144,6 +203,8 @@ aeh_dialog *aeh_dialog_new(const aeh_step *steps, size_t n, const aeh_dialog_opt
         aeh_fail(err, ENOMEM, 0, "out of memory");
         return NULL;
     }
+    for (size_t i = 0; i < (n ? n : 1); i++)
+        d->steps[i].file_fd = -1;
     d->recv_codec = o->recv_codec;
     d->step_timeout = o->step_timeout;
     d->tls_ctx = o->tls_ctx;
@@ -163,14 +224,23 @@ aeh_dialog *aeh_dialog_new(const aeh_step *steps, size_t n, const aeh_dialog_opt
         memset(err, 0, sizeof *err);
         switch (st->kind) {
         case AEH_STEP_SEND:
-            if (aeh_buf_append(&ds->data, st->data, st->len) < 0)
-                goto nomem;
-            if (o->send_codec) {
-                if (o->send_codec->encode(o->send_codec, st->data, st->len, &ds->wire, err) < 0) {
+            if (st->file) {
+                if (open_file(ds, st->file, o->send_codec, err) < 0) {
                     *bad_step = i;
                     goto fail;
                 }
-            } else if (aeh_buf_append(&ds->wire, st->data, st->len) < 0) {
+            } else if (aeh_buf_append(&ds->data, st->data, st->len) < 0) {
+                goto nomem;
+            }
+            if (ds->file_fd >= 0)
+                break;            /* raw file: streamed while running */
+            if (o->send_codec) {
+                if (o->send_codec->encode(o->send_codec, aeh_buf_data(&ds->data), aeh_buf_len(&ds->data),
+                                          &ds->wire, err) < 0) {
+                    *bad_step = i;
+                    goto fail;
+                }
+            } else if (aeh_buf_append(&ds->wire, aeh_buf_data(&ds->data), aeh_buf_len(&ds->data)) < 0) {
                 goto nomem;
             }
             break;
@@ -223,6 +293,11 @@ aeh_dialog *aeh_dialog_new(const aeh_step *steps, size_t n, const aeh_dialog_opt
                 if (!ds->preset) {
                     aeh_fail(err, EINVAL, 0, "unknown STARTTLS protocol '%s' for a %s (expected %s)",
                              st->proto, server ? "server" : "client", stls_names(server));
+                    *bad_step = i;
+                    goto fail;
+                }
+                /* refused now, before any connection, not sent as two lines */
+                if (d->starttls_name && stls_check_name(d->starttls_name, err) < 0) {
                     *bad_step = i;
                     goto fail;
                 }
@@ -299,6 +374,7 @@ static void finish(aeh_dialog *d, int status, const aeh_error *e, bool handle_go
     r.elapsed = ev_now(d->loop) - d->step_t0;
     r.timeout_which = d->timeout_which;
     aeh_set_user(h, d->saved_user);
+    aeh_on_drain(h, NULL);        /* a file being streamed */
     aeh_on_eof(h, NULL);
     aeh_on_error(h, NULL);
     aeh_on_starttls(h, NULL);
@@ -327,6 +403,40 @@ static void sleep_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop; (void)revents;
     step_done(w->data);
+}
+
+/* A raw file step: the next chunk each time the handle's queue has drained
+ * to its low-water mark, so that memory stays bounded whatever the file's
+ * size and however slowly the peer reads; the step ends at the file's end. */
+static void file_drain(aeh *h)
+{
+    aeh_dialog *d = aeh_user(h);
+    dstep *ds = &d->steps[d->at];
+    aeh_buf_clear(&ds->data);
+    uint8_t *p = aeh_buf_reserve(&ds->data, FILE_CHUNK);
+    ssize_t n;
+    do
+        n = p ? read(ds->file_fd, p, FILE_CHUNK) : -1;
+    while (n < 0 && p && errno == EINTR);
+    if (n < 0) {
+        aeh_error e;
+        int code = p ? errno : ENOMEM;
+        aeh_fail(&e, code, 0, "reading the file to send: %s", strerror(code));
+        e.op = AEH_OP_READ;
+        finish(d, AEH_DIALOG_ERROR, &e, false);
+        return;
+    }
+    if (n == 0) {
+        aeh_on_drain(h, NULL);
+        aeh_buf_free(&ds->data);  /* a file step streams once */
+        close(ds->file_fd);
+        ds->file_fd = -1;
+        step_done(d);
+        return;
+    }
+    aeh_buf_commit(&ds->data, (size_t)n);
+    emit(d, AEH_DIALOG_SENT, p, (size_t)n);
+    aeh_push_write(h, p, (size_t)n);   /* on failure on_error ends the dialog */
 }
 
 static void framed_cb(aeh *h, aeh_span f, void *arg);
@@ -491,6 +601,10 @@ static void run_steps(aeh_dialog *d)
         emit(d, AEH_DIALOG_STEP, NULL, 0);
         switch (ds->kind) {
         case AEH_STEP_SEND:
+            if (ds->file_fd >= 0) {
+                aeh_on_drain(d->h, file_drain);   /* called from the loop, also when empty now */
+                break;
+            }
             emit(d, AEH_DIALOG_SENT, aeh_buf_data(&ds->data), aeh_buf_len(&ds->data));
             if (aeh_push_write(d->h, aeh_buf_data(&ds->wire), aeh_buf_len(&ds->wire)) < 0)
                 break;            /* on_error ended the dialog */

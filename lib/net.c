@@ -70,10 +70,22 @@ struct aeh_connector {
     int ntried;
     aeh_error best;               /* the most telling failure so far */
     int best_rank;
+    const char *best_why;         /* its reason when not strerror(best.code) */
 
     aeh_error early;              /* failure found before the loop ran, delivered by it */
     bool early_set, in_cb;
 };
+
+/* A failed getaddrinfo as an error.  A lookup that could not open its
+ * files for want of descriptors (glibc then answers EAI_NONAME, errno
+ * EMFILE) is the system's error, not a name that does not exist. */
+static int gai_fail(aeh_error *e, const char *host, int rc, int sys_errno)
+{
+    if (sys_errno == EMFILE || sys_errno == ENFILE)
+        return aeh_fail(e, sys_errno, 0, "resolve %s: %s", host, strerror(sys_errno));
+    return aeh_fail(e, AEH_ENAME, 0, "resolve %s: %s", host,
+                    rc == EAI_SYSTEM ? strerror(sys_errno) : gai_strerror(rc));
+}
 
 /* ------------------------------------------------------------ address text */
 
@@ -224,7 +236,8 @@ static int error_rank(int e)
     }
 }
 
-static void note_failure(aeh_connector *c, const addr *a, const char *what, int e)
+/* why: the reason in words, NULL for strerror(e). */
+static void note_failure_why(aeh_connector *c, const addr *a, const char *what, int e, const char *why)
 {
     tell(c, AEH_CONNECT_FAILED, a, e);
     int rank = error_rank(e);
@@ -232,8 +245,14 @@ static void note_failure(aeh_connector *c, const addr *a, const char *what, int 
         return;
     char where[200];
     aeh_addr_str((const struct sockaddr *)&a->sa, a->len, where, sizeof where);
-    aeh_fail(&c->best, e, 0, "%s %s: %s", what, where, strerror(e));
+    c->best_why = why;
+    aeh_fail(&c->best, e, 0, "%s %s: %s", what, where, why ? why : strerror(e));
     c->best_rank = rank;
+}
+
+static void note_failure(aeh_connector *c, const addr *a, const char *what, int e)
+{
+    note_failure_why(c, a, what, e, NULL);
 }
 
 static void fail_all(aeh_connector *c)
@@ -250,7 +269,7 @@ static void fail_all(aeh_connector *c)
     } else if (c->ntried > 1 && !strncmp(c->best.msg, "connect ", 8)) {
         /* Several addresses: name the host rather than one of them. */
         aeh_fail(&e, c->best.code, 0, "connect to %s port %s: %s", c->host, c->port,
-                 strerror(c->best.code));
+                 c->best_why ? c->best_why : strerror(c->best.code));
     } else {
         e = c->best;
     }
@@ -261,6 +280,22 @@ static void fail_all(aeh_connector *c)
 
 static void launch_next(aeh_connector *c);
 
+/* A source port equal to the destination on a local address makes TCP
+ * simultaneous open connect the socket to itself: whatever it sends it
+ * reads back, as if a peer echoed it. */
+static bool connected_to_self(int fd)
+{
+    struct sockaddr_storage local, peer;
+    socklen_t ll = sizeof local, pl = sizeof peer;
+    if (getsockname(fd, (struct sockaddr *)&local, &ll) < 0 ||
+        getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
+        return false;
+    return ll == pl && !memcmp(&local, &peer, ll);
+}
+
+static const char self_connected[] = "connected to itself (the source address and port are the "
+                                     "destination's)";
+
 static void attempt_done(aeh_connector *c, attempt *a, int e)
 {
     for (size_t i = 0; i < c->natt; i++)
@@ -268,11 +303,14 @@ static void attempt_done(aeh_connector *c, attempt *a, int e)
             c->att[i] = c->att[--c->natt];
             break;
         }
-    if (!e) {
+    if (!e && !connected_to_self(a->fd)) {
         finish(c, a, NULL);
         return;
     }
-    note_failure(c, &a->a, "connect to", e);
+    if (e)
+        note_failure(c, &a->a, "connect to", e);
+    else
+        note_failure_why(c, &a->a, "connect to", ECONNREFUSED, self_connected);
     attempt_free(a, true);
     launch_next(c);               /* RFC 8305 §5: a failure starts the next at once */
 }
@@ -349,8 +387,13 @@ static bool attempt_start(aeh_connector *c, const addr *a, bool *won)
     c->att[c->natt++] = at;
     tell(c, AEH_CONNECT_TRYING, a, 0);
     if (connect(fd, (const struct sockaddr *)&a->sa, a->len) == 0) {
-        *won = true;              /* loopback may connect at once; we run in a loop callback */
         c->natt--;
+        if (connected_to_self(fd)) {
+            attempt_free(at, true);
+            note_failure_why(c, a, "connect to", ECONNREFUSED, self_connected);
+            return false;
+        }
+        *won = true;              /* loopback may connect at once; we run in a loop callback */
         finish(c, at, NULL);
         return true;
     }
@@ -409,10 +452,8 @@ static bool have_addrs(const aeh_connector *c, int qi)
 static void fail_resolve(aeh_connector *c)
 {
     aeh_error e;
-    if (c->gai_rc == EAI_SYSTEM)
-        aeh_fail(&e, AEH_ENAME, 0, "resolve %s: %s", c->host, strerror(c->gai_errno));
-    else if (c->gai_rc)
-        aeh_fail(&e, AEH_ENAME, 0, "resolve %s: %s", c->host, gai_strerror(c->gai_rc));
+    if (c->gai_rc)
+        gai_fail(&e, c->host, c->gai_rc, c->gai_errno);
     else
         aeh_fail(&e, AEH_ENAME, 0, "resolve %s: no usable address", c->host);
     finish(c, NULL, &e);
@@ -481,9 +522,13 @@ static void add_addrs(aeh_connector *c, const struct addrinfo *ai)
 }
 
 /* A resolution error worth showing: the absence of one family's records
- * (EAI_NODATA, EAI_ADDRFAMILY) says less than the other family's error. */
-static int gai_rank(int rc)
+ * (EAI_NODATA, EAI_ADDRFAMILY) says less than the other family's error,
+ * which says less than a lookup that ran out of descriptors (the other
+ * one's "not known" may be an effect of it). */
+static int gai_rank(int rc, int sys_errno)
 {
+    if (sys_errno == EMFILE || sys_errno == ENFILE)
+        return 3;
 #ifdef EAI_NODATA
     if (rc == EAI_NODATA)
         return 1;
@@ -502,10 +547,10 @@ static void on_resolved(void *arg, int family, int rc, int sys_errno, struct add
     if (family == AF_INET6)
         c->v6_unresolved = false;
     if (rc) {
-        if (gai_rank(rc) >= c->gai_rank) {
+        if (gai_rank(rc, sys_errno) >= c->gai_rank) {
             c->gai_rc = rc;
             c->gai_errno = sys_errno;
-            c->gai_rank = gai_rank(rc);
+            c->gai_rank = gai_rank(rc, sys_errno);
         }
     } else {
         add_addrs(c, ai);
@@ -643,11 +688,11 @@ aeh_connector *aeh_connect(struct ev_loop *loop, const char *host, const char *p
         struct addrinfo hints = { .ai_family = o->family, .ai_socktype = SOCK_STREAM,
                                   .ai_flags = AI_NUMERICHOST };
         struct addrinfo *ai = NULL;
+        errno = 0;
         int rc = getaddrinfo(host, port, &hints, &ai);
         if (rc) {
             c->early_set = true;
-            aeh_fail(&c->early, AEH_ENAME, 0, "resolve %s: %s", host,
-                     rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+            gai_fail(&c->early, host, rc, errno);
         } else {
             add_addrs(c, ai);
             freeaddrinfo(ai);
@@ -734,12 +779,12 @@ int aeh_listen(const char *host, const char *port, int family, int backlog, aeh_
     struct addrinfo hints = { .ai_family = family, .ai_socktype = SOCK_STREAM,
                               .ai_flags = AI_PASSIVE };
     struct addrinfo *ai = NULL;
+    errno = 0;
     int rc = getaddrinfo(host, port, &hints, &ai);
     if (rc) {
         if (rc == EAI_SERVICE)
             return aeh_fail(err, EINVAL, 0, "port %s: %s", port, gai_strerror(rc));
-        return aeh_fail(err, AEH_ENAME, 0, "resolve %s: %s", host ? host : "(any)",
-                        rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        return gai_fail(err, host ? host : "(any)", rc, errno);
     }
     int fd = -1;
     if (!host) {

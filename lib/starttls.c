@@ -156,6 +156,37 @@ void stls_read_until(stls *t, const char *re)
     aeh_push_read(t->h, c, stls_frame, t);
 }
 
+int stls_check_name(const char *name, aeh_error *err)
+{
+    size_t n = strlen(name);
+    if (n >= sizeof ((stls *)0)->name)
+        return aeh_fail(err, EINVAL, 0, "the STARTTLS name is longer than %zu bytes",
+                        sizeof ((stls *)0)->name - 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (ch <= ' ' || ch == 0x7f)
+            return aeh_fail(err, EINVAL, i, "the STARTTLS name '%.80s' holds a %s at offset %zu "
+                            "(it would split or end a protocol line)",
+                            name, ch == ' ' ? "space" : "control character", i);
+    }
+    return 0;
+}
+
+const char *stls_escape(const char *s, const char *bad, bool xml, char *buf, size_t cap)
+{
+    size_t o = 0;
+    for (; *s && o + 8 < cap; s++) {
+        if (!strchr(bad, *s))
+            buf[o++] = *s;
+        else if (xml)
+            o += (size_t)snprintf(buf + o, cap - o, "&#%d;", (unsigned char)*s);
+        else
+            buf[o++] = '\\', buf[o++] = *s;
+    }
+    buf[o] = 0;
+    return buf;
+}
+
 stls *stls_start(aeh *h, const stls_preset *p, const char *name, stls_done_fn *done,
                  stls_seen_fn *seen, void *arg, aeh_error *err)
 {

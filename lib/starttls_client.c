@@ -347,9 +347,10 @@ static void irc_reply(stls *t, const uint8_t *p, size_t n)
 
 static void xmpp_open(stls *t, const char *ns)
 {
+    char name[sizeof t->name * 5];   /* every byte may become &#NN; */
     stls_sendf(t, "<?xml version='1.0'?><stream:stream xmlns='%s' "
                   "xmlns:stream='http://etherx.jabber.org/streams' to='%s' version='1.0'>",
-               ns, t->name);
+               ns, stls_escape(t->name, "'\"<>&", true, name, sizeof name));
     t->state = S_HELLO;
     /* a stream error is read to its end: its condition and text are the
      * server's words */

@@ -59,6 +59,15 @@ const stls_preset *stls_find(const char *proto, bool server);
 /* The names, comma-separated, for messages and --help. */
 const char *stls_names(bool server);
 
+/* Our name in a protocol (EHLO argument, XMPP to=, a server's greeting)
+ * goes into its lines as it is: 0 if it can (no space, no control
+ * character, at most 255 bytes), else -1 with *err (EINVAL). */
+int stls_check_name(const char *name, aeh_error *err);
+/* s with each byte of `bad` written as &#N; (XML) or with a backslash
+ * before it (quoted strings: ManageSieve), so that a name cannot break
+ * the syntax of the text around it. */
+const char *stls_escape(const char *s, const char *bad, bool xml, char *buf, size_t cap);
+
 /* Starts a run on h; done is called once (not from within this call). */
 stls *stls_start(aeh *h, const stls_preset *p, const char *name, stls_done_fn *done,
                  stls_seen_fn *seen, void *arg, aeh_error *err);

@@ -71,24 +71,6 @@ static void quit(stls *t, const char *bye, const uint8_t *p, size_t n)
     stls_refuse(t, "the client quit before STARTTLS: %s", SHOW(p, n));
 }
 
-/* s with each byte of `bad` written as &#N; (XML) or with a backslash
- * before it (ManageSieve quoted strings), so that a server name given on
- * the command line cannot break the greeting's syntax. */
-static const char *escape(const char *s, const char *bad, bool xml, char *buf, size_t cap)
-{
-    size_t o = 0;
-    for (; *s && o + 8 < cap; s++) {
-        if (!strchr(bad, *s))
-            buf[o++] = *s;
-        else if (xml)
-            o += (size_t)snprintf(buf + o, cap - o, "&#%d;", (unsigned char)*s);
-        else
-            buf[o++] = '\\', buf[o++] = *s;
-    }
-    buf[o] = 0;
-    return buf;
-}
-
 /* Appends n bytes at b[o]: the new end. */
 static size_t put(uint8_t *b, size_t o, const void *p, size_t n)
 {
@@ -326,14 +308,14 @@ static void xmpp_reply(stls *t, const uint8_t *p, size_t n)
             t->flags |= F_JABBER_SERVER;
         else if (xmpp_has_ns(p, n, "jabber:client"))
             t->flags &= ~(unsigned)F_JABBER_SERVER;
-        char name[300];
+        char name[sizeof t->name * 5];   /* every byte may become &#NN; */
         uint32_t a = pseudo_random(t), b = pseudo_random(t);
         stls_sendf(t, "<?xml version='1.0'?><stream:stream xmlns='%s' "
                       "xmlns:stream='http://etherx.jabber.org/streams' id='%08x%08x' from='%s' "
                       "version='1.0'><stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"
                       "<required/></starttls></stream:features>",
                    t->flags & F_JABBER_SERVER ? "jabber:server" : "jabber:client", a, b,
-                   escape(t->name, "'\"<>&", true, name, sizeof name));
+                   stls_escape(t->name, "'\"<>&", true, name, sizeof name));
         t->state = X_STARTTLS;
         stls_read_until(t, XMPP_NEXT_RE);
         return;
@@ -405,7 +387,7 @@ static void sieve_begin(stls *t)
 {
     char name[520];
     sieve_caps(t);
-    stls_sendf(t, "OK \"%s ready\"\r\n", escape(t->name, "\"\\", false, name, sizeof name));
+    stls_sendf(t, "OK \"%s ready\"\r\n", stls_escape(t->name, "\"\\", false, name, sizeof name));
     t->state = V_CMD;
     stls_read_line(t);
 }

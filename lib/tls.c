@@ -63,6 +63,19 @@ static struct gnutls_api {
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static char load_error[160];
+static int load_errno = EPROTO;
+
+/* dlopen says why only in text: a descriptor we cannot make now tells
+ * that the process ran out of them (an I/O error, not a missing GnuTLS). */
+static int out_of_fds(void)
+{
+    int fd = dup(STDERR_FILENO);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    return errno == EMFILE || errno == ENFILE ? errno : 0;
+}
 
 static void load(void)
 {
@@ -70,6 +83,9 @@ static void load(void)
     void *lib = dlopen("libgnutls.so.30", RTLD_NOW | RTLD_LOCAL);
     if (!lib) {
         snprintf(load_error, sizeof load_error, "cannot load GnuTLS: %s", dlerror());
+        int e = out_of_fds();
+        if (e)
+            load_errno = e;
         return;
     }
 #define RESOLVE(f) \
@@ -85,7 +101,7 @@ static int tls_load(aeh_error *err)
 {
     pthread_once(&load_once, load);
     if (load_error[0])
-        return aeh_fail(err, EPROTO, 0, "%s", load_error);
+        return aeh_fail(err, load_errno, 0, "%s", load_error);
     return 0;
 }
 

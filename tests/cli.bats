@@ -253,6 +253,17 @@ greeter() { start_peer peer --send 'hi\n' --then close "$@"; }
     [ ! -e "$T/l.sock" ] || fail "socket file left behind"
 }
 
+@test "cli: -l -U PATH leaves alone a file that replaced its socket" {
+    start_aecat_ready lst -l -U "$T/l.sock"
+    [ -S "$T/l.sock" ]
+    rm "$T/l.sock"
+    echo precious >"$T/l.sock"
+    kill -TERM "$AE_PID"
+    wait_pid "$AE_PID" 10
+    [ "$WAIT_RC" -eq 143 ] || fail "aecat -l -U exited $WAIT_RC: $(cat "$T/lst.err")"
+    assert_equal "$(cat "$T/l.sock")" precious
+}
+
 # ------------------------------------------------------------ families, source
 
 @test "cli: -4 connects over IPv4; -4 with an IPv6 address fails to resolve (68)" {
@@ -288,6 +299,18 @@ greeter() { start_peer peer --send 'hi\n' --then close "$@"; }
     run ae -s 127.0.0.2 -p "$sp" 127.0.0.1 "$PORT" </dev/null
     assert_status 0
     assert_equal "$(cat "$T/peername")" "127.0.0.2 $sp"
+}
+
+@test "cli: -p P to 127.0.0.1 P connects to itself (simultaneous open): refused (69), --expect never sees its own --send" {
+    local p; p=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    run --separate-stderr ae -p "$p" --send 'ping\n' --expect ping 127.0.0.1 "$p" </dev/null
+    assert_status 69
+    assert_one_error "^aecat: connect: connect to 127\.0\.0\.1 port $p: connected to itself "
+    assert_output ""
+    # the same over IPv6, and as a plain relay
+    run --separate-stderr ae -6 -p "$p" ::1 "$p" </dev/null
+    assert_status 69
+    assert_one_error "^aecat: connect: connect to ::1 port $p: connected to itself "
 }
 
 @test "cli: -s ADDR alone" {
@@ -405,6 +428,10 @@ signal_case() {   # signal_case SIGNAL STATUS [aecat args]
 @test "cli: SIGINT exits 130, what was received is on stdout" { signal_case INT 130; }
 @test "cli: SIGTERM exits 143, what was received is on stdout" { signal_case TERM 143; }
 @test "cli: SIGTERM exits 143 with a framing (frames flushed)" { signal_case TERM 143 --frame line; }
+@test "cli: SIGHUP exits 129, what was received is on stdout (caught, not a default death)" {
+    signal_case HUP 129 -v
+    grep -q '^aecat: hung up: flushing and exiting$' "$T/ae.err" || fail "SIGHUP not handled: $(cat "$T/ae.err")"
+}
 
 @test "cli: SIGINT while stdout is slow: frames already received are flushed" {
     head -c 2M /dev/urandom | od -An -v -tx1 | tr -d ' ' >"$T/lines"   # lines of hex text

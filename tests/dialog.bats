@@ -102,6 +102,70 @@ load tls_helpers
     assert_one_error "--send-file: cannot read $T/none: No such file or directory"
 }
 
+@test "dialog: --send-file streams a 40 MB file as the peer reads: every byte arrives, RSS stays small" {
+    head -c 40M /dev/urandom >"$T/big"
+    start_peer p --then drain --recv "$T/p.recv" --events "$T/p.ev"
+    run --separate-stderr /usr/bin/time -f %M -o "$T/rss" timeout 30 "$AECAT" --send-file "$T/big" \
+        127.0.0.1 "$PORT" </dev/null
+    assert_status 0
+    wait_for_match "$T/p.ev" '^eof' 10
+    cmp "$T/big" "$T/p.recv" || fail "bytes differ"
+    # read whole it cost over 40 MB (a 300 MB file: 924 MB)
+    local rss; rss=$(tail -n1 "$T/rss")
+    [ "$rss" -lt 20000 ] || fail "max RSS $rss KB"
+}
+
+# peak_rss_ok PID: its peak RSS under 20 MB, else it is killed (a regression
+# reading the file whole must not eat the machine) and the test fails.
+peak_rss_ok() {
+    local hwm; hwm=$(awk '/^VmHWM:/ { print $2 }' /proc/"$1"/status)
+    [ "${hwm:-0}" -lt 20000 ] && return 0
+    kill -KILL "$1"
+    fail "max RSS $hwm KB"
+}
+
+@test "dialog: --send-file /dev/zero to a peer that stops reading: memory stays bounded (no OOM)" {
+    start_peer p --then hold --no-read
+    spawn ae_zero "$AECAT" --send-file /dev/zero 127.0.0.1 "$PORT"
+    local pid=$SPAWN_PID end=$(( $(now_us) + 10000000 )) taken=0
+    # until the socket buffers are full: aecat has read megabytes of the file
+    while [ "$taken" -lt 2000000 ]; do
+        kill -0 "$pid" 2>/dev/null || fail "aecat ended: $(cat "$T/ae_zero.err")"
+        peak_rss_ok "$pid"
+        [ "$(now_us)" -lt "$end" ] || fail "aecat read only $taken bytes in 10 s"
+        sleep 0.02
+        taken=$(awk '/^rchar:/ { print $2 }' /proc/"$pid"/io)
+    done
+    sleep 0.2                     # stalled now: would it still grow?
+    peak_rss_ok "$pid"
+    kill -TERM "$pid"
+    wait_pid "$pid" 5
+    [ "$WAIT_RC" -eq 143 ] || fail "exit $WAIT_RC: $(cat "$T/ae_zero.err")"
+}
+
+@test "dialog: a framed --send-file over --max-frame is refused at the limit (64), before connecting, never read whole" {
+    # a FIFO whose writer never closes: read whole, it would never end
+    mkfifo "$T/fifo"
+    { head -c 3M /dev/zero; exec sleep 600; } >"$T/fifo" 3>&- &
+    PIDS+=("$!")
+    AE_LIMIT=10 run --separate-stderr ae --send-file "$T/fifo" --frame netstring --max-frame 1M 127.0.0.1 1 </dev/null
+    assert_status 64
+    assert_one_error "^aecat: usage: --send-file \(step 1\): cannot send it as a netstring frame: .*/fifo holds more than the frame limit of 1048576 bytes"
+    # under the limit it is one frame
+    printf 'hello' >"$T/small"
+    start_peer p --then drain --recv "$T/p.recv" --events "$T/p.ev"
+    run --separate-stderr ae --send-file "$T/small" --frame netstring --max-frame 1M 127.0.0.1 "$PORT" </dev/null
+    assert_status 0
+    wait_for_match "$T/p.ev" '^eof' 5
+    assert_equal "$(cat "$T/p.recv")" "5:hello,"
+}
+
+@test "dialog: --send-file of a directory is a configuration error (78) before connecting" {
+    run --separate-stderr ae --send-file "$T" 127.0.0.1 1 </dev/null
+    assert_status 78
+    assert_one_error "^aecat: --send-file: cannot read $T: Is a directory$"
+}
+
 @test "dialog: expect on decoded netstring frames matches the payload, not the wire bytes" {
     start_peer p --send '3:abc,6:status,8:ok 12:30,' --when start --then hold
     run --separate-stderr ae --frame netstring --expect '^ok [0-9]+:' 127.0.0.1 "$PORT" </dev/null

@@ -228,3 +228,66 @@ usage_case() {
 @test "usage: -l -s ADDR with operands" { usage_case "with -l, -s gives the address to listen on" -l -s 127.0.0.1 9; }
 @test "usage: -l -s ADDR without -p or PORT" { usage_case "missing PORT operand for -l" -l -s 127.0.0.1; }
 @test "usage: -s with -U" { usage_case "-s" -s 127.0.0.1 -U /tmp/x; }
+
+# An option value with a newline or an ESC is echoed escaped: still one line.
+@test "usage: a value holding a newline and an ESC stays on one line (--sleep)" {
+    usage_case "--sleep: '1\\\\n\\\\x1b\[31m2'" --sleep $'1\n\e[31m2' 127.0.0.1 9
+}
+@test "usage: a value holding a newline stays on one line (--records)" {
+    usage_case "--records.*'a\\\\nb'" --records $'a\nb' 127.0.0.1 9
+}
+@test "usage: a value holding a newline stays on one line (PORT operand)" {
+    usage_case "PORT '9\\\\naecat: forged'" 127.0.0.1 $'9\naecat: forged'
+}
+@test "usage: a value holding a newline stays on one line (--expect pattern)" {
+    usage_case "--expect '\(\\\\n'" --expect $'(\n' 127.0.0.1 9
+}
+@test "config: a --send-file name holding a newline stays on one line (78)" {
+    run --separate-stderr ae --send-file "$T/no"$'\n'"such" 127.0.0.1 9 </dev/null
+    assert_status 78
+    assert_one_error "^aecat: --send-file: cannot read .*/no\\\\nsuch: "
+}
+
+# ------------------------------------------------------------ out of descriptors
+
+# nofile_case WANT-RE ARGS...: aecat ARGS under prlimit --nofile=N, N from 4
+# (fewer and the dynamic loader itself fails) up: never libev's abort (134)
+# nor a name (68) or configuration (78) error; running out of descriptors
+# is 74 with one line; some N must fail at the place WANT-RE names.
+nofile_case() {
+    local want=$1 n hit=""; shift
+    for n in 4 5 6 7 8 9 10; do
+        # (a sanitizer build's leak check needs descriptors of its own at exit)
+        ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+            run --separate-stderr prlimit --nofile="$n" "$AECAT" -w 5 "$@" </dev/null 3>&-
+        case $status in
+        74) assert_one_error "Too many open files"
+            [[ $stderr =~ $want ]] && hit=$n ;;
+        0|76) ;;                  # enough descriptors: the run went through
+        *) fail "nofile=$n: exit $status: $stderr" ;;
+        esac
+    done
+    [ -n "$hit" ] || fail "no nofile value failed at /$want/"
+}
+
+@test "out of descriptors: creating the event loop is 74, not libev's abort (134)" {
+    start_peer peer --accept 10 --send 'hi\n'
+    nofile_case "^aecat: event loop: " 127.0.0.1 "$PORT"
+}
+
+@test "out of descriptors: resolving a name is 74, not 'not resolved' (68)" {
+    start_peer peer --accept 10 --send 'hi\n'
+    nofile_case "^aecat: [a-z]+: resolve localhost: " localhost "$PORT"
+}
+
+@test "out of descriptors: loading GnuTLS is 74, not a configuration error (78)" {
+    start_peer peer --accept 10 --send 'hi\n'
+    nofile_case "^aecat: tls: cannot load GnuTLS" --tls --insecure 127.0.0.1 "$PORT"
+}
+
+@test "out of descriptors: opening the --send-file is 74, not a configuration error (78)" {
+    # a reader per connection, whatever order the client closes in
+    start_socat_listener sink -u TCP4-LISTEN:0,bind=127.0.0.1,fork,reuseaddr OPEN:/dev/null
+    echo data >"$T/f"
+    nofile_case "^aecat: --send-file: cannot read .*/f: " --send-file "$T/f" 127.0.0.1 "$PORT"
+}

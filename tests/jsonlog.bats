@@ -148,3 +148,19 @@ jqf() { jq -r "$2" "$1"; }
     assert_status 64
     assert_one_error "--json-log: '&x' is not an open file descriptor"
 }
+
+@test "json-log: a log that cannot be written (/dev/full): the data still flows, one line, exit 74" {
+    start_peer p --send 'hello\n' --when eof
+    printf 'ping\n' >"$T/in"
+    ae_files "$T/in" "$T/out" --json-log /dev/full 127.0.0.1 "$PORT"
+    assert_status 74
+    assert_one_error "^aecat: --json-log: cannot write to /dev/full: No space left on device$"
+    assert_equal "$(cat "$T/out")" hello
+}
+
+@test "json-log: a log write failure does not hide the run's own failure code" {
+    start_peer p --send 'nope\n' --then close
+    ae_files /dev/null /dev/null --json-log /dev/full --expect yes 127.0.0.1 "$PORT"
+    assert_status 1
+    [ "${#stderr_lines[@]}" -eq 2 ] || fail "expected the log's line and the expect's: $stderr"
+}

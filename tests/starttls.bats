@@ -473,6 +473,28 @@ ldap_ext_response() {
     assert_one_error '--starttls starts TLS inside the connection: not with --tls-auto'
 }
 
+@test "starttls usage: a --starttls-name holding CR/LF (command injection) or a space is refused before connecting" {
+    start_script p 'send:220 mx.test ESMTP\r\n' 'wait:EHLO' 'send:250-mx.test\r\n250 STARTTLS\r\n'
+    for name in $'mx.example\r\nMAIL FROM:<a@b>' $'mx\nexample' 'mx example' $'mx\e[31m'; do
+        run --separate-stderr ae --starttls smtp --insecure --starttls-name "$name" 127.0.0.1 "$PORT" </dev/null
+        assert_status 64
+        assert_one_error "^aecat: usage: --starttls \(step 1\): the STARTTLS name .* holds a (control character|space) at offset [0-9]+"
+    done
+    [ ! -s "$T/p.recv" ] || fail "the server got: $(cat "$T/p.recv")"
+    # the server side: its greeting would carry it
+    run --separate-stderr ae -l 127.0.0.1 0 --starttls smtp --starttls-name $'mx\r\n250 forged' </dev/null
+    assert_status 64
+    assert_one_error "^aecat: usage: --starttls \(step 1\): the STARTTLS name 'mx\\\\r\\\\n250 forged' holds a control character at offset 2 "
+}
+
+@test "starttls: an XMPP --starttls-name is XML-escaped in to= (a quote cannot end the attribute)" {
+    local hdr="<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='x1' from='localhost' version='1.0'>"
+    start_script p "wait:version='1.0'>" "send:$hdr<stream:features/>"
+    stls xmpp "$PORT" --starttls-name "a'b\"<c>&d"
+    assert_refused xmpp 'STARTTLS not among the stream features'
+    grep -qF "to='a&#39;b&#34;&#60;c&#62;&#38;d' version='1.0'>" "$T/p.recv" || fail "to= not escaped: $(cat "$T/p.recv")"
+}
+
 # ====================================================================== 4. server presets
 
 # Every protocol and alias the server side knows.
