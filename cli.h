@@ -40,7 +40,7 @@ typedef struct cli_cfg {
     int verbose;
     bool stats;
     /* TLS */
-    bool tls, tls_auto, insecure, verify_client, tls_allow_truncation, tls_info;
+    bool tls, tls_auto, insecure, verify_client, tls_allow_truncation, tls_strict_close, tls_info;
     const char *ca, *cert, *key, *servername, *alpn, *tls_priority;
     char *pins;                   /* --pin values, comma-separated (allocated) */
     /* dialog */

@@ -58,6 +58,7 @@ struct aeh {
     bool is_socket, autocork, no_close;
     bool user_stopped;            /* aeh_stop_read */
     bool eof;                     /* read side saw EOF (under TLS: close_notify) */
+    bool tls_ragged;              /* ... or a TCP EOF without it, taken as the end */
     bool teof;                    /* the fd reached EOF */
     bool tls_adopt;               /* starttls in a read callback: hand rbuf over after it */
     bool tls_due;                 /* a handshake step owed, from the loop */

@@ -147,6 +147,12 @@ void handle_tls_pump(aeh *h)
         }
         if (n == TLS_AGAIN)
             break;
+        if (n == TLS_CLOSED && tls_ragged_eof(h->tls)) {
+            /* TCP is gone too: no plaintext can follow, whatever on_stoptls wants */
+            h->tls_ragged = true;
+            h->eof = true;
+            break;
+        }
         if (n == TLS_CLOSED) {
             enter(h);
             tls_peer_closed(h);
@@ -246,6 +252,7 @@ void aeh_stoptls(aeh *h)
 }
 
 bool aeh_tls_active(const aeh *h) { return h->tls != NULL; }
+bool aeh_tls_ragged_eof(const aeh *h) { return h->tls_ragged; }
 
 int aeh_tls_describe(const aeh *h, aeh_buf *out)
 {

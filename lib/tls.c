@@ -104,7 +104,7 @@ struct aeh_tls_ctx {
     char *alpn_store;
     char (*pins)[PIN_CHARS + 1];
     size_t npins;
-    bool server, insecure, verify_client, check_chain, allow_truncation;
+    bool server, insecure, verify_client, check_chain, allow_truncation, strict_close;
     char pin[64];                       /* of our own certificate */
 };
 
@@ -280,6 +280,7 @@ aeh_tls_ctx *aeh_tls_ctx_new(const aeh_tls_opts *o, aeh_error *err)
     ctx->insecure = o->insecure;
     ctx->verify_client = o->server && o->verify_client;
     ctx->allow_truncation = o->allow_truncation;
+    ctx->strict_close = o->strict_close;
     int rc = T(gnutls_certificate_allocate_credentials)(&ctx->cred);
     if (rc < 0) {
         aeh_fail(err, ENOMEM, 0, "TLS credentials: %s", T(gnutls_strerror)(rc));
@@ -368,6 +369,13 @@ struct aeh_tls {
     aeh_buf in;                   /* ciphertext not yet pulled */
     aeh_buf *out;
     bool eof, handshaken, server;
+    bool bye_sent;                /* our close_notify is made */
+    bool ragged;                  /* ended by a TCP EOF without close_notify, taken as the end */
+    /* Where the ciphertext GnuTLS took stands among records: a TCP EOF
+     * in the middle of one is a truncation whatever the policy. */
+    uint8_t rec_nhdr;             /* header bytes seen of the next record (0..4) */
+    uint8_t rec_len_hi;
+    size_t rec_left;              /* body bytes still to come of the current record */
     uint8_t first[16];            /* the peer's first bytes: is it TLS at all? */
     size_t nfirst;
     char peername[256];
@@ -383,6 +391,33 @@ static ssize_t push_cb(gnutls_transport_ptr_t p, const void *data, size_t n)
         return -1;
     }
     return (ssize_t)n;
+}
+
+/* Follows the record headers (type, version, 16-bit length) of the bytes
+ * handed to GnuTLS. */
+static void track_records(aeh_tls *t, const uint8_t *p, size_t n)
+{
+    while (n) {
+        if (t->rec_left) {
+            size_t k = n < t->rec_left ? n : t->rec_left;
+            t->rec_left -= k;
+            p += k;
+            n -= k;
+            continue;
+        }
+        if (t->rec_nhdr == 3)
+            t->rec_len_hi = *p;
+        else if (t->rec_nhdr == 4)
+            t->rec_left = (size_t)t->rec_len_hi << 8 | *p;
+        t->rec_nhdr = t->rec_nhdr == 4 ? 0 : t->rec_nhdr + 1;
+        p++;
+        n--;
+    }
+}
+
+static bool at_record_boundary(const aeh_tls *t)
+{
+    return !t->rec_nhdr && !t->rec_left && !aeh_buf_len(&t->in);
 }
 
 static ssize_t pull_cb(gnutls_transport_ptr_t p, void *data, size_t n)
@@ -403,6 +438,7 @@ static ssize_t pull_cb(gnutls_transport_ptr_t p, void *data, size_t n)
         memcpy(t->first + t->nfirst, data, k);
         t->nfirst += k;
     }
+    track_records(t, data, n);
     aeh_buf_consume(&t->in, n);
     return (ssize_t)n;
 }
@@ -743,10 +779,27 @@ long tls_recv(aeh_tls *t, uint8_t *p, size_t room, aeh_error *err)
                 return TLS_AGAIN;
             n = GNUTLS_E_PREMATURE_TERMINATION;   /* a partial record, then EOF */
         }
+        /* GnuTLS says PREMATURE_TERMINATION at a record boundary, and
+         * a decoding error for a record the EOF cut */
+        bool boundary = at_record_boundary(t);
+        if (t->eof && !boundary) {
+            aeh_fail(err, EPROTO, 0, "the peer closed the connection inside a TLS record "
+                     "(cut short), without close_notify (truncated)");
+            return -1;
+        }
         if (n == GNUTLS_E_PREMATURE_TERMINATION) {
-            if (t->ctx->allow_truncation)
+            /* TLS 1.2 made close_notify a full close: real servers (nginx,
+             * redis) answer ours by closing TCP, so after ours a clean
+             * record boundary is their end, unless the user is strict */
+            if (t->ctx->allow_truncation || (t->bye_sent && !t->ctx->strict_close)) {
+                t->ragged = true;
                 return TLS_CLOSED;
-            aeh_fail(err, EPROTO, 0, "the peer closed the connection without close_notify (truncated?)");
+            }
+            if (t->bye_sent)
+                aeh_fail(err, EPROTO, 0, "the peer closed the connection without close_notify "
+                         "after ours (strict close)");
+            else
+                aeh_fail(err, EPROTO, 0, "the peer closed the connection without close_notify (truncated?)");
             return -1;
         }
         if (T(gnutls_error_is_fatal)((int)n)) {
@@ -777,7 +830,10 @@ long tls_send(aeh_tls *t, const uint8_t *p, size_t n, aeh_error *err)
 void tls_bye(aeh_tls *t)
 {
     T(gnutls_bye)(t->s, GNUTLS_SHUT_WR);   /* the push never blocks: done at once */
+    t->bye_sent = true;
 }
+
+bool tls_ragged_eof(const aeh_tls *t) { return t->ragged; }
 
 /* ------------------------------------------------------------ description */
 
