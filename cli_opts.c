@@ -606,5 +606,13 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         return usage_error("--verify-client needs --ca, the CAs that client certificates must chain to");
     if (cfg->key && !cfg->cert)
         return usage_error("--key needs --cert");
+    /* the name TLS verifies and sends as SNI: ".example.org" would be
+     * matched against certificates as nothing sensible (an empty label) */
+    const char *tls_name = cfg->servername ? cfg->servername
+                         : (cfg->tls || cfg->starttls) && !cfg->listen ? cfg->host : NULL;
+    if (tls_name && (!*tls_name || *tls_name == '.'))
+        return usage_error("%s '%s' is not a host name for TLS: %s",
+                           cfg->servername ? "--servername" : "HOST", tls_name,
+                           *tls_name ? "it starts with a dot" : "it is empty");
     return -1;
 }

@@ -167,6 +167,13 @@ void aeh_codec_free(aeh_codec *c);
 /* C escapes \r \n \t \0 \e \a \b \f \v \\ \xHH \NNN (octal) into out.  Returns
  * the decoded length, or -1 with *err (offset into s) on a bad escape. */
 long aeh_unescape(const char *s, aeh_buf *out, aeh_error *err);
+/* The reverse, for showing bytes that may come from anyone (a peer's
+ * certificate, a reply) on one line of a terminal or log: printable ASCII
+ * as it is, \r \n \t \\ \" named, other bytes (NUL included) as \xHH.
+ * Writes a NUL-terminated string of at most cap - 1 characters into out,
+ * never half an escape; returns its length.  aeh_unescape gives the bytes
+ * back when nothing was left out. */
+size_t aeh_escape(const void *p, size_t n, char *out, size_t cap);
 
 /* ------------------------------------------------------------------ handle */
 
