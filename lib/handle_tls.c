@@ -163,12 +163,8 @@ void handle_tls_pump(aeh *h)
         /* the records before the failure (a truncation) are the peer's
          * words: deliver them, then the error */
         write_alert(h);
-        enter(h);
-        handle_dispatch(h);
-        if (leave(h)) {
-            e.op = AEH_OP_TLS;
-            handle_raise(h, &e, true);
-        }
+        e.op = AEH_OP_TLS;
+        handle_raise_after_reads(h, &e);
         return;
     }
     if (h->tls && aeh_buf_len(&h->rout))   /* a key update or ticket answer */

@@ -122,6 +122,18 @@ SRV=(--cert "$CERTS/srv.pem" --key "$CERTS/srv.key")
     assert_equal "$(cat "$T/out")" "cut short"
 }
 
+@test "close: a record that does not decrypt, right after a 400 kB line and five short ones: all six lines, then 76" {
+    # The long line fills stdout's queue, so aecat stops taking frames
+    # with the five short lines decrypted in the same read as the bad
+    # record: the error waits until they are written.
+    { head -c 400000 /dev/zero | tr '\0' x; printf '\n'; seq 1 5 | sed 's/^/tail /'; } >"$T/lines"
+    start_tls_peer peer "${SRV[@]}" --send-file "$T/lines" --then garbage
+    ae_files /dev/null "$T/out" --tls --ca "$CERTS/ca.pem" --frame line 127.0.0.1 "$PORT"
+    assert_status 76
+    assert_one_error 'tls: .*Decryption has failed'
+    assert_same "$T/out" "$T/lines" "lines before the bad record"
+}
+
 # ------------------------------------------------------------------ aecat -l --tls
 
 @test "close, server side: a client that reads aecat's close_notify and closes without its own: aecat -l exits 0" {

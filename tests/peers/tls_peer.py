@@ -15,7 +15,7 @@ the first line of stdout, accepts one connection.
   --when start|eof        send right after the handshake (default), or only
                           after the peer's close_notify (a late reply: the
                           peer half-closed and must still receive it)
-  --then close_notify|truncate|partial|close_first|cut|reset
+  --then close_notify|truncate|partial|close_first|cut|reset|garbage
                           close_notify: after sending and after the peer's
                               close_notify, send ours (unwrap) and close (default)
                           truncate: close TCP without sending close_notify
@@ -27,6 +27,9 @@ the first line of stdout, accepts one connection.
                           cut: right after sending, close TCP without
                               close_notify and without reading (the peer's
                               side still open: a truncation)
+                          garbage: right after sending, a whole record
+                              that does not decrypt (a bad MAC), then wait
+                              for the peer to close
                           reset: wait until the peer's next bytes (its
                               close_notify) are in the socket, send, and close
                               without reading them: the kernel sends a reset
@@ -55,7 +58,7 @@ ap.add_argument('--max-version', choices=['1.2', '1.3'])
 ap.add_argument('--send', default='')
 ap.add_argument('--send-file')
 ap.add_argument('--when', default='start', choices=['start', 'eof'])
-ap.add_argument('--then', default='close_notify', choices=['close_notify', 'truncate', 'partial', 'close_first', 'cut', 'reset'])
+ap.add_argument('--then', default='close_notify', choices=['close_notify', 'truncate', 'partial', 'close_first', 'cut', 'reset', 'garbage'])
 ap.add_argument('--recv')
 ap.add_argument('--events')
 ap.add_argument('--close-after-hello', action='store_true')
@@ -139,6 +142,12 @@ try:
         sys.exit(0)
     if a.when == 'start' and data:
         s.sendall(data)
+    if a.then == 'garbage':
+        t = socket.socket(fileno=s.detach())
+        t.sendall(b'\x17\x03\x03\x00\x20' + b'\x5a' * 32)
+        while t.recv(65536):
+            pass
+        sys.exit(0)
     if a.then == 'close_first':
         try:
             s.unwrap().close()
