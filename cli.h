@@ -110,6 +110,7 @@ typedef struct session {
     ev_tstamp t_start;
     bool in_paused, net_paused, finishing, wait_net;
     bool stdin_done, peer_eof;
+    bool peer_ragged_eof;         /* TLS: the peer's end was a TCP close without close_notify */
     int in_errno;                 /* why stdin could not be opened as a handle */
     int exit_code;                /* -1 while running */
 } session;

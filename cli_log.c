@@ -242,6 +242,8 @@ void log_close_event(const session *s, int code)
     log_begin(&b, "close");
     log_cstr(&b, "by", s->peer_eof ? "peer" : "aecat");
     log_cstr(&b, "reason", code == EXIT_OK ? (s->peer_eof ? "end of stream" : "done") : exit_class(code));
+    if (s->peer_eof && s->tls_ctx)
+        log_raw(&b, "peer_close_notify", "%s", s->peer_ragged_eof ? "false" : "true");
     log_raw(&b, "bytes_sent", "%llu", (unsigned long long)s->bytes_sent);
     log_raw(&b, "bytes_received", "%llu", (unsigned long long)s->bytes_recv);
     log_raw(&b, "frames_sent", "%llu", (unsigned long long)s->frames_sent);

@@ -234,7 +234,8 @@ void relay_stdin_done(session *s)
 static void net_eof(aeh *h)
 {
     session *s = aeh_user(h);
-    if (s->cfg->verbose && aeh_tls_ragged_eof(h))
+    s->peer_ragged_eof = aeh_tls_ragged_eof(h);
+    if (s->cfg->verbose && s->peer_ragged_eof)
         cli_say("tls: %s closed TCP without close_notify%s", s->peer,
                 s->cfg->tls_allow_truncation ? " (--tls-allow-truncation)"
                                              : " after ours: taken as its end");

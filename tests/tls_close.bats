@@ -81,7 +81,21 @@ SRV=(--cert "$CERTS/srv.pem" --key "$CERTS/srv.key")
     assert_equal "$(tr -d '\r' <"$T/out")" "+PONG"
 }
 
+@test "redis: the JSON log's close event says the server sent no close_notify" {
+    ae_files "$T/ping" "$T/out" --tls --ca "$CERTS/ca.pem" --json-log "$T/log" localhost "$REDIS_PORT"
+    assert_status 0
+    assert_equal "$(jq -r 'select(.event == "close") | "\(.by) \(.reason) \(.peer_close_notify)"' "$T/log")" \
+        "peer end of stream false"
+}
+
 # ------------------------------------------------------------------ scripted peers
+
+@test "close: a server that answers aecat's close_notify with its own: the JSON log says so" {
+    start_tls_peer peer "${SRV[@]}" --send 'reply\n'
+    ae_files /dev/null "$T/out" --tls --ca "$CERTS/ca.pem" --json-log "$T/log" 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(jq -r 'select(.event == "close") | .peer_close_notify' "$T/log")" true
+}
 
 @test "close: a server that reads aecat's close_notify and closes without its own: 0, the peer saw close_notify" {
     start_tls_peer peer "${SRV[@]}" --send 'reply\n' --then truncate --events "$T/ev"
