@@ -271,7 +271,7 @@ static int tls_setup(session *s)
         .server = c->listen, .ca_file = c->ca, .cert_file = c->cert, .key_file = c->key,
         .ephemeral = c->listen && !c->cert, .insecure = c->insecure, .verify_client = c->verify_client,
         .pins = c->pins, .priority = c->tls_priority, .alpn = c->alpn,
-        .allow_truncation = c->tls_allow_truncation,
+        .allow_truncation = c->tls_allow_truncation, .strict_close = c->tls_strict_close,
     };
     aeh_error e;
     s->tls_ctx = aeh_tls_ctx_new(&o, &e);

@@ -46,7 +46,7 @@ typedef struct cli_cfg {
     int verbose;
     bool stats;
     /* TLS */
-    bool tls, tls_auto, insecure, verify_client, tls_allow_truncation, tls_info;
+    bool tls, tls_auto, insecure, verify_client, tls_allow_truncation, tls_strict_close, tls_info;
     const char *ca, *cert, *key, *servername, *alpn, *tls_priority;
     char *pins;                   /* --pin values, comma-separated (allocated) */
     /* dialog */
@@ -123,6 +123,7 @@ typedef struct session {
     ev_tstamp t_start;
     bool in_paused, net_paused, finishing, wait_net;
     bool stdin_done, peer_eof;
+    bool peer_ragged_eof;         /* TLS: the peer's end was a TCP close without close_notify */
     int in_errno;                 /* why stdin could not be opened as a handle */
     int exit_code;                /* -1 while running */
 } session;

@@ -42,21 +42,10 @@ static void step_name(const session *s, size_t dialog_index, char *out, size_t n
 /* Printable ASCII as it is, the rest as C escapes, in double quotes. */
 static void escape(const uint8_t *p, size_t n, char *out, size_t cap)
 {
-    size_t o = 0;
-    out[o++] = '"';
-    for (size_t i = 0; i < n && o + 6 < cap; i++) {
-        uint8_t ch = p[i];
-        const char *e = ch == '\r' ? "\\r" : ch == '\n' ? "\\n" : ch == '\t' ? "\\t"
-                      : ch == '\\' ? "\\\\" : ch == '"' ? "\\\"" : NULL;
-        if (e)
-            o += (size_t)snprintf(out + o, cap - o, "%s", e);
-        else if (ch < 0x20 || ch >= 0x7f)
-            o += (size_t)snprintf(out + o, cap - o, "\\x%02x", ch);
-        else
-            out[o++] = (char)ch;
-    }
-    out[o++] = '"';
-    out[o] = 0;
+    size_t o = aeh_escape(p, n, out + 1, cap - 2);
+    out[0] = '"';
+    out[o + 1] = '"';
+    out[o + 2] = 0;
 }
 
 /* --json-log: {"event":"step","step":N,"kind":"expect","pattern":...,

@@ -185,6 +185,21 @@ void log_addr(aeh_buf *b, const struct sockaddr *sa, socklen_t len)
     }
 }
 
+/* A value of aeh_tls_describe, whose peer-supplied strings are escaped
+ * (aeh_escape): the log keeps their bytes, JSON-escaped. */
+static void log_described(aeh_buf *b, const char *key, const char *p, size_t n)
+{
+    aeh_buf text = { 0 }, bytes = { 0 };
+    aeh_error e;
+    if (aeh_buf_append(&text, p, n) == 0 && aeh_buf_append(&text, "", 1) == 0 &&
+        aeh_unescape((const char *)aeh_buf_data(&text), &bytes, &e) >= 0)
+        log_str(b, key, aeh_buf_data(&bytes), aeh_buf_len(&bytes));
+    else
+        log_str(b, key, p, n);
+    aeh_buf_free(&text);
+    aeh_buf_free(&bytes);
+}
+
 /* "tls": the session, from aeh_tls_describe's "key value" lines. */
 void log_tls(aeh *h)
 {
@@ -205,13 +220,13 @@ void log_tls(aeh *h)
         for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
             size_t pl = strlen(keys[k].prefix);
             if (n >= pl && !memcmp(p, keys[k].prefix, pl)) {
-                log_str(&b, keys[k].key, p + pl, n - pl);
+                log_described(&b, keys[k].key, p + pl, n - pl);
                 break;
             }
         }
         if (n > 17 && !memcmp(p, "peer certificate ", 17)) {
             aeh_buf one = { 0 };
-            log_str(&one, "x", p + 17, n - 17);
+            log_described(&one, "x", p + 17, n - 17);
             /* ,"x":"..." -> the string alone, into the array */
             aeh_buf_append(&certs, aeh_buf_len(&certs) ? "," : "", aeh_buf_len(&certs) ? 1 : 0);
             aeh_buf_append(&certs, (const char *)aeh_buf_data(&one) + 5, aeh_buf_len(&one) - 5);
@@ -253,6 +268,8 @@ void log_close_event(const session *s, int code)
     log_begin(&b, "close");
     log_cstr(&b, "by", s->peer_eof ? "peer" : "aecat");
     log_cstr(&b, "reason", code == EXIT_OK ? (s->peer_eof ? "end of stream" : "done") : exit_class(code));
+    if (s->peer_eof && s->tls_ctx)
+        log_raw(&b, "peer_close_notify", "%s", s->peer_ragged_eof ? "false" : "true");
     log_raw(&b, "bytes_sent", "%llu", (unsigned long long)s->bytes_sent);
     log_raw(&b, "bytes_received", "%llu", (unsigned long long)s->bytes_recv);
     log_raw(&b, "frames_sent", "%llu", (unsigned long long)s->frames_sent);

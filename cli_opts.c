@@ -84,6 +84,8 @@ static const char usage_text[] =
 "                             under --ca\n"
 "      --tls-allow-truncation a peer closing without close_notify is a\n"
 "                             normal end\n"
+"      --tls-strict-close     a close without close_notify is 76, even after\n"
+"                             ours\n"
 "      --tls-info             version, cipher, ALPN, certificates and pin on\n"
 "                             stderr after the handshake (SSLKEYLOGFILE is\n"
 "                             honoured)\n"
@@ -148,7 +150,7 @@ enum {
     OPT_COUNT, OPT_UNTIL, OPT_NO_SHUTDOWN, OPT_CONNECT_TIMEOUT, OPT_RTIMEOUT, OPT_WTIMEOUT,
     OPT_DEADLINE, OPT_STATS, OPT_TLS, OPT_TLS_AUTO, OPT_CA, OPT_CERT, OPT_KEY, OPT_INSECURE,
     OPT_SERVERNAME, OPT_ALPN, OPT_PIN, OPT_TLS_PRIORITY, OPT_VERIFY_CLIENT,
-    OPT_TLS_ALLOW_TRUNCATION, OPT_TLS_INFO, OPT_SEND, OPT_SEND_FILE, OPT_EXPECT, OPT_REJECT,
+    OPT_TLS_ALLOW_TRUNCATION, OPT_TLS_STRICT_CLOSE, OPT_TLS_INFO, OPT_SEND, OPT_SEND_FILE, OPT_EXPECT, OPT_REJECT,
     OPT_SLEEP, OPT_STARTTLS, OPT_STEP_TIMEOUT, OPT_THEN_RELAY, OPT_STARTTLS_NAME,
     OPT_RETRY_UNTIL, OPT_JSON_LOG, OPT_STARTTLS_REISSUE, OPT_SEND_RECORDS, OPT_RECV_RECORDS,
     OPT_STRICT_LINES, OPT_PEER_EOF_GRACE,
@@ -192,6 +194,7 @@ static const struct option long_opts[] = {
     { "tls-priority", required_argument, NULL, OPT_TLS_PRIORITY },
     { "verify-client", no_argument, NULL, OPT_VERIFY_CLIENT },
     { "tls-allow-truncation", no_argument, NULL, OPT_TLS_ALLOW_TRUNCATION },
+    { "tls-strict-close", no_argument, NULL, OPT_TLS_STRICT_CLOSE },
     { "tls-info", no_argument, NULL, OPT_TLS_INFO },
     { "send", required_argument, NULL, OPT_SEND },
     { "send-file", required_argument, NULL, OPT_SEND_FILE },
@@ -630,6 +633,10 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
             cfg->tls_allow_truncation = true;
             tls_opt = "--tls-allow-truncation";
             break;
+        case OPT_TLS_STRICT_CLOSE:
+            cfg->tls_strict_close = true;
+            tls_opt = "--tls-strict-close";
+            break;
         case OPT_TLS_INFO: cfg->tls_info = true; tls_opt = "--tls-info"; break;
         case OPT_SEND: case OPT_SEND_FILE: case OPT_EXPECT: case OPT_REJECT: case OPT_SLEEP:
         case OPT_STARTTLS: {
@@ -748,6 +755,8 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         return usage_error("--ready applies to -l");
     if (cfg->tls && cfg->tls_auto)
         return usage_error("--tls and --tls-auto exclude each other (--tls-auto serves both)");
+    if (cfg->tls_allow_truncation && cfg->tls_strict_close)
+        return usage_error("--tls-allow-truncation and --tls-strict-close exclude each other");
     if (cfg->tls_auto && !cfg->listen)
         return usage_error("--tls-auto applies to -l");
     if (tls_opt && !cfg->tls && !cfg->tls_auto && !cfg->starttls)
@@ -771,5 +780,13 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         return usage_error("--verify-client needs --ca, the CAs that client certificates must chain to");
     if (cfg->key && !cfg->cert)
         return usage_error("--key needs --cert");
+    /* the name TLS verifies and sends as SNI: ".example.org" would be
+     * matched against certificates as nothing sensible (an empty label) */
+    const char *tls_name = cfg->servername ? cfg->servername
+                         : (cfg->tls || cfg->starttls) && !cfg->listen ? cfg->host : NULL;
+    if (tls_name && (!*tls_name || *tls_name == '.'))
+        return usage_error("%s '%s' is not a host name for TLS: %s",
+                           cfg->servername ? "--servername" : "HOST", tls_name,
+                           *tls_name ? "it starts with a dot" : "it is empty");
     return -1;
 }

@@ -386,7 +386,13 @@ void relay_stdin_done(session *s)
 
 static void net_eof(aeh *h)
 {
-    relay_peer_eof(aeh_user(h));
+    session *s = aeh_user(h);
+    s->peer_ragged_eof = aeh_tls_ragged_eof(h);
+    if (s->cfg->verbose && s->peer_ragged_eof)
+        cli_say("tls: %s closed TCP without close_notify%s", s->peer,
+                s->cfg->tls_allow_truncation ? " (--tls-allow-truncation)"
+                                             : " after ours: taken as its end");
+    relay_peer_eof(s);
 }
 
 void relay_count_bytes(session *s)

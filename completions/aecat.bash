@@ -90,7 +90,7 @@ _aecat()
             --max-frame --count --until -C --crlf
             -q --peer-eof-grace -N --no-shutdown -w --timeout --connect-timeout --rtimeout --wtimeout --deadline
             --tls --tls-auto --ca --cert --key --insecure --servername --alpn --pin
-            --tls-priority --verify-client --tls-allow-truncation --tls-info
+            --tls-priority --verify-client --tls-allow-truncation --tls-strict-close --tls-info
             --send --send-file --expect --reject --sleep --starttls --starttls-name --starttls-reissue
             --step-timeout --then-relay --retry-until --json-log
             -v --verbose --stats -h --help -V --version'

@@ -5,7 +5,8 @@
 #   --max-frame --count --until --crlf --no-shutdown --peer-eof-grace
 #   --timeout --connect-timeout --rtimeout --wtimeout --deadline --tls
 #   --tls-auto --ca --cert --key --insecure --servername --alpn --pin
-#   --tls-priority --verify-client --tls-allow-truncation --tls-info
+#   --tls-priority --verify-client --tls-allow-truncation --tls-strict-close
+#   --tls-info
 #   --send --send-file --expect --reject --sleep --starttls --starttls-name
 #   --starttls-reissue --step-timeout --then-relay --retry-until --json-log
 #   --verbose --stats --help --version, and -4 -6 -q -N.
@@ -125,6 +126,7 @@ complete -c aecat -l pin -x -d 'pin-sha256:BASE64 of the server key (repeatable)
 complete -c aecat -l tls-priority -x -a 'NORMAL SECURE128 SECURE256 PERFORMANCE' -d 'GnuTLS priority string'
 complete -c aecat -l verify-client -d 'With -l: require a client certificate verified against --ca'
 complete -c aecat -l tls-allow-truncation -d 'A close without close_notify is a normal end'
+complete -c aecat -l tls-strict-close -d 'A close without close_notify is 76, even after ours'
 complete -c aecat -l tls-info -d 'After the handshake, describe the session on stderr'
 # Dialog
 complete -c aecat -l send -x -d 'Dialog step: send DATA (C escapes)'

@@ -167,6 +167,13 @@ void aeh_codec_free(aeh_codec *c);
 /* C escapes \r \n \t \0 \e \a \b \f \v \\ \xHH \NNN (octal) into out.  Returns
  * the decoded length, or -1 with *err (offset into s) on a bad escape. */
 long aeh_unescape(const char *s, aeh_buf *out, aeh_error *err);
+/* The reverse, for showing bytes that may come from anyone (a peer's
+ * certificate, a reply) on one line of a terminal or log: printable ASCII
+ * as it is, \r \n \t \\ \" named, other bytes (NUL included) as \xHH.
+ * Writes a NUL-terminated string of at most cap - 1 characters into out,
+ * never half an escape; returns its length.  aeh_unescape gives the bytes
+ * back when nothing was left out. */
+size_t aeh_escape(const void *p, size_t n, char *out, size_t cap);
 
 /* ------------------------------------------------------------------ handle */
 
@@ -190,7 +197,12 @@ typedef struct aeh_tls_opts {
     const char *pins;             /* "pin-sha256:BASE64[,...]"; alone they replace CA trust */
     const char *priority;         /* GnuTLS priority string; NULL = the system default */
     const char *alpn;             /* comma-separated ALPN protocol names, or NULL */
-    bool allow_truncation;        /* TCP EOF without close_notify reads as EOF, not EPROTO */
+    /* A TCP EOF without close_notify, at a record boundary, after our own
+     * close_notify reads as EOF (real servers close without answering
+     * ours); before ours it is EPROTO (truncation).  In the middle of a
+     * record it is always EPROTO. */
+    bool allow_truncation;        /* ... also before ours: EOF */
+    bool strict_close;            /* ... also after ours: EPROTO (unless allow_truncation) */
 } aeh_tls_opts;
 
 /* NULL + *err: EINVAL bad option (priority string, pin, ALPN list; offset
@@ -284,6 +296,9 @@ int  aeh_starttls(aeh *h, int mode, aeh_tls_ctx *ctx, const char *peername);
 /* close_notify after the bytes queued so far, then plaintext again. */
 void aeh_stoptls(aeh *h);
 bool aeh_tls_active(const aeh *h);             /* a session exists (maybe handshaking) */
+/* The read side ended with a TCP EOF without close_notify that was taken
+ * as the end (after our close_notify, or with allow_truncation). */
+bool aeh_tls_ragged_eof(const aeh *h);
 /* The session, one "key value" line each: version, cipher, alpn, sni
  * (server), peer certificates, peer pin, verification.  -1 if no session. */
 int  aeh_tls_describe(const aeh *h, aeh_buf *out);

@@ -44,6 +44,41 @@ static size_t unescape_one(const char *s, size_t i, uint8_t *byte)
     return 2;
 }
 
+size_t aeh_escape(const void *p, size_t n, char *out, size_t cap)
+{
+    const uint8_t *b = p;
+    size_t o = 0;
+    if (!cap)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char e[5];
+        uint8_t ch = b[i];
+        const char *named = ch == '\r' ? "\\r" : ch == '\n' ? "\\n" : ch == '\t' ? "\\t"
+                          : ch == '\\' ? "\\\\" : ch == '"' ? "\\\"" : NULL;
+        size_t len;
+        if (named) {
+            len = 2;
+            memcpy(e, named, 2);
+        } else if (ch < 0x20 || ch >= 0x7f) {
+            static const char hex[] = "0123456789abcdef";
+            e[0] = '\\';
+            e[1] = 'x';
+            e[2] = hex[ch >> 4];
+            e[3] = hex[ch & 15];
+            len = 4;
+        } else {
+            e[0] = (char)ch;
+            len = 1;
+        }
+        if (o + len >= cap)
+            break;
+        memcpy(out + o, e, len);
+        o += len;
+    }
+    out[o] = 0;
+    return o;
+}
+
 long aeh_unescape(const char *s, aeh_buf *out, aeh_error *err)
 {
     size_t start = aeh_buf_len(out);

@@ -50,11 +50,27 @@ void handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, const ch
     handle_raise(h, &e, fatal);
 }
 
+/* A fatal error of the read side (a reset, a record that does not
+ * decrypt): the bytes already in rbuf are the peer's words and go to the
+ * readers first.  A reader that paused (its own output full) gets the
+ * error from handle_dispatch once it has taken them. */
+void handle_raise_after_reads(aeh *h, const aeh_error *e)
+{
+    if (h->destroyed)
+        return;
+    h->read_err = *e;
+    h->read_err_held = true;
+    enter(h);
+    handle_update_read_watcher(h);
+    handle_dispatch(h);
+    leave(h);
+}
+
 /* ------------------------------------------------------------ timeouts */
 
 static bool read_wanted(const aeh *h)
 {
-    if (h->teof || h->fd < 0)
+    if (h->teof || h->fd < 0 || h->read_err_held)
         return false;
     if (handshaking(h))           /* the handshake reads whatever the user wants */
         return true;
@@ -191,7 +207,10 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     if (n < 0) {
         if (errno == EAGAIN || errno == EINTR)
             return;
-        handle_fail(h, AEH_OP_READ, errno, true, "read: %s", strerror(errno));
+        aeh_error e;
+        aeh_fail(&e, errno, 0, "read: %s", strerror(errno));
+        e.op = AEH_OP_READ;
+        handle_raise_after_reads(h, &e);
         return;
     }
     if (n == 0) {
@@ -322,7 +341,11 @@ void handle_dispatch(aeh *h)
         if (aeh_buf_len(&h->rbuf) == len && !h->q_head && !h->frames)
             break;                /* on_read wants more bytes */
     }
-    /* stopped: EOF waits, like the bytes before it, for aeh_start_read */
+    /* stopped: an error or EOF waits, like the bytes before it, for aeh_start_read */
+    if (h->read_err_held && !h->destroyed && !h->user_stopped) {
+        h->read_err_held = false;
+        handle_raise(h, &h->read_err, true);
+    }
     if (!h->destroyed && h->eof && !h->user_stopped && (!h->eof_done || h->q_head)) {
         if (h->q_head) {          /* also a read pushed after on_eof: it can never be served */
             h->eof_done = true;

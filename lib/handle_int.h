@@ -58,6 +58,9 @@ struct aeh {
     bool is_socket, autocork, no_close;
     bool user_stopped;            /* aeh_stop_read */
     bool eof;                     /* read side saw EOF (under TLS: close_notify) */
+    bool tls_ragged;              /* ... or a TCP EOF without it, taken as the end */
+    bool read_err_held;           /* read_err waits for the readers to take rbuf */
+    aeh_error read_err;
     bool teof;                    /* the fd reached EOF */
     bool tls_adopt;               /* starttls in a read callback: hand rbuf over after it */
     bool tls_due;                 /* a handshake step owed, from the loop */
@@ -74,6 +77,7 @@ struct aeh {
 void handle_free(aeh *h);
 void handle_raise(aeh *h, const aeh_error *e, bool fatal);
 void handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, const char *arg);
+void handle_raise_after_reads(aeh *h, const aeh_error *e);
 void handle_update_read_watcher(aeh *h);
 void handle_dispatch(aeh *h);
 void handle_rbuf_consumed(aeh *h, const struct rreq *by, size_t n);

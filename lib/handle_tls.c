@@ -147,6 +147,12 @@ void handle_tls_pump(aeh *h)
         }
         if (n == TLS_AGAIN)
             break;
+        if (n == TLS_CLOSED && tls_ragged_eof(h->tls)) {
+            /* TCP is gone too: no plaintext can follow, whatever on_stoptls wants */
+            h->tls_ragged = true;
+            h->eof = true;
+            break;
+        }
         if (n == TLS_CLOSED) {
             enter(h);
             tls_peer_closed(h);
@@ -157,12 +163,8 @@ void handle_tls_pump(aeh *h)
         /* the records before the failure (a truncation) are the peer's
          * words: deliver them, then the error */
         write_alert(h);
-        enter(h);
-        handle_dispatch(h);
-        if (leave(h)) {
-            e.op = AEH_OP_TLS;
-            handle_raise(h, &e, true);
-        }
+        e.op = AEH_OP_TLS;
+        handle_raise_after_reads(h, &e);
         return;
     }
     if (h->tls && aeh_buf_len(&h->rout))   /* a key update or ticket answer */
@@ -246,6 +248,7 @@ void aeh_stoptls(aeh *h)
 }
 
 bool aeh_tls_active(const aeh *h) { return h->tls != NULL; }
+bool aeh_tls_ragged_eof(const aeh *h) { return h->tls_ragged; }
 
 int aeh_tls_describe(const aeh *h, aeh_buf *out)
 {

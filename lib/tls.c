@@ -33,8 +33,7 @@
     X(gnutls_certificate_set_verify_function) X(gnutls_certificate_get_peers) \
     X(gnutls_certificate_verify_peers) X(gnutls_certificate_server_set_request) \
     X(gnutls_certificate_get_crt_raw) \
-    X(gnutls_priority_init) X(gnutls_priority_deinit) X(gnutls_priority_set) \
-    X(gnutls_set_default_priority) \
+    X(gnutls_priority_init) X(gnutls_priority_init2) X(gnutls_priority_deinit) X(gnutls_priority_set) \
     X(gnutls_init) X(gnutls_deinit) X(gnutls_credentials_set) X(gnutls_server_name_set) \
     X(gnutls_server_name_get) X(gnutls_alpn_set_protocols) X(gnutls_alpn_get_selected_protocol) \
     X(gnutls_transport_set_ptr) X(gnutls_transport_set_push_function) \
@@ -120,15 +119,20 @@ enum {
     MAX_ALPN = 16,
 };
 
+/* Without a priority string: the system's default, less the versions
+ * older than TLS 1.2 (RFC 8996 deprecates 1.0 and 1.1). */
+static const char TLS12_FLOOR[] = "-VERS-TLS1.1:-VERS-TLS1.0";
+
 struct aeh_tls_ctx {
     gnutls_certificate_credentials_t cred;
-    gnutls_priority_t prio;             /* NULL: the system default */
+    gnutls_priority_t prio;             /* the user's string, or the default with TLS12_FLOOR */
+    bool own_priority;                  /* prio is the user's: no floor of ours */
     gnutls_datum_t alpn[MAX_ALPN];
     unsigned nalpn;
     char *alpn_store;
     char (*pins)[PIN_CHARS + 1];
     size_t npins;
-    bool server, insecure, verify_client, check_chain, allow_truncation;
+    bool server, insecure, verify_client, check_chain, allow_truncation, strict_close;
     char pin[64];                       /* of our own certificate */
 };
 
@@ -304,6 +308,7 @@ aeh_tls_ctx *aeh_tls_ctx_new(const aeh_tls_opts *o, aeh_error *err)
     ctx->insecure = o->insecure;
     ctx->verify_client = o->server && o->verify_client;
     ctx->allow_truncation = o->allow_truncation;
+    ctx->strict_close = o->strict_close;
     int rc = T(gnutls_certificate_allocate_credentials)(&ctx->cred);
     if (rc < 0) {
         aeh_fail(err, ENOMEM, 0, "TLS credentials: %s", T(gnutls_strerror)(rc));
@@ -317,11 +322,20 @@ aeh_tls_ctx *aeh_tls_ctx_new(const aeh_tls_opts *o, aeh_error *err)
                                  : !o->insecure && (o->ca_file || !ctx->npins);
     if (o->priority) {
         const char *at = NULL;
+        ctx->own_priority = true;
         rc = T(gnutls_priority_init)(&ctx->prio, o->priority, &at);
         if (rc < 0) {
             aeh_fail(err, EINVAL, at ? (uint64_t)(at - o->priority) : 0,
                      "bad TLS priority string \"%s\" at offset %ld: %s", o->priority,
                      at ? (long)(at - o->priority) : 0L, T(gnutls_strerror)(rc));
+            ctx->prio = NULL;
+            goto fail;
+        }
+    } else {
+        rc = T(gnutls_priority_init2)(&ctx->prio, TLS12_FLOOR, NULL, GNUTLS_PRIORITY_INIT_DEF_APPEND);
+        if (rc < 0) {
+            aeh_fail(err, EPROTO, 0, "TLS priority (system default, TLS 1.2 or later): %s",
+                     T(gnutls_strerror)(rc));
             ctx->prio = NULL;
             goto fail;
         }
@@ -392,6 +406,13 @@ struct aeh_tls {
     aeh_buf in;                   /* ciphertext not yet pulled */
     aeh_buf *out;
     bool eof, handshaken, server;
+    bool bye_sent;                /* our close_notify is made */
+    bool ragged;                  /* ended by a TCP EOF without close_notify, taken as the end */
+    /* Where the ciphertext GnuTLS took stands among records: a TCP EOF
+     * in the middle of one is a truncation whatever the policy. */
+    uint8_t rec_nhdr;             /* header bytes seen of the next record (0..4) */
+    uint8_t rec_len_hi;
+    size_t rec_left;              /* body bytes still to come of the current record */
     uint8_t first[16];            /* the peer's first bytes: is it TLS at all? */
     size_t nfirst;
     char peername[256];
@@ -407,6 +428,33 @@ static ssize_t push_cb(gnutls_transport_ptr_t p, const void *data, size_t n)
         return -1;
     }
     return (ssize_t)n;
+}
+
+/* Follows the record headers (type, version, 16-bit length) of the bytes
+ * handed to GnuTLS. */
+static void track_records(aeh_tls *t, const uint8_t *p, size_t n)
+{
+    while (n) {
+        if (t->rec_left) {
+            size_t k = n < t->rec_left ? n : t->rec_left;
+            t->rec_left -= k;
+            p += k;
+            n -= k;
+            continue;
+        }
+        if (t->rec_nhdr == 3)
+            t->rec_len_hi = *p;
+        else if (t->rec_nhdr == 4)
+            t->rec_left = (size_t)t->rec_len_hi << 8 | *p;
+        t->rec_nhdr = t->rec_nhdr == 4 ? 0 : t->rec_nhdr + 1;
+        p++;
+        n--;
+    }
+}
+
+static bool at_record_boundary(const aeh_tls *t)
+{
+    return !t->rec_nhdr && !t->rec_left && !aeh_buf_len(&t->in);
 }
 
 static ssize_t pull_cb(gnutls_transport_ptr_t p, void *data, size_t n)
@@ -427,6 +475,7 @@ static ssize_t pull_cb(gnutls_transport_ptr_t p, void *data, size_t n)
         memcpy(t->first + t->nfirst, data, k);
         t->nfirst += k;
     }
+    track_records(t, data, n);
     aeh_buf_consume(&t->in, n);
     return (ssize_t)n;
 }
@@ -458,7 +507,7 @@ aeh_tls *tls_session_new(aeh_tls_ctx *ctx, int mode, const char *peername,
         free(t);
         return NULL;
     }
-    rc = ctx->prio ? T(gnutls_priority_set)(t->s, ctx->prio) : T(gnutls_set_default_priority)(t->s);
+    rc = T(gnutls_priority_set)(t->s, ctx->prio);
     if (rc >= 0)
         rc = T(gnutls_credentials_set)(t->s, GNUTLS_CRD_CERTIFICATE, ctx->cred);
     if (rc >= 0 && ctx->nalpn)
@@ -515,7 +564,7 @@ static void crt_names(gnutls_x509_crt_t crt, char *out, size_t size)
     size_t o = 0;
     out[0] = 0;
     for (unsigned i = 0; i < 8 && o + 2 < size; i++) {
-        char name[256];
+        char name[256], shown[4 * sizeof name];
         size_t len = sizeof name - 1;
         unsigned critical;
         int type = T(gnutls_x509_crt_get_subject_alt_name)(crt, i, name, &len, &critical);
@@ -524,8 +573,8 @@ static void crt_names(gnutls_x509_crt_t crt, char *out, size_t size)
         char ip[INET6_ADDRSTRLEN];
         const char *s = NULL;
         if (type == GNUTLS_SAN_DNSNAME) {
-            name[len] = 0;
-            s = name;
+            aeh_escape(name, len, shown, sizeof shown);   /* the peer's bytes: a NUL, a "\n" */
+            s = shown;
         } else if (type == GNUTLS_SAN_IPADDRESS && (len == 4 || len == 16)) {
             s = inet_ntop(len == 4 ? AF_INET : AF_INET6, name, ip, sizeof ip);
         }
@@ -533,12 +582,37 @@ static void crt_names(gnutls_x509_crt_t crt, char *out, size_t size)
             o += (size_t)snprintf(out + o, size - o, "%s%s", o ? ", " : "", s);
     }
     if (!o) {
-        size_t len = size;
-        if (T(gnutls_x509_crt_get_dn_by_oid)(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, out, &len) < 0)
+        char cn[256];
+        size_t len = sizeof cn;
+        if (T(gnutls_x509_crt_get_dn_by_oid)(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0, cn, &len) < 0)
             snprintf(out, size, "(no names)");
+        else
+            aeh_escape(cn, len, out, size);
     }
     if (o >= size)
         out[size - 1] = 0;
+}
+
+/* The certificate has a DNS name or IP address subjectAltName. */
+static bool crt_has_san(const gnutls_datum_t *der)
+{
+    gnutls_x509_crt_t crt;
+    bool found = false;
+    if (T(gnutls_x509_crt_init)(&crt) < 0)
+        return false;
+    if (T(gnutls_x509_crt_import)(crt, der, GNUTLS_X509_FMT_DER) >= 0) {
+        for (unsigned i = 0; !found; i++) {
+            char name[256];
+            size_t len = sizeof name;
+            int type = T(gnutls_x509_crt_get_subject_alt_name)(crt, i, name, &len, NULL);
+            if (type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+                break;
+            found = type == GNUTLS_SAN_DNSNAME || type == GNUTLS_SAN_IPADDRESS ||
+                    type == GNUTLS_E_SHORT_MEMORY_BUFFER;
+        }
+    }
+    T(gnutls_x509_crt_deinit)(crt);
+    return found;
 }
 
 static bool same_dn(gnutls_x509_crt_t crt)
@@ -586,9 +660,12 @@ static void explain(aeh_tls *t, unsigned st, const gnutls_datum_t *leaf)
         if (crt && same_dn(crt)) {
             append(why, size, "%s", "self-signed certificate");
         } else {
-            size_t len = sizeof buf;
-            if (!crt || T(gnutls_x509_crt_get_issuer_dn)(crt, buf, &len) < 0)
+            char dn[300];
+            size_t len = sizeof dn;
+            if (!crt || T(gnutls_x509_crt_get_issuer_dn)(crt, dn, &len) < 0)
                 snprintf(buf, sizeof buf, "?");
+            else
+                aeh_escape(dn, len, buf, sizeof buf);
             append(why, size, "unknown issuer (%s)", buf);
         }
     } else if (st & GNUTLS_CERT_SIGNER_NOT_CA) {
@@ -679,6 +756,16 @@ static int verify_peer(gnutls_session_t s)
         explain(t, status, &chain[0]);
         return -1;
     }
+    if (!t->server && !crt_has_san(&chain[0])) {
+        /* GnuTLS matched the name against the CN.  RFC 6125 (6.4.4)
+         * allows that only without a subjectAltName and advises against
+         * it; browsers gave it up, and CAs have written the names into
+         * the subjectAltName for years: a CN-only certificate is made
+         * by hand, and the man page says names are matched there */
+        snprintf(t->why, sizeof t->why, "no subjectAltName: the certificate names its host only "
+                 "in the subject CN, which is not accepted (RFC 6125)");
+        return -1;
+    }
     t->verified = 1;
     return 0;
 }
@@ -704,26 +791,30 @@ static int handshake_error(aeh_tls *t, int rc, aeh_error *err)
     send_alert(t, rc);
     if (t->why[0])
         return aeh_fail(err, EPROTO, 0, "certificate verification failed: %s", t->why);
+    /* the versions we allow, for when the peer has none of them */
+    const char *versions = t->ctx->own_priority ? "the priority string's versions"
+                                                : "TLS 1.2 or later (the default)";
     if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED) {
-        const char *name = T(gnutls_alert_get_name)(T(gnutls_alert_get)(t->s));
-        return aeh_fail(err, EPROTO, 0, "the peer sent a fatal alert: %s", name ? name : "?");
+        gnutls_alert_description_t alert = T(gnutls_alert_get)(t->s);
+        const char *name = T(gnutls_alert_get_name)(alert);
+        return aeh_fail(err, EPROTO, 0, "the peer sent a fatal alert: %s%s%s", name ? name : "?",
+                        alert == GNUTLS_A_PROTOCOL_VERSION ? ": no TLS version in common, we offered " : "",
+                        alert == GNUTLS_A_PROTOCOL_VERSION ? versions : "");
     }
     if (t->nfirst && !looks_like_tls(t)) {
         char shown[sizeof t->first * 4 + 1];
-        size_t o = 0;
         /* its first line, the line end shown: a stray "\n" left from a
          * plaintext reply must not read as nothing */
-        for (size_t i = 0; i < t->nfirst && (i == 0 || t->first[i - 1] != '\n'); i++) {
-            uint8_t ch = t->first[i];
-            o += (size_t)snprintf(shown + o, sizeof shown - o,
-                                  ch == '\r' ? "\\r" : ch == '\n' ? "\\n"
-                                  : ch >= 32 && ch < 127 && ch != '"' ? "%c" : "\\x%02x", ch);
-        }
-        shown[o] = 0;
+        const uint8_t *nl = memchr(t->first, '\n', t->nfirst);
+        aeh_escape(t->first, nl ? (size_t)(nl - t->first) + 1 : t->nfirst, shown, sizeof shown);
         return aeh_fail(err, EPROTO, 0, "the peer does not speak TLS (not TLS: it sent \"%s\")", shown);
     }
     if (t->eof && !aeh_buf_len(&t->in))
         return aeh_fail(err, EPROTO, 0, "the peer closed the connection during the handshake");
+    if (rc == GNUTLS_E_UNSUPPORTED_VERSION_PACKET)
+        return aeh_fail(err, EPROTO, 0, "no TLS version in common: the %s, and we allow %s",
+                        t->server ? "client offered only older or other versions"
+                                  : "server chose an older or other version", versions);
     if (rc == GNUTLS_E_NO_CERTIFICATE_FOUND || rc == GNUTLS_E_CERTIFICATE_REQUIRED)
         return aeh_fail(err, EPROTO, 0, "no certificate: the %s sent none",
                         t->server ? "client" : "server");
@@ -767,10 +858,27 @@ long tls_recv(aeh_tls *t, uint8_t *p, size_t room, aeh_error *err)
                 return TLS_AGAIN;
             n = GNUTLS_E_PREMATURE_TERMINATION;   /* a partial record, then EOF */
         }
+        /* GnuTLS says PREMATURE_TERMINATION at a record boundary, and
+         * a decoding error for a record the EOF cut */
+        bool boundary = at_record_boundary(t);
+        if (t->eof && !boundary) {
+            aeh_fail(err, EPROTO, 0, "the peer closed the connection inside a TLS record "
+                     "(cut short), without close_notify (truncated)");
+            return -1;
+        }
         if (n == GNUTLS_E_PREMATURE_TERMINATION) {
-            if (t->ctx->allow_truncation)
+            /* TLS 1.2 made close_notify a full close: real servers (nginx,
+             * redis) answer ours by closing TCP, so after ours a clean
+             * record boundary is their end, unless the user is strict */
+            if (t->ctx->allow_truncation || (t->bye_sent && !t->ctx->strict_close)) {
+                t->ragged = true;
                 return TLS_CLOSED;
-            aeh_fail(err, EPROTO, 0, "the peer closed the connection without close_notify (truncated?)");
+            }
+            if (t->bye_sent)
+                aeh_fail(err, EPROTO, 0, "the peer closed the connection without close_notify "
+                         "after ours (strict close)");
+            else
+                aeh_fail(err, EPROTO, 0, "the peer closed the connection without close_notify (truncated?)");
             return -1;
         }
         if (T(gnutls_error_is_fatal)((int)n)) {
@@ -801,7 +909,10 @@ long tls_send(aeh_tls *t, const uint8_t *p, size_t n, aeh_error *err)
 void tls_bye(aeh_tls *t)
 {
     T(gnutls_bye)(t->s, GNUTLS_SHUT_WR);   /* the push never blocks: done at once */
+    t->bye_sent = true;
 }
+
+bool tls_ragged_eof(const aeh_tls *t) { return t->ragged; }
 
 /* ------------------------------------------------------------ description */
 
@@ -809,14 +920,16 @@ static void describe_crt(aeh_buf *out, unsigned i, const gnutls_datum_t *der)
 {
     gnutls_x509_crt_t crt;
     char line[1300], dn[512] = "?", issuer[512] = "?", from[40], to[40];
-    size_t len;
     if (T(gnutls_x509_crt_init)(&crt) < 0)
         return;
     if (T(gnutls_x509_crt_import)(crt, der, GNUTLS_X509_FMT_DER) >= 0) {
-        len = sizeof dn;
-        T(gnutls_x509_crt_get_dn)(crt, dn, &len);
-        len = sizeof issuer;
-        T(gnutls_x509_crt_get_issuer_dn)(crt, issuer, &len);
+        char raw[512];
+        size_t len = sizeof raw;
+        if (T(gnutls_x509_crt_get_dn)(crt, raw, &len) >= 0)
+            aeh_escape(raw, len, dn, sizeof dn);
+        len = sizeof raw;
+        if (T(gnutls_x509_crt_get_issuer_dn)(crt, raw, &len) >= 0)
+            aeh_escape(raw, len, issuer, sizeof issuer);
         fmt_time(T(gnutls_x509_crt_get_activation_time)(crt), from, sizeof from);
         fmt_time(T(gnutls_x509_crt_get_expiration_time)(crt), to, sizeof to);
         int n = snprintf(line, sizeof line, "peer certificate %u: subject %.500s; issuer %.500s; valid from %s to %s\n",
@@ -828,25 +941,28 @@ static void describe_crt(aeh_buf *out, unsigned i, const gnutls_datum_t *der)
 
 int tls_describe(aeh_tls *t, aeh_buf *out)
 {
-    char line[600];
+    char line[1100];              /* an escaped SNI or ALPN name: up to 4 x 255 */
     gnutls_session_t s = t->s;
     const char *v = T(gnutls_protocol_get_name)(T(gnutls_protocol_get_version)(s));
     const char *suite = T(gnutls_ciphersuite_get)(s);
     int n = snprintf(line, sizeof line, "version %s\ncipher %s\n", v ? v : "?", suite ? suite : "?");
     aeh_buf_append(out, line, (size_t)n);
     gnutls_datum_t alpn;
-    if (T(gnutls_alpn_get_selected_protocol)(s, &alpn) >= 0)
-        n = snprintf(line, sizeof line, "alpn %.*s\n", (int)alpn.size, alpn.data);
-    else
+    char shown[4 * 255 + 1];
+    if (T(gnutls_alpn_get_selected_protocol)(s, &alpn) >= 0) {
+        aeh_escape(alpn.data, alpn.size, shown, sizeof shown);
+        n = snprintf(line, sizeof line, "alpn %s\n", shown);
+    } else
         n = snprintf(line, sizeof line, "alpn none\n");
     aeh_buf_append(out, line, (size_t)n);
     if (t->server) {
         char name[256];
         size_t len = sizeof name;
         unsigned type;
-        if (T(gnutls_server_name_get)(s, name, &len, &type, 0) >= 0 && type == GNUTLS_NAME_DNS)
-            n = snprintf(line, sizeof line, "sni %s\n", name);
-        else
+        if (T(gnutls_server_name_get)(s, name, &len, &type, 0) >= 0 && type == GNUTLS_NAME_DNS) {
+            aeh_escape(name, len, shown, sizeof shown);
+            n = snprintf(line, sizeof line, "sni %s\n", shown);
+        } else
             n = snprintf(line, sizeof line, "sni none\n");
         aeh_buf_append(out, line, (size_t)n);
     }

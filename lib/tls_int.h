@@ -23,12 +23,15 @@ bool tls_handshaken(const aeh_tls *t);
 /* TLS_DONE, TLS_AGAIN, or -1 with *err (EPROTO, a one-line reason). */
 int tls_handshake(aeh_tls *t, aeh_error *err);
 /* Decrypts into at most room bytes at p: > 0 bytes, TLS_AGAIN, TLS_CLOSED,
- * or -1 with *err (EPROTO; truncation unless the context allows it, when
- * it reads as TLS_CLOSED). */
+ * or -1 with *err (EPROTO).  A TCP EOF without close_notify is TLS_CLOSED
+ * at a record boundary after tls_bye (unless the context is strict) or
+ * with allow_truncation; otherwise a truncation, -1. */
 long tls_recv(aeh_tls *t, uint8_t *p, size_t room, aeh_error *err);
 /* Encrypts up to one record of p: the bytes taken, or -1 with *err. */
 long tls_send(aeh_tls *t, const uint8_t *p, size_t n, aeh_error *err);
 void tls_bye(aeh_tls *t);         /* close_notify, appended to out */
+/* The last TLS_CLOSED was a TCP EOF without close_notify, taken as the end. */
+bool tls_ragged_eof(const aeh_tls *t);
 int tls_describe(aeh_tls *t, aeh_buf *out);
 
 #endif

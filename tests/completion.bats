@@ -27,7 +27,7 @@ help_long_names() {
 
 # The TLS options of the contract (issue #4): --help must list each one.
 TLS_OPTS=(--tls --tls-auto --ca --cert --key --insecure --servername --alpn --pin
-          --tls-priority --verify-client --tls-allow-truncation --tls-info)
+          --tls-priority --verify-client --tls-allow-truncation --tls-strict-close --tls-info)
 
 # Short options of --help ("-l, --listen", "-4, -6", "-q SECS").
 help_short_opts() {

@@ -44,6 +44,15 @@ start_ae_tls_server() {
     assert_equal "$(tail -n +2 "$T/pl.out")" "$(printf 'tls one\ntls two')"
 }
 
+@test "anyevent: the AnyEvent server closes TCP at aecat's close_notify without its own: 0" {
+    start_ae_tls_server pl accept
+    ae_files /dev/null "$T/out" --tls --ca "$CERTS/ca.pem" -v localhost "$PORT"
+    assert_status 0
+    grep -q '^aecat: tls: .* closed TCP without close_notify after ours' "$T/ae.err" || fail "stderr: $stderr"
+    wait_pid "$PEER_PID" 10
+    [ "$WAIT_RC" -eq 0 ] || fail "AnyEvent server exited $WAIT_RC: $(cat "$T/pl.err")"
+}
+
 @test "anyevent: aecat --tls client with AnyEvent tls_autostart: detected as TLS" {
     start_ae_tls_server pl autostart
     open_stdin 'one\ntwo\n'

@@ -239,9 +239,13 @@ rejected() {
     assert_output ""
 }
 
+# Truncation: the server closes TCP without close_notify while aecat's side
+# is still open (stdin held open; after aecat's own close_notify the same
+# close is a normal end: tls_close.bats).
 @test "verify: a server that closes TCP without close_notify after its data: 76 without close_notify, data printed" {
-    start_tls_peer peer --cert "$CERTS/srv.pem" --key "$CERTS/srv.key" --send 'partial data\n' --then truncate
-    run --separate-stderr ae --tls --ca "$CERTS/ca.pem" 127.0.0.1 "$PORT" </dev/null
+    start_tls_peer peer --cert "$CERTS/srv.pem" --key "$CERTS/srv.key" --send 'partial data\n' --then cut
+    hold_open_stdin
+    run --separate-stderr ae --tls --ca "$CERTS/ca.pem" 127.0.0.1 "$PORT" <"$OPEN_STDIN"
     assert_status 76
     assert_one_error 'without close_notify'
     assert_output "partial data"
@@ -249,16 +253,18 @@ rejected() {
 
 @test "verify: truncation after 2 MB: all 2 MB printed, then 76" {
     head -c 2M /dev/urandom >"$T/big"
-    start_tls_peer peer --cert "$CERTS/srv.pem" --key "$CERTS/srv.key" --send-file "$T/big" --then truncate
-    ae_files /dev/null "$T/out" --tls --ca "$CERTS/ca.pem" 127.0.0.1 "$PORT"
+    start_tls_peer peer --cert "$CERTS/srv.pem" --key "$CERTS/srv.key" --send-file "$T/big" --then cut
+    hold_open_stdin
+    ae_files "$OPEN_STDIN" "$T/out" --tls --ca "$CERTS/ca.pem" 127.0.0.1 "$PORT"
     assert_status 76
     assert_one_error 'without close_notify'
     assert_same "$T/out" "$T/big" "data before the truncation"
 }
 
 @test "verify: truncation with --tls-allow-truncation is a normal end: 0" {
-    start_tls_peer peer --cert "$CERTS/srv.pem" --key "$CERTS/srv.key" --send 'partial data\n' --then truncate
-    run --separate-stderr ae --tls --ca "$CERTS/ca.pem" --tls-allow-truncation 127.0.0.1 "$PORT" </dev/null
+    start_tls_peer peer --cert "$CERTS/srv.pem" --key "$CERTS/srv.key" --send 'partial data\n' --then cut
+    hold_open_stdin
+    run --separate-stderr ae --tls --ca "$CERTS/ca.pem" --tls-allow-truncation 127.0.0.1 "$PORT" <"$OPEN_STDIN"
     assert_status 0
     assert_output "partial data"
     [ ${#stderr_lines[@]} -eq 0 ] || fail "stderr: $stderr"

@@ -15,13 +15,27 @@ the first line of stdout, accepts one connection.
   --when start|eof        send right after the handshake (default), or only
                           after the peer's close_notify (a late reply: the
                           peer half-closed and must still receive it)
-  --then close_notify|truncate|close_first
+  --then close_notify|truncate|partial|close_first|cut|reset|garbage
                           close_notify: after sending and after the peer's
                               close_notify, send ours (unwrap) and close (default)
                           truncate: close TCP without sending close_notify
+                          partial: as truncate, after 10 bytes of a record
+                              that never ends (a cut inside a record)
                           close_first: right after sending, send close_notify
                               and wait for the peer's (event "shutdown
                               close_notify", or "shutdown error MSG")
+                          cut: right after sending, close TCP without
+                              close_notify and without reading (the peer's
+                              side still open: a truncation)
+                          garbage: right after sending, a whole record
+                              that does not decrypt (a bad MAC), then wait
+                              for the peer to close
+                          reset: wait until the peer's next bytes (its
+                              close_notify) are in the socket, send, and close
+                              without reading them: the kernel sends a reset
+                              right behind the data (TCP_NODELAY: Nagle
+                              would hold the data back, and the reset
+                              discards what the socket has not sent)
   --recv FILE             write the application data received to FILE
   --events FILE           append "eof N close_notify" when the peer ended
                           cleanly after N bytes, "eof N truncated" when TCP
@@ -31,7 +45,7 @@ the first line of stdout, accepts one connection.
 
 Exit status 0, or 1 after a TLS error.  Ends on SIGTERM.
 """
-import argparse, codecs, os, signal, socket, ssl, sys
+import argparse, codecs, os, select, signal, socket, ssl, sys
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--host', default='127.0.0.1')
@@ -44,7 +58,7 @@ ap.add_argument('--max-version', choices=['1.2', '1.3'])
 ap.add_argument('--send', default='')
 ap.add_argument('--send-file')
 ap.add_argument('--when', default='start', choices=['start', 'eof'])
-ap.add_argument('--then', default='close_notify', choices=['close_notify', 'truncate', 'close_first'])
+ap.add_argument('--then', default='close_notify', choices=['close_notify', 'truncate', 'partial', 'close_first', 'cut', 'reset', 'garbage'])
 ap.add_argument('--recv')
 ap.add_argument('--events')
 ap.add_argument('--close-after-hello', action='store_true')
@@ -116,8 +130,24 @@ try:
     else:
         s = ctx.wrap_socket(raw, server_side=True, suppress_ragged_eofs=False)
     data = payload()
+    if a.then in ('cut', 'reset'):
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if a.then == 'reset':
+            select.select([s], [], [])
+        s.sendall(data)
+        if a.then == 'cut':
+            socket.socket(fileno=s.detach()).close()
+        else:
+            s.close()
+        sys.exit(0)
     if a.when == 'start' and data:
         s.sendall(data)
+    if a.then == 'garbage':
+        t = socket.socket(fileno=s.detach())
+        t.sendall(b'\x17\x03\x03\x00\x20' + b'\x5a' * 32)
+        while t.recv(65536):
+            pass
+        sys.exit(0)
     if a.then == 'close_first':
         try:
             s.unwrap().close()
@@ -142,9 +172,11 @@ try:
     event('eof %d %s' % (n, 'close_notify' if clean else 'truncated'))
     if a.when == 'eof' and data:
         s.sendall(data)
-    if a.then == 'truncate' or not clean:
+    if a.then in ('truncate', 'partial') or not clean:
         fd = s.detach()
         t = socket.socket(fileno=fd)
+        if a.then == 'partial':
+            t.sendall(b'\x17\x03\x03\x00\x40' + b'\x00' * 5)
         t.shutdown(socket.SHUT_RDWR)
         t.close()
     else:

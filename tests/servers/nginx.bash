@@ -1,35 +1,44 @@
-# nginx (Debian nginx-light) as a private HTTP and HTTPS server: one
-# process (master_process off, daemon off), config and logs under DIR, on
-# two free 127.0.0.1 ports.  Every path answers 200 with the body
-# "hello from nginx\n" (GET and HEAD), so HTTP checks have a known reply.
+# nginx 1.22 (Debian nginx-light, OpenSSL) as a private HTTP and HTTPS
+# server: nginx -p DIR -c DIR/nginx.conf with `daemon off;` (in the
+# foreground, the master is the PID stopped), one worker, logs and temp
+# files under DIR, on two free 127.0.0.1 ports.  Every path answers 200 with
+# the body NGINX_BODY and a newline (GET and HEAD), so HTTP checks have a
+# known reply.  After a client's close_notify it closes TCP without its own
+# (measured: NOTES.md "Real servers and peers").
 #
 #   start_nginx DIR CERT KEY   sets NGINX_PORT (HTTP), NGINX_TLS_PORT (HTTPS), NGINX_PID
 #   stop_nginx
 
-# shellcheck source-path=SCRIPTDIR source=common.bash disable=SC2034  # NAME_PORT, NAME_PID: for the caller
+# shellcheck source-path=SCRIPTDIR source=common.bash disable=SC2034  # NAME_PORT, NAME_PID, NGINX_BODY: for the caller
 source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
+
+NGINX_BODY='hello from nginx'
 
 start_nginx() {
     local dir=$1 cert=$2 key=$3 port tport
     srv_absdir dir "$dir"
     NGINX_PORT='' NGINX_TLS_PORT='' NGINX_PID=''
-    mkdir -p "$dir/logs" || return 1
+    mkdir -p "$dir/logs" "$dir/tmp" || return 1
     srv_cert_copy "$dir" "$cert" "$key" root:root || return 1
     srv_free_port port || return 1
     srv_free_port tport || return 1
+    # user root: the worker then reads what the master could (no privilege
+    # drop to www-data, which could not enter the test's directory)
     cat >"$dir/nginx.conf" <<CONF
 daemon off;
-master_process off;
+master_process on;
+worker_processes 1;
+user root;
 pid $dir/nginx.pid;
 error_log $dir/logs/error.log info;
 events { worker_connections 64; }
 http {
     access_log $dir/logs/access.log;
-    client_body_temp_path $dir/body;
-    proxy_temp_path $dir/proxy;
-    fastcgi_temp_path $dir/fastcgi;
-    uwsgi_temp_path $dir/uwsgi;
-    scgi_temp_path $dir/scgi;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
     default_type text/plain;
     server {
         listen 127.0.0.1:$port;
@@ -37,7 +46,7 @@ http {
         server_name localhost;
         ssl_certificate $SRV_CERT;
         ssl_certificate_key $SRV_KEY;
-        location / { return 200 "hello from nginx\n"; }
+        location / { return 200 "$NGINX_BODY\n"; }
     }
 }
 CONF

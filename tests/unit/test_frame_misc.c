@@ -218,6 +218,33 @@ START_TEST(unescape_bad)
 }
 END_TEST
 
+/* Every byte value comes back through aeh_unescape, on one printable line. */
+START_TEST(escape_round_trips)
+{
+    uint8_t all[256];
+    for (int i = 0; i < 256; i++)
+        all[i] = (uint8_t)i;
+    char shown[4 * sizeof all + 1];
+    size_t n = aeh_escape(all, sizeof all, shown, sizeof shown);
+    ck_assert_uint_eq(n, strlen(shown));
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(shown[i] >= 0x20 && shown[i] < 0x7f, "byte %zu of the escaped text is 0x%02x",
+                      i, (unsigned char)shown[i]);
+    aeh_buf back = { 0 };
+    aeh_error e;
+    ck_assert_int_eq(aeh_unescape(shown, &back, &e), (long)sizeof all);
+    ck_assert(harness_buf_is(&back, (const char *)all, sizeof all));
+    aeh_buf_free(&back);
+    char small[8];
+    ck_assert_uint_eq(aeh_escape("ab\n\x1b", 4, small, 2), 1);
+    ck_assert_str_eq(small, "a");
+    ck_assert_uint_eq(aeh_escape("ab\n\x1b", 4, small, 6), 4);   /* no half of \x1b */
+    ck_assert_str_eq(small, "ab\\n");
+    ck_assert_uint_eq(aeh_escape("\"q\\", 3, small, sizeof small), 5);
+    ck_assert_str_eq(small, "\\\"q\\\\");
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("frame_misc");
@@ -230,6 +257,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, codec_free_accepts_null);
     tcase_add_test(t, unescape_good);
     tcase_add_test(t, unescape_bad);
+    tcase_add_test(t, escape_round_trips);
     suite_add_tcase(s, t);
     return s;
 }

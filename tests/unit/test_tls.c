@@ -207,6 +207,42 @@ START_TEST(truncation_allowed_reads_as_eof)
 }
 END_TEST
 
+/* After our close_notify, the peer's bare TCP close at a record boundary
+ * is its end (real servers never answer ours), and says so; strict_close
+ * keeps it a truncation. */
+START_TEST(after_our_close_notify_a_bare_close_is_eof)
+{
+    open_pair(AEH_TLS_CONNECT, client_ctx, AEH_TLS_ACCEPT, server_ctx);
+    aeh_push_write(B.h, "reply.", 6);
+    RUN_UNTIL(A.frames == 1, 5);
+    aeh_push_shutdown(A.h);
+    RUN_UNTIL(B.eofs, 5);                     /* our close_notify arrived */
+    shutdown(fds[1], SHUT_WR);                /* answered by TCP alone */
+    RUN_UNTIL(A.eofs || A.errors, 5);
+    ck_assert_int_eq(A.eofs, 1);
+    ck_assert_int_eq(A.errors, 0);
+    ck_assert(aeh_tls_ragged_eof(A.h));
+}
+END_TEST
+
+START_TEST(strict_close_keeps_it_eproto)
+{
+    aeh_tls_ctx *strict = make_ctx(&(aeh_tls_opts){ .pins = aeh_tls_ctx_pin(server_ctx),
+                                                    .strict_close = true });
+    open_pair(AEH_TLS_CONNECT, strict, AEH_TLS_ACCEPT, server_ctx);
+    aeh_push_write(B.h, "reply.", 6);
+    RUN_UNTIL(A.frames == 1, 5);
+    aeh_push_shutdown(A.h);
+    RUN_UNTIL(B.eofs, 5);
+    shutdown(fds[1], SHUT_WR);
+    RUN_UNTIL(A.errors, 5);
+    ck_assert_int_eq(A.eofs, 0);
+    ck_assert_int_eq(A.last.code, EPROTO);
+    ck_assert_ptr_nonnull(strstr(A.last.msg, "without close_notify after ours"));
+    aeh_tls_ctx_free(strict);
+}
+END_TEST
+
 /* The STARTTLS dance.  Server: "go." then starttls at once: the reply
  * must leave in plaintext ahead of the handshake (AnyEvent would encrypt
  * it).  Client: starttls from the frame callback that read "go", then
@@ -466,6 +502,8 @@ static Suite *make_suite(void)
     tcase_add_test(tc, frames_both_ways_and_close_notify_is_eof);
     tcase_add_test(tc, truncation_is_eproto_after_the_data);
     tcase_add_test(tc, truncation_allowed_reads_as_eof);
+    tcase_add_test(tc, after_our_close_notify_a_bare_close_is_eof);
+    tcase_add_test(tc, strict_close_keeps_it_eproto);
     tcase_add_test(tc, starttls_reply_goes_out_in_plaintext_first);
     tcase_add_test(tc, starttls_takes_a_pipelined_client_hello);
     tcase_add_test(tc, stoptls_returns_to_plaintext);
