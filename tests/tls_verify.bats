@@ -261,10 +261,13 @@ rejected() {
     assert_same "$T/out" "$T/big" "data before the truncation"
 }
 
+# The truncation is then the peer's EOF, and stdin, held open, would still
+# flow to the peer (END OF STREAM): --peer-eof-grace 0 ends the run there.
 @test "verify: truncation with --tls-allow-truncation is a normal end: 0" {
     start_tls_peer peer --cert "$CERTS/srv.pem" --key "$CERTS/srv.key" --send 'partial data\n' --then cut
     hold_open_stdin
-    run --separate-stderr ae --tls --ca "$CERTS/ca.pem" --tls-allow-truncation 127.0.0.1 "$PORT" <"$OPEN_STDIN"
+    run --separate-stderr ae --tls --ca "$CERTS/ca.pem" --tls-allow-truncation --peer-eof-grace 0 \
+        127.0.0.1 "$PORT" <"$OPEN_STDIN"
     assert_status 0
     assert_output "partial data"
     [ ${#stderr_lines[@]} -eq 0 ] || fail "stderr: $stderr"
