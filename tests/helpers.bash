@@ -95,6 +95,8 @@ spawn() {
     local in=/dev/null
     if [ "$1" = -i ]; then in=$2; shift 2; fi
     local name=$1; shift
+    # a name used again: no reader may see the last one's output meanwhile
+    rm -f "$T/$name.out" "$T/$name.err"
     "$@" <"$in" >"$T/$name.out" 2>"$T/$name.err" 3>&- &
     SPAWN_PID=$!
     PIDS+=("$SPAWN_PID")
