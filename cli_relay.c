@@ -18,6 +18,15 @@
 
 enum { HIGH_WATER = 256 * 1024, LOW_WATER = 64 * 1024 };
 
+/* closed_w waits to learn whether stdin's last bytes arrived: 0 or 74.  A
+ * run that already failed (a send met the reset) has its answer, and the
+ * wait would not end: the send took SO_ERROR, and after a reset SIOCOUTQ
+ * keeps counting the bytes lost. */
+static bool closed_watch_wanted(const session *s)
+{
+    return s->exit_code <= EXIT_OK;
+}
+
 void relay_check_done(session *s)
 {
     if (!s->finishing)
@@ -28,7 +37,7 @@ void relay_check_done(session *s)
         return;
     if (splice_pending(s, s->wait_net))
         return;
-    if (s->wait_net && ev_is_active(&s->closed_w))
+    if (s->wait_net && closed_watch_wanted(s) && ev_is_active(&s->closed_w))
         return;                   /* written after the peer's EOF, not yet acknowledged */
     ev_break(s->loop, EVBREAK_ALL);
 }
@@ -39,7 +48,7 @@ void relay_finish(session *s, int code, bool wait_net)
         s->exit_code = code;
     if (s->finishing) {
         s->wait_net = s->wait_net && wait_net;
-        if (!s->wait_net)
+        if (!s->wait_net || !closed_watch_wanted(s))
             ev_timer_stop(s->loop, &s->closed_w);
         relay_check_done(s);
         return;
@@ -47,7 +56,7 @@ void relay_finish(session *s, int code, bool wait_net)
     s->finishing = true;
     s->wait_net = wait_net;
     ev_timer_stop(s->loop, &s->peer_eof_w);
-    if (!wait_net)
+    if (!wait_net || !closed_watch_wanted(s))
         ev_timer_stop(s->loop, &s->closed_w);
     ev_timer_stop(s->loop, &s->tls_w);
     /* a clean end under TLS says so with close_notify: closing without it
@@ -245,6 +254,7 @@ static uint64_t stdin_lost(const session *s, const aeh *net)
 
 void relay_wire_closed(session *s, const aeh *net, int err)
 {
+    ev_timer_stop(s->loop, &s->closed_w);      /* the reset is in: nothing more to learn */
     if (s->exit_code >= 0 && s->exit_code != EXIT_OK)
         return;                   /* an earlier failure was told */
     uint64_t lost = stdin_lost(s, net);
@@ -325,7 +335,7 @@ static void closed_check(struct ev_loop *loop, ev_timer *w, int revents)
  * a write to a closed peer fails at once. */
 static void watch_for_reset(session *s)
 {
-    if (ev_is_active(&s->closed_w))
+    if (ev_is_active(&s->closed_w) || !closed_watch_wanted(s))
         return;
     struct tcp_info ti;
     socklen_t len = sizeof ti;

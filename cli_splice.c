@@ -327,11 +327,12 @@ bool splice_pending(const session *s, bool wire_too)
     return wire_too && r->up.held && !r->up.done;
 }
 
-/* stdin's bytes are held up by the wire, not missing. */
+/* stdin's bytes are held up by the wire, not missing.  Not once the pump
+ * is done: a send that met a reset leaves bytes held that never go. */
 bool splice_stdin_blocked(const session *s)
 {
     const pump *up = &s->splice->up;
-    return up->held > 0 || up->dst_blocked;
+    return !up->done && (up->held > 0 || up->dst_blocked);
 }
 
 void splice_stdin_flow(const session *s, uint64_t *taken, uint64_t *unsent, uint64_t *written,

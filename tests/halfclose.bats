@@ -254,6 +254,82 @@ writes_after_peer_close() {
     assert_one_error "send: 127\.0\.0\.1 port $PORT: .*closed the connection; [0-9]+ bytes from stdin not delivered, the rest of stdin not read"
 }
 
+# The send meets the reset before the wire's read does (forced here: stdout
+# is not read, so the wire -> stdout direction is stalled and cannot see
+# it).  The send's error sets 74; the read then ends with a plain EOF, and
+# the unacknowledged bytes a reset leaves counted on the socket must not
+# keep the wait for their acknowledgment (or stdin's held bytes) going:
+# it hung until killed.  MODE splice or handle.
+send_meets_reset_first() {
+    local mode=$1
+    if [ "$mode" = handle ]; then export AECAT_NO_SPLICE=1; fi
+    run_timed -- "$PYTHON" - "$AECAT" "$T/ae.err" <<'EOF'
+import os, socket, subprocess, sys, threading, time
+aecat, errf = sys.argv[1:]
+ls = socket.socket()
+ls.bind(('127.0.0.1', 0))
+ls.listen(1)
+err = open(errf, 'wb')
+ae = subprocess.Popen(['timeout', '-k', '2', '15', aecat, '127.0.0.1', str(ls.getsockname()[1])],
+                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+c, _ = ls.accept()
+# a reply stdout (a pipe nobody reads yet) cannot take: the wire's read stalls
+c.setblocking(False)
+sent = 0
+while sent < 1 << 20:
+    try:
+        sent += c.send(b'r' * 65536)
+    except BlockingIOError:
+        break
+# stdin until aecat stops taking it (its send is stuck: this peer reads
+# nothing), so that it waits on the wire with stdin's bytes held
+fd = ae.stdin.fileno()
+os.set_blocking(fd, False)
+end, refused = time.time() + 20, 0
+while refused < 5 and time.time() < end:
+    try:
+        os.write(fd, bytes(65536))
+        refused = 0
+    except BlockingIOError:
+        refused += 1
+        time.sleep(0.02)
+# a reset, with the wire's unread reply still in aecat's socket; a few
+# more bytes of stdin in case its send was not stuck after all
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b'\1\0\0\0\0\0\0\0')
+c.close()
+try:
+    os.write(fd, bytes(1))
+except BlockingIOError:
+    pass
+end = time.time() + 5
+while b'closed the connection' not in open(errf, 'rb').read() and time.time() < end:
+    time.sleep(0.01)
+print('told before stdout drained:', b'closed the connection' in open(errf, 'rb').read())
+out = []
+t = threading.Thread(target=lambda: out.append(ae.stdout.read()), daemon=True)
+t.start()
+print('exit', ae.wait())       # stdin still open
+t.join(5)
+print('printed', len(out[0]) > 0 if out else None)
+EOF
+    stderr=$(cat "$T/ae.err")
+    mapfile -t stderr_lines <"$T/ae.err"
+    assert_success
+    assert_line 'told before stdout drained: True'
+    assert_line 'exit 74'
+    assert_line 'printed True'
+    assert_elapsed 0 10
+    assert_one_error "send: 127\.0\.0\.1 port [0-9]+: .*the peer closed the connection; [0-9]+ bytes from stdin not delivered, the rest of stdin not read"
+}
+
+@test "half-close: the send meets the reset first while stdout is stalled: 74 once stdout drains, no hang (splice relay)" {
+    send_meets_reset_first splice
+}
+
+@test "half-close: the send meets the reset first while stdout is stalled: 74 once stdout drains, no hang (handle relay)" {
+    send_meets_reset_first handle
+}
+
 # Someone typing: the peer's EOF ends the session at once.
 @test "half-close: a terminal stdin and a server that greets and closes: exit 0 at once" {
     start_peer peer --send 'hello there\n' --then close
