@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # aecat / libaeh.  `make demo` and `make check` work on a fresh Debian 12 as root.
 PREFIX  ?= /usr/local
 DESTDIR ?=

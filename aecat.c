@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* aecat: netcat with framing.  Parses options, builds the codecs, connects
  * or listens, hands the socket to the relay (cli_relay.c) and turns the way
  * the run ended into one exit code (see aecat(1), EXIT STATUS). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* aecat's pieces: options (cli_opts.c), the relay (cli_relay.c), main (aecat.c). */
 #ifndef CLI_H
 #define CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Dialog steps (--send, --send-file, --expect, --reject, --sleep,
  * --starttls) on the wire before the relay, with the library's dialog.
  * What arrives while an expect waits goes to stdout as records, so a smoke

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* --json-log FILE: one JSON object per line for each thing that happened
  * (resolve, connect, listen/accept, tls, each dialog step, starttls), then
  * a "result" object.  Every object has "t" (ms since start, monotonic),

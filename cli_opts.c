@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Command-line parsing: GNU getopt_long order, strict values, one-line errors. */
 #include <errno.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The relay: stdin --records--> frames --send framing--> wire, and
  * wire --recv framing--> frames --records--> stdout.  Backpressure: a side
  * whose output queue is over HIGH_WATER stops reading until it drains. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The raw relay's fast path, when nothing transforms the bytes, stdout is a
  * pipe and stdin a pipe or socket: the wire is spliced into stdout (the
  * bytes never enter user space) and stdin is copied into the wire through

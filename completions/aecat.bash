@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bash completion for aecat(1)                                -*- shell-script -*-
 # Install as $(pkg-config --variable=completionsdir bash-completion)/aecat.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # fish completion for aecat(1).  Install as vendor_completions.d/aecat.fish.
 # It completes every option of `aecat --help` (tests/completion.bats checks):
 #   --listen --unix --source --source-port --ready --frame --recv-frame

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* libaeh: non-blocking stream handles with framing on libev.
  * A C take on Perl's AnyEvent::Handle; see man/libaeh.3. */
 #ifndef AEH_H

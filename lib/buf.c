@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one byte buffer: a gap at the head (consumed bytes) is reclaimed by
  * moving the live bytes down only when that is cheaper than growing, so the
  * cost per byte stays constant however the buffer is used. */

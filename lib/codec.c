@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Codec plumbing: release, the CLI's framing grammar
  * (aeh_codec_parse) and C escapes (aeh_unescape). */
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal helpers shared by the frame_*.c codecs: one allocation per codec,
  * the "frame found" / "truncated" / "too long" answers every decoder gives,
  * and the encoders' common checks.  Not installed; not part of aeh.h. */

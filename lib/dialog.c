@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* dialog: send / expect / sleep / starttls steps run in order on a handle,
  * before whatever the user does with it next (aecat's --send, --expect,
  * --reject, --sleep, --starttls; a smoke test in one command).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The one error type: code + stream offset + one-line message. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cbor: a resumable well-formedness checker and splitter for CBOR data
  * items (RFC 8949) written back to back (a CBOR sequence, RFC 8742).
  *   - A frame is one complete top-level data item, nothing around it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* chunk:N: every frame is exactly N bytes (AnyEvent's chunk read).  A frame
  * size over max_frame is refused as soon as the first byte of such a frame
  * arrives (offset 0 of the frame): no chunk of that size can ever be legal. */

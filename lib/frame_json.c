@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json: a resumable, validating splitter for JSON texts (RFC 8259, strict)
  * written back to back or separated by whitespace.
  *   - A frame is one text: an object or array up to its closing bracket, a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json-strings: each frame is one JSON value, so that arbitrary bytes can
  * travel as JSON Lines (aecat's --records json over a non-JSON framing).
  *   - Encoder: a frame that is valid UTF-8 (strict: no overlongs, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* line: frames end at a fixed end-of-line marker (excluded from the frame).
  *
  * The search resumes where the last one stopped, minus eol_len - 1 bytes so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* netstring: "<decimal length>:<payload>," (D. J. Bernstein).  Unlike
  * AnyEvent, which accepts any number of digits and leading zeros, this
  * decoder:

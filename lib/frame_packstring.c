@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* packstring: a payload after an encoded length, as AnyEvent's packstring
  * read and write types, with one Perl pack letter as the length format:
  *

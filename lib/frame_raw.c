@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* raw: a byte stream.  Each decode call hands over everything buffered as
  * one frame, so frames follow the reads (this is the one framing whose
  * frames depend on the split: it has no boundaries of its own).  With

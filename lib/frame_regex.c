@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The two PCRE2 framings, both on rematch's streaming search.
  *
  * line (aeh_codec_line_re): a line ends at a match of the pattern; the

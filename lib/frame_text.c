@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Text-safe framings: hexlines and base64lines (a frame is one line of hex
  * digits / RFC 4648 base64, "\r?\n" ended), and crlf (raw bytes whose "\n"
  * is written as "\r\n").

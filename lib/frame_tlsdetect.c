@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tls_detect: does the input start with a TLS ClientHello?  Looks, never
  * consumes.  The frame is the two version bytes (major, minor) of the
  * record when it does, and empty when it does not. */

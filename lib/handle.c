@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The handle: one non-blocking fd, a read queue of frame requests, a write
  * queue of bytes, one timer for all three inactivity timeouts, and the
  * EOF/shutdown states.  Semantics follow AnyEvent::Handle ("THE READ QUEUE")

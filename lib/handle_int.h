@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Inside the handle: its state, shared by handle.c (queues, I/O, timers)
  * and handle_tls.c (TLS over the handle's buffers).  Not installed. */
 #ifndef AEH_HANDLE_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TLS on a handle: the session sits between the fd and the plaintext
  * buffers.  Ciphertext is read into the session and records are written
  * from the handle's raw output buffer, so nothing already buffered is lost

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sockets: connect with a deadline over resolution (resolve.c) and RFC 8305
  * Happy Eyeballs, listen and accept, Unix-domain sockets, address text.
  * Every socket made here is non-blocking and close-on-exec from socket(2)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rematch: PCRE2 searches for end markers in a stream (see rematch_int.h).
  *
  * The streaming method (DESIGN.md §2, NOTES.md): the subject is always the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* rematch: PCRE2 end-marker search over a stream, shared by the regex
  * codecs (frame_regex.c), dialog --expect and the CLI's --until.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Name resolution in detached threads, answers handed to the loop with an
  * ev_async.
  *

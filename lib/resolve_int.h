@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal: getaddrinfo off the event loop, so that a connect deadline also
  * bounds name resolution.  Not part of the public API (aeh.h). */
 #ifndef AEH_RESOLVE_INT_H

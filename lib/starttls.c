@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The STARTTLS preset engine (see starttls_int.h): reads one reply at a time
  * for the preset, with a codec of its choice, and ends the run once. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* STARTTLS client presets: each reply of the server is checked, and a
  * refusal (or a reply that is not the protocol's) ends the run with the
  * server's own words.  The dialogs follow the RFCs: SMTP 3207, LMTP 2033,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* STARTTLS presets: the plaintext part of a protocol's upgrade, client and
  * server side, up to the point where TLS starts.  Run by the dialog's
  * STARTTLS step (dialog.c), which then calls aeh_starttls.  Not installed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* STARTTLS server presets: `aecat -l --starttls PROTO` plays the server's
  * part of the upgrade, so that real clients (openssl s_client -starttls,
  * gnutls-cli --starttls-proto, curl, psql, ldapsearch -ZZ, mariadb --ssl)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TLS with GnuTLS: contexts (credentials, trust, pins, priority, ALPN),
  * sessions driven over memory buffers, verification with named reasons.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Between the handle and the GnuTLS glue (tls.c).  A session never touches
  * a file descriptor: the handle reads ciphertext into tls_in() and writes
  * out what the session appended to the handle's raw output buffer. */

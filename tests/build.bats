@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The build as a packager or a library user meets it: `make install` with
 # PREFIX and DESTDIR, the installed libaeh.pc used by a program, the user's
 # CPPFLAGS/CFLAGS/LDFLAGS honoured, the hardening of the binary, the LICENSE.
@@ -129,4 +130,21 @@ EOF
     assert_line --index 1 "Copyright (c) 2026 the aecat authors"
     run grep -c 'THE SOFTWARE IS PROVIDED "AS IS"' "$TOP/LICENSE"
     assert_output 1
+}
+
+# The licence travels with each file: every source, script, build file,
+# manual and completion git tracks names it in its first lines (after a
+# #! or #compdef line).  Data (seed corpora, configs, the CLI contract)
+# and prose are left out.
+@test "build: every source, script, manual and build file has an SPDX-License-Identifier: MIT line" {
+    cd "$TOP"
+    git rev-parse --is-inside-work-tree >/dev/null || fail "not a git checkout"
+    local f missing=()
+    while IFS= read -r f; do
+        case $f in
+            tests/fuzz/corpus/*|*.md|*.conf|*.txt|LICENSE|.gitignore) continue ;;
+        esac
+        head -n 3 "$f" | grep -q 'SPDX-License-Identifier: MIT' || missing+=("$f")
+    done < <(git ls-files)
+    [ ${#missing[@]} -eq 0 ] || fail "no SPDX line: ${missing[*]}"
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # --frame cbor through real sockets: items split at their ends, shown as hex
 # (the default records) or base64 / JSON; interop with Perl AnyEvent::Handle's
 # cbor read and write types (CBOR::XS) both ways; the bad-input cases

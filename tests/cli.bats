@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The command line: help, operands, --ready, families, source address,
 # --count/--until, -C, --stats, -v, signals, closed stdout, end of stream.
 

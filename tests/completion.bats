@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The manual and the shell completions against the program: every long
 # option that `aecat --help` prints is documented in man/aecat.1 and offered
 # by the bash, zsh and fish completions; and the completions really complete

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Format conversion: different framings on the two sides of each aecat.
 # Receiving listeners use --no-shutdown: with stdin at EOF they would
 # half-close at once, and the client exits when its peer closes first

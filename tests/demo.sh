@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # make demo: aecat doing its main job on loopback with nothing else set up.
 # A listener decodes netstrings off the wire and prints them as lines; a
 # client turns lines from stdin into netstrings.  Then the same bytes as hex.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Dialog steps (--send, --send-file, --expect, --reject, --sleep, --starttls
 # now, --step-timeout, --then-relay) through real sockets, against the
 # scripted Python peer, socat and aecat itself: each way a step can end, with

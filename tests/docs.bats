@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The documentation as a reader meets it: --help in an 80-column terminal,
 # the manual pages clean under mandoc's checker.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Bad input, one case at a time.  Each case asserts: the exit code (64 usage,
 # 65 malformed data or a frame over the limit), exactly one line on stderr
 # naming the problem (and, for data, the byte offset), and that every good

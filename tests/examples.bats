@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Every example of README.md ("## Examples") and of man/aecat.1 (EXAMPLES),
 # run as written against a local server, so that no example can rot.
 #

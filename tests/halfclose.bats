@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The half-close matrix: whoever ends first, no reply is lost, nothing hangs,
 # and the exit code is right.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared helpers for the aecat bats suites (load with `load helpers`).
 #
 # Every background process a test starts goes through `spawn` (or a helper

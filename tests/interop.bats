@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Framing interop with the reference implementation, Perl's AnyEvent::Handle
 # (tests/peers/ae_peer.pl): aecat encodes, AnyEvent decodes (push_read) and
 # answers with push_write(TYPE => uc FRAME), aecat decodes; and AnyEvent

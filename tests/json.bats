@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # --frame json and --records json through real sockets: aecat to aecat,
 # interop with Perl AnyEvent::Handle's json read and write types (JSON::XS)
 # both ways, conversions between JSON Lines and other framings, and the

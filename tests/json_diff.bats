@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Differential test of the JSON scanner (lib/frame_json.c, --frame json)
 # against a strict reference parser (tests/fuzz/json_oracle.py: Python's
 # json with its leniencies closed): tests/fuzz/json_diff.py generates inputs

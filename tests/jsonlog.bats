@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # --json-log: JSON Lines events (resolve, connect, listen/accept, tls, each
 # dialog step, close) and a final result object, each line parsed with jq;
 # the result for success and for each failure class; where the log goes.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Binary-safe raw relay through real sockets: 100 MB of random bytes, both
 # ways at once and one way, over TCP/IPv4, TCP/IPv6 and Unix sockets.
 # Equality is checked with sha256.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # --retry-until: the whole connect + TLS + dialog again with backoff until it
 # works or the time is up; each attempt's lines held (shown with -v), the
 # last failure's code and one line at the end.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Regressions found by review: each test failed before its fix.
 
 load helpers

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Real protocol servers from Debian packages (tests/servers/*.bash), each
 # started privately by the test from a config in its temporary directory,
 # on a free 127.0.0.1 port, waited for by readiness and stopped by its PID;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Shared by the suites that run real protocol servers (servers.bats,
 # starttls.bats): the servers' start/stop functions (tests/servers/*.bash),
 # the test certificates, a teardown that stops whichever server a test

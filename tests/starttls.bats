@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # --starttls PROTO: the protocol presets, both sides.
 #
 #  1. Each client preset against a real server (tests/servers/*.bash: exim,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Timeouts exit 75 in about the time asked; refused -> 69; unresolvable -> 68.
 # Lower bounds are strict (a timer never fires early); upper bounds are
 # generous for a loaded 2-core CI machine.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # TLS (--tls, -l --tls, --tls-auto) against real TLS peers on loopback:
 # gnutls-serv, gnutls-cli, openssl s_server / s_client, socat OPENSSL,
 # Python's ssl module (tests/peers/tls_peer.py) and aecat itself.  Data is

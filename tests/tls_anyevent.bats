@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # TLS interop with Perl's AnyEvent::Handle (AnyEvent::TLS over Net::SSLeay),
 # the library aecat reimplements: tls => "accept", tls_autostart and
 # tls => "connect" (tests/peers/ae_tls_peer.pl), against aecat's client,

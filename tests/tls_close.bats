@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # How a TLS connection ends (man aecat, TLS, "Closing"): once aecat has sent
 # its close_notify, a peer that closes TCP at a record boundary without its
 # own has ended normally (exit 0; -v says so), because TLS 1.2 made

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Helpers for the TLS suites (tls.bats, tls_verify.bats); load after helpers:
 #
 #   load helpers

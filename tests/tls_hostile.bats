@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # TLS hardening against what a hostile or careless peer hands over: its
 # certificate's strings are escaped wherever aecat prints them (an issuer
 # CN with a newline and ESC forges no "aecat: tls: verification ok" line,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # The TLS verification table of the aecat client: which server certificate,
 # which options, which exit code and which reason word on the one stderr
 # line; then the peers that are not TLS servers at all, truncation,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* bench_util.h: the helpers the bench programs share (tests/bench/run.sh).
  * Header-only, all static: a program defines _GNU_SOURCE (splice(2)) and
  * BENCH_PROG, its name for error messages, then includes this file:

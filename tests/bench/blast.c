@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* blast: sends a file to HOST PORT as fast as the peer takes it, then
  * shutdown(SHUT_WR) and waits for the peer to close (tests/bench/run.sh:
  * the sender of pre-encoded frames in the decode benchmarks).  The file is

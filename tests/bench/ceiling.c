@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ceiling: the bare C read-cut-write loop with no event loop and no library,
  * the machine's ceiling for the framed benchmarks (tests/bench/run.sh).
  *   ceiling decode TYPE -L READYFILE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gen: fast data generators for the benchmarks (tests/bench/run.sh).
  *   gen raw MB              MB MiB of bytes on stdout; into a pipe with vmsplice(2)
  *                           (no copy: the generator must not be what is measured),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json_split: libaeh's JSON codec alone, in memory (tests/bench/run.sh, case
  * json): the "how fast could aecat split and validate" figure, without
  * sockets, the event loop or stdout.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* maxrss: runs a command and writes its peak resident set size in KiB
  * (getrusage's ru_maxrss of the child, from wait4) to OUTFILE; exits with
  * the command's status (128 + signal when killed).  tests/bench/run.sh.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ping: the one-shot request/reply benchmark (tests/bench/run.sh).
  *   ping serve READYFILE    listen on 127.0.0.1 port 0 (writes "listening
  *                           127.0.0.1 PORT\n" to READYFILE); for each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* relay_rw: the bare read/write relay, the machine's ceiling for a raw relay
  * with no event loop and no library (tests/bench/run.sh).  Blocking read(2)
  * and write(2) with a 256 KiB buffer.

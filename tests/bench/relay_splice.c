@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* relay_splice: the bare splice(2) relay, the machine's ceiling for a raw
  * relay with no event loop and no library (tests/bench/run.sh).  Blocking
  * splice(2), 1 MiB at a time: straight between the socket and stdin/stdout

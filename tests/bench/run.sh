@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # `make bench`: aecat against its peers and against bare C programs doing the
 # same work with no library (the machine's ceiling), all in this one run,
 # printed side by side in one table with the ratios of DESIGN.md section 7.

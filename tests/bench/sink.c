@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sink: the receiving end of the benchmarks (tests/bench/run.sh).
  *   sink [-o FILE] [-n BYTES] [-r SIZE] [-d USEC]   read stdin to its end
  *   sink -L READYFILE [-o FILE] [-n BYTES] [-r SIZE] [-d USEC]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The examples of README.md (its "## Examples" shell blocks) and of
 man/aecat.1 (every .EX block of EXAMPLES), for tests/examples.bats.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One libFuzzer source for every decoder, built once per codec with
  * -DFUZZ_TARGET='"name"' (see run.sh).  Input: byte 0 picks options
  * (bit 0 AEH_CODEC_PARTIAL_AT_EOF, bits 1-3 a max_frame), byte 1 a cut

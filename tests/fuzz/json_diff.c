@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The C half of the JSON differential test (tests/fuzz/json_diff.py drives
  * it; tests/json_diff.bats and `make fuzz-diff` run that).  It judges each
  * input with lib/frame_json.c's decoder, so that a strict reference parser

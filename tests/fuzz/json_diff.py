@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Differential test of lib/frame_json.c against a strict reference parser.
 
     tests/fuzz/json_diff.py [options] SEED N

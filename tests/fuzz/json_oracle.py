@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Strict RFC 8259 JSON oracle for the differential test of lib/frame_json.c.
 
 verdict(data: bytes) -> bool says whether `data` is exactly one JSON text

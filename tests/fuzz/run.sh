@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Builds one libFuzzer binary per decoder from fuzz_decoders.c (clang,
 # ASan + UBSan, the codec sources compiled with the same flags) and runs
 # each for SECONDS (default 10), as many at once as there are CPUs.

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: MIT
 # Perl AnyEvent::Handle as the reference peer for aecat's framing interop.
 #
 #   ae_peer.pl TYPE [FORMAT] [--send HEX,HEX,...] [--log FILE]

@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: MIT
 # Perl AnyEvent::Handle with TLS (AnyEvent::TLS over Net::SSLeay) as a peer
 # for aecat's TLS interop.  Lines are read with push_read(line) and each is
 # answered uppercased.  Every line read is printed on stdout after the port

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A scriptable TCP / Unix-socket peer for the aecat bats tests.
 
 Listens (port 0 by default), prints its port (or "unix PATH") as the first

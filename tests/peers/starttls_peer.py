@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A scripted server for the STARTTLS refusal tests (tests/starttls.bats).
 
 Listens on 127.0.0.1 (port 0), prints its port as the first line of stdout,

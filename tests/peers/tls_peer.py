@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """A scriptable TLS peer (Python's ssl module, i.e. OpenSSL) for the aecat
 TLS suites.  Serves ONE connection, or makes one with --connect.
 

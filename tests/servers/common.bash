@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Common helpers for tests/servers/*.bash: real protocol servers from Debian
 # packages, each started privately by a test as its own child process, from
 # a config written under a directory the test gives, on a free 127.0.0.1

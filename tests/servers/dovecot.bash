@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Dovecot 2.3 (Debian dovecot-core, -imapd, -pop3d, -lmtpd, -managesieved)
 # as a private IMAP + POP3 + LMTP + ManageSieve server with STARTTLS on each:
 # dovecot -F -c DIR/dovecot.conf (master in the foreground; base_dir and

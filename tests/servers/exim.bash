@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Exim 4 (Debian exim4-daemon-light, GnuTLS) as a private SMTP server with
 # STARTTLS: exim4 -C DIR/exim.conf -bdf -oX PORT (daemon in the foreground).
 # Accepts no mail (every RCPT is refused): for STARTTLS and EHLO only.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # INN 2.7 nnrpd (Debian inn2, OpenSSL) as a private NNTP reader server with
 # STARTTLS: nnrpd -D -f -p PORT -b 127.0.0.1 -n, standalone (no innd), in
 # the foreground, its whole configuration in DIR (inn.conf found through

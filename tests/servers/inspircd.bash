@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # InspIRCd 3 (Debian inspircd, module ssl_gnutls + starttls) as a private IRC
 # server with STARTTLS (numeric 670): inspircd --config DIR/inspircd.conf
 # --nofork --runasroot (it refuses root otherwise).  No hostname lookups,

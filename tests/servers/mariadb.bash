@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # MariaDB 10.11 (Debian mariadb-server, OpenSSL) as a private MySQL-protocol
 # server with SSL (CLIENT_SSL in the greeting): mariadbd --no-defaults
 # (no /etc/mysql read) on an empty DIR/data (InnoDB creates its files at

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # nginx 1.22 (Debian nginx-light, OpenSSL) as a private HTTP and HTTPS
 # server: nginx -p DIR -c DIR/nginx.conf with `daemon off;` (in the
 # foreground, the master is the PID stopped), one worker, logs and temp

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # PostgreSQL 15 (Debian postgresql-15) as a private server with SSL (the
 # SSLRequest upgrade): initdb into DIR/data and
 #   postgres -D DIR/data -k DIR/sock -p PORT -h 127.0.0.1 -c ssl=on ...

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Prosody 0.12 (Debian prosody) as a private XMPP server (c2s and s2s, both
 # with STARTTLS required, virtual host "localhost"): prosody --config
 # DIR/prosody.cfg.lua -F (foreground).  run_as_root: prosody would otherwise

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # redis-server 7 (Debian redis-server, OpenSSL) as a private server: no
 # persistence, in the foreground, its files under DIR, a plaintext port on
 # 127.0.0.1 and, given CERT KEY CA, a TLS port too (no client

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # OpenLDAP slapd 2.5 (Debian slapd, GnuTLS) as a private LDAP server with the
 # StartTLS extended operation: slapd -d none -h ldap://127.0.0.1:PORT/ -f
 # DIR/slapd.conf (-d keeps it in the foreground, "none" logs errors only, to

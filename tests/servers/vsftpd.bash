@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # vsftpd 3.0.3 (Debian vsftpd, OpenSSL) as a private FTP server with AUTH TLS:
 # vsftpd DIR/vsftpd.conf (listen=YES standalone, background=NO: in the
 # foreground).  Local (PAM) logins are enabled but no user is made; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Drives a decoder the way lib/handle.c does (a read buffer that grows by
  * reads and shrinks from the head, state kept across calls, eof last) and
  * renders what came out as one comparable string:

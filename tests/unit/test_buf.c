@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* aeh_buf: append at the tail, consume at the head, reserve/commit, and the
  * gap at the head reclaimed so a steady stream does not grow the buffer. */
 #include "unit.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The dialog over real socketpairs and a real libev loop: each way it can
  * end (every step done, the peer closing first, a reject, the step timeout,
  * a malformed frame), raw and framed expects fed byte by byte, the events,

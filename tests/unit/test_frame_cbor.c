@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The cbor codec: every example of RFC 8949 appendix A (one at a time and
  * back to back), a table of malformed items with exact error offsets (each
  * the same at every split), messages, the depth limit, max_frame (ENOSPC as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The json codec: a table of valid and invalid texts (each frame and each
  * error offset the same at every split), back-to-back texts, whitespace,
  * UTF-8 and \u surrogates across reads, the depth limit, max_frame, and

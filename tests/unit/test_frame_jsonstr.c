@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The json-strings codec: strings and {"base64": ...} records (each frame
  * and each error offset the same at every split), escapes of every kind,
  * whitespace and pretty-printed input, texts that are not records, bad

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The line codec: default "\r?\n" and fixed markers, every split, limits,
  * EOF rules, the encoder's refusals, and linear work on a long line. */
 #include "codec_harness.h"

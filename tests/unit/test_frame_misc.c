@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* raw and chunk codecs, the framing grammar of aeh_codec_parse (good specs
  * decode as they should, bad ones fail with the offset in the spec), and C
  * escapes. */

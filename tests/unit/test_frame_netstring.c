@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The netstring codec: frames at every split, every malformed byte at its
  * offset, the length bounded by max_frame before the payload, encoding. */
 #include "codec_harness.h"

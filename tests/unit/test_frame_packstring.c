@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The packstring codec: every length format in both byte orders, encoded
  * then decoded at every split, the prefixes refused (negative, BER / varint
  * non-canonical or over 64 bits), lengths over max_frame before the payload,

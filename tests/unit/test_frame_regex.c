@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The PCRE2 framings (line with a regex end marker, AnyEvent's regex read)
  * and the streaming matcher under them.  Every stream goes through
  * HARNESS_EXPECT: whole, cut at every byte, and in 1-byte reads, the same

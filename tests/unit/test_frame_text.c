@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hexlines, base64lines and crlf: lines decoded at every split, each bad
  * character at its offset, limits, EOF rules, encoders and round trips, and
  * crlf never doubling a "\r\n", even across frames. */

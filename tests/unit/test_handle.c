@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The handle over real socketpairs and a real libev loop: read queue order,
  * EOF rules, write queue, limits, timeouts, destroy from callbacks, linger.
  * Uses its own codecs through the public codec struct, as users would. */

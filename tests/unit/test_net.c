@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* net.c and resolve.c over real loopback sockets (127.0.0.1, ::1, Unix):
  * connect by address and by name, Happy Eyeballs fall-over, errors and their
  * messages, the deadline over connect and over resolution, cancel, source

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* TLS on handles, over real socketpairs and a real libev loop, with real
  * GnuTLS on both ends: handshake, typed reads over records, close_notify,
  * truncation, STARTTLS with bytes on either side of the switch, stoptls,

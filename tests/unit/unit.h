@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared scaffolding for the libcheck unit tests: each test file defines
  * `static Suite *make_suite(void)` and ends with UNIT_MAIN.  Results go to
  * stdout as TAP so tests/run can total them with the bats suites. */

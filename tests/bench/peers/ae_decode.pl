@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: MIT
 # Decode peer for `make bench` (tests/bench/run.sh): Perl AnyEvent::Handle,
 # written plainly, stdout through a handle with autocork.
 #

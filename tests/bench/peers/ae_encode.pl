@@ -1,4 +1,5 @@
 #!/usr/bin/perl
+# SPDX-License-Identifier: MIT
 # Encode peer for `make bench` (tests/bench/run.sh): Perl AnyEvent::Handle,
 # written plainly, the socket handle with autocork.
 #

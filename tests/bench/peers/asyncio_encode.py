@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Encode peer for `make bench` (tests/bench/run.sh), Python asyncio written plainly.
 
 usage: asyncio_encode.py TYPE HOST PORT
