@@ -543,15 +543,13 @@ static void stls_seen(void *arg, const uint8_t *p, size_t n, bool line)
 
 /* The protocol's part of a STARTTLS step is over: the handshake, or the
  * peer's refusal. */
-static void stls_done(void *arg, int rc, const char *msg)
+static void stls_done(void *arg, const aeh_error *err)
 {
     aeh_dialog *d = arg;
     if (!d->running)
         return;
-    if (rc < 0) {
-        aeh_error e;
-        aeh_fail(&e, EPROTO, 0, "%s", msg);
-        finish(d, AEH_DIALOG_REFUSED, &e, false);
+    if (err) {
+        finish(d, AEH_DIALOG_REFUSED, err, false);
         return;
     }
     if (d->reissuing) {           /* the hello over TLS was answered */
