@@ -511,13 +511,11 @@ static void dialog_error(aeh *h, const aeh_error *e, bool fatal)
 
 /* Also the end of a handshake begun before the dialog (TLS from the
  * start): then it is only told, no step ends. */
-static void dialog_starttls(aeh *h, bool ok, const char *msg)
+static void dialog_starttls(aeh *h, const aeh_error *err)
 {
     aeh_dialog *d = aeh_user(h);
-    if (!ok) {
-        aeh_error e;
-        aeh_fail(&e, EPROTO, 0, "%s", msg);
-        finish(d, AEH_DIALOG_TLS, &e, true);
+    if (err) {
+        finish(d, AEH_DIALOG_TLS, err, true);
         return;
     }
     emit(d, AEH_DIALOG_TLS_DONE, NULL, 0);
