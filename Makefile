@@ -33,7 +33,8 @@ DEPS_SERVERS = exim4-daemon-light dovecot-imapd dovecot-pop3d dovecot-lmtpd dove
              nginx-light redis-server
 DEPS       = $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BENCH) $(DEPS_SERVERS)
 
-LIB_SRC  = $(sort $(wildcard lib/*.c))
+# lib/starttls/: the STARTTLS presets, one file per protocol (both roles).
+LIB_SRC  = $(sort $(wildcard lib/*.c lib/starttls/*.c))
 LIB_OBJ  = $(LIB_SRC:.c=.o)
 CLI_SRC  = aecat.c $(sort $(wildcard cli_*.c))
 CLI_OBJ  = $(CLI_SRC:.c=.o)
@@ -58,7 +59,7 @@ deps:
 	  printf '#!/bin/sh\nexit 101\n' >$$policy && chmod +x $$policy; fi; \
 	sh -c "$$cmd"; rc=$$?; [ -z "$$policy" ] || rm -f "$$policy"; exit $$rc
 
-%.o: %.c lib/aeh.h $(wildcard cli*.h) $(wildcard lib/*_int.h)
+%.o: %.c lib/aeh.h $(wildcard cli*.h) $(wildcard lib/*_int.h lib/starttls/*_int.h)
 	$(CC) $(AECAT_CPPFLAGS) $(AECAT_CFLAGS) -c -o $@ $<
 
 lib/libaeh.a: $(LIB_OBJ)
@@ -141,4 +142,4 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/aecat.fish
 
 clean:
-	rm -rf aecat lib/*.o lib/libaeh.a *.o libaeh.pc $(UNIT_BIN) build-asan tests/fuzz/bin tests/bench/bin
+	rm -rf aecat lib/*.o lib/starttls/*.o lib/libaeh.a *.o libaeh.pc $(UNIT_BIN) build-asan tests/fuzz/bin tests/bench/bin

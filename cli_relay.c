@@ -483,14 +483,14 @@ static void net_drain(aeh *h)
 
 /* The handshake is over: --tls-info, or the reason it failed (the handle
  * is gone after this callback then). */
-static void net_starttls(aeh *h, bool ok, const char *msg)
+static void net_starttls(aeh *h, const aeh_error *err)
 {
     session *s = aeh_user(h);
     ev_timer_stop(s->loop, &s->tls_w);
-    if (!ok) {
+    if (err) {
         relay_count_bytes(s);
         s->net = NULL;
-        cli_say("tls: handshake with %s failed: %s", s->peer, msg);
+        cli_say("tls: handshake with %s failed: %s", s->peer, err->msg);
         relay_finish(s, EXIT_PROTOCOL, false);
         return;
     }

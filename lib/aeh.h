@@ -239,9 +239,10 @@ typedef struct aeh_opts {
     int tls;                      /* 0, AEH_TLS_CONNECT or AEH_TLS_ACCEPT: start TLS at once */
     aeh_tls_ctx *tls_ctx;         /* required with tls; must outlive the handle */
     const char *peername;         /* name verified and sent as SNI (connect) */
-    /* handshake over: ok, or not with the reason (then the handle is
-     * destroyed after the callback, and on_error is not called) */
-    void (*on_starttls)(aeh *h, bool ok, const char *msg);
+    /* handshake over: err NULL, or the failure (EPROTO, op AEH_OP_TLS;
+     * then the handle is destroyed after the callback, and on_error is
+     * not called) */
+    void (*on_starttls)(aeh *h, const aeh_error *err);
     void (*on_stoptls)(aeh *h);   /* peer's close_notify: TLS is gone, plaintext follows */
 } aeh_opts;
 
@@ -305,7 +306,7 @@ bool aeh_tls_ragged_eof(const aeh *h);
 int  aeh_tls_describe(const aeh *h, aeh_buf *out);
 /* tls_detect, then starttls(ACCEPT, ctx) if it saw a ClientHello. */
 void aeh_push_tls_autostart(aeh *h, aeh_tls_ctx *ctx);
-void aeh_on_starttls(aeh *h, void (*cb)(aeh *, bool, const char *));
+void aeh_on_starttls(aeh *h, void (*cb)(aeh *, const aeh_error *));
 void aeh_on_stoptls(aeh *h, void (*cb)(aeh *));
 
 struct ev_loop *aeh_loop(const aeh *h);

@@ -511,13 +511,11 @@ static void dialog_error(aeh *h, const aeh_error *e, bool fatal)
 
 /* Also the end of a handshake begun before the dialog (TLS from the
  * start): then it is only told, no step ends. */
-static void dialog_starttls(aeh *h, bool ok, const char *msg)
+static void dialog_starttls(aeh *h, const aeh_error *err)
 {
     aeh_dialog *d = aeh_user(h);
-    if (!ok) {
-        aeh_error e;
-        aeh_fail(&e, EPROTO, 0, "%s", msg);
-        finish(d, AEH_DIALOG_TLS, &e, true);
+    if (err) {
+        finish(d, AEH_DIALOG_TLS, err, true);
         return;
     }
     emit(d, AEH_DIALOG_TLS_DONE, NULL, 0);
@@ -543,15 +541,13 @@ static void stls_seen(void *arg, const uint8_t *p, size_t n, bool line)
 
 /* The protocol's part of a STARTTLS step is over: the handshake, or the
  * peer's refusal. */
-static void stls_done(void *arg, int rc, const char *msg)
+static void stls_done(void *arg, const aeh_error *err)
 {
     aeh_dialog *d = arg;
     if (!d->running)
         return;
-    if (rc < 0) {
-        aeh_error e;
-        aeh_fail(&e, EPROTO, 0, "%s", msg);
-        finish(d, AEH_DIALOG_REFUSED, &e, false);
+    if (err) {
+        finish(d, AEH_DIALOG_REFUSED, err, false);
         return;
     }
     if (d->reissuing) {           /* the hello over TLS was answered */

@@ -53,7 +53,7 @@ struct aeh {
     void (*on_read)(aeh *);
     void (*on_drain)(aeh *);
     void (*on_timeout)(aeh *, int);
-    void (*on_starttls)(aeh *, bool, const char *);
+    void (*on_starttls)(aeh *, const aeh_error *);
     void (*on_stoptls)(aeh *);
     int busy;                     /* callbacks on the stack: defer the free */
     bool is_socket, autocork, no_close;

@@ -81,7 +81,7 @@ static void tls_failed(aeh *h, aeh_error *e)
         return;
     }
     enter(h);
-    h->on_starttls(h, false, e->msg);
+    h->on_starttls(h, e);
     aeh_destroy(h);
     leave(h);
 }
@@ -127,7 +127,7 @@ void handle_tls_pump(aeh *h)
         }
         if (h->on_starttls) {
             enter(h);
-            h->on_starttls(h, true, NULL);
+            h->on_starttls(h, NULL);
             if (!leave(h))
                 return;
         }
@@ -267,5 +267,5 @@ void aeh_push_tls_autostart(aeh *h, aeh_tls_ctx *ctx)
     aeh_push_read(h, aeh_codec_tls_detect(), autostart_cb, ctx);
 }
 
-void aeh_on_starttls(aeh *h, void (*cb)(aeh *, bool, const char *)) { h->on_starttls = cb; }
+void aeh_on_starttls(aeh *h, void (*cb)(aeh *, const aeh_error *)) { h->on_starttls = cb; }
 void aeh_on_stoptls(aeh *h, void (*cb)(aeh *)) { h->on_stoptls = cb; }

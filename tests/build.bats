@@ -59,9 +59,10 @@ make_commands() {
 # A copy of the sources, to build and install with flags of our own
 # whatever the tree was built with (make asan builds it sanitized).
 copy_tree() {
-    mkdir -p "$1/lib" "$1/man" "$1/completions"
+    mkdir -p "$1/lib/starttls" "$1/man" "$1/completions"
     cp "$TOP"/Makefile "$TOP"/*.c "$TOP"/*.h "$1/"
     cp "$TOP"/lib/*.c "$TOP"/lib/*.h "$1/lib/"
+    cp "$TOP"/lib/starttls/*.c "$TOP"/lib/starttls/*.h "$1/lib/starttls/"
     cp "$TOP"/man/* "$1/man/"
     cp "$TOP"/completions/* "$1/completions/"
 }

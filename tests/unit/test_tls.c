@@ -75,14 +75,18 @@ static void on_error(aeh *h, const aeh_error *e, bool fatal)
         s->h = NULL;
 }
 
-static void on_starttls(aeh *h, bool ok, const char *msg)
+static void on_starttls(aeh *h, const aeh_error *err)
 {
     side *s = side_of(h);
     s->starts++;
-    s->start_ok = ok;
-    snprintf(s->start_msg, sizeof s->start_msg, "%s", msg ? msg : "");
-    if (!ok)
+    s->start_ok = !err;
+    snprintf(s->start_msg, sizeof s->start_msg, "%s", err ? err->msg : "");
+    if (err) {
+        /* the failure's kind is in the error, not only in its words */
+        ck_assert_int_eq(err->code, EPROTO);
+        ck_assert_int_eq(err->op, AEH_OP_TLS);
         s->h = NULL;              /* destroyed after this callback */
+    }
 }
 
 static void on_stoptls(aeh *h) { side_of(h)->stops++; }

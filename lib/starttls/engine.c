@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The STARTTLS preset engine (see starttls_int.h): reads one reply at a time
- * for the preset, with a codec of its choice, and ends the run once. */
+/* The STARTTLS preset engine (see starttls_int.h, preset_int.h): finds a
+ * protocol's preset, reads one reply at a time for it, with a codec of its
+ * choice, and ends the run once. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "starttls_int.h"
+#include "preset_int.h"
 
 enum { STLS_LINE_MAX = 64 * 1024 };
 
@@ -15,15 +16,21 @@ static const struct { const char *alias, *name; } stls_aliases[] = {
     { "submission", "smtp" }, { "imap2", "imap" }, { "postgresql", "postgres" },
 };
 
+/* In the order --help and the messages list them. */
+static const stls_preset *const stls_protocols[] = {
+    stls_smtp, stls_lmtp, stls_pop3, stls_imap, stls_ftp, stls_xmpp, stls_xmpp_server,
+    stls_nntp, stls_sieve, stls_ldap, stls_postgres, stls_mysql, stls_irc, stls_telnet,
+};
+enum { STLS_NPROTOCOLS = sizeof stls_protocols / sizeof stls_protocols[0] };
+
 const stls_preset *stls_find(const char *proto, bool server)
 {
     for (size_t i = 0; i < sizeof stls_aliases / sizeof stls_aliases[0]; i++)
         if (!strcasecmp(proto, stls_aliases[i].alias))
             proto = stls_aliases[i].name;
-    const stls_preset *p = server ? stls_server_presets : stls_client_presets;
-    for (; p->name; p++)
-        if (!strcasecmp(proto, p->name))
-            return p;
+    for (size_t i = 0; i < STLS_NPROTOCOLS; i++)
+        if (!strcasecmp(proto, stls_protocols[i][server].name))
+            return &stls_protocols[i][server];
     return NULL;
 }
 
@@ -33,8 +40,9 @@ const char *stls_names(bool server)
     char *b = buf[server];
     if (!b[0]) {
         size_t o = 0;
-        for (const stls_preset *p = server ? stls_server_presets : stls_client_presets; p->name; p++)
-            o += (size_t)snprintf(b + o, sizeof buf[0] - o, "%s%s", o ? ", " : "", p->name);
+        for (size_t i = 0; i < STLS_NPROTOCOLS; i++)
+            o += (size_t)snprintf(b + o, sizeof buf[0] - o, "%s%s", o ? ", " : "",
+                                  stls_protocols[i][server].name);
     }
     return b;
 }
@@ -53,27 +61,28 @@ const char *stls_show(const uint8_t *p, size_t n, char *buf, size_t cap)
     return buf;
 }
 
-static void stls_end(stls *t, int rc, const char *msg)
+/* err NULL: start TLS. */
+static void stls_end(stls *t, const aeh_error *err)
 {
     if (t->finished)
         return;
     t->finished = true;
-    t->done(t->arg, rc, msg);
+    t->done(t->arg, err);
 }
 
 void stls_ok(stls *t)
 {
-    stls_end(t, 0, NULL);
+    stls_end(t, NULL);
 }
 
 void stls_refuse(stls *t, const char *fmt, ...)
 {
-    char msg[512];
+    aeh_error e = { .code = EPROTO };
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(e.msg, sizeof e.msg, fmt, ap);
     va_end(ap);
-    stls_end(t, -1, msg);
+    stls_end(t, &e);
 }
 
 void stls_send(stls *t, const void *p, size_t n)
@@ -114,13 +123,14 @@ void stls_read_line(stls *t)
 
 /* Codecs made for one read live until the run is freed: the handle may
  * still look at a request's codec after its callback. */
-static aeh_codec *stls_keep(stls *t, aeh_codec *c)
+static aeh_codec *stls_keep(stls *t, aeh_codec *c, aeh_error *err)
 {
     if (!c)
         return NULL;
     aeh_codec **k = realloc(t->made, (t->nmade + 1) * sizeof *k);
     if (!k) {
         aeh_codec_free(c);
+        aeh_fail(err, ENOMEM, 0, "out of memory");
         return NULL;
     }
     t->made = k;
@@ -133,9 +143,9 @@ void stls_read_bytes(stls *t, size_t n)
     if (t->finished)
         return;
     aeh_error e;
-    aeh_codec *c = stls_keep(t, aeh_codec_chunk(n, &e));
+    aeh_codec *c = stls_keep(t, aeh_codec_chunk(n, &e), &e);
     if (!c) {
-        stls_refuse(t, "%s", e.msg);
+        stls_end(t, &e);
         return;
     }
     t->reading_line = false;
@@ -147,9 +157,9 @@ void stls_read_until(stls *t, const char *re)
     if (t->finished)
         return;
     aeh_error e;
-    aeh_codec *c = stls_keep(t, aeh_codec_regex(re, NULL, NULL, &e));
+    aeh_codec *c = stls_keep(t, aeh_codec_regex(re, NULL, NULL, &e), &e);
     if (!c) {
-        stls_refuse(t, "%s", e.msg);
+        stls_end(t, &e);
         return;
     }
     c->max_frame = STLS_LINE_MAX;
@@ -171,21 +181,6 @@ int stls_check_name(const char *name, aeh_error *err)
                             name, ch == ' ' ? "space" : "control character", i);
     }
     return 0;
-}
-
-const char *stls_escape(const char *s, const char *bad, bool xml, char *buf, size_t cap)
-{
-    size_t o = 0;
-    for (; *s && o + 8 < cap; s++) {
-        if (!strchr(bad, *s))
-            buf[o++] = *s;
-        else if (xml)
-            o += (size_t)snprintf(buf + o, cap - o, "&#%d;", (unsigned char)*s);
-        else
-            buf[o++] = '\\', buf[o++] = *s;
-    }
-    buf[o] = 0;
-    return buf;
 }
 
 stls *stls_start(aeh *h, const stls_preset *p, const char *name, stls_done_fn *done,
@@ -227,12 +222,4 @@ void stls_free(stls *t)
         aeh_codec_free(t->made[i]);
     free(t->made);
     free(t);
-}
-
-size_t stls_telnet_command(const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n && !(p[i] == IAC && (i + 1 == n || p[i + 1] != IAC)))
-        i += p[i] == IAC ? 2 : 1;
-    return i;
 }
