@@ -391,6 +391,37 @@ START_TEST(catastrophic_pattern_hits_the_limit)
 }
 END_TEST
 
+/* An encoder whose read-back search blows its limit says so in its own
+ * words, the search's message intact after them (it was formatted into
+ * itself, overlapping, and came out garbled). */
+START_TEST(encoder_limit_error_keeps_the_search_message)
+{
+    char in[64];
+    memset(in, 'a', 40);
+    in[40] = 'c';
+    aeh_error e;
+    aeh_buf out = {0};
+    aeh_codec *c = regex3("(a+)+[bd]", NULL, NULL);
+    ck_assert_int_eq(aeh_codec_regex_set_limits(c, 20000, 1000, 1024, &e), 0);
+    ck_assert_int_eq(harness_encode(c, in, 41, &out, &e), -1);
+    ck_assert_int_eq(e.code, EINVAL);
+    ck_assert_str_eq(e.msg, "regex: cannot check the frame: regex: match limit exceeded");
+    aeh_codec_free(c);
+    c = regex3("c", "(a+)+[bd]", NULL);     /* the accept matches; the reject search blows */
+    ck_assert_int_eq(aeh_codec_regex_set_limits(c, 20000, 1000, 1024, &e), 0);
+    ck_assert_int_eq(harness_encode(c, in, 41, &out, &e), -1);
+    ck_assert_str_eq(e.msg, "regex: cannot check the frame: regex reject: match limit exceeded");
+    aeh_codec_free(c);
+    c = line_re("(a+)+[bd]");
+    ck_assert_int_eq(aeh_codec_regex_set_limits(c, 20000, 1000, 1024, &e), 0);
+    ck_assert_int_eq(harness_encode(c, in, 40, &out, &e), -1);
+    ck_assert_str_eq(e.msg, "line: cannot check the frame: line: match limit exceeded");
+    ck_assert_uint_eq(aeh_buf_len(&out), 0);
+    aeh_codec_free(c);
+    aeh_buf_free(&out);
+}
+END_TEST
+
 /* 1 MB without a marker in 1-byte reads: each call may look only at the new
  * byte plus what a marker split by the read needs, so the searched-again
  * part (len - scan after the call) stays below the marker's length and the
@@ -517,6 +548,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, regex_constructor_errors);
     tcase_add_test(t, regex_encoder);
     tcase_add_test(t, catastrophic_pattern_hits_the_limit);
+    tcase_add_test(t, encoder_limit_error_keeps_the_search_message);
     tcase_add_test(t, linear_work_without_a_marker);
     tcase_add_test(t, rematch_streaming_search);
     suite_add_tcase(s, t);
