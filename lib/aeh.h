@@ -27,13 +27,23 @@ enum {
     AEH_ENAME = 10001,            /* host name could not be resolved */
 };
 
-/* What a handle was doing when the error happened (aeh_fail sets NONE). */
+/* What a handle (or the connector) was doing when the error happened
+ * (aeh_fail sets NONE). */
 enum { AEH_OP_NONE, AEH_OP_READ, AEH_OP_WRITE, AEH_OP_DECODE, AEH_OP_ENCODE, AEH_OP_TIMEOUT,
-       AEH_OP_TLS };
+       AEH_OP_TLS, AEH_OP_CONNECT, AEH_OP_BIND };
+
+/* Why, where the code alone does not tell (aeh_fail sets NONE).  Callers
+ * classify an error by code, op and reason, never by its message. */
+enum {
+    AEH_REASON_NONE,
+    AEH_REASON_TRUNCATED,         /* the stream ended inside a frame, or TLS without close_notify */
+    AEH_REASON_REJECTED,          /* the data matched a codec's reject pattern (EBADMSG) */
+};
 
 typedef struct aeh_error {
     int code;
-    int op;                       /* AEH_OP_*, set by handles */
+    int op;                       /* AEH_OP_*, set by handles and the connector */
+    int reason;                   /* AEH_REASON_* */
     uint64_t offset;              /* decoders: offset into their input; handles: stream offset */
     char msg[200];
 } aeh_error;

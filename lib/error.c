@@ -9,6 +9,7 @@ int aeh_fail(aeh_error *e, int code, uint64_t offset, const char *fmt, ...)
 {
     e->code = code;
     e->op = AEH_OP_NONE;
+    e->reason = AEH_REASON_NONE;
     e->offset = offset;
     va_list ap;
     va_start(ap, fmt);

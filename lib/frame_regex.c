@@ -255,8 +255,11 @@ static int regex_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, 
         int rj = reject_status(rc, st, buf, len, eof, horizon, &rat, err);
         if (rj == AEH_DEC_ERROR)
             return AEH_DEC_ERROR;
-        if (rj == RJ_HIT)
-            return codec_malformed(c, err, rat, CODEC_REJECT_MSG);
+        if (rj == RJ_HIT) {
+            codec_malformed(c, err, rat, "data matches the reject pattern");
+            err->reason = AEH_REASON_REJECTED;   /* what dialogs tell from other EBADMSGs */
+            return AEH_DEC_ERROR;
+        }
         if (found) {
             if (rj == RJ_PENDING)
                 return AEH_DEC_MORE;

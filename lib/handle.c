@@ -297,6 +297,7 @@ static bool run_request(aeh *h, rreq *r)
             aeh_fail(&e, EBADMSG, h->rbase, "%s: truncated frame at end of stream (%zu bytes)",
                      r->codec->name, len);
             e.op = AEH_OP_DECODE;
+            e.reason = AEH_REASON_TRUNCATED;
             handle_raise(h, &e, true);
         }
         return false;

@@ -865,6 +865,7 @@ long tls_recv(aeh_tls *t, uint8_t *p, size_t room, aeh_error *err)
         if (t->eof && !boundary) {
             aeh_fail(err, EPROTO, 0, "the peer closed the connection inside a TLS record "
                      "(cut short), without close_notify (truncated)");
+            err->reason = AEH_REASON_TRUNCATED;
             return -1;
         }
         if (n == GNUTLS_E_PREMATURE_TERMINATION) {
@@ -880,6 +881,7 @@ long tls_recv(aeh_tls *t, uint8_t *p, size_t room, aeh_error *err)
                          "after ours (strict close)");
             else
                 aeh_fail(err, EPROTO, 0, "the peer closed the connection without close_notify (truncated?)");
+            err->reason = AEH_REASON_TRUNCATED;
             return -1;
         }
         if (T(gnutls_error_is_fatal)((int)n)) {

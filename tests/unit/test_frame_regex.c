@@ -257,6 +257,7 @@ START_TEST(regex_reject)
     ck_assert_int_eq(e.code, EBADMSG);
     ck_assert_int_eq(e.offset, 2);
     ck_assert_msg(strstr(e.msg, "reject"), "%s", e.msg);
+    ck_assert_int_eq(e.reason, AEH_REASON_REJECTED);
     aeh_codec_free(c);
     /* AnyEvent passes "xa" when it arrives whole and refuses it in two
      * reads; here the earlier reject match wins at every split. */
@@ -388,6 +389,45 @@ START_TEST(catastrophic_pattern_hits_the_limit)
     aeh_codec *raw = aeh_codec_raw();
     ck_assert_int_eq(aeh_codec_regex_set_limits(raw, 1, 1, 1, &e), -1);
     aeh_codec_free(raw);
+}
+END_TEST
+
+/* A reject, a frame cut by the end of the stream and other malformed data
+ * are all EBADMSG: the reason tells them apart, not the message. */
+static int decode_whole(const aeh_codec *c, const char *in, bool eof, aeh_error *e)
+{
+    aeh_dstate st;
+    memset(&st, 0, sizeof st);
+    memset(e, 0, sizeof *e);
+    aeh_span f;
+    size_t used = 0;
+    int rc = c->decode(c, &st, (const uint8_t *)in, strlen(in), eof, &f, &used, e);
+    aeh_buf_free(&st.out);
+    return rc;
+}
+
+START_TEST(ebadmsg_errors_carry_their_reason)
+{
+    aeh_error e;
+    aeh_codec *c = regex3("\\n", "ERR", NULL);
+    ck_assert_int_eq(decode_whole(c, "an ERR\n", false, &e), AEH_DEC_ERROR);
+    ck_assert_int_eq(e.code, EBADMSG);
+    ck_assert_int_eq(e.reason, AEH_REASON_REJECTED);
+    ck_assert_int_eq(decode_whole(c, "cut", true, &e), AEH_DEC_ERROR);
+    ck_assert_int_eq(e.code, EBADMSG);
+    ck_assert_int_eq(e.reason, AEH_REASON_TRUNCATED);
+    aeh_codec_free(c);
+    c = line_re("\\n");
+    ck_assert_int_eq(decode_whole(c, "cut", true, &e), AEH_DEC_ERROR);
+    ck_assert_int_eq(e.reason, AEH_REASON_TRUNCATED);
+    aeh_codec_free(c);
+    c = aeh_codec_netstring(&e);
+    ck_assert_int_eq(decode_whole(c, "3:ab", true, &e), AEH_DEC_ERROR);
+    ck_assert_int_eq(e.reason, AEH_REASON_TRUNCATED);
+    ck_assert_int_eq(decode_whole(c, "3:abc;", false, &e), AEH_DEC_ERROR);
+    ck_assert_int_eq(e.code, EBADMSG);
+    ck_assert_int_eq(e.reason, AEH_REASON_NONE);
+    aeh_codec_free(c);
 }
 END_TEST
 
@@ -549,6 +589,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, regex_encoder);
     tcase_add_test(t, catastrophic_pattern_hits_the_limit);
     tcase_add_test(t, encoder_limit_error_keeps_the_search_message);
+    tcase_add_test(t, ebadmsg_errors_carry_their_reason);
     tcase_add_test(t, linear_work_without_a_marker);
     tcase_add_test(t, rematch_streaming_search);
     suite_add_tcase(s, t);

@@ -57,6 +57,20 @@ static int two_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, si
 
 static const aeh_codec two = { .name = "two", .decode = two_decode, .encode = upto_encode };
 
+/* "lax": two-byte frames, leaving a partial frame at EOF to the handle. */
+static int lax_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
+                      bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
+{
+    (void)c; (void)st; (void)eof; (void)err;
+    if (len < 2)
+        return AEH_DEC_MORE;
+    *frame = (aeh_span){ buf, 2 };
+    *consumed = 2;
+    return AEH_DEC_FRAME;
+}
+
+static const aeh_codec lax = { .name = "lax", .decode = lax_decode, .encode = upto_encode };
+
 /* ---------------------------------------------------------- fixture */
 
 typedef struct {
@@ -248,6 +262,24 @@ START_TEST(truncated_frame_at_eof_is_ebadmsg_after_good_frames)
     ck_assert_int_eq(F.last.code, EBADMSG);
     ck_assert_int_eq(F.last.op, AEH_OP_DECODE);
     ck_assert_int_eq(F.eofs, 0);
+}
+END_TEST
+
+/* A codec that leaves a partial frame at EOF to the handle: the handle's
+ * truncation error says why in its reason (dialogs take it for the peer's
+ * close), as a codec's own truncation does. */
+START_TEST(partial_frame_at_eof_is_truncated_by_the_handle)
+{
+    aeh_read_frames(F.h, &lax, on_frame, "a");
+    peer_send("abc");
+    peer_close();
+    run_for(1);
+    ck_assert_str_eq(F.got, "a:ab|");
+    ck_assert_int_eq(F.errors, 1);
+    ck_assert_int_eq(F.last.code, EBADMSG);
+    ck_assert_int_eq(F.last.op, AEH_OP_DECODE);
+    ck_assert_int_eq(F.last.reason, AEH_REASON_TRUNCATED);
+    ck_assert_int_eq(F.last.offset, 2);
 }
 END_TEST
 
@@ -799,6 +831,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, eof_with_pending_request_is_epipe);
     tcase_add_test(tc, eof_without_request_calls_on_eof);
     tcase_add_test(tc, truncated_frame_at_eof_is_ebadmsg_after_good_frames);
+    tcase_add_test(tc, partial_frame_at_eof_is_truncated_by_the_handle);
     tcase_add_test(tc, decode_error_offset_is_stream_offset);
     tcase_add_test(tc, on_read_consumes_from_head);
     tcase_add_test(tc, destroy_inside_frame_callback);
