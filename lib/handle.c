@@ -848,8 +848,10 @@ aeh *aeh_new(const aeh_opts *o)
         h->max_read_size = h->read_size;
     h->low_water_mark = o->low_water_mark;
     h->autocork = o->autocork;
-    h->no_close = o->no_close;
-    h->linger = o->linger;
+    /* The fd is the caller's until aeh_new succeeds: a failure, even one
+     * that destroys the handle, leaves it open for the caller to close, and
+     * no lingerer writing to it. */
+    h->no_close = true;
     h->on_error = o->on_error;
     h->on_eof = o->on_eof;
     h->on_read = o->on_read;
@@ -890,6 +892,8 @@ aeh *aeh_new(const aeh_opts *o)
             return NULL;
         }
     }
+    h->no_close = o->no_close;
+    h->linger = o->linger;
     return h;
 }
 

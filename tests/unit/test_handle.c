@@ -547,6 +547,49 @@ START_TEST(new_rejects_bad_arguments)
 }
 END_TEST
 
+static bool fd_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
+
+/* The fd is the caller's until aeh_new succeeds: a failure leaves it open,
+ * whether the handle got made and destroyed or not (the caller closes it:
+ * closing it in aeh_new too closed it twice); a success hands it over. */
+START_TEST(new_failure_leaves_the_fd_to_the_caller)
+{
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    aeh_opts o = base_opts(sv[0]);
+    o.loop = NULL;
+    ck_assert_ptr_null(aeh_new(&o));
+    ck_assert(fd_open(sv[0]));
+    /* TLS that cannot start (no context): the handle is made, told and destroyed */
+    o = base_opts(sv[0]);
+    o.tls = AEH_TLS_CONNECT;
+    ck_assert_ptr_null(aeh_new(&o));
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_int_eq(F.errors, 1);
+    ck_assert_int_eq(F.last.op, AEH_OP_TLS);
+    ck_assert(fd_open(sv[0]));
+    /* TLS whose first flight fails (the peer is gone): on_error hears of
+     * it as fatal, the handle is destroyed inside aeh_new */
+    aeh_error e;
+    aeh_tls_ctx *ctx = aeh_tls_ctx_new(&(aeh_tls_opts){ .insecure = true }, &e);
+    ck_assert_msg(ctx != NULL, "%s", e.msg);
+    close(sv[1]);
+    o.tls_ctx = ctx;
+    ck_assert_ptr_null(aeh_new(&o));
+    ck_assert_int_eq(errno, EPROTO);
+    ck_assert_int_eq(F.errors, 2);
+    ck_assert(F.last_fatal);
+    ck_assert(fd_open(sv[0]));
+    /* a success owns it: destroy closes it */
+    o = base_opts(sv[0]);
+    aeh *h = aeh_new(&o);
+    ck_assert_ptr_nonnull(h);
+    aeh_destroy(h);
+    ck_assert(!fd_open(sv[0]));
+    aeh_tls_ctx_free(ctx);
+}
+END_TEST
+
 /* ---------------------------------------------------------- edge cases */
 
 /* Replaces the fixture's handle with one on a fresh socketpair, built from
@@ -850,6 +893,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, timeout_without_callback_is_nonfatal_etimedout);
     tcase_add_test(tc, regular_file_reads_to_eof);
     tcase_add_test(tc, new_rejects_bad_arguments);
+    tcase_add_test(tc, new_failure_leaves_the_fd_to_the_caller);
     tcase_add_test(tc, refused_frame_after_partial_flush_leaves_queue_intact);
     tcase_add_test(tc, frame_over_wbuf_max_after_partial_flush_lingers_only_earlier_bytes);
     tcase_add_test(tc, unshift_resets_scanned_request);
