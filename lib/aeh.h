@@ -4,6 +4,7 @@
 #ifndef AEH_H
 #define AEH_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,9 @@ typedef struct aeh_error {
 /* Fills e and returns -1, so decoders can `return aeh_fail(...)`. */
 int aeh_fail(aeh_error *e, int code, uint64_t offset, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The same with a va_list, for the caller's own printf-like helpers. */
+int aeh_vfail(aeh_error *e, int code, uint64_t offset, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 const char *aeh_strerror(int code);   /* strerror(), extended by AEH_E* */
 
 /* ------------------------------------------------------------------ buffer */

@@ -7,6 +7,7 @@
  * wanted and wtimeout only while bytes are queued. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -43,10 +44,13 @@ void handle_raise(aeh *h, const aeh_error *e, bool fatal)
     leave(h);
 }
 
-void handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, const char *arg)
+void handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, ...)
 {
     aeh_error e;
-    aeh_fail(&e, code, 0, fmt, arg);
+    va_list ap;
+    va_start(ap, fmt);
+    aeh_vfail(&e, code, 0, fmt, ap);
+    va_end(ap);
     e.op = op;
     handle_raise(h, &e, fatal);
 }
@@ -351,16 +355,16 @@ void handle_dispatch(aeh *h)
     if (!h->destroyed && h->eof && !h->user_stopped && (!h->eof_done || h->q_head)) {
         if (h->q_head) {          /* also a read pushed after on_eof: it can never be served */
             h->eof_done = true;
-            handle_fail(h, AEH_OP_READ, EPIPE, true, "%s", "unexpected end of file with a read request pending");
+            handle_fail(h, AEH_OP_READ, EPIPE, true, "unexpected end of file with a read request pending");
         } else if (h->on_read && aeh_buf_len(&h->rbuf)) {
             h->eof_done = true;
-            handle_fail(h, AEH_OP_READ, EPIPE, true, "%s", "end of file with unconsumed data");
+            handle_fail(h, AEH_OP_READ, EPIPE, true, "end of file with unconsumed data");
         } else if (!aeh_buf_len(&h->rbuf)) {
             h->eof_done = true;
             if (h->on_eof)
                 h->on_eof(h);
             else
-                handle_fail(h, AEH_OP_READ, EPIPE, true, "%s", "unexpected end of file");
+                handle_fail(h, AEH_OP_READ, EPIPE, true, "unexpected end of file");
         }
     }
     h->dispatching = false;
@@ -633,7 +637,7 @@ static bool write_allowed(aeh *h, size_t queued, size_t add)
     if (h->destroyed)
         return false;
     if (h->shutdown_pending) {
-        handle_fail(h, AEH_OP_WRITE, EPIPE, true, "%s", "write after shutdown");
+        handle_fail(h, AEH_OP_WRITE, EPIPE, true, "write after shutdown");
         return false;
     }
     if (h->wbuf_max && queued + add > h->wbuf_max) {

@@ -77,7 +77,8 @@ struct aeh {
 
 void handle_free(aeh *h);
 void handle_raise(aeh *h, const aeh_error *e, bool fatal);
-void handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, const char *arg);
+void handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 void handle_raise_after_reads(aeh *h, const aeh_error *e);
 void handle_update_read_watcher(aeh *h);
 void handle_dispatch(aeh *h);
