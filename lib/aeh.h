@@ -4,6 +4,7 @@
 #ifndef AEH_H
 #define AEH_H
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,7 +71,11 @@ static inline size_t aeh_buf_len(const aeh_buf *b) { return b->tail - b->head; }
 static inline uint8_t *aeh_buf_data(const aeh_buf *b) { return b->base ? b->base + b->head : b->base; }
 /* At least n writable bytes at the tail (compacting or growing); NULL on ENOMEM. */
 uint8_t *aeh_buf_reserve(aeh_buf *b, size_t n);
-static inline void aeh_buf_commit(aeh_buf *b, size_t n) { b->tail += n; }
+static inline void aeh_buf_commit(aeh_buf *b, size_t n)
+{
+    assert(n <= b->cap - b->tail);   /* past the reserve: a heap overflow already happened */
+    b->tail += n;
+}
 int  aeh_buf_append(aeh_buf *b, const void *p, size_t n);   /* 0 or -ENOMEM */
 void aeh_buf_consume(aeh_buf *b, size_t n);                 /* n <= len */
 void aeh_buf_clear(aeh_buf *b);                             /* empty, keeps memory */

@@ -903,6 +903,7 @@ aeh *aeh_new(const aeh_opts *o)
 
 void handle_free(aeh *h)
 {
+    assert(h->busy == 0);         /* a callback still on the stack would use freed memory */
     for (rreq *r = h->q_head, *next; r; r = next) {
         next = r->next;
         rreq_free(r);

@@ -3,6 +3,7 @@
  * and handle_tls.c (TLS over the handle's buffers).  Not installed. */
 #ifndef AEH_HANDLE_INT_H
 #define AEH_HANDLE_INT_H
+#include <assert.h>
 #include <ev.h>
 #include "aeh.h"
 #include "tls_int.h"
@@ -97,6 +98,7 @@ static inline void enter(aeh *h) { h->busy++; }
 /* false when the handle is gone (and must not be touched again). */
 static inline bool leave(aeh *h)
 {
+    assert(h->busy > 0);          /* unbalanced: the handle would be freed under a callback */
     if (--h->busy == 0 && h->destroyed) {
         handle_free(h);
         return false;
