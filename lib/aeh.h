@@ -19,9 +19,10 @@ struct ev_loop;
 
 /* ------------------------------------------------------------------ errors */
 
-/* One error type for the whole library: an errno-style code, the byte offset
- * in the stream where it happened (for malformed data; otherwise 0), and a
- * one-line message.  Codes are errno values (EBADMSG malformed data, ENOSPC
+/* One error type for the whole library: an errno-style code, what was being
+ * done (op) and why (reason) where the code alone does not say, the byte
+ * offset in the stream where it happened (for malformed data; otherwise 0),
+ * and a one-line message for people.  Codes are errno values (EBADMSG malformed data, ENOSPC
  * over a buffer or frame limit, ETIMEDOUT, EPIPE unexpected EOF, EPROTO TLS,
  * EMSGSIZE frame too long for its encoding, or the system's own) plus the
  * library's codes below, which lie outside the errno range. */

@@ -237,8 +237,9 @@ static int error_rank(int e)
     }
 }
 
-/* why: the reason in words, NULL for strerror(e). */
-/* op: AEH_OP_CONNECT to a, or AEH_OP_BIND to the source address a. */
+/* op: AEH_OP_CONNECT to a, or AEH_OP_BIND to the source address a (the
+ * error keeps it, so that fail_all tells them apart).  why: the reason in
+ * words, NULL for strerror(e). */
 static void note_failure_why(aeh_connector *c, const addr *a, int op, int e, const char *why)
 {
     tell(c, AEH_CONNECT_FAILED, a, e);
