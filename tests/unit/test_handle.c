@@ -554,6 +554,8 @@ static bool fd_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
  * closing it in aeh_new too closed it twice); a success hands it over. */
 START_TEST(new_failure_leaves_the_fd_to_the_caller)
 {
+    aeh_destroy(F.h);             /* a fatal on_error below clears F.h */
+    F.h = NULL;
     int sv[2];
     ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     aeh_opts o = base_opts(sv[0]);
