@@ -7,7 +7,7 @@ CC      ?= cc
 # they come last, so they can override, but never replace what the code
 # needs (C11, the warnings, _GNU_SOURCE, -Ilib) or the hardening below.
 CFLAGS  ?= -O2 -g
-WARN     = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+WARN     = -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 # The usual hardening, as Debian builds packages.  _FORTIFY_SOURCE checks
 # nothing without optimisation (and glibc warns then), and a user who
 # sets it keeps theirs; `make asan` clears FORTIFY, of no use under ASan.

@@ -4,6 +4,8 @@
 #ifndef AEH_H
 #define AEH_H
 
+#include <assert.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,9 +19,10 @@ struct ev_loop;
 
 /* ------------------------------------------------------------------ errors */
 
-/* One error type for the whole library: an errno-style code, the byte offset
- * in the stream where it happened (for malformed data; otherwise 0), and a
- * one-line message.  Codes are errno values (EBADMSG malformed data, ENOSPC
+/* One error type for the whole library: an errno-style code, what was being
+ * done (op) and why (reason) where the code alone does not say, the byte
+ * offset in the stream where it happened (for malformed data; otherwise 0),
+ * and a one-line message for people.  Codes are errno values (EBADMSG malformed data, ENOSPC
  * over a buffer or frame limit, ETIMEDOUT, EPIPE unexpected EOF, EPROTO TLS,
  * EMSGSIZE frame too long for its encoding, or the system's own) plus the
  * library's codes below, which lie outside the errno range. */
@@ -27,13 +30,23 @@ enum {
     AEH_ENAME = 10001,            /* host name could not be resolved */
 };
 
-/* What a handle was doing when the error happened (aeh_fail sets NONE). */
+/* What a handle (or the connector) was doing when the error happened
+ * (aeh_fail sets NONE). */
 enum { AEH_OP_NONE, AEH_OP_READ, AEH_OP_WRITE, AEH_OP_DECODE, AEH_OP_ENCODE, AEH_OP_TIMEOUT,
-       AEH_OP_TLS };
+       AEH_OP_TLS, AEH_OP_CONNECT, AEH_OP_BIND };
+
+/* Why, where the code alone does not tell (aeh_fail sets NONE).  Callers
+ * classify an error by code, op and reason, never by its message. */
+enum {
+    AEH_REASON_NONE,
+    AEH_REASON_TRUNCATED,         /* the stream ended inside a frame, or TLS without close_notify */
+    AEH_REASON_REJECTED,          /* the data matched a codec's reject pattern (EBADMSG) */
+};
 
 typedef struct aeh_error {
     int code;
-    int op;                       /* AEH_OP_*, set by handles */
+    int op;                       /* AEH_OP_*, set by handles and the connector */
+    int reason;                   /* AEH_REASON_* */
     uint64_t offset;              /* decoders: offset into their input; handles: stream offset */
     char msg[200];
 } aeh_error;
@@ -41,6 +54,9 @@ typedef struct aeh_error {
 /* Fills e and returns -1, so decoders can `return aeh_fail(...)`. */
 int aeh_fail(aeh_error *e, int code, uint64_t offset, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The same with a va_list, for the caller's own printf-like helpers. */
+int aeh_vfail(aeh_error *e, int code, uint64_t offset, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 const char *aeh_strerror(int code);   /* strerror(), extended by AEH_E* */
 
 /* ------------------------------------------------------------------ buffer */
@@ -56,7 +72,11 @@ static inline size_t aeh_buf_len(const aeh_buf *b) { return b->tail - b->head; }
 static inline uint8_t *aeh_buf_data(const aeh_buf *b) { return b->base ? b->base + b->head : b->base; }
 /* At least n writable bytes at the tail (compacting or growing); NULL on ENOMEM. */
 uint8_t *aeh_buf_reserve(aeh_buf *b, size_t n);
-static inline void aeh_buf_commit(aeh_buf *b, size_t n) { b->tail += n; }
+static inline void aeh_buf_commit(aeh_buf *b, size_t n)
+{
+    assert(n <= b->cap - b->tail);   /* past the reserve: a heap overflow already happened */
+    b->tail += n;
+}
 int  aeh_buf_append(aeh_buf *b, const void *p, size_t n);   /* 0 or -ENOMEM */
 void aeh_buf_consume(aeh_buf *b, size_t n);                 /* n <= len */
 void aeh_buf_clear(aeh_buf *b);                             /* empty, keeps memory */

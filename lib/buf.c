@@ -2,6 +2,7 @@
 /* The one byte buffer: a gap at the head (consumed bytes) is reclaimed by
  * moving the live bytes down only when that is cheaper than growing, so the
  * cost per byte stays constant however the buffer is used. */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 uint8_t *aeh_buf_reserve(aeh_buf *b, size_t n)
 {
+    assert(b->head <= b->tail && b->tail <= b->cap);
     if (b->cap - b->tail >= n)
         return b->base + b->tail;
     size_t len = b->tail - b->head;
@@ -62,6 +64,7 @@ int aeh_buf_append(aeh_buf *b, const void *p, size_t n)
 
 void aeh_buf_consume(aeh_buf *b, size_t n)
 {
+    assert(n <= b->tail - b->head);   /* more would move head past the data */
     b->head += n;
     if (b->head == b->tail)
         b->head = b->tail = 0;

@@ -58,8 +58,9 @@ static inline int codec_frame(aeh_dstate *st, const uint8_t *p, size_t n, size_t
  * byte should have been, so it is the same whatever the read sizes were. */
 static inline int codec_truncated(const aeh_codec *c, aeh_error *err, size_t len)
 {
-    return aeh_fail(err, EBADMSG, len, "%s: truncated frame: stream ended after %zu bytes",
-                    c->name, len);
+    aeh_fail(err, EBADMSG, len, "%s: truncated frame: stream ended after %zu bytes", c->name, len);
+    err->reason = AEH_REASON_TRUNCATED;
+    return AEH_DEC_ERROR;
 }
 
 /* A frame is known to exceed c->max_frame; `offset` is the byte where that
@@ -132,9 +133,6 @@ int codec_base64_char(const aeh_codec *c, aeh_dstate *st, uint8_t ch, size_t i, 
 typedef struct {
     size_t max_depth;
 } codec_json_conf;
-
-/* The regex codec's reject error, which dialogs tell from other EBADMSGs. */
-#define CODEC_REJECT_MSG "data matches the reject pattern"
 
 aeh_decode_fn codec_json_decode;
 size_t codec_json_between(aeh_dstate *st, const uint8_t *buf, size_t len);

@@ -498,10 +498,10 @@ static void dialog_error(aeh *h, const aeh_error *e, bool fatal)
     int status = AEH_DIALOG_ERROR;
     aeh_error copy = *e;
     if (e->op == AEH_OP_DECODE && e->code == EBADMSG && d->at < d->n && d->steps[d->at].raw &&
-        strstr(e->msg, CODEC_REJECT_MSG)) {
+        e->reason == AEH_REASON_REJECTED) {
         status = AEH_DIALOG_REJECTED;
     } else if (aeh_eof_seen(h) && (e->code == EPIPE || (e->op == AEH_OP_DECODE &&
-                                                         strstr(e->msg, "truncated")))) {
+                                                         e->reason == AEH_REASON_TRUNCATED))) {
         /* EOF while a read waited, with or without a partial frame */
         status = AEH_DIALOG_CLOSED;
         aeh_fail(&copy, EPIPE, 0, "the peer closed the connection first");

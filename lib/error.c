@@ -5,14 +5,21 @@
 #include <string.h>
 #include "aeh.h"
 
-int aeh_fail(aeh_error *e, int code, uint64_t offset, const char *fmt, ...)
+int aeh_vfail(aeh_error *e, int code, uint64_t offset, const char *fmt, va_list ap)
 {
     e->code = code;
     e->op = AEH_OP_NONE;
+    e->reason = AEH_REASON_NONE;
     e->offset = offset;
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    return -1;
+}
+
+int aeh_fail(aeh_error *e, int code, uint64_t offset, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    aeh_vfail(e, code, offset, fmt, ap);
     va_end(ap);
     return -1;
 }

@@ -118,6 +118,15 @@ static int line_re_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf
     return codec_truncated(c, err, len);
 }
 
+/* The encoders read a written frame back with the decoder's own search; when
+ * that search fails (a match limit), its error becomes the encoder's.  It is
+ * copied first: formatting err->msg into err->msg overlaps. */
+static int cannot_check(aeh_error *err, const char *codec)
+{
+    aeh_error search = *err;
+    return aeh_fail(err, EINVAL, 0, "%s: cannot check the frame: %s", codec, search.msg);
+}
+
 static int line_re_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
                           aeh_error *err)
 {
@@ -135,7 +144,7 @@ static int line_re_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_bu
         return 0;
     out->tail = out->head + mark;
     if (r == REMATCH_ERROR)
-        return aeh_fail(err, EINVAL, 0, "line: cannot check the frame: %s", err->msg);
+        return cannot_check(err, "line");
     if (r == REMATCH_FOUND && start < n)
         return aeh_fail(err, EINVAL, start,
                         "line: the end-of-line pattern matches inside the frame at byte %zu",
@@ -246,8 +255,11 @@ static int regex_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, 
         int rj = reject_status(rc, st, buf, len, eof, horizon, &rat, err);
         if (rj == AEH_DEC_ERROR)
             return AEH_DEC_ERROR;
-        if (rj == RJ_HIT)
-            return codec_malformed(c, err, rat, CODEC_REJECT_MSG);
+        if (rj == RJ_HIT) {
+            codec_malformed(c, err, rat, "data matches the reject pattern");
+            err->reason = AEH_REASON_REJECTED;   /* what dialogs tell from other EBADMSGs */
+            return AEH_DEC_ERROR;
+        }
         if (found) {
             if (rj == RJ_PENDING)
                 return AEH_DEC_MORE;
@@ -290,14 +302,14 @@ static int regex_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf 
     size_t start, end, rstart, rend;
     int r = rematch_search(rc->accept, p, n, 0, &start, &end, err);
     if (r == REMATCH_ERROR)
-        return aeh_fail(err, EINVAL, 0, "regex: cannot check the frame: %s", err->msg);
+        return cannot_check(err, "regex");
     if (r != REMATCH_FOUND || end != n)
         return aeh_fail(err, EINVAL, r == REMATCH_FOUND ? end : n,
                         "regex: the frame does not end with its first accept match");
     if (rc->reject) {
         r = rematch_search(rc->reject, p, n, 0, &rstart, &rend, err);
         if (r == REMATCH_ERROR)
-            return aeh_fail(err, EINVAL, 0, "regex: cannot check the frame: %s", err->msg);
+            return cannot_check(err, "regex");
         if (r == REMATCH_FOUND && rstart < start)
             return aeh_fail(err, EINVAL, rstart,
                             "regex: the frame matches the reject pattern at byte %zu", rstart);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -43,10 +44,13 @@ void handle_raise(aeh *h, const aeh_error *e, bool fatal)
     leave(h);
 }
 
-void handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, const char *arg)
+void handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, ...)
 {
     aeh_error e;
-    aeh_fail(&e, code, 0, fmt, arg);
+    va_list ap;
+    va_start(ap, fmt);
+    aeh_vfail(&e, code, 0, fmt, ap);
+    va_end(ap);
     e.op = op;
     handle_raise(h, &e, fatal);
 }
@@ -297,6 +301,7 @@ static bool run_request(aeh *h, rreq *r)
             aeh_fail(&e, EBADMSG, h->rbase, "%s: truncated frame at end of stream (%zu bytes)",
                      r->codec->name, len);
             e.op = AEH_OP_DECODE;
+            e.reason = AEH_REASON_TRUNCATED;
             handle_raise(h, &e, true);
         }
         return false;
@@ -350,16 +355,16 @@ void handle_dispatch(aeh *h)
     if (!h->destroyed && h->eof && !h->user_stopped && (!h->eof_done || h->q_head)) {
         if (h->q_head) {          /* also a read pushed after on_eof: it can never be served */
             h->eof_done = true;
-            handle_fail(h, AEH_OP_READ, EPIPE, true, "%s", "unexpected end of file with a read request pending");
+            handle_fail(h, AEH_OP_READ, EPIPE, true, "unexpected end of file with a read request pending");
         } else if (h->on_read && aeh_buf_len(&h->rbuf)) {
             h->eof_done = true;
-            handle_fail(h, AEH_OP_READ, EPIPE, true, "%s", "end of file with unconsumed data");
+            handle_fail(h, AEH_OP_READ, EPIPE, true, "end of file with unconsumed data");
         } else if (!aeh_buf_len(&h->rbuf)) {
             h->eof_done = true;
             if (h->on_eof)
                 h->on_eof(h);
             else
-                handle_fail(h, AEH_OP_READ, EPIPE, true, "%s", "unexpected end of file");
+                handle_fail(h, AEH_OP_READ, EPIPE, true, "unexpected end of file");
         }
     }
     h->dispatching = false;
@@ -632,7 +637,7 @@ static bool write_allowed(aeh *h, size_t queued, size_t add)
     if (h->destroyed)
         return false;
     if (h->shutdown_pending) {
-        handle_fail(h, AEH_OP_WRITE, EPIPE, true, "%s", "write after shutdown");
+        handle_fail(h, AEH_OP_WRITE, EPIPE, true, "write after shutdown");
         return false;
     }
     if (h->wbuf_max && queued + add > h->wbuf_max) {
@@ -847,8 +852,10 @@ aeh *aeh_new(const aeh_opts *o)
         h->max_read_size = h->read_size;
     h->low_water_mark = o->low_water_mark;
     h->autocork = o->autocork;
-    h->no_close = o->no_close;
-    h->linger = o->linger;
+    /* The fd is the caller's until aeh_new succeeds: a failure, even one
+     * that destroys the handle, leaves it open for the caller to close, and
+     * no lingerer writing to it. */
+    h->no_close = true;
     h->on_error = o->on_error;
     h->on_eof = o->on_eof;
     h->on_read = o->on_read;
@@ -889,11 +896,14 @@ aeh *aeh_new(const aeh_opts *o)
             return NULL;
         }
     }
+    h->no_close = o->no_close;
+    h->linger = o->linger;
     return h;
 }
 
 void handle_free(aeh *h)
 {
+    assert(h->busy == 0);         /* a callback still on the stack would use freed memory */
     for (rreq *r = h->q_head, *next; r; r = next) {
         next = r->next;
         rreq_free(r);

@@ -3,6 +3,7 @@
  * and handle_tls.c (TLS over the handle's buffers).  Not installed. */
 #ifndef AEH_HANDLE_INT_H
 #define AEH_HANDLE_INT_H
+#include <assert.h>
 #include <ev.h>
 #include "aeh.h"
 #include "tls_int.h"
@@ -77,7 +78,8 @@ struct aeh {
 
 void handle_free(aeh *h);
 void handle_raise(aeh *h, const aeh_error *e, bool fatal);
-void handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, const char *arg);
+void handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 void handle_raise_after_reads(aeh *h, const aeh_error *e);
 void handle_update_read_watcher(aeh *h);
 void handle_dispatch(aeh *h);
@@ -96,6 +98,7 @@ static inline void enter(aeh *h) { h->busy++; }
 /* false when the handle is gone (and must not be touched again). */
 static inline bool leave(aeh *h)
 {
+    assert(h->busy > 0);          /* unbalanced: the handle would be freed under a callback */
     if (--h->busy == 0 && h->destroyed) {
         handle_free(h);
         return false;

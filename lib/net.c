@@ -237,8 +237,10 @@ static int error_rank(int e)
     }
 }
 
-/* why: the reason in words, NULL for strerror(e). */
-static void note_failure_why(aeh_connector *c, const addr *a, const char *what, int e, const char *why)
+/* op: AEH_OP_CONNECT to a, or AEH_OP_BIND to the source address a (the
+ * error keeps it, so that fail_all tells them apart).  why: the reason in
+ * words, NULL for strerror(e). */
+static void note_failure_why(aeh_connector *c, const addr *a, int op, int e, const char *why)
 {
     tell(c, AEH_CONNECT_FAILED, a, e);
     int rank = error_rank(e);
@@ -247,13 +249,15 @@ static void note_failure_why(aeh_connector *c, const addr *a, const char *what, 
     char where[200];
     aeh_addr_str((const struct sockaddr *)&a->sa, a->len, where, sizeof where);
     c->best_why = why;
-    aeh_fail(&c->best, e, 0, "%s %s: %s", what, where, why ? why : strerror(e));
+    aeh_fail(&c->best, e, 0, "%s %s: %s", op == AEH_OP_BIND ? "bind to" : "connect to", where,
+             why ? why : strerror(e));
+    c->best.op = op;
     c->best_rank = rank;
 }
 
-static void note_failure(aeh_connector *c, const addr *a, const char *what, int e)
+static void note_failure(aeh_connector *c, const addr *a, int op, int e)
 {
-    note_failure_why(c, a, what, e, NULL);
+    note_failure_why(c, a, op, e, NULL);
 }
 
 static void fail_all(aeh_connector *c)
@@ -267,10 +271,11 @@ static void fail_all(aeh_connector *c)
                  "address %s (another address family)", c->host, c->port, src);
     } else if (!c->best_rank) {
         aeh_fail(&e, ENETUNREACH, 0, "connect to %s port %s: no usable address", c->host, c->port);
-    } else if (c->ntried > 1 && !strncmp(c->best.msg, "connect ", 8)) {
+    } else if (c->ntried > 1 && c->best.op == AEH_OP_CONNECT) {
         /* Several addresses: name the host rather than one of them. */
         aeh_fail(&e, c->best.code, 0, "connect to %s port %s: %s", c->host, c->port,
                  c->best_why ? c->best_why : strerror(c->best.code));
+        e.op = AEH_OP_CONNECT;
     } else {
         e = c->best;
     }
@@ -309,9 +314,9 @@ static void attempt_done(aeh_connector *c, attempt *a, int e)
         return;
     }
     if (e)
-        note_failure(c, &a->a, "connect to", e);
+        note_failure(c, &a->a, AEH_OP_CONNECT, e);
     else
-        note_failure_why(c, &a->a, "connect to", ECONNREFUSED, self_connected);
+        note_failure_why(c, &a->a, AEH_OP_CONNECT, ECONNREFUSED, self_connected);
     attempt_free(a, true);
     launch_next(c);               /* RFC 8305 §5: a failure starts the next at once */
 }
@@ -362,13 +367,13 @@ static bool attempt_start(aeh_connector *c, const addr *a, bool *won)
     c->ntried++;
     int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        note_failure(c, a, "connect to", errno);
+        note_failure(c, a, AEH_OP_CONNECT, errno);
         return false;
     }
     if (c->src_set && bind_source(c, fd, family) < 0) {
         int e = errno;
         close(fd);
-        note_failure(c, &c->src, "bind to", e);
+        note_failure(c, &c->src, AEH_OP_BIND, e);
         return false;
     }
     attempt *at = malloc(sizeof *at);
@@ -378,7 +383,7 @@ static bool attempt_start(aeh_connector *c, const addr *a, bool *won)
         if (v)
             c->att = v;
         close(fd);
-        note_failure(c, a, "connect to", ENOMEM);
+        note_failure(c, a, AEH_OP_CONNECT, ENOMEM);
         return false;
     }
     c->att = v;
@@ -391,7 +396,7 @@ static bool attempt_start(aeh_connector *c, const addr *a, bool *won)
         c->natt--;
         if (connected_to_self(fd)) {
             attempt_free(at, true);
-            note_failure_why(c, a, "connect to", ECONNREFUSED, self_connected);
+            note_failure_why(c, a, AEH_OP_CONNECT, ECONNREFUSED, self_connected);
             return false;
         }
         *won = true;              /* loopback may connect at once; we run in a loop callback */
@@ -402,7 +407,7 @@ static bool attempt_start(aeh_connector *c, const addr *a, bool *won)
         int e = errno;
         c->natt--;
         attempt_free(at, true);
-        note_failure(c, a, "connect to", e);
+        note_failure(c, a, AEH_OP_CONNECT, e);
         return false;
     }
     ev_io_start(c->loop, &at->w);

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -624,13 +625,20 @@ static bool same_dn(gnutls_x509_crt_t crt)
            T(gnutls_x509_crt_get_issuer_dn)(crt, b, &lb) >= 0 && la == lb && !memcmp(a, b, la);
 }
 
-static void append(char *out, size_t size, const char *fmt, const char *arg)
+static void append(char *out, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void append(char *out, size_t size, const char *fmt, ...)
 {
     size_t o = strlen(out);
     if (o)
         o += (size_t)snprintf(out + o, o < size ? size - o : 0, "; ");
-    if (o < size)
-        snprintf(out + o, size - o, fmt, arg);
+    if (o < size) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(out + o, size - o, fmt, ap);
+        va_end(ap);
+    }
 }
 
 /* The reasons in the status bits, named for people, about the leaf. */
@@ -647,7 +655,7 @@ static void explain(aeh_tls *t, unsigned st, const gnutls_datum_t *leaf)
         crt = NULL;
     }
     if (st & GNUTLS_CERT_REVOKED)
-        append(why, size, "%s", "revoked");
+        append(why, size, "revoked");
     if (st & GNUTLS_CERT_EXPIRED) {
         fmt_time(crt ? T(gnutls_x509_crt_get_expiration_time)(crt) : (time_t)-1, buf, sizeof buf);
         append(why, size, crt && T(gnutls_x509_crt_get_expiration_time)(crt) < time(NULL)
@@ -659,7 +667,7 @@ static void explain(aeh_tls *t, unsigned st, const gnutls_datum_t *leaf)
     }
     if (st & GNUTLS_CERT_SIGNER_NOT_FOUND) {
         if (crt && same_dn(crt)) {
-            append(why, size, "%s", "self-signed certificate");
+            append(why, size, "self-signed certificate");
         } else {
             char dn[300];
             size_t len = sizeof dn;
@@ -670,7 +678,7 @@ static void explain(aeh_tls *t, unsigned st, const gnutls_datum_t *leaf)
             append(why, size, "unknown issuer (%s)", buf);
         }
     } else if (st & GNUTLS_CERT_SIGNER_NOT_CA) {
-        append(why, size, "%s", "issuer is not a CA");
+        append(why, size, "issuer is not a CA");
     }
     if (st & GNUTLS_CERT_UNEXPECTED_OWNER) {
         char names[200];
@@ -681,9 +689,9 @@ static void explain(aeh_tls *t, unsigned st, const gnutls_datum_t *leaf)
         append(why, size, "%s", buf);
     }
     if (st & GNUTLS_CERT_INSECURE_ALGORITHM)
-        append(why, size, "%s", "insecure signature algorithm");
+        append(why, size, "insecure signature algorithm");
     if (st & GNUTLS_CERT_SIGNATURE_FAILURE)
-        append(why, size, "%s", "bad signature");
+        append(why, size, "bad signature");
     if (st & GNUTLS_CERT_PURPOSE_MISMATCH)
         append(why, size, "not a TLS %s certificate", t->server ? "client" : "server");
     if (!why[0])
@@ -865,6 +873,7 @@ long tls_recv(aeh_tls *t, uint8_t *p, size_t room, aeh_error *err)
         if (t->eof && !boundary) {
             aeh_fail(err, EPROTO, 0, "the peer closed the connection inside a TLS record "
                      "(cut short), without close_notify (truncated)");
+            err->reason = AEH_REASON_TRUNCATED;
             return -1;
         }
         if (n == GNUTLS_E_PREMATURE_TERMINATION) {
@@ -880,6 +889,7 @@ long tls_recv(aeh_tls *t, uint8_t *p, size_t room, aeh_error *err)
                          "after ours (strict close)");
             else
                 aeh_fail(err, EPROTO, 0, "the peer closed the connection without close_notify (truncated?)");
+            err->reason = AEH_REASON_TRUNCATED;
             return -1;
         }
         if (T(gnutls_error_is_fatal)((int)n)) {

@@ -33,6 +33,7 @@
  *                     resumability check must then abort (json_diff.bats). */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +51,14 @@ typedef struct {
 
 static bool break_split;
 
-static void die(const char *fmt, const char *what)
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
 {
-    fprintf(stderr, fmt, what);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     exit(2);
 }
 

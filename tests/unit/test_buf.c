@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* aeh_buf: append at the tail, consume at the head, reserve/commit, and the
  * gap at the head reclaimed so a steady stream does not grow the buffer. */
+#include <signal.h>
 #include "unit.h"
 
 START_TEST(append_and_consume)
@@ -96,6 +97,25 @@ START_TEST(partial_consume_then_compaction)
 }
 END_TEST
 
+/* Past the data or past the reserve, the buffer would read or write outside
+ * its memory: an assert stops it, on in normal builds (no NDEBUG).  Each
+ * runs in check's own child process, which must die of SIGABRT. */
+START_TEST(consume_past_the_data_aborts)
+{
+    aeh_buf b = { 0 };
+    ck_assert_int_eq(aeh_buf_append(&b, "abc", 3), 0);
+    aeh_buf_consume(&b, 4);
+}
+END_TEST
+
+START_TEST(commit_past_the_reserve_aborts)
+{
+    aeh_buf b = { 0 };
+    ck_assert_ptr_nonnull(aeh_buf_reserve(&b, 8));
+    aeh_buf_commit(&b, b.cap + 1);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("buf");
@@ -106,6 +126,8 @@ static Suite *make_suite(void)
     tcase_add_test(t, growth_keeps_content);
     tcase_add_test(t, steady_stream_stays_bounded);
     tcase_add_test(t, partial_consume_then_compaction);
+    tcase_add_test_raise_signal(t, consume_past_the_data_aborts, SIGABRT);
+    tcase_add_test_raise_signal(t, commit_past_the_reserve_aborts, SIGABRT);
     suite_add_tcase(s, t);
     return s;
 }

@@ -257,6 +257,7 @@ START_TEST(regex_reject)
     ck_assert_int_eq(e.code, EBADMSG);
     ck_assert_int_eq(e.offset, 2);
     ck_assert_msg(strstr(e.msg, "reject"), "%s", e.msg);
+    ck_assert_int_eq(e.reason, AEH_REASON_REJECTED);
     aeh_codec_free(c);
     /* AnyEvent passes "xa" when it arrives whole and refuses it in two
      * reads; here the earlier reject match wins at every split. */
@@ -391,6 +392,76 @@ START_TEST(catastrophic_pattern_hits_the_limit)
 }
 END_TEST
 
+/* A reject, a frame cut by the end of the stream and other malformed data
+ * are all EBADMSG: the reason tells them apart, not the message. */
+static int decode_whole(const aeh_codec *c, const char *in, bool eof, aeh_error *e)
+{
+    aeh_dstate st;
+    memset(&st, 0, sizeof st);
+    memset(e, 0, sizeof *e);
+    aeh_span f;
+    size_t used = 0;
+    int rc = c->decode(c, &st, (const uint8_t *)in, strlen(in), eof, &f, &used, e);
+    aeh_buf_free(&st.out);
+    return rc;
+}
+
+START_TEST(ebadmsg_errors_carry_their_reason)
+{
+    aeh_error e;
+    aeh_codec *c = regex3("\\n", "ERR", NULL);
+    ck_assert_int_eq(decode_whole(c, "an ERR\n", false, &e), AEH_DEC_ERROR);
+    ck_assert_int_eq(e.code, EBADMSG);
+    ck_assert_int_eq(e.reason, AEH_REASON_REJECTED);
+    ck_assert_int_eq(decode_whole(c, "cut", true, &e), AEH_DEC_ERROR);
+    ck_assert_int_eq(e.code, EBADMSG);
+    ck_assert_int_eq(e.reason, AEH_REASON_TRUNCATED);
+    aeh_codec_free(c);
+    c = line_re("\\n");
+    ck_assert_int_eq(decode_whole(c, "cut", true, &e), AEH_DEC_ERROR);
+    ck_assert_int_eq(e.reason, AEH_REASON_TRUNCATED);
+    aeh_codec_free(c);
+    c = aeh_codec_netstring(&e);
+    ck_assert_int_eq(decode_whole(c, "3:ab", true, &e), AEH_DEC_ERROR);
+    ck_assert_int_eq(e.reason, AEH_REASON_TRUNCATED);
+    ck_assert_int_eq(decode_whole(c, "3:abc;", false, &e), AEH_DEC_ERROR);
+    ck_assert_int_eq(e.code, EBADMSG);
+    ck_assert_int_eq(e.reason, AEH_REASON_NONE);
+    aeh_codec_free(c);
+}
+END_TEST
+
+/* An encoder whose read-back search blows its limit says so in its own
+ * words, the search's message intact after them (it was formatted into
+ * itself, overlapping, and came out garbled). */
+START_TEST(encoder_limit_error_keeps_the_search_message)
+{
+    char in[64];
+    memset(in, 'a', 40);
+    in[40] = 'c';
+    aeh_error e;
+    aeh_buf out = {0};
+    aeh_codec *c = regex3("(a+)+[bd]", NULL, NULL);
+    ck_assert_int_eq(aeh_codec_regex_set_limits(c, 20000, 1000, 1024, &e), 0);
+    ck_assert_int_eq(harness_encode(c, in, 41, &out, &e), -1);
+    ck_assert_int_eq(e.code, EINVAL);
+    ck_assert_str_eq(e.msg, "regex: cannot check the frame: regex: match limit exceeded");
+    aeh_codec_free(c);
+    c = regex3("c", "(a+)+[bd]", NULL);     /* the accept matches; the reject search blows */
+    ck_assert_int_eq(aeh_codec_regex_set_limits(c, 20000, 1000, 1024, &e), 0);
+    ck_assert_int_eq(harness_encode(c, in, 41, &out, &e), -1);
+    ck_assert_str_eq(e.msg, "regex: cannot check the frame: regex reject: match limit exceeded");
+    aeh_codec_free(c);
+    c = line_re("(a+)+[bd]");
+    ck_assert_int_eq(aeh_codec_regex_set_limits(c, 20000, 1000, 1024, &e), 0);
+    ck_assert_int_eq(harness_encode(c, in, 40, &out, &e), -1);
+    ck_assert_str_eq(e.msg, "line: cannot check the frame: line: match limit exceeded");
+    ck_assert_uint_eq(aeh_buf_len(&out), 0);
+    aeh_codec_free(c);
+    aeh_buf_free(&out);
+}
+END_TEST
+
 /* 1 MB without a marker in 1-byte reads: each call may look only at the new
  * byte plus what a marker split by the read needs, so the searched-again
  * part (len - scan after the call) stays below the marker's length and the
@@ -517,6 +588,8 @@ static Suite *make_suite(void)
     tcase_add_test(t, regex_constructor_errors);
     tcase_add_test(t, regex_encoder);
     tcase_add_test(t, catastrophic_pattern_hits_the_limit);
+    tcase_add_test(t, encoder_limit_error_keeps_the_search_message);
+    tcase_add_test(t, ebadmsg_errors_carry_their_reason);
     tcase_add_test(t, linear_work_without_a_marker);
     tcase_add_test(t, rematch_streaming_search);
     suite_add_tcase(s, t);

@@ -57,6 +57,20 @@ static int two_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, si
 
 static const aeh_codec two = { .name = "two", .decode = two_decode, .encode = upto_encode };
 
+/* "lax": two-byte frames, leaving a partial frame at EOF to the handle. */
+static int lax_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
+                      bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
+{
+    (void)c; (void)st; (void)eof; (void)err;
+    if (len < 2)
+        return AEH_DEC_MORE;
+    *frame = (aeh_span){ buf, 2 };
+    *consumed = 2;
+    return AEH_DEC_FRAME;
+}
+
+static const aeh_codec lax = { .name = "lax", .decode = lax_decode, .encode = upto_encode };
+
 /* ---------------------------------------------------------- fixture */
 
 typedef struct {
@@ -248,6 +262,24 @@ START_TEST(truncated_frame_at_eof_is_ebadmsg_after_good_frames)
     ck_assert_int_eq(F.last.code, EBADMSG);
     ck_assert_int_eq(F.last.op, AEH_OP_DECODE);
     ck_assert_int_eq(F.eofs, 0);
+}
+END_TEST
+
+/* A codec that leaves a partial frame at EOF to the handle: the handle's
+ * truncation error says why in its reason (dialogs take it for the peer's
+ * close), as a codec's own truncation does. */
+START_TEST(partial_frame_at_eof_is_truncated_by_the_handle)
+{
+    aeh_read_frames(F.h, &lax, on_frame, "a");
+    peer_send("abc");
+    peer_close();
+    run_for(1);
+    ck_assert_str_eq(F.got, "a:ab|");
+    ck_assert_int_eq(F.errors, 1);
+    ck_assert_int_eq(F.last.code, EBADMSG);
+    ck_assert_int_eq(F.last.op, AEH_OP_DECODE);
+    ck_assert_int_eq(F.last.reason, AEH_REASON_TRUNCATED);
+    ck_assert_int_eq(F.last.offset, 2);
 }
 END_TEST
 
@@ -512,6 +544,51 @@ START_TEST(new_rejects_bad_arguments)
     o.loop = F.loop;
     o.fd = -1;
     ck_assert_ptr_null(aeh_new(&o));
+}
+END_TEST
+
+static bool fd_open(int fd) { return fcntl(fd, F_GETFD) >= 0; }
+
+/* The fd is the caller's until aeh_new succeeds: a failure leaves it open,
+ * whether the handle got made and destroyed or not (the caller closes it:
+ * closing it in aeh_new too closed it twice); a success hands it over. */
+START_TEST(new_failure_leaves_the_fd_to_the_caller)
+{
+    aeh_destroy(F.h);             /* a fatal on_error below clears F.h */
+    F.h = NULL;
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    aeh_opts o = base_opts(sv[0]);
+    o.loop = NULL;
+    ck_assert_ptr_null(aeh_new(&o));
+    ck_assert(fd_open(sv[0]));
+    /* TLS that cannot start (no context): the handle is made, told and destroyed */
+    o = base_opts(sv[0]);
+    o.tls = AEH_TLS_CONNECT;
+    ck_assert_ptr_null(aeh_new(&o));
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_int_eq(F.errors, 1);
+    ck_assert_int_eq(F.last.op, AEH_OP_TLS);
+    ck_assert(fd_open(sv[0]));
+    /* TLS whose first flight fails (the peer is gone): on_error hears of
+     * it as fatal, the handle is destroyed inside aeh_new */
+    aeh_error e;
+    aeh_tls_ctx *ctx = aeh_tls_ctx_new(&(aeh_tls_opts){ .insecure = true }, &e);
+    ck_assert_msg(ctx != NULL, "%s", e.msg);
+    close(sv[1]);
+    o.tls_ctx = ctx;
+    ck_assert_ptr_null(aeh_new(&o));
+    ck_assert_int_eq(errno, EPROTO);
+    ck_assert_int_eq(F.errors, 2);
+    ck_assert(F.last_fatal);
+    ck_assert(fd_open(sv[0]));
+    /* a success owns it: destroy closes it */
+    o = base_opts(sv[0]);
+    aeh *h = aeh_new(&o);
+    ck_assert_ptr_nonnull(h);
+    aeh_destroy(h);
+    ck_assert(!fd_open(sv[0]));
+    aeh_tls_ctx_free(ctx);
 }
 END_TEST
 
@@ -799,6 +876,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, eof_with_pending_request_is_epipe);
     tcase_add_test(tc, eof_without_request_calls_on_eof);
     tcase_add_test(tc, truncated_frame_at_eof_is_ebadmsg_after_good_frames);
+    tcase_add_test(tc, partial_frame_at_eof_is_truncated_by_the_handle);
     tcase_add_test(tc, decode_error_offset_is_stream_offset);
     tcase_add_test(tc, on_read_consumes_from_head);
     tcase_add_test(tc, destroy_inside_frame_callback);
@@ -817,6 +895,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, timeout_without_callback_is_nonfatal_etimedout);
     tcase_add_test(tc, regular_file_reads_to_eof);
     tcase_add_test(tc, new_rejects_bad_arguments);
+    tcase_add_test(tc, new_failure_leaves_the_fd_to_the_caller);
     tcase_add_test(tc, refused_frame_after_partial_flush_leaves_queue_intact);
     tcase_add_test(tc, frame_over_wbuf_max_after_partial_flush_lingers_only_earlier_bytes);
     tcase_add_test(tc, unshift_resets_scanned_request);

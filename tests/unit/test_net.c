@@ -306,6 +306,8 @@ START_TEST(happy_eyeballs_all_refused_names_host)
     char want[100];
     snprintf(want, sizeof want, "connect to dual.test port %s: Connection refused", port);
     ck_assert_str_eq(F.err.msg, want);
+    ck_assert_int_eq(F.err.op, AEH_OP_CONNECT);
+    ck_assert_int_eq(F.err.reason, AEH_REASON_NONE);
     close(b);
 }
 END_TEST
@@ -333,6 +335,7 @@ START_TEST(refused_is_econnrefused_from_the_loop)
     ck_assert_int_eq(F.err.code, ECONNREFUSED);
     snprintf(want, sizeof want, "connect to 127.0.0.1 port %s: Connection refused", port);
     ck_assert_str_eq(F.err.msg, want);
+    ck_assert_int_eq(F.err.op, AEH_OP_CONNECT);
     close(b);
 }
 END_TEST
@@ -533,6 +536,25 @@ START_TEST(source_address_and_port) { source_bind("127.0.0.1"); }
 END_TEST
 
 START_TEST(source_port_only) { source_bind(NULL); }
+END_TEST
+
+/* Every address fails its bind (the source port is taken): the error is the
+ * bind's, op AEH_OP_BIND, not renamed to a connect to the host as several
+ * refused connects are. */
+START_TEST(source_port_taken_is_a_bind_error_for_every_address)
+{
+    char port[16], sport[16];
+    int l = tcp_listener("127.0.0.1", AF_INET, 8, port, sizeof port);
+    int taken = tcp_listener("127.0.0.1", AF_INET, 8, sport, sizeof sport);
+    aeh_connect_opts o = { .source_port = sport, .timeout = 5 };
+    connect_run("dual.test", port, &o);
+    ck_assert_int_eq(F.fd, -1);
+    ck_assert_int_eq(F.err.code, EADDRINUSE);
+    ck_assert_int_eq(F.err.op, AEH_OP_BIND);
+    ck_assert_msg(!strncmp(F.err.msg, "bind to ", 8), "%s", F.err.msg);
+    close(taken);
+    close(l);
+}
 END_TEST
 
 START_TEST(source_of_other_family_is_eaddrnotavail)
@@ -834,6 +856,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, cancel_inside_callback_is_harmless);
     tcase_add_test(tc, source_address_and_port);
     tcase_add_test(tc, source_port_only);
+    tcase_add_test(tc, source_port_taken_is_a_bind_error_for_every_address);
     tcase_add_test(tc, source_of_other_family_is_eaddrnotavail);
     tcase_add_test(tc, bad_arguments_fail_at_once);
     suite_add_tcase(s, tc);

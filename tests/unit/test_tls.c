@@ -191,6 +191,7 @@ START_TEST(truncation_is_eproto_after_the_data)
     ck_assert_int_eq(A.last.code, EPROTO);
     ck_assert_int_eq(A.last.op, AEH_OP_TLS);
     ck_assert_ptr_nonnull(strstr(A.last.msg, "without close_notify"));
+    ck_assert_int_eq(A.last.reason, AEH_REASON_TRUNCATED);
     ck_assert_int_eq(A.eofs, 0);
 }
 END_TEST
@@ -244,6 +245,7 @@ START_TEST(strict_close_keeps_it_eproto)
     ck_assert_int_eq(A.eofs, 0);
     ck_assert_int_eq(A.last.code, EPROTO);
     ck_assert_ptr_nonnull(strstr(A.last.msg, "without close_notify after ours"));
+    ck_assert_int_eq(A.last.reason, AEH_REASON_TRUNCATED);
     aeh_tls_ctx_free(strict);
 }
 END_TEST
