@@ -62,7 +62,22 @@ deps:
 %.o: %.c lib/aeh.h $(wildcard cli*.h) $(wildcard lib/*_int.h lib/starttls/*_int.h)
 	$(CC) $(AECAT_CPPFLAGS) $(AECAT_CFLAGS) -c -o $@ $<
 
+# The library's objects are compiled with hidden visibility (aeh.h marks
+# the API visible).  The installed archive is one partial link of them
+# whose hidden symbols are then made local: it exports the aeh_ API and
+# nothing else, so no internal can collide with a name of the program or
+# of another library (`make lint` checks it).  libaeh_int.a, the plain
+# objects, is for the unit tests that call internals; it is not installed.
+$(LIB_OBJ): AECAT_CFLAGS += -fvisibility=hidden
+LD      ?= ld
+OBJCOPY ?= objcopy
+
 lib/libaeh.a: $(LIB_OBJ)
+	$(LD) -r -o lib/libaeh.o $^
+	$(OBJCOPY) --localize-hidden lib/libaeh.o
+	rm -f $@; ar rcs $@ lib/libaeh.o
+
+lib/libaeh_int.a: $(LIB_OBJ)
 	rm -f $@; ar rcs $@ $^
 
 aecat: $(CLI_OBJ) lib/libaeh.a
@@ -73,8 +88,12 @@ aecat: $(CLI_OBJ) lib/libaeh.a
 PC_TEXT = 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: libaeh\nDescription: non-blocking stream handles with framing on libev\nVersion: %s\nLibs: -L$${libdir} -laeh\nLibs.private: %s\nCflags: -I$${includedir}\n' \
 	  '$(PREFIX)' '$(VERSION)' '$(LIBS)'
 
-tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/codec_harness.h lib/libaeh.a
-	$(CC) $(AECAT_CPPFLAGS) $(AECAT_CFLAGS) $(AECAT_LDFLAGS) -o $@ $< lib/libaeh.a $(LIBS) $(CHECK_LIBS)
+# The unit tests link the installed archive, but for those that call
+# library internals (the STARTTLS presets, the regex matcher).
+UNIT_LIB = lib/libaeh.a
+tests/unit/test_starttls tests/unit/test_frame_regex: UNIT_LIB = lib/libaeh_int.a
+tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/codec_harness.h lib/libaeh.a lib/libaeh_int.a
+	$(CC) $(AECAT_CPPFLAGS) $(AECAT_CFLAGS) $(AECAT_LDFLAGS) -o $@ $< $(UNIT_LIB) $(LIBS) $(CHECK_LIBS)
 
 # The C half of the JSON differential test (tests/json_diff.bats runs it
 # through tests/fuzz/json_diff.py); built with the unit tests so that

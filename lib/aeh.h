@@ -15,6 +15,12 @@
 extern "C" {
 #endif
 
+/* The library is built with -fvisibility=hidden: what this header declares
+ * is its API, visible; everything else in lib/ stays inside the archive
+ * (the Makefile localizes it), and the cross-file internals are named
+ * aeh__ (two underscores) so that none of them can meet a user's name. */
+#pragma GCC visibility push(default)
+
 struct ev_loop;
 
 /* ------------------------------------------------------------------ errors */
@@ -482,6 +488,8 @@ const char *aeh_addr_str(const struct sockaddr *sa, socklen_t len, char *buf, si
 /* Numeric host and port of a socket address (for --ready, env vars). */
 int aeh_addr_numeric(const struct sockaddr *sa, socklen_t len,
                      char *host, size_t hostsz, char *port, size_t portsz);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

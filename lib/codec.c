@@ -21,10 +21,10 @@ static size_t unescape_one(const char *s, size_t i, uint8_t *byte)
     static const char simple_to[] = "\r\n\t\033\a\b\f\v\\'\"?";
     char ch = s[i + 1];
     if (ch == 'x') {
-        int hi = codec_hex_value((unsigned char)s[i + 2]);
+        int hi = textenc_hex_value((unsigned char)s[i + 2]);
         if (hi < 0)
             return 0;
-        int lo = codec_hex_value((unsigned char)s[i + 3]);
+        int lo = textenc_hex_value((unsigned char)s[i + 3]);
         *byte = (uint8_t)(lo < 0 ? hi : hi << 4 | lo);
         return lo < 0 ? 3 : 4;
     }
@@ -61,11 +61,9 @@ size_t aeh_escape(const void *p, size_t n, char *out, size_t cap)
             len = 2;
             memcpy(e, named, 2);
         } else if (ch < 0x20 || ch >= 0x7f) {
-            static const char hex[] = "0123456789abcdef";
             e[0] = '\\';
             e[1] = 'x';
-            e[2] = hex[ch >> 4];
-            e[3] = hex[ch & 15];
+            textenc_hex_byte((uint8_t *)e + 2, ch);
             len = 4;
         } else {
             e[0] = (char)ch;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "aeh.h"
+#include "textenc_int.h"
 
 /* A codec and its configuration live in one block, aligned for any type, so
  * that destroy is a single free() and a codec never half-exists.  Inline
@@ -98,7 +99,7 @@ static inline int codec_put(const aeh_codec *c, aeh_buf *out, const void *p, siz
 }
 
 /* The raw decoder (frame_raw.c), also crlf's. */
-aeh_decode_fn codec_raw_decode;
+aeh_decode_fn aeh__codec_raw_decode;
 
 /* Line ends "\r?\n" in the text codecs (hexlines, base64lines): given that
  * buf[i] is '\r' or '\n', tells whether the line ends here.  Returns the
@@ -114,18 +115,15 @@ static inline int codec_text_eol(const uint8_t *buf, size_t len, size_t i, bool 
     return buf[i + 1] == '\n' ? 2 : 0;
 }
 
-/* Strict RFC 4648 base64 (frame_text.c), shared by base64lines and
- * json-strings.  codec_base64_encode writes the 4 * ceil(n / 3) characters
- * (padded) of p[0, n) to dst, which must have room, and returns how many.
- * codec_base64_char decodes one character ch, found at offset i of the
+/* Strict RFC 4648 base64 decoding (frame_text.c), shared by base64lines and
+ * json-strings (the encoder is textenc_int.h's).  aeh__codec_base64_char decodes one character ch, found at offset i of the
  * caller's input, into st->out, keeping its state in st->u[0..2] (all zero
  * at the start of the data); prev is the offset of the character before it,
  * where "non-zero bits before '=' padding" is reported.  Errors are EBADMSG
  * at i (or prev), ENOSPC when st->out would grow past c->max_frame, ENOMEM.
  * Once the data ends, st->u[0] != 0 means it stopped inside a quad. */
-size_t codec_base64_encode(uint8_t *dst, const uint8_t *p, size_t n);
-int codec_base64_char(const aeh_codec *c, aeh_dstate *st, uint8_t ch, size_t i, size_t prev,
-                      aeh_error *err);
+int aeh__codec_base64_char(const aeh_codec *c, aeh_dstate *st, uint8_t ch, size_t i, size_t prev,
+                           aeh_error *err);
 
 /* The JSON splitter (frame_json.c), also what json-strings reads with: its
  * codec's priv must point to a codec_json_conf.  JSON's whitespace is
@@ -134,8 +132,8 @@ typedef struct {
     size_t max_depth;
 } codec_json_conf;
 
-aeh_decode_fn codec_json_decode;
-size_t codec_json_between(aeh_dstate *st, const uint8_t *buf, size_t len);
+aeh_decode_fn aeh__codec_json_decode;
+size_t aeh__codec_json_between(aeh_dstate *st, const uint8_t *buf, size_t len);
 
 static inline bool codec_json_ws(uint8_t ch)
 {
@@ -172,18 +170,6 @@ static inline bool codec_utf8_step(uint32_t *state, uint8_t ch)
         return false;
     *state = --left ? (left | 0x80u << 8 | 0xBFu << 16) : 0;
     return true;
-}
-
-/* A hex digit's value, or -1 (escapes in specs, hexlines records). */
-static inline int codec_hex_value(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
 }
 
 #endif

@@ -77,8 +77,8 @@ static void step_free(dstep *s)
     aeh_buf_free(&s->wire);
     aeh_buf_free(&s->data);
     free(s->regex);
-    rematch_free(s->expect);
-    rematch_free(s->reject);
+    aeh__rematch_free(s->expect);
+    aeh__rematch_free(s->reject);
     aeh_codec_free(s->raw);
 }
 
@@ -95,7 +95,7 @@ void aeh_dialog_free(aeh_dialog *d)
     free(d->steps);
     free(d->peername);
     free(d->starttls_name);
-    stls_free(d->stls);
+    aeh__stls_free(d->stls);
     free(d);
 }
 
@@ -177,13 +177,13 @@ static int build_expect(aeh_dialog *d, dstep *ds, const aeh_step *st, const char
     if (!d->recv_codec) {
         /* a raw stream is lines to most protocols: ^250 must find the
          * last line of a multi-line reply, not only what is unread */
-        ds->raw = codec_regex_new(st->regex, rejects, NULL, REMATCH_MULTILINE, &e);
+        ds->raw = aeh__codec_regex_new(st->regex, rejects, NULL, REMATCH_MULTILINE, &e);
         if (ds->raw)
             return 0;
     } else {
-        ds->expect = rematch_new("expect", st->regex, strlen(st->regex), 0, &e);
+        ds->expect = aeh__rematch_new("expect", st->regex, strlen(st->regex), 0, &e);
         if (ds->expect && rejects)
-            ds->reject = rematch_new("reject", rejects, strlen(rejects), 0, &e);
+            ds->reject = aeh__rematch_new("reject", rejects, strlen(rejects), 0, &e);
         if (ds->expect && (!rejects || ds->reject))
             return 0;
     }
@@ -269,13 +269,13 @@ aeh_dialog *aeh_dialog_new(const aeh_step *steps, size_t n, const aeh_dialog_opt
                 goto fail;
             }
             aeh_error e;
-            rematch *rm = rematch_new("reject", st->regex, strlen(st->regex), 0, &e);
+            rematch *rm = aeh__rematch_new("reject", st->regex, strlen(st->regex), 0, &e);
             if (!rm) {
                 *err = e;
                 *bad_step = i;
                 goto fail;
             }
-            rematch_free(rm);
+            aeh__rematch_free(rm);
             continue;             /* not a step of its own */
         }
         case AEH_STEP_SLEEP:
@@ -290,15 +290,15 @@ aeh_dialog *aeh_dialog_new(const aeh_step *steps, size_t n, const aeh_dialog_opt
             ds->tls_mode = st->tls_mode ? st->tls_mode : AEH_TLS_CONNECT;
             if (st->proto && strcmp(st->proto, "now")) {
                 bool server = ds->tls_mode == AEH_TLS_ACCEPT;
-                ds->preset = stls_find(st->proto, server);
+                ds->preset = aeh__stls_find(st->proto, server);
                 if (!ds->preset) {
                     aeh_fail(err, EINVAL, 0, "unknown STARTTLS protocol '%s' for a %s (expected %s)",
-                             st->proto, server ? "server" : "client", stls_names(server));
+                             st->proto, server ? "server" : "client", aeh__stls_names(server));
                     *bad_step = i;
                     goto fail;
                 }
                 /* refused now, before any connection, not sent as two lines */
-                if (d->starttls_name && stls_check_name(d->starttls_name, err) < 0) {
+                if (d->starttls_name && aeh__stls_check_name(d->starttls_name, err) < 0) {
                     *bad_step = i;
                     goto fail;
                 }
@@ -462,7 +462,7 @@ static void framed_cb(aeh *h, aeh_span f, void *arg)
     keep_tail(d, f.p, f.n);
     size_t a, b;
     aeh_error e;
-    int rc = ds->reject ? rematch_search(ds->reject, f.p, f.n, 0, &a, &b, &e) : REMATCH_MORE;
+    int rc = ds->reject ? aeh__rematch_search(ds->reject, f.p, f.n, 0, &a, &b, &e) : REMATCH_MORE;
     if (rc == REMATCH_FOUND) {
         emit(d, AEH_DIALOG_FRAME, f.p, f.n);
         aeh_fail(&e, EBADMSG, 0, "a frame matches the reject pattern");
@@ -470,7 +470,7 @@ static void framed_cb(aeh *h, aeh_span f, void *arg)
         return;
     }
     if (rc != REMATCH_ERROR)
-        rc = rematch_search(ds->expect, f.p, f.n, 0, &a, &b, &e);
+        rc = aeh__rematch_search(ds->expect, f.p, f.n, 0, &a, &b, &e);
     if (rc == REMATCH_ERROR) {
         finish(d, AEH_DIALOG_ERROR, &e, false);
         return;
@@ -524,7 +524,7 @@ static void dialog_starttls(aeh *h, const aeh_error *err)
     const dstep *ds = &d->steps[d->at];
     if (ds->preset && ds->preset->after && d->reissue && d->stls) {
         d->reissuing = true;
-        stls_after(d->stls);
+        aeh__stls_after(d->stls);
         return;
     }
     step_done(d);
@@ -623,8 +623,8 @@ static void run_steps(aeh_dialog *d)
             arm_step_timer(d);
             if (ds->preset) {
                 aeh_error e;
-                stls_free(d->stls);   /* an earlier run is over: no read of it is pending */
-                d->stls = stls_start(d->h, ds->preset, d->starttls_name, stls_done, stls_seen, d, &e);
+                aeh__stls_free(d->stls);   /* an earlier run is over: no read of it is pending */
+                d->stls = aeh__stls_start(d->h, ds->preset, d->starttls_name, stls_done, stls_seen, d, &e);
                 if (!d->stls)
                     finish(d, AEH_DIALOG_ERROR, &e, false);
             } else {
@@ -665,4 +665,4 @@ int aeh_dialog_run(aeh_dialog *d, aeh *h, aeh_error *err)
     return 0;
 }
 
-const char *aeh_starttls_protocols(bool server) { return stls_names(server); }
+const char *aeh_starttls_protocols(bool server) { return aeh__stls_names(server); }

@@ -254,7 +254,7 @@ again:
             }
             break;
         case J_HEX: {
-            int d = codec_hex_value(ch);
+            int d = textenc_hex_value(ch);
             if (d < 0)
                 return codec_malformed(c, err, i, "invalid \\u escape");
             unsigned k = (aux & 0xff) + 1;
@@ -373,7 +373,7 @@ again:
 }
 
 /* Not static: json-strings checks each text's first byte after it. */
-size_t codec_json_between(aeh_dstate *st, const uint8_t *buf, size_t len)
+size_t aeh__codec_json_between(aeh_dstate *st, const uint8_t *buf, size_t len)
 {
     if (st->u[0] != J_IDLE)
         return 0;
@@ -388,14 +388,14 @@ size_t codec_json_between(aeh_dstate *st, const uint8_t *buf, size_t len)
 /* Whitespace between texts is consumed in the same call as the text after
  * it: one call per text, not two, when texts are separated by newlines.
  * Not static: json-strings (frame_jsonstr.c) splits its input with it. */
-int codec_json_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
+int aeh__codec_json_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
                       bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
     if (st->u[0] != J_IDLE)
         return json_scan(c, st, buf, len, eof, frame, consumed, err);
     if ((st->u[3] & F_AFTER_SCALAR) && len && !codec_json_ws(buf[0]))
         return codec_malformed(c, err, 0, "texts after a scalar must be separated by whitespace");
-    size_t j = codec_json_between(st, buf, len);
+    size_t j = aeh__codec_json_between(st, buf, len);
     if (j == len) {
         *consumed = j;
         return AEH_DEC_MORE;
@@ -512,7 +512,7 @@ static int json_validate(const aeh_codec *c, const uint8_t *p, size_t n, aeh_spa
     for (;;) {
         size_t used = 0;
         aeh_error e;
-        rc = codec_json_decode(&v, &st, p + head, n - head, true, text, &used, &e);
+        rc = aeh__codec_json_decode(&v, &st, p + head, n - head, true, text, &used, &e);
         if (rc == AEH_DEC_ERROR) {
             aeh_buf_free(&st.out);
             if (e.code == ENOMEM)
@@ -555,7 +555,7 @@ static int json_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *
 
 aeh_codec *aeh_codec_json(unsigned max_depth, aeh_error *err)
 {
-    aeh_codec *c = codec_alloc("json", codec_json_decode, json_encode, sizeof(codec_json_conf),
+    aeh_codec *c = codec_alloc("json", aeh__codec_json_decode, json_encode, sizeof(codec_json_conf),
                                err);
     if (c)
         ((codec_json_conf *)c->priv)->max_depth = max_depth ? max_depth : 512;

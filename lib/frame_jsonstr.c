@@ -64,7 +64,7 @@ static uint32_t jsonstr_hex4(const uint8_t *p)
 {
     uint32_t v = 0;
     for (int k = 0; k < 4; k++)
-        v = v << 4 | (uint32_t)codec_hex_value(p[k]);
+        v = v << 4 | (uint32_t)textenc_hex_value(p[k]);
     return v;
 }
 
@@ -203,7 +203,7 @@ static int jsonstr_object(const aeh_codec *c, aeh_dstate *st, const uint8_t *t, 
     int rc = 0;
     for (size_t at = start, prev = start; at < quote && rc == 0; prev = at, at = i) {
         i = jsonstr_char(t, at, u8, &k);
-        rc = k == 1 ? codec_base64_char(c, st, u8[0], at, prev, err)
+        rc = k == 1 ? aeh__codec_base64_char(c, st, u8[0], at, prev, err)
                     : codec_malformed(c, err, at, "not a base64 character");
     }
     if (rc == 0 && st->u[0])
@@ -219,7 +219,7 @@ static int jsonstr_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf
      * text's first byte: only a string or an object can be a record, so
      * anything else is refused now rather than once it has all arrived
      * (and offsets below are the text's). */
-    size_t ws = codec_json_between(st, buf, len);
+    size_t ws = aeh__codec_json_between(st, buf, len);
     if (ws) {
         *consumed = ws;
         return AEH_DEC_MORE;
@@ -228,7 +228,7 @@ static int jsonstr_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf
         return jsonstr_not_a_record(c, err);
     aeh_codec split = *c;         /* same name and depth, the text's limit */
     split.max_frame = jsonstr_text_limit(c->max_frame);
-    int rc = codec_json_decode(&split, st, buf, len, eof, frame, consumed, err);
+    int rc = aeh__codec_json_decode(&split, st, buf, len, eof, frame, consumed, err);
     if (rc == AEH_DEC_ERROR && err->code == ENOSPC)
         return aeh_fail(err, ENOSPC, err->offset,
                         "%s: JSON text longer than %zu bytes, more than a frame of %zu bytes needs",
@@ -268,7 +268,6 @@ static char jsonstr_escape_of(uint8_t ch)
 static int jsonstr_put_string(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
                               aeh_error *err)
 {
-    static const char hex[] = "0123456789abcdef";
     size_t len = 2;
     for (size_t i = 0; i < n; i++) {
         char e = jsonstr_escape_of(p[i]);
@@ -289,8 +288,7 @@ static int jsonstr_put_string(const aeh_codec *c, const uint8_t *p, size_t n, ae
         w[m++] = (uint8_t)e;
         if (e == 'u') {
             memcpy(w + m, "00", 2);
-            w[m + 2] = (uint8_t)hex[p[i] >> 4];
-            w[m + 3] = (uint8_t)hex[p[i] & 15];
+            textenc_hex_byte(w + m + 2, p[i]);
             m += 4;
         }
     }
@@ -302,7 +300,7 @@ static int jsonstr_put_string(const aeh_codec *c, const uint8_t *p, size_t n, ae
     aeh_span f;
     size_t used = 0;
     aeh_error e;
-    int rc = codec_json_decode(&split, &st, w, m, true, &f, &used, &e);
+    int rc = aeh__codec_json_decode(&split, &st, w, m, true, &f, &used, &e);
     aeh_buf_free(&st.out);
     if (rc != AEH_DEC_FRAME)
         return 1;                 /* not committed: out is as it was */
@@ -328,7 +326,7 @@ static int jsonstr_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_bu
         return aeh_fail(err, ENOMEM, 0, "%s: out of memory", c->name);
     memcpy(w, head, sizeof head - 1);
     size_t m = sizeof head - 1;
-    m += codec_base64_encode(w + m, p, n);
+    m += aeh__base64_encode(w + m, p, n);
     memcpy(w + m, tail, sizeof tail - 1);
     aeh_buf_commit(out, m + sizeof tail - 1);
     return 0;

@@ -6,7 +6,7 @@
  * data has no frame to be "too long", and the cut keeps memory bounded. */
 #include "codec_int.h"
 
-int codec_raw_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
+int aeh__codec_raw_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
                      bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
     (void)eof;
@@ -26,7 +26,7 @@ static int raw_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *o
 aeh_codec *aeh_codec_raw(void)
 {
     aeh_error err;
-    aeh_codec *c = codec_alloc("raw", codec_raw_decode, raw_encode, 0, &err);
+    aeh_codec *c = codec_alloc("raw", aeh__codec_raw_decode, raw_encode, 0, &err);
     if (c)
         c->flags |= AEH_CODEC_VERBATIM;
     return c;

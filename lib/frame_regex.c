@@ -68,9 +68,9 @@ enum { RJ_RESUME, RJ_FOUND, BASE, SK_RESUME };
 static void re_destroy(aeh_codec *c)
 {
     re_codec *rc = c->priv;
-    rematch_free(rc->accept);
-    rematch_free(rc->reject);
-    rematch_free(rc->skip);
+    aeh__rematch_free(rc->accept);
+    aeh__rematch_free(rc->reject);
+    aeh__rematch_free(rc->skip);
     free(rc);
 }
 
@@ -101,7 +101,7 @@ static int line_re_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf
 {
     re_codec *rc = c->priv;
     size_t max = c->max_frame, start, end;
-    int r = rematch_find(rc->accept, buf, len, &st->scan, eof, &start, &end, err);
+    int r = aeh__rematch_find(rc->accept, buf, len, &st->scan, eof, &start, &end, err);
     if (r == REMATCH_ERROR)
         return AEH_DEC_ERROR;
     if (r == REMATCH_FOUND) {
@@ -139,7 +139,7 @@ static int line_re_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_bu
     /* Read it back exactly as the decoder will: the written line is the
      * subject, and its first match must be the marker we wrote. */
     size_t start, end, total = n + rc->weol_len;
-    int r = rematch_search(rc->accept, aeh_buf_data(out) + mark, total, 0, &start, &end, err);
+    int r = aeh__rematch_search(rc->accept, aeh_buf_data(out) + mark, total, 0, &start, &end, err);
     if (r == REMATCH_FOUND && start == n && end == total)
         return 0;
     out->tail = out->head + mark;
@@ -172,7 +172,7 @@ aeh_codec *aeh_codec_line_re(const char *re, const void *weol, size_t weol_len,
         return NULL;
     rc->weol_len = weol_len;
     memcpy(rc->weol, weol, weol_len);
-    rc->accept = rematch_new("line", re, strlen(re), 0, err);
+    rc->accept = aeh__rematch_new("line", re, strlen(re), 0, err);
     if (!rc->accept) {
         re_destroy(&rc->codec);
         return NULL;
@@ -195,7 +195,7 @@ static int reject_status(re_codec *rc, aeh_dstate *st, const uint8_t *buf, size_
     size_t base = st->u[BASE];
     if (!st->u[RJ_FOUND] && st->u[RJ_RESUME] < horizon) {
         size_t resume = st->u[RJ_RESUME] - base, start, end;
-        int r = rematch_find(rc->reject, buf + base, len - base, &resume, eof, &start, &end, err);
+        int r = aeh__rematch_find(rc->reject, buf + base, len - base, &resume, eof, &start, &end, err);
         if (r == REMATCH_ERROR)
             return re_error(err, base);
         st->u[RJ_RESUME] = base + resume;
@@ -216,7 +216,7 @@ static int skip_ahead(re_codec *rc, aeh_dstate *st, const uint8_t *buf, size_t l
 {
     size_t base = st->u[BASE];
     size_t resume = st->u[SK_RESUME] - base, start, end;
-    int r = rematch_find_soft(rc->skip, buf + base, len - base, &resume, &start, &end, err);
+    int r = aeh__rematch_find_soft(rc->skip, buf + base, len - base, &resume, &start, &end, err);
     if (r == REMATCH_ERROR)
         return re_error(err, base);
     if (r != REMATCH_FOUND || end == 0) {
@@ -240,7 +240,7 @@ static int regex_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, 
     for (;;) {
         size_t base = st->u[BASE];
         size_t resume = st->scan - base, start = 0, end = 0;
-        int r = rematch_find(rc->accept, buf + base, len - base, &resume, eof, &start, &end, err);
+        int r = aeh__rematch_find(rc->accept, buf + base, len - base, &resume, eof, &start, &end, err);
         if (r == REMATCH_ERROR)
             return re_error(err, base);
         st->scan = base + resume;
@@ -300,14 +300,14 @@ static int regex_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf 
     if (codec_check_encode_size(c, n, err) < 0)
         return -1;
     size_t start, end, rstart, rend;
-    int r = rematch_search(rc->accept, p, n, 0, &start, &end, err);
+    int r = aeh__rematch_search(rc->accept, p, n, 0, &start, &end, err);
     if (r == REMATCH_ERROR)
         return cannot_check(err, "regex");
     if (r != REMATCH_FOUND || end != n)
         return aeh_fail(err, EINVAL, r == REMATCH_FOUND ? end : n,
                         "regex: the frame does not end with its first accept match");
     if (rc->reject) {
-        r = rematch_search(rc->reject, p, n, 0, &rstart, &rend, err);
+        r = aeh__rematch_search(rc->reject, p, n, 0, &rstart, &rend, err);
         if (r == REMATCH_ERROR)
             return cannot_check(err, "regex");
         if (r == REMATCH_FOUND && rstart < start)
@@ -320,10 +320,10 @@ static int regex_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf 
 aeh_codec *aeh_codec_regex(const char *accept, const char *reject, const char *skip,
                            aeh_error *err)
 {
-    return codec_regex_new(accept, reject, skip, 0, err);
+    return aeh__codec_regex_new(accept, reject, skip, 0, err);
 }
 
-aeh_codec *codec_regex_new(const char *accept, const char *reject, const char *skip,
+aeh_codec *aeh__codec_regex_new(const char *accept, const char *reject, const char *skip,
                            unsigned flags, aeh_error *err)
 {
     if (!accept) {
@@ -333,11 +333,11 @@ aeh_codec *codec_regex_new(const char *accept, const char *reject, const char *s
     re_codec *rc = re_alloc("regex", regex_decode, regex_encode, 0, err);
     if (!rc)
         return NULL;
-    rc->accept = rematch_new("regex", accept, strlen(accept), flags, err);
+    rc->accept = aeh__rematch_new("regex", accept, strlen(accept), flags, err);
     if (rc->accept && reject)
-        rc->reject = rematch_new("regex reject", reject, strlen(reject), flags, err);
+        rc->reject = aeh__rematch_new("regex reject", reject, strlen(reject), flags, err);
     if (rc->accept && (!reject || rc->reject) && skip)
-        rc->skip = rematch_new("regex skip", skip, strlen(skip), flags | REMATCH_SOFT, err);
+        rc->skip = aeh__rematch_new("regex skip", skip, strlen(skip), flags | REMATCH_SOFT, err);
     if (!rc->accept || (reject && !rc->reject) || (skip && !rc->skip)) {
         re_destroy(&rc->codec);
         return NULL;
@@ -345,7 +345,7 @@ aeh_codec *codec_regex_new(const char *accept, const char *reject, const char *s
     return &rc->codec;
 }
 
-int aeh_codec_regex_set_limits(aeh_codec *c, uint32_t match_limit, uint32_t depth_limit,
+int aeh__codec_regex_set_limits(aeh_codec *c, uint32_t match_limit, uint32_t depth_limit,
                                uint32_t heap_limit_kib, aeh_error *err)
 {
     if (!c || (c->decode != regex_decode && c->decode != line_re_decode))
@@ -354,6 +354,6 @@ int aeh_codec_regex_set_limits(aeh_codec *c, uint32_t match_limit, uint32_t dept
     rematch *all[] = { rc->accept, rc->reject, rc->skip };
     for (size_t i = 0; i < sizeof all / sizeof *all; i++)
         if (all[i])
-            rematch_set_limits(all[i], match_limit, depth_limit, heap_limit_kib);
+            aeh__rematch_set_limits(all[i], match_limit, depth_limit, heap_limit_kib);
     return 0;
 }

@@ -76,7 +76,7 @@ static int text_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, s
 static int hex_char(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t i,
                     aeh_error *err)
 {
-    int d = codec_hex_value((unsigned char)buf[i]);
+    int d = textenc_hex_value((unsigned char)buf[i]);
     if (d < 0)
         return codec_malformed(c, err, i, "not a hex digit");
     if (!st->u[0]) {
@@ -100,7 +100,6 @@ static int hex_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, si
 static int hex_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
                       aeh_error *err)
 {
-    static const char digits[] = "0123456789abcdef";
     if (codec_check_encode_size(c, n, err) < 0)
         return -1;
     if (n > (SIZE_MAX - 1) / 2)
@@ -108,10 +107,8 @@ static int hex_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *o
     uint8_t *dst = aeh_buf_reserve(out, 2 * n + 1);
     if (!dst)
         return aeh_fail(err, ENOMEM, 0, "hexlines: out of memory");
-    for (size_t i = 0; i < n; i++) {
-        dst[2 * i] = (uint8_t)digits[p[i] >> 4];
-        dst[2 * i + 1] = (uint8_t)digits[p[i] & 15];
-    }
+    for (size_t i = 0; i < n; i++)
+        textenc_hex_byte(dst + 2 * i, p[i]);
     dst[2 * n] = '\n';
     aeh_buf_commit(out, 2 * n + 1);
     return 0;
@@ -124,24 +121,6 @@ aeh_codec *aeh_codec_hexlines(aeh_error *err)
 
 /* ------------------------------------------------------------------ base64 */
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int b64_value(uint8_t ch)
-{
-    if (ch >= 'A' && ch <= 'Z')
-        return ch - 'A';
-    if (ch >= 'a' && ch <= 'z')
-        return ch - 'a' + 26;
-    if (ch >= '0' && ch <= '9')
-        return ch - '0' + 52;
-    if (ch == '+')
-        return 62;
-    if (ch == '/')
-        return 63;
-    return -1;
-}
-
 enum { B64_NO_PAD, B64_ONE_PAD, B64_PADDED };
 
 /* st->u[0]: characters of the current quad; u[1]: their bits; u[2]: padding
@@ -149,7 +128,7 @@ enum { B64_NO_PAD, B64_ONE_PAD, B64_PADDED };
  * Shared with json-strings (codec_int.h), whose characters may come from
  * JSON escapes: hence the character and its neighbour's offset as
  * arguments rather than a position in a buffer. */
-int codec_base64_char(const aeh_codec *c, aeh_dstate *st, uint8_t ch, size_t i, size_t prev,
+int aeh__codec_base64_char(const aeh_codec *c, aeh_dstate *st, uint8_t ch, size_t i, size_t prev,
                       aeh_error *err)
 {
     uint64_t pos = st->u[0], acc = st->u[1];
@@ -183,7 +162,7 @@ int codec_base64_char(const aeh_codec *c, aeh_dstate *st, uint8_t ch, size_t i, 
     }
     if (st->u[2] == B64_ONE_PAD)
         return codec_malformed(c, err, i, "expected '=' after '='");
-    int d = b64_value(ch);
+    int d = textenc_base64_value(ch);
     if (d < 0)
         return codec_malformed(c, err, i, "not a base64 character");
     /* The character at position pos >= 1 completes decoded byte pos - 1. */
@@ -204,22 +183,7 @@ int codec_base64_char(const aeh_codec *c, aeh_dstate *st, uint8_t ch, size_t i, 
 static int b64_char(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t i,
                     aeh_error *err)
 {
-    return codec_base64_char(c, st, buf[i], i, i - 1, err);
-}
-
-size_t codec_base64_encode(uint8_t *dst, const uint8_t *p, size_t n)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 3) {
-        size_t left = n - i;
-        uint32_t v = (uint32_t)p[i] << 16 | (left > 1 ? (uint32_t)p[i + 1] << 8 : 0) |
-                     (left > 2 ? p[i + 2] : 0);
-        dst[o++] = (uint8_t)b64_alphabet[v >> 18];
-        dst[o++] = (uint8_t)b64_alphabet[v >> 12 & 63];
-        dst[o++] = left > 1 ? (uint8_t)b64_alphabet[v >> 6 & 63] : '=';
-        dst[o++] = left > 2 ? (uint8_t)b64_alphabet[v & 63] : '=';
-    }
-    return o;
+    return aeh__codec_base64_char(c, st, buf[i], i, i - 1, err);
 }
 
 static int b64_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
@@ -240,7 +204,7 @@ static int b64_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *o
     uint8_t *dst = aeh_buf_reserve(out, 4 * quads + 1);
     if (!dst)
         return aeh_fail(err, ENOMEM, 0, "base64lines: out of memory");
-    size_t o = codec_base64_encode(dst, p, n);
+    size_t o = aeh__base64_encode(dst, p, n);
     dst[o++] = '\n';
     aeh_buf_commit(out, o);
     return 0;
@@ -291,5 +255,5 @@ static int crlf_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *
 
 aeh_codec *aeh_codec_crlf(aeh_error *err)
 {
-    return codec_alloc("crlf", codec_raw_decode, crlf_encode, sizeof(crlf_state), err);
+    return codec_alloc("crlf", aeh__codec_raw_decode, crlf_encode, sizeof(crlf_state), err);
 }

@@ -25,7 +25,7 @@ static void timers_update(aeh *h);
 /* ------------------------------------------------------------ lifetime */
 
 
-void handle_raise(aeh *h, const aeh_error *e, bool fatal)
+void aeh__handle_raise(aeh *h, const aeh_error *e, bool fatal)
 {
     if (h->destroyed)
         return;
@@ -44,7 +44,7 @@ void handle_raise(aeh *h, const aeh_error *e, bool fatal)
     leave(h);
 }
 
-void handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, ...)
+void aeh__handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, ...)
 {
     aeh_error e;
     va_list ap;
@@ -52,22 +52,22 @@ void handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, ...)
     aeh_vfail(&e, code, 0, fmt, ap);
     va_end(ap);
     e.op = op;
-    handle_raise(h, &e, fatal);
+    aeh__handle_raise(h, &e, fatal);
 }
 
 /* A fatal error of the read side (a reset, a record that does not
  * decrypt): the bytes already in rbuf are the peer's words and go to the
  * readers first.  A reader that paused (its own output full) gets the
- * error from handle_dispatch once it has taken them. */
-void handle_raise_after_reads(aeh *h, const aeh_error *e)
+ * error from aeh__handle_dispatch once it has taken them. */
+void aeh__handle_raise_after_reads(aeh *h, const aeh_error *e)
 {
     if (h->destroyed)
         return;
     h->read_err = *e;
     h->read_err_held = true;
     enter(h);
-    handle_update_read_watcher(h);
-    handle_dispatch(h);
+    aeh__handle_update_read_watcher(h);
+    aeh__handle_dispatch(h);
     leave(h);
 }
 
@@ -115,7 +115,7 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
             aeh_error e;
             aeh_fail(&e, ETIMEDOUT, 0, "%s: no activity for %g s", name[i], h->to[i]);
             e.op = AEH_OP_TIMEOUT;
-            handle_raise(h, &e, false);
+            aeh__handle_raise(h, &e, false);
         }
     }
     if (leave(h))
@@ -166,7 +166,7 @@ void aeh_timeout_reset(aeh *h, int which)
 
 /* ------------------------------------------------------------ reading */
 
-void handle_update_read_watcher(aeh *h)
+void aeh__handle_update_read_watcher(aeh *h)
 {
     if (h->destroyed)
         return;
@@ -184,7 +184,7 @@ void handle_update_read_watcher(aeh *h)
  * ciphertext buffer.  Returns the read(2) result (errno kept). */
 static ssize_t read_fd(aeh *h)
 {
-    aeh_buf *dst = h->tls ? tls_in(h->tls) : &h->rbuf;
+    aeh_buf *dst = h->tls ? aeh__tls_in(h->tls) : &h->rbuf;
     uint8_t *p = aeh_buf_reserve(dst, h->read_size);
     if (!p) {
         errno = ENOMEM;
@@ -197,7 +197,7 @@ static ssize_t read_fd(aeh *h)
     } else if (n == 0) {
         h->teof = true;
         if (h->tls)
-            tls_in_eof(h->tls);
+            aeh__tls_in_eof(h->tls);
         else
             h->eof = true;
     }
@@ -215,7 +215,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
         aeh_error e;
         aeh_fail(&e, errno, 0, "read: %s", strerror(errno));
         e.op = AEH_OP_READ;
-        handle_raise_after_reads(h, &e);
+        aeh__handle_raise_after_reads(h, &e);
         return;
     }
     if (n == 0) {
@@ -227,11 +227,11 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     }
     if (h->tls) {
         enter(h);
-        handle_tls_pump(h);
+        aeh__handle_tls_pump(h);
         if (!leave(h))
             return;
     }
-    handle_dispatch(h);
+    aeh__handle_dispatch(h);
 }
 
 static void rreq_free(rreq *r)
@@ -265,7 +265,7 @@ static void restart_scan(rreq *r, const rreq *by)
     aeh_buf_clear(&r->st.out);
 }
 
-void handle_rbuf_consumed(aeh *h, const rreq *by, size_t n)
+void aeh__handle_rbuf_consumed(aeh *h, const rreq *by, size_t n)
 {
     if (!n)
         return;
@@ -289,12 +289,12 @@ static bool run_request(aeh *h, rreq *r)
     if (rc == AEH_DEC_ERROR) {
         e.offset += h->rbase;
         e.op = AEH_OP_DECODE;
-        handle_raise(h, &e, true);
+        aeh__handle_raise(h, &e, true);
         return false;
     }
     if (rc == AEH_DEC_MORE) {
         if (consumed) {
-            handle_rbuf_consumed(h, r, consumed);
+            aeh__handle_rbuf_consumed(h, r, consumed);
             return true;
         }
         if (h->eof && len) {
@@ -302,7 +302,7 @@ static bool run_request(aeh *h, rreq *r)
                      r->codec->name, len);
             e.op = AEH_OP_DECODE;
             e.reason = AEH_REASON_TRUNCATED;
-            handle_raise(h, &e, true);
+            aeh__handle_raise(h, &e, true);
         }
         return false;
     }
@@ -316,18 +316,18 @@ static bool run_request(aeh *h, rreq *r)
     r->cb(h, f, r->arg);
     h->running = NULL;
     if (!h->destroyed)
-        handle_rbuf_consumed(h, r, consumed);
+        aeh__handle_rbuf_consumed(h, r, consumed);
     if (oneshot || r->retired)
         rreq_free(r);
     if (h->tls_adopt && !h->destroyed) {
-        handle_tls_adopt(h);
-        handle_tls_pump(h);
+        aeh__handle_tls_adopt(h);
+        aeh__handle_tls_pump(h);
     }
     return true;
 }
 
 /* Feeds buffered bytes to the read queue, then to on_read; handles EOF. */
-void handle_dispatch(aeh *h)
+void aeh__handle_dispatch(aeh *h)
 {
     if (h->dispatching || h->destroyed)
         return;
@@ -350,21 +350,21 @@ void handle_dispatch(aeh *h)
     /* stopped: an error or EOF waits, like the bytes before it, for aeh_start_read */
     if (h->read_err_held && !h->destroyed && !h->user_stopped) {
         h->read_err_held = false;
-        handle_raise(h, &h->read_err, true);
+        aeh__handle_raise(h, &h->read_err, true);
     }
     if (!h->destroyed && h->eof && !h->user_stopped && (!h->eof_done || h->q_head)) {
         if (h->q_head) {          /* also a read pushed after on_eof: it can never be served */
             h->eof_done = true;
-            handle_fail(h, AEH_OP_READ, EPIPE, true, "unexpected end of file with a read request pending");
+            aeh__handle_fail(h, AEH_OP_READ, EPIPE, true, "unexpected end of file with a read request pending");
         } else if (h->on_read && aeh_buf_len(&h->rbuf)) {
             h->eof_done = true;
-            handle_fail(h, AEH_OP_READ, EPIPE, true, "end of file with unconsumed data");
+            aeh__handle_fail(h, AEH_OP_READ, EPIPE, true, "end of file with unconsumed data");
         } else if (!aeh_buf_len(&h->rbuf)) {
             h->eof_done = true;
             if (h->on_eof)
                 h->on_eof(h);
             else
-                handle_fail(h, AEH_OP_READ, EPIPE, true, "unexpected end of file");
+                aeh__handle_fail(h, AEH_OP_READ, EPIPE, true, "unexpected end of file");
         }
     }
     h->dispatching = false;
@@ -374,10 +374,10 @@ void handle_dispatch(aeh *h)
             aeh_fail(&e, ENOSPC, h->rbase + h->rbuf_max,
                      "read buffer over its limit of %zu bytes", h->rbuf_max);
             e.op = AEH_OP_DECODE;
-            handle_raise(h, &e, true);
+            aeh__handle_raise(h, &e, true);
             return;
         }
-        handle_update_read_watcher(h);
+        aeh__handle_update_read_watcher(h);
     }
 }
 
@@ -385,7 +385,7 @@ void handle_dispatch(aeh *h)
  * from the loop (a zero timer, at its next turn): serving buffered bytes could
  * raise a fatal error and free the handle under the caller, and an on_drain
  * that pushes again would recurse. */
-void handle_kick(aeh *h)
+void aeh__handle_kick(aeh *h)
 {
     if (!h->destroyed && !ev_is_active(&h->kickw))
         ev_timer_start(h->loop, &h->kickw);
@@ -399,14 +399,14 @@ static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
     enter(h);
     if (h->tls_due) {
         h->tls_due = false;
-        handle_tls_pump(h);
+        aeh__handle_tls_pump(h);
     }
     if (!h->destroyed && h->drain_due) {
         h->drain_due = false;
         if (h->on_drain && out_len(h) <= h->low_water_mark)
             h->on_drain(h);
     }
-    handle_dispatch(h);
+    aeh__handle_dispatch(h);
     leave(h);
 }
 
@@ -415,13 +415,13 @@ static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void serve(aeh *h)
 {
     if (h->busy) {
-        handle_dispatch(h);
+        aeh__handle_dispatch(h);
         if (!h->destroyed)
-            handle_update_read_watcher(h);
+            aeh__handle_update_read_watcher(h);
     } else {
-        handle_update_read_watcher(h);
+        aeh__handle_update_read_watcher(h);
         if (aeh_buf_len(&h->rbuf) || h->eof)
-            handle_kick(h);
+            aeh__handle_kick(h);
     }
 }
 
@@ -448,7 +448,7 @@ static void push_request(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg
         return;
     rreq *r = rreq_new(c, cb, arg);
     if (!r) {
-        handle_fail(h, AEH_OP_READ, ENOMEM, true, "read request: %s", strerror(ENOMEM));
+        aeh__handle_fail(h, AEH_OP_READ, ENOMEM, true, "read request: %s", strerror(ENOMEM));
         return;
     }
     queue_request(h, r, front);
@@ -477,12 +477,12 @@ void aeh_read_frames(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg)
             rreq_free(old);
     }
     if (!c) {
-        handle_update_read_watcher(h);
+        aeh__handle_update_read_watcher(h);
         return;
     }
     h->frames = rreq_new(c, cb, arg);
     if (!h->frames) {
-        handle_fail(h, AEH_OP_READ, ENOMEM, true, "read request: %s", strerror(ENOMEM));
+        aeh__handle_fail(h, AEH_OP_READ, ENOMEM, true, "read request: %s", strerror(ENOMEM));
         return;
     }
     serve(h);
@@ -498,7 +498,7 @@ void aeh_rbuf_consume(aeh *h, size_t n)
     size_t len = aeh_buf_len(&h->rbuf);
     if (n > len)
         n = len;
-    handle_rbuf_consumed(h, NULL, n);
+    aeh__handle_rbuf_consumed(h, NULL, n);
 }
 
 void aeh_start_read(aeh *h)
@@ -514,12 +514,12 @@ void aeh_stop_read(aeh *h)
     if (h->destroyed)
         return;
     h->user_stopped = true;
-    handle_update_read_watcher(h);
+    aeh__handle_update_read_watcher(h);
 }
 
 /* ------------------------------------------------------------ writing */
 
-ssize_t handle_write_fd(aeh *h, const void *p, size_t n)
+ssize_t aeh__handle_write_fd(aeh *h, const void *p, size_t n)
 {
     if (h->is_socket)
         return send(h->fd, p, n, MSG_NOSIGNAL);
@@ -539,12 +539,12 @@ static void write_failed(aeh *h, int err)
             if (read_fd(h) <= 0)
                 break;
         if (h->tls)
-            handle_tls_pump(h);
-        handle_dispatch(h);
+            aeh__handle_tls_pump(h);
+        aeh__handle_dispatch(h);
         if (!leave(h))
             return;
     }
-    handle_fail(h, AEH_OP_WRITE, err, true, "write: %s", strerror(err));
+    aeh__handle_fail(h, AEH_OP_WRITE, err, true, "write: %s", strerror(err));
 }
 
 static void cork_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -552,28 +552,28 @@ static void cork_cb(struct ev_loop *loop, ev_prepare *w, int revents)
     (void)revents;
     aeh *h = w->data;
     ev_prepare_stop(loop, w);
-    handle_flush(h);
+    aeh__handle_flush(h);
 }
 
 static void write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)loop; (void)revents;
-    handle_flush(w->data);
+    aeh__handle_flush(w->data);
 }
 
 
-void handle_flush(aeh *h)
+void aeh__handle_flush(aeh *h)
 {
     if (h->destroyed || h->fd < 0 || h->write_dead)
         return;
     for (int round = 0; round < 8; round++) {
-        if (!handle_tls_encrypt(h, false))
+        if (!aeh__handle_tls_encrypt(h, false))
             return;
         aeh_buf *src = aeh_buf_len(&h->rout) || h->tls ? &h->rout : &h->wbuf;
         size_t len = aeh_buf_len(src);
         if (!len)
             break;
-        ssize_t n = handle_write_fd(h, aeh_buf_data(src), len);
+        ssize_t n = aeh__handle_write_fd(h, aeh_buf_data(src), len);
         if (n < 0) {
             if (errno != EAGAIN && errno != EINTR) {
                 write_failed(h, errno);
@@ -597,7 +597,7 @@ void handle_flush(aeh *h)
         if (h->shutdown_pending && !h->wshut && !len && (!h->tls || h->tls_bye_sent)) {
             h->wshut = true;
             if (shutdown(h->fd, SHUT_WR) < 0 && errno != ENOTSOCK && errno != ENOTCONN) {
-                handle_fail(h, AEH_OP_WRITE, errno, true, "shutdown: %s", strerror(errno));
+                aeh__handle_fail(h, AEH_OP_WRITE, errno, true, "shutdown: %s", strerror(errno));
                 return;
             }
         }
@@ -612,7 +612,7 @@ void handle_flush(aeh *h)
 /* After bytes were queued: write now, or at the end of this loop iteration
  * when corking so that many small frames leave in one system call.  Returns
  * 0, or -1 when writing failed and the handle is gone (maybe freed). */
-int handle_schedule_write(aeh *h, size_t before)
+int aeh__handle_schedule_write(aeh *h, size_t before)
 {
     if (before == 0)
         h->last[2] = ev_now(h->loop);   /* wtimeout counts from when bytes are queued */
@@ -623,7 +623,7 @@ int handle_schedule_write(aeh *h, size_t before)
             ev_prepare_start(h->loop, &h->corkw);
     } else {
         enter(h);
-        handle_flush(h);
+        aeh__handle_flush(h);
         if (!leave(h))
             return -1;
     }
@@ -637,14 +637,14 @@ static bool write_allowed(aeh *h, size_t queued, size_t add)
     if (h->destroyed)
         return false;
     if (h->shutdown_pending) {
-        handle_fail(h, AEH_OP_WRITE, EPIPE, true, "write after shutdown");
+        aeh__handle_fail(h, AEH_OP_WRITE, EPIPE, true, "write after shutdown");
         return false;
     }
     if (h->wbuf_max && queued + add > h->wbuf_max) {
         aeh_error e;
         aeh_fail(&e, ENOSPC, 0, "write buffer over its limit of %zu bytes", h->wbuf_max);
         e.op = AEH_OP_WRITE;
-        handle_raise(h, &e, true);
+        aeh__handle_raise(h, &e, true);
         return false;
     }
     return true;
@@ -660,7 +660,7 @@ int aeh_push_write(aeh *h, const void *p, size_t n)
     /* Nothing queued and not corking: hand the bytes to the kernel without
      * copying them; queue only what it did not take. */
     if (!before && !h->autocork && h->fd >= 0 && !h->tls && !h->write_dead) {
-        ssize_t w = handle_write_fd(h, p, n);
+        ssize_t w = aeh__handle_write_fd(h, p, n);
         if (w < 0 && errno != EAGAIN && errno != EINTR) {
             write_failed(h, errno);
             return -1;
@@ -674,16 +674,16 @@ int aeh_push_write(aeh *h, const void *p, size_t n)
         if (!n) {
             if (h->on_drain) {    /* "after a write", from the loop: no recursion */
                 h->drain_due = true;
-                handle_kick(h);
+                aeh__handle_kick(h);
             }
             return 0;
         }
     }
     if (aeh_buf_append(&h->wbuf, p, n) < 0) {
-        handle_fail(h, AEH_OP_WRITE, ENOMEM, true, "write: %s", strerror(ENOMEM));
+        aeh__handle_fail(h, AEH_OP_WRITE, ENOMEM, true, "write: %s", strerror(ENOMEM));
         return -1;
     }
-    return handle_schedule_write(h, before);
+    return aeh__handle_schedule_write(h, before);
 }
 
 int aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n)
@@ -701,17 +701,17 @@ int aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n)
          * the frames before it still go out */
         h->wbuf.tail = h->wbuf.head + before;
         e.op = AEH_OP_ENCODE;
-        handle_raise(h, &e, false);
+        aeh__handle_raise(h, &e, false);
         return -1;
     }
     if (h->wbuf_max && out_len(h) > h->wbuf_max) {
         h->wbuf.tail = h->wbuf.head + before;
         aeh_fail(&e, ENOSPC, 0, "write buffer over its limit of %zu bytes", h->wbuf_max);
         e.op = AEH_OP_WRITE;
-        handle_raise(h, &e, true);
+        aeh__handle_raise(h, &e, true);
         return -1;
     }
-    return handle_schedule_write(h, queued);
+    return aeh__handle_schedule_write(h, queued);
 }
 
 void aeh_push_shutdown(aeh *h)
@@ -721,7 +721,7 @@ void aeh_push_shutdown(aeh *h)
     h->shutdown_pending = true;
     if (!out_len(h) && !ev_is_active(&h->corkw)) {
         enter(h);
-        handle_flush(h);
+        aeh__handle_flush(h);
         leave(h);
     }
 }
@@ -782,8 +782,8 @@ static bool linger_start(aeh *h)
     l->shutdown = h->shutdown_pending;
     /* under TLS everything becomes records now (with close_notify if a
      * shutdown was asked): the lingerer only writes bytes */
-    if (h->tls && tls_handshaken(h->tls))
-        handle_tls_encrypt(h, true);
+    if (h->tls && aeh__tls_handshaken(h->tls))
+        aeh__handle_tls_encrypt(h, true);
     if (!h->tls)
         aeh_buf_append(&h->rout, aeh_buf_data(&h->wbuf), aeh_buf_len(&h->wbuf));
     l->buf = h->rout;
@@ -881,7 +881,7 @@ aeh *aeh_new(const aeh_opts *o)
         aeh_set_keepalive(h, true);
     if (o->oobinline)
         aeh_set_oobinline(h, true);
-    handle_update_read_watcher(h);
+    aeh__handle_update_read_watcher(h);
     timers_update(h);
     if (o->tls) {
         enter(h);
@@ -901,7 +901,7 @@ aeh *aeh_new(const aeh_opts *o)
     return h;
 }
 
-void handle_free(aeh *h)
+void aeh__handle_free(aeh *h)
 {
     assert(h->busy == 0);         /* a callback still on the stack would use freed memory */
     for (rreq *r = h->q_head, *next; r; r = next) {
@@ -913,7 +913,7 @@ void handle_free(aeh *h)
     aeh_buf_free(&h->rbuf);
     aeh_buf_free(&h->wbuf);
     aeh_buf_free(&h->rout);
-    tls_session_free(h->tls);
+    aeh__tls_session_free(h->tls);
     free(h->peername);
     free(h);
 }
@@ -936,7 +936,7 @@ void aeh_destroy(aeh *h)
         h->fd = -1;
     }
     if (!h->busy)
-        handle_free(h);
+        aeh__handle_free(h);
 }
 
 /* ------------------------------------------------------------ accessors */
@@ -974,6 +974,6 @@ void aeh_on_drain(aeh *h, void (*cb)(aeh *))
     h->on_drain = cb;
     if (cb && !h->destroyed && aeh_buf_len(&h->wbuf) <= h->low_water_mark) {
         h->drain_due = true;
-        handle_kick(h);
+        aeh__handle_kick(h);
     }
 }

@@ -76,22 +76,22 @@ struct aeh {
     bool destroyed;
 };
 
-void handle_free(aeh *h);
-void handle_raise(aeh *h, const aeh_error *e, bool fatal);
-void handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, ...)
+void aeh__handle_free(aeh *h);
+void aeh__handle_raise(aeh *h, const aeh_error *e, bool fatal);
+void aeh__handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-void handle_raise_after_reads(aeh *h, const aeh_error *e);
-void handle_update_read_watcher(aeh *h);
-void handle_dispatch(aeh *h);
-void handle_rbuf_consumed(aeh *h, const struct rreq *by, size_t n);
-void handle_kick(aeh *h);
-void handle_flush(aeh *h);
-int  handle_schedule_write(aeh *h, size_t before);
-ssize_t handle_write_fd(aeh *h, const void *p, size_t n);
+void aeh__handle_raise_after_reads(aeh *h, const aeh_error *e);
+void aeh__handle_update_read_watcher(aeh *h);
+void aeh__handle_dispatch(aeh *h);
+void aeh__handle_rbuf_consumed(aeh *h, const struct rreq *by, size_t n);
+void aeh__handle_kick(aeh *h);
+void aeh__handle_flush(aeh *h);
+int  aeh__handle_schedule_write(aeh *h, size_t before);
+ssize_t aeh__handle_write_fd(aeh *h, const void *p, size_t n);
 /* handle_tls.c */
-bool handle_tls_encrypt(aeh *h, bool all);
-void handle_tls_pump(aeh *h);
-void handle_tls_adopt(aeh *h);
+bool aeh__handle_tls_encrypt(aeh *h, bool all);
+void aeh__handle_tls_pump(aeh *h);
+void aeh__handle_tls_adopt(aeh *h);
 
 static inline void enter(aeh *h) { h->busy++; }
 
@@ -100,13 +100,13 @@ static inline bool leave(aeh *h)
 {
     assert(h->busy > 0);          /* unbalanced: the handle would be freed under a callback */
     if (--h->busy == 0 && h->destroyed) {
-        handle_free(h);
+        aeh__handle_free(h);
         return false;
     }
     return !h->destroyed;
 }
 
 static inline size_t out_len(const aeh *h) { return aeh_buf_len(&h->wbuf) + aeh_buf_len(&h->rout); }
-static inline bool handshaking(const aeh *h) { return h->tls && !tls_handshaken(h->tls); }
+static inline bool handshaking(const aeh *h) { return h->tls && !aeh__tls_handshaken(h->tls); }
 
 #endif

@@ -14,19 +14,19 @@
 /* TLS: queued plaintext into records (at most TLS_OUT_MAX ahead of the
  * socket unless all is asked), then close_notify when shutting down or
  * stopping TLS.  false when the handle failed. */
-bool handle_tls_encrypt(aeh *h, bool all)
+bool aeh__handle_tls_encrypt(aeh *h, bool all)
 {
-    if (!h->tls || !tls_handshaken(h->tls))
+    if (!h->tls || !aeh__tls_handshaken(h->tls))
         return true;
     size_t len = aeh_buf_len(&h->wbuf);
     if (h->stoptls_pending && h->tls_plain_at < len)
         len = h->tls_plain_at;
     while (len && (all || aeh_buf_len(&h->rout) < TLS_OUT_MAX)) {
         aeh_error e;
-        long n = tls_send(h->tls, aeh_buf_data(&h->wbuf), len, &e);
+        long n = aeh__tls_send(h->tls, aeh_buf_data(&h->wbuf), len, &e);
         if (n < 0) {
             e.op = AEH_OP_TLS;
-            handle_raise(h, &e, true);
+            aeh__handle_raise(h, &e, true);
             return false;
         }
         aeh_buf_consume(&h->wbuf, (size_t)n);
@@ -39,17 +39,17 @@ bool handle_tls_encrypt(aeh *h, bool all)
     if (h->stoptls_pending) {
         /* what follows is plaintext: the peer's close_notify, if it
          * answers, arrives as bytes it must skip */
-        tls_bye(h->tls);
+        aeh__tls_bye(h->tls);
         h->stoptls_pending = false;
-        aeh_buf *in = tls_in(h->tls);
+        aeh_buf *in = aeh__tls_in(h->tls);
         aeh_buf_append(&h->rbuf, aeh_buf_data(in), aeh_buf_len(in));
-        tls_session_free(h->tls);
+        aeh__tls_session_free(h->tls);
         h->tls = NULL;
         return true;
     }
     if (h->shutdown_pending && !h->tls_bye_sent) {
         h->tls_bye_sent = true;
-        tls_bye(h->tls);
+        aeh__tls_bye(h->tls);
     }
     return true;
 }
@@ -68,7 +68,7 @@ static void set_tcp_nodelay(aeh *h, bool on)
 static void write_alert(aeh *h)
 {
     size_t len = aeh_buf_len(&h->rout);
-    if (len && !h->write_dead && h->fd >= 0 && handle_write_fd(h, aeh_buf_data(&h->rout), len) > 0)
+    if (len && !h->write_dead && h->fd >= 0 && aeh__handle_write_fd(h, aeh_buf_data(&h->rout), len) > 0)
         aeh_buf_clear(&h->rout);
 }
 
@@ -77,7 +77,7 @@ static void tls_failed(aeh *h, aeh_error *e)
     e->op = AEH_OP_TLS;
     write_alert(h);
     if (!h->on_starttls) {
-        handle_raise(h, e, true);
+        aeh__handle_raise(h, e, true);
         return;
     }
     enter(h);
@@ -94,11 +94,11 @@ static void tls_peer_closed(aeh *h)
         h->eof = true;
         return;
     }
-    aeh_buf *in = tls_in(h->tls);
+    aeh_buf *in = aeh__tls_in(h->tls);
     aeh_buf_append(&h->rbuf, aeh_buf_data(in), aeh_buf_len(in));
     if (aeh_buf_len(&h->wbuf))        /* our records cannot be made any more */
         aeh_buf_clear(&h->wbuf);
-    tls_session_free(h->tls);
+    aeh__tls_session_free(h->tls);
     h->tls = NULL;
     if (h->teof)
         h->eof = true;
@@ -107,18 +107,18 @@ static void tls_peer_closed(aeh *h)
 
 /* Ciphertext through the session: the handshake, then records into rbuf.
  * Callers hold the handle (enter/leave) or run from its watchers. */
-void handle_tls_pump(aeh *h)
+void aeh__handle_tls_pump(aeh *h)
 {
     if (!h->tls || h->destroyed)
         return;
     aeh_error e;
-    if (!tls_handshaken(h->tls)) {
-        int rc = tls_handshake(h->tls, &e);
+    if (!aeh__tls_handshaken(h->tls)) {
+        int rc = aeh__tls_handshake(h->tls, &e);
         if (rc < 0) {
             tls_failed(h, &e);
             return;
         }
-        handle_flush(h);                 /* our handshake messages */
+        aeh__handle_flush(h);                 /* our handshake messages */
         if (rc == TLS_AGAIN || h->destroyed)
             return;
         if (h->no_delay_tmp) {
@@ -131,24 +131,24 @@ void handle_tls_pump(aeh *h)
             if (!leave(h))
                 return;
         }
-        handle_flush(h);                 /* what was queued during the handshake */
+        aeh__handle_flush(h);                 /* what was queued during the handshake */
         if (h->destroyed || !h->tls)
             return;
     }
     while (!h->eof) {
         uint8_t *p = aeh_buf_reserve(&h->rbuf, TLS_ROOM);
         if (!p) {
-            handle_fail(h, AEH_OP_READ, ENOMEM, true, "read: %s", strerror(ENOMEM));
+            aeh__handle_fail(h, AEH_OP_READ, ENOMEM, true, "read: %s", strerror(ENOMEM));
             return;
         }
-        long n = tls_recv(h->tls, p, TLS_ROOM, &e);
+        long n = aeh__tls_recv(h->tls, p, TLS_ROOM, &e);
         if (n > 0) {
             aeh_buf_commit(&h->rbuf, (size_t)n);
             continue;
         }
         if (n == TLS_AGAIN)
             break;
-        if (n == TLS_CLOSED && tls_ragged_eof(h->tls)) {
+        if (n == TLS_CLOSED && aeh__tls_ragged_eof(h->tls)) {
             /* TCP is gone too: no plaintext can follow, whatever on_stoptls wants */
             h->tls_ragged = true;
             h->eof = true;
@@ -165,29 +165,29 @@ void handle_tls_pump(aeh *h)
          * words: deliver them, then the error */
         write_alert(h);
         e.op = AEH_OP_TLS;
-        handle_raise_after_reads(h, &e);
+        aeh__handle_raise_after_reads(h, &e);
         return;
     }
     if (h->tls && aeh_buf_len(&h->rout))   /* a key update or ticket answer */
-        handle_flush(h);
+        aeh__handle_flush(h);
 }
 
 /* Bytes read before starttls belong to TLS (a pipelined ClientHello): move
  * them to the session, and make every request start its scan over. */
-void handle_tls_adopt(aeh *h)
+void aeh__handle_tls_adopt(aeh *h)
 {
     h->tls_adopt = false;
     size_t n = aeh_buf_len(&h->rbuf);
     if (!n || !h->tls)
         return;
-    if (aeh_buf_append(tls_in(h->tls), aeh_buf_data(&h->rbuf), n) < 0) {
-        handle_fail(h, AEH_OP_READ, ENOMEM, true, "read: %s", strerror(ENOMEM));
+    if (aeh_buf_append(aeh__tls_in(h->tls), aeh_buf_data(&h->rbuf), n) < 0) {
+        aeh__handle_fail(h, AEH_OP_READ, ENOMEM, true, "read: %s", strerror(ENOMEM));
         return;
     }
-    handle_rbuf_consumed(h, NULL, n);
+    aeh__handle_rbuf_consumed(h, NULL, n);
     if (h->eof && h->teof) {      /* the fd's EOF is now the session's */
         h->eof = false;
-        tls_in_eof(h->tls);
+        aeh__tls_in_eof(h->tls);
     }
 }
 
@@ -199,17 +199,17 @@ int aeh_starttls(aeh *h, int mode, aeh_tls_ctx *ctx, const char *peername)
     if (h->tls || (mode != AEH_TLS_CONNECT && mode != AEH_TLS_ACCEPT) || !ctx) {
         aeh_fail(&e, EINVAL, 0, "starttls: %s", h->tls ? "TLS is already on" : "bad mode or no context");
         e.op = AEH_OP_TLS;
-        handle_raise(h, &e, false);
+        aeh__handle_raise(h, &e, false);
         return -1;
     }
     if (peername && peername != h->peername) {
         free(h->peername);
         h->peername = strdup(peername);
     }
-    aeh_tls *t = tls_session_new(ctx, mode, h->peername, &h->rout, &e);
+    aeh_tls *t = aeh__tls_session_new(ctx, mode, h->peername, &h->rout, &e);
     if (!t) {
         e.op = AEH_OP_TLS;
-        handle_raise(h, &e, true);
+        aeh__handle_raise(h, &e, true);
         return -1;
     }
     /* what was queued before goes out as it is, ahead of the handshake */
@@ -226,15 +226,15 @@ int aeh_starttls(aeh *h, int mode, aeh_tls_ctx *ctx, const char *peername)
         h->tls_adopt = true;
         return 0;
     }
-    handle_tls_adopt(h);
+    aeh__handle_tls_adopt(h);
     if (h->busy) {
-        handle_tls_pump(h);
+        aeh__handle_tls_pump(h);
     } else {
         h->tls_due = true;
-        handle_kick(h);
+        aeh__handle_kick(h);
     }
     if (!h->destroyed)
-        handle_update_read_watcher(h);
+        aeh__handle_update_read_watcher(h);
     return 0;
 }
 
@@ -245,7 +245,7 @@ void aeh_stoptls(aeh *h)
     h->stoptls_pending = true;
     h->tls_plain_at = aeh_buf_len(&h->wbuf);
     if (!handshaking(h))
-        handle_schedule_write(h, out_len(h));
+        aeh__handle_schedule_write(h, out_len(h));
 }
 
 bool aeh_tls_active(const aeh *h) { return h->tls != NULL; }
@@ -253,7 +253,7 @@ bool aeh_tls_ragged_eof(const aeh *h) { return h->tls_ragged; }
 
 int aeh_tls_describe(const aeh *h, aeh_buf *out)
 {
-    return h->tls ? tls_describe(h->tls, out) : -1;
+    return h->tls ? aeh__tls_describe(h->tls, out) : -1;
 }
 
 static void autostart_cb(aeh *h, aeh_span frame, void *ctx)

@@ -170,7 +170,7 @@ static void connector_free(aeh_connector *c)
 {
     ev_timer_stop(c->loop, &c->step);
     ev_timer_stop(c->loop, &c->deadline);
-    aeh_resolve_release(c->res);
+    aeh__resolve_release(c->res);
     for (size_t i = 0; i < c->natt; i++)
         attempt_free(c->att[i], true);
     free(c->att);
@@ -196,7 +196,7 @@ static void finish(aeh_connector *c, attempt *win, const aeh_error *err)
 {
     ev_timer_stop(c->loop, &c->step);
     ev_timer_stop(c->loop, &c->deadline);
-    aeh_resolve_release(c->res);
+    aeh__resolve_release(c->res);
     c->res = NULL;
     for (size_t i = 0; i < c->natt; i++)
         if (c->att[i] != win)
@@ -705,7 +705,7 @@ aeh_connector *aeh_connect(struct ev_loop *loop, const char *host, const char *p
         }
         c->started = true;
     } else {
-        c->res = aeh_resolve_start(loop, host, port, c->family, on_resolved, c);
+        c->res = aeh__resolve_start(loop, host, port, c->family, on_resolved, c);
         if (!c->res) {
             connector_free(c);
             aeh_fail(err, ENOMEM, 0, "resolve %s: out of memory", host);

@@ -37,7 +37,7 @@ struct rematch {
     char what[24];                /* message prefix */
 };
 
-void rematch_free(rematch *rm)
+void aeh__rematch_free(rematch *rm)
 {
     if (!rm)
         return;
@@ -84,7 +84,7 @@ static bool can_match_empty(rematch *rm)
     return pcre2_match(rm->code, (PCRE2_SPTR) "", 0, 0, 0, rm->md, rm->mctx) >= 0;
 }
 
-rematch *rematch_new(const char *what, const char *pattern, size_t len, unsigned flags,
+rematch *aeh__rematch_new(const char *what, const char *pattern, size_t len, unsigned flags,
                      aeh_error *err)
 {
     rematch *rm = calloc(1, sizeof *rm);
@@ -135,11 +135,11 @@ rematch *rematch_new(const char *what, const char *pattern, size_t len, unsigned
 nomem:
     aeh_fail(err, ENOMEM, 0, "%s: out of memory", what);
 fail:
-    rematch_free(rm);
+    aeh__rematch_free(rm);
     return NULL;
 }
 
-void rematch_set_limits(rematch *rm, uint32_t match_limit, uint32_t depth_limit,
+void aeh__rematch_set_limits(rematch *rm, uint32_t match_limit, uint32_t depth_limit,
                         uint32_t heap_limit_kib)
 {
     if (match_limit)
@@ -150,7 +150,7 @@ void rematch_set_limits(rematch *rm, uint32_t match_limit, uint32_t depth_limit,
         pcre2_set_heap_limit(rm->mctx, heap_limit_kib);
 }
 
-bool rematch_jit(const rematch *rm)
+bool aeh__rematch_jit(const rematch *rm)
 {
     return rm->jstack != NULL;
 }
@@ -195,7 +195,7 @@ static int run(rematch *rm, const uint8_t *buf, size_t len, size_t from, uint32_
     return match_error(rm, rc, from, err);
 }
 
-int rematch_search(rematch *rm, const uint8_t *buf, size_t len, size_t from, size_t *start,
+int aeh__rematch_search(rematch *rm, const uint8_t *buf, size_t len, size_t from, size_t *start,
                    size_t *end, aeh_error *err)
 {
     return run(rm, buf, len, from, 0, start, end, err);
@@ -249,13 +249,13 @@ static int find(rematch *rm, const uint8_t *buf, size_t len, size_t *resume, uin
     }
 }
 
-int rematch_find(rematch *rm, const uint8_t *buf, size_t len, size_t *resume, bool eof,
+int aeh__rematch_find(rematch *rm, const uint8_t *buf, size_t len, size_t *resume, bool eof,
                  size_t *start, size_t *end, aeh_error *err)
 {
     return find(rm, buf, len, resume, eof ? 0 : PCRE2_PARTIAL_HARD, start, end, err);
 }
 
-int rematch_find_soft(rematch *rm, const uint8_t *buf, size_t len, size_t *resume,
+int aeh__rematch_find_soft(rematch *rm, const uint8_t *buf, size_t len, size_t *resume,
                       size_t *start, size_t *end, aeh_error *err)
 {
     return find(rm, buf, len, resume, PCRE2_PARTIAL_SOFT, start, end, err);

@@ -26,9 +26,9 @@ enum {
     REMATCH_HEAP_LIMIT_KIB = 64 * 1024,
 };
 
-/* rematch_new flags. */
+/* aeh__rematch_new flags. */
 enum {
-    REMATCH_SOFT = 1u << 0,       /* will use rematch_find_soft (JIT that mode too) */
+    REMATCH_SOFT = 1u << 0,       /* will use aeh__rematch_find_soft (JIT that mode too) */
     REMATCH_MULTILINE = 1u << 1,  /* ^ and $ at line starts and ends, as (?m) */
 };
 
@@ -37,19 +37,19 @@ enum {
  * *err: EINVAL with err->offset the offset in the pattern (syntax error, or
  * a pattern that can match the empty string), or ENOMEM.  `what` prefixes
  * messages ("line", "regex", "expect"). */
-rematch *rematch_new(const char *what, const char *pattern, size_t len, unsigned flags,
+rematch *aeh__rematch_new(const char *what, const char *pattern, size_t len, unsigned flags,
                      aeh_error *err);
-void rematch_free(rematch *rm);
+void aeh__rematch_free(rematch *rm);
 
 /* aeh_codec_regex with its patterns compiled with `flags` (REMATCH_MULTILINE:
  * the dialog's raw --expect, whose ^ is a line start in a stream of lines). */
-aeh_codec *codec_regex_new(const char *accept, const char *reject, const char *skip,
+aeh_codec *aeh__codec_regex_new(const char *accept, const char *reject, const char *skip,
                            unsigned flags, aeh_error *err);
 
 /* Tightens or relaxes the limits (0 keeps a limit as it is).  The depth and
  * heap limits only bind the interpreter; the JIT has its match limit and its
  * stack. */
-void rematch_set_limits(rematch *rm, uint32_t match_limit, uint32_t depth_limit,
+void aeh__rematch_set_limits(rematch *rm, uint32_t match_limit, uint32_t depth_limit,
                         uint32_t heap_limit_kib);
 
 /* The answers of a search. */
@@ -66,28 +66,28 @@ enum { REMATCH_ERROR = -1, REMATCH_MORE = 0, REMATCH_FOUND = 1 };
  *         start on each call.
  *  ERROR: a limit blew (EBADMSG "match limit exceeded") at *resume.
  * With eof the match is final: FOUND, or MORE with *resume = len. */
-int rematch_find(rematch *rm, const uint8_t *buf, size_t len, size_t *resume, bool eof,
+int aeh__rematch_find(rematch *rm, const uint8_t *buf, size_t len, size_t *resume, bool eof,
                  size_t *start, size_t *end, aeh_error *err);
 
-/* As rematch_find, but FOUND is the leftmost complete match in what is
+/* As aeh__rematch_find, but FOUND is the leftmost complete match in what is
  * buffered now, even one that more bytes would extend or move (AnyEvent's
- * way of matching); MORE advances *resume as rematch_find does, so a pattern
+ * way of matching); MORE advances *resume as aeh__rematch_find does, so a pattern
  * that keeps not matching is not rescanned. */
-int rematch_find_soft(rematch *rm, const uint8_t *buf, size_t len, size_t *resume,
+int aeh__rematch_find_soft(rematch *rm, const uint8_t *buf, size_t len, size_t *resume,
                       size_t *start, size_t *end, aeh_error *err);
 
 /* One complete search of buf[0, len) from `from`, as if the subject were all
  * there is (for a whole frame, or an encoder's check).  FOUND / MORE (no
  * match) / ERROR as above. */
-int rematch_search(rematch *rm, const uint8_t *buf, size_t len, size_t from,
+int aeh__rematch_search(rematch *rm, const uint8_t *buf, size_t len, size_t from,
                    size_t *start, size_t *end, aeh_error *err);
 
 /* True when the pattern was JIT-compiled for both modes (for tests and -v). */
-bool rematch_jit(const rematch *rm);
+bool aeh__rematch_jit(const rematch *rm);
 
 /* frame_regex.c: the limits of both codecs' matchers (accept, reject, skip)
  * for tools and tests; EINVAL if c is not a regex or line_re codec. */
-int aeh_codec_regex_set_limits(aeh_codec *c, uint32_t match_limit, uint32_t depth_limit,
+int aeh__codec_regex_set_limits(aeh_codec *c, uint32_t match_limit, uint32_t depth_limit,
                                uint32_t heap_limit_kib, aeh_error *err);
 
 #endif

@@ -160,7 +160,7 @@ static int spawn(slot *s)
     return rc;
 }
 
-aeh_resolve *aeh_resolve_start(struct ev_loop *loop, const char *host, const char *port,
+aeh_resolve *aeh__resolve_start(struct ev_loop *loop, const char *host, const char *port,
                                int family, aeh_resolve_cb *cb, void *arg)
 {
     aeh_resolve *r = calloc(1, sizeof *r);
@@ -211,7 +211,7 @@ aeh_resolve *aeh_resolve_start(struct ev_loop *loop, const char *host, const cha
     return r;
 }
 
-void aeh_resolve_release(aeh_resolve *r)
+void aeh__resolve_release(aeh_resolve *r)
 {
     if (!r || r->released)
         return;

@@ -20,12 +20,12 @@ typedef void aeh_resolve_cb(void *arg, int family, int rc, int sys_errno, struct
  * never from inside this call.  NULL with errno set (ENOMEM) if nothing could
  * be started; a thread that cannot be created is reported through cb as
  * EAI_SYSTEM. */
-aeh_resolve *aeh_resolve_start(struct ev_loop *loop, const char *host, const char *port,
+aeh_resolve *aeh__resolve_start(struct ev_loop *loop, const char *host, const char *port,
                                int family, aeh_resolve_cb *cb, void *arg);
 
 /* The owner is done: cb is not called again, even for answers already
  * received.  Safe while threads still run (they free their own half when
  * getaddrinfo returns) and from inside cb. */
-void aeh_resolve_release(aeh_resolve *r);
+void aeh__resolve_release(aeh_resolve *r);
 
 #endif

@@ -34,20 +34,20 @@ typedef struct stls_preset {
 } stls_preset;
 
 /* The preset for proto (aliases resolved), or NULL. */
-const stls_preset *stls_find(const char *proto, bool server);
+const stls_preset *aeh__stls_find(const char *proto, bool server);
 /* The names, comma-separated, for messages and --help. */
-const char *stls_names(bool server);
+const char *aeh__stls_names(bool server);
 
 /* Our name in a protocol (EHLO argument, XMPP to=, a server's greeting)
  * goes into its lines as it is: 0 if it can (no space, no control
  * character, at most 255 bytes), else -1 with *err (EINVAL). */
-int stls_check_name(const char *name, aeh_error *err);
+int aeh__stls_check_name(const char *name, aeh_error *err);
 
 /* Starts a run on h; done is called once (not from within this call). */
-stls *stls_start(aeh *h, const stls_preset *p, const char *name, stls_done_fn *done,
+stls *aeh__stls_start(aeh *h, const stls_preset *p, const char *name, stls_done_fn *done,
                  stls_seen_fn *seen, void *arg, aeh_error *err);
-void stls_free(stls *t);
+void aeh__stls_free(stls *t);
 /* Runs the preset's `after` over TLS, ending again through done. */
-void stls_after(stls *t);
+void aeh__stls_after(stls *t);
 
 #endif

@@ -6,7 +6,6 @@
  * every run about 2.5 ms of start-up (it pulls in p11-kit, nettle, gmp,
  * libidn2...), which a plaintext one-shot must not pay. */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -19,7 +18,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
 #include <gnutls/x509.h>
-#include "codec_int.h"
+#include "textenc_int.h"
 #include "tls_int.h"
 
 /* ------------------------------------------------------------ loading */
@@ -141,7 +140,7 @@ struct aeh_tls_ctx {
 static void pin_string(const uint8_t key_id[PIN_LEN], char *out, size_t size)
 {
     char s[PIN_CHARS + 1] = "pin-sha256:";
-    s[11 + codec_base64_encode((uint8_t *)s + 11, key_id, PIN_LEN)] = 0;
+    s[11 + aeh__base64_encode((uint8_t *)s + 11, key_id, PIN_LEN)] = 0;
     snprintf(out, size, "%s", s);
 }
 
@@ -152,7 +151,7 @@ static bool pin_ok(const char *s, size_t n)
     if (n != PIN_CHARS || memcmp(s, "pin-sha256:", 11) || s[n - 1] != '=')
         return false;
     for (size_t i = 11; i < n - 1; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
+        if (textenc_base64_value((uint8_t)s[i]) < 0)
             return false;
     return true;
 }
@@ -490,7 +489,7 @@ static int pull_timeout_cb(gnutls_transport_ptr_t p, unsigned ms)
     return aeh_buf_len(&t->in) || t->eof ? 1 : 0;
 }
 
-aeh_tls *tls_session_new(aeh_tls_ctx *ctx, int mode, const char *peername,
+aeh_tls *aeh__tls_session_new(aeh_tls_ctx *ctx, int mode, const char *peername,
                          aeh_buf *out, aeh_error *err)
 {
     aeh_tls *t = calloc(1, sizeof *t);
@@ -526,7 +525,7 @@ aeh_tls *tls_session_new(aeh_tls_ctx *ctx, int mode, const char *peername,
         T(gnutls_certificate_server_set_request)(t->s, GNUTLS_CERT_REQUIRE);
     if (rc < 0) {
         aeh_fail(err, EPROTO, 0, "TLS session: %s", T(gnutls_strerror)(rc));
-        tls_session_free(t);
+        aeh__tls_session_free(t);
         return NULL;
     }
     T(gnutls_session_set_ptr)(t->s, t);
@@ -538,7 +537,7 @@ aeh_tls *tls_session_new(aeh_tls_ctx *ctx, int mode, const char *peername,
     return t;
 }
 
-void tls_session_free(aeh_tls *t)
+void aeh__tls_session_free(aeh_tls *t)
 {
     if (!t)
         return;
@@ -547,9 +546,9 @@ void tls_session_free(aeh_tls *t)
     free(t);
 }
 
-aeh_buf *tls_in(aeh_tls *t) { return &t->in; }
-void tls_in_eof(aeh_tls *t) { t->eof = true; }
-bool tls_handshaken(const aeh_tls *t) { return t->handshaken; }
+aeh_buf *aeh__tls_in(aeh_tls *t) { return &t->in; }
+void aeh__tls_in_eof(aeh_tls *t) { t->eof = true; }
+bool aeh__tls_handshaken(const aeh_tls *t) { return t->handshaken; }
 
 /* ------------------------------------------------------------ verification */
 
@@ -830,7 +829,7 @@ static int handshake_error(aeh_tls *t, int rc, aeh_error *err)
     return aeh_fail(err, EPROTO, 0, "%s", T(gnutls_strerror)(rc));
 }
 
-int tls_handshake(aeh_tls *t, aeh_error *err)
+int aeh__tls_handshake(aeh_tls *t, aeh_error *err)
 {
     for (;;) {
         int rc = T(gnutls_handshake)(t->s);
@@ -850,7 +849,7 @@ int tls_handshake(aeh_tls *t, aeh_error *err)
     }
 }
 
-long tls_recv(aeh_tls *t, uint8_t *p, size_t room, aeh_error *err)
+long aeh__tls_recv(aeh_tls *t, uint8_t *p, size_t room, aeh_error *err)
 {
     for (;;) {
         ssize_t n = T(gnutls_record_recv)(t->s, p, room);
@@ -907,7 +906,7 @@ long tls_recv(aeh_tls *t, uint8_t *p, size_t room, aeh_error *err)
     }
 }
 
-long tls_send(aeh_tls *t, const uint8_t *p, size_t n, aeh_error *err)
+long aeh__tls_send(aeh_tls *t, const uint8_t *p, size_t n, aeh_error *err)
 {
     ssize_t rc = T(gnutls_record_send)(t->s, p, n);
     if (rc < 0) {
@@ -917,13 +916,13 @@ long tls_send(aeh_tls *t, const uint8_t *p, size_t n, aeh_error *err)
     return (long)rc;
 }
 
-void tls_bye(aeh_tls *t)
+void aeh__tls_bye(aeh_tls *t)
 {
     T(gnutls_bye)(t->s, GNUTLS_SHUT_WR);   /* the push never blocks: done at once */
     t->bye_sent = true;
 }
 
-bool tls_ragged_eof(const aeh_tls *t) { return t->ragged; }
+bool aeh__tls_ragged_eof(const aeh_tls *t) { return t->ragged; }
 
 /* ------------------------------------------------------------ description */
 
@@ -950,7 +949,7 @@ static void describe_crt(aeh_buf *out, unsigned i, const gnutls_datum_t *der)
     T(gnutls_x509_crt_deinit)(crt);
 }
 
-int tls_describe(aeh_tls *t, aeh_buf *out)
+int aeh__tls_describe(aeh_tls *t, aeh_buf *out)
 {
     char line[1100];              /* an escaped SNI or ALPN name: up to 4 x 255 */
     gnutls_session_t s = t->s;

@@ -18,12 +18,12 @@ static const struct { const char *alias, *name; } stls_aliases[] = {
 
 /* In the order --help and the messages list them. */
 static const stls_preset *const stls_protocols[] = {
-    stls_smtp, stls_lmtp, stls_pop3, stls_imap, stls_ftp, stls_xmpp, stls_xmpp_server,
-    stls_nntp, stls_sieve, stls_ldap, stls_postgres, stls_mysql, stls_irc, stls_telnet,
+    aeh__stls_smtp, aeh__stls_lmtp, aeh__stls_pop3, aeh__stls_imap, aeh__stls_ftp, aeh__stls_xmpp, aeh__stls_xmpp_server,
+    aeh__stls_nntp, aeh__stls_sieve, aeh__stls_ldap, aeh__stls_postgres, aeh__stls_mysql, aeh__stls_irc, aeh__stls_telnet,
 };
 enum { STLS_NPROTOCOLS = sizeof stls_protocols / sizeof stls_protocols[0] };
 
-const stls_preset *stls_find(const char *proto, bool server)
+const stls_preset *aeh__stls_find(const char *proto, bool server)
 {
     for (size_t i = 0; i < sizeof stls_aliases / sizeof stls_aliases[0]; i++)
         if (!strcasecmp(proto, stls_aliases[i].alias))
@@ -34,7 +34,7 @@ const stls_preset *stls_find(const char *proto, bool server)
     return NULL;
 }
 
-const char *stls_names(bool server)
+const char *aeh__stls_names(bool server)
 {
     static char buf[2][512];
     char *b = buf[server];
@@ -47,7 +47,7 @@ const char *stls_names(bool server)
     return b;
 }
 
-const char *stls_show(const uint8_t *p, size_t n, char *buf, size_t cap)
+const char *aeh__stls_show(const uint8_t *p, size_t n, char *buf, size_t cap)
 {
     size_t o = 0;
     for (size_t i = 0; i < n && o + 5 < cap && i < 120; i++) {
@@ -70,12 +70,12 @@ static void stls_end(stls *t, const aeh_error *err)
     t->done(t->arg, err);
 }
 
-void stls_ok(stls *t)
+void aeh__stls_ok(stls *t)
 {
     stls_end(t, NULL);
 }
 
-void stls_refuse(stls *t, const char *fmt, ...)
+void aeh__stls_refuse(stls *t, const char *fmt, ...)
 {
     aeh_error e = { .code = EPROTO };
     va_list ap;
@@ -85,13 +85,13 @@ void stls_refuse(stls *t, const char *fmt, ...)
     stls_end(t, &e);
 }
 
-void stls_send(stls *t, const void *p, size_t n)
+void aeh__stls_send(stls *t, const void *p, size_t n)
 {
     if (!t->finished)
         aeh_push_write(t->h, p, n);
 }
 
-void stls_sendf(stls *t, const char *fmt, ...)
+void aeh__stls_sendf(stls *t, const char *fmt, ...)
 {
     char buf[1024];
     va_list ap;
@@ -99,7 +99,7 @@ void stls_sendf(stls *t, const char *fmt, ...)
     int n = vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     if (n > 0)
-        stls_send(t, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+        aeh__stls_send(t, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
 static void stls_frame(aeh *h, aeh_span f, void *arg)
@@ -113,7 +113,7 @@ static void stls_frame(aeh *h, aeh_span f, void *arg)
     t->preset->reply(t, f.p, f.n);
 }
 
-void stls_read_line(stls *t)
+void aeh__stls_read_line(stls *t)
 {
     if (t->finished)
         return;
@@ -138,7 +138,7 @@ static aeh_codec *stls_keep(stls *t, aeh_codec *c, aeh_error *err)
     return c;
 }
 
-void stls_read_bytes(stls *t, size_t n)
+void aeh__stls_read_bytes(stls *t, size_t n)
 {
     if (t->finished)
         return;
@@ -152,7 +152,7 @@ void stls_read_bytes(stls *t, size_t n)
     aeh_push_read(t->h, c, stls_frame, t);
 }
 
-void stls_read_until(stls *t, const char *re)
+void aeh__stls_read_until(stls *t, const char *re)
 {
     if (t->finished)
         return;
@@ -167,7 +167,7 @@ void stls_read_until(stls *t, const char *re)
     aeh_push_read(t->h, c, stls_frame, t);
 }
 
-int stls_check_name(const char *name, aeh_error *err)
+int aeh__stls_check_name(const char *name, aeh_error *err)
 {
     size_t n = strlen(name);
     if (n >= sizeof ((stls *)0)->name)
@@ -183,7 +183,7 @@ int stls_check_name(const char *name, aeh_error *err)
     return 0;
 }
 
-stls *stls_start(aeh *h, const stls_preset *p, const char *name, stls_done_fn *done,
+stls *aeh__stls_start(aeh *h, const stls_preset *p, const char *name, stls_done_fn *done,
                  stls_seen_fn *seen, void *arg, aeh_error *err)
 {
     stls *t = calloc(1, sizeof *t);
@@ -207,13 +207,13 @@ stls *stls_start(aeh *h, const stls_preset *p, const char *name, stls_done_fn *d
     return t;
 }
 
-void stls_after(stls *t)
+void aeh__stls_after(stls *t)
 {
     t->finished = false;
     t->preset->after(t);
 }
 
-void stls_free(stls *t)
+void aeh__stls_free(stls *t)
 {
     if (!t)
         return;

@@ -10,7 +10,7 @@ enum { GREETING, UPGRADE };
 static void greeting_begin(stls *t)
 {
     t->state = GREETING;
-    stls_read_line(t);
+    aeh__stls_read_line(t);
 }
 
 /* ------------------------------------------------------------ FTP */
@@ -18,37 +18,37 @@ static void greeting_begin(stls *t)
 static void ftp_client_reply(stls *t, const uint8_t *p, size_t n)
 {
     bool more;
-    int code = stls_reply_code(p, n, &more);
+    int code = aeh__stls_reply_code(p, n, &more);
     if (code < 0 && t->state == GREETING) {   /* inside a multi-line greeting */
-        stls_read_line(t);
+        aeh__stls_read_line(t);
         return;
     }
     if (t->state == GREETING) {
         if (code != 220) {
-            stls_refuse(t, "greeting is not 220: %s", SHOW(p, n));
+            aeh__stls_refuse(t, "greeting is not 220: %s", SHOW(p, n));
             return;
         }
         if (!more) {
-            stls_sendf(t, "AUTH TLS\r\n");
+            aeh__stls_sendf(t, "AUTH TLS\r\n");
             t->state = UPGRADE;
         }
-        stls_read_line(t);
+        aeh__stls_read_line(t);
         return;
     }
     if (code != 234) {
-        stls_refuse(t, "AUTH TLS refused: %s", SHOW(p, n));
+        aeh__stls_refuse(t, "AUTH TLS refused: %s", SHOW(p, n));
         return;
     }
     if (more)
-        stls_read_line(t);
+        aeh__stls_read_line(t);
     else
-        stls_ok(t);
+        aeh__stls_ok(t);
 }
 
 static void ftp_server_begin(stls *t)
 {
-    stls_sendf(t, "220 %s FTP aecat ready\r\n", t->name);
-    stls_read_line(t);
+    aeh__stls_sendf(t, "220 %s FTP aecat ready\r\n", t->name);
+    aeh__stls_read_line(t);
 }
 
 /* curl tries "AUTH SSL" before "AUTH TLS"; TLS-C and TLS-P are RFC
@@ -56,30 +56,30 @@ static void ftp_server_begin(stls *t)
 static void ftp_server_reply(stls *t, const uint8_t *p, size_t n)
 {
     size_t i = 0;
-    aeh_span verb = stls_next_word(p, n, &i), mech = stls_next_word(p, n, &i);
-    bool auth = stls_is(verb, "AUTH");
-    if (auth && (stls_is(mech, "TLS") || stls_is(mech, "SSL") || stls_is(mech, "TLS-C") ||
-                 stls_is(mech, "TLS-P"))) {
-        stls_sendf(t, "234 AUTH TLS successful\r\n");
-        stls_ok(t);
+    aeh_span verb = aeh__stls_next_word(p, n, &i), mech = aeh__stls_next_word(p, n, &i);
+    bool auth = aeh__stls_is(verb, "AUTH");
+    if (auth && (aeh__stls_is(mech, "TLS") || aeh__stls_is(mech, "SSL") || aeh__stls_is(mech, "TLS-C") ||
+                 aeh__stls_is(mech, "TLS-P"))) {
+        aeh__stls_sendf(t, "234 AUTH TLS successful\r\n");
+        aeh__stls_ok(t);
         return;
     }
-    if (stls_is(verb, "QUIT")) {
-        stls_quit(t, "221 Goodbye", p, n);
+    if (aeh__stls_is(verb, "QUIT")) {
+        aeh__stls_quit(t, "221 Goodbye", p, n);
         return;
     }
-    if (stls_over_bound(t, "421 Too many commands without AUTH TLS"))
+    if (aeh__stls_over_bound(t, "421 Too many commands without AUTH TLS"))
         return;
-    if (stls_is(verb, "FEAT"))
-        stls_sendf(t, "211-Features:\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n211 End\r\n");
+    if (aeh__stls_is(verb, "FEAT"))
+        aeh__stls_sendf(t, "211-Features:\r\n AUTH TLS\r\n PBSZ\r\n PROT\r\n211 End\r\n");
     else if (auth)
-        stls_sendf(t, "504 Security mechanism not understood\r\n");
+        aeh__stls_sendf(t, "504 Security mechanism not understood\r\n");
     else
-        stls_sendf(t, "530 Please login with USER and PASS (AUTH TLS first)\r\n");
-    stls_read_line(t);
+        aeh__stls_sendf(t, "530 Please login with USER and PASS (AUTH TLS first)\r\n");
+    aeh__stls_read_line(t);
 }
 
-const stls_preset stls_ftp[2] = {
+const stls_preset aeh__stls_ftp[2] = {
     { "ftp", false, greeting_begin, ftp_client_reply, NULL },
     { "ftp", true, ftp_server_begin, ftp_server_reply, NULL },
 };
@@ -89,55 +89,55 @@ const stls_preset stls_ftp[2] = {
 static void nntp_client_reply(stls *t, const uint8_t *p, size_t n)
 {
     bool more;
-    int code = stls_reply_code(p, n, &more);
+    int code = aeh__stls_reply_code(p, n, &more);
     if (t->state == GREETING) {
         if (code != 200 && code != 201) {
-            stls_refuse(t, "greeting is not 200 or 201: %s", SHOW(p, n));
+            aeh__stls_refuse(t, "greeting is not 200 or 201: %s", SHOW(p, n));
             return;
         }
-        stls_sendf(t, "STARTTLS\r\n");
+        aeh__stls_sendf(t, "STARTTLS\r\n");
         t->state = UPGRADE;
-        stls_read_line(t);
+        aeh__stls_read_line(t);
         return;
     }
     if (code != 382) {
-        stls_refuse(t, "STARTTLS refused: %s", SHOW(p, n));
+        aeh__stls_refuse(t, "STARTTLS refused: %s", SHOW(p, n));
         return;
     }
-    stls_ok(t);
+    aeh__stls_ok(t);
 }
 
 static void nntp_server_begin(stls *t)
 {
-    stls_sendf(t, "200 %s NNTP aecat ready\r\n", t->name);
-    stls_read_line(t);
+    aeh__stls_sendf(t, "200 %s NNTP aecat ready\r\n", t->name);
+    aeh__stls_read_line(t);
 }
 
 static void nntp_server_reply(stls *t, const uint8_t *p, size_t n)
 {
     size_t i = 0;
-    aeh_span verb = stls_next_word(p, n, &i), arg = stls_next_word(p, n, &i);
-    if (stls_is(verb, "STARTTLS")) {
-        stls_sendf(t, "382 Continue with TLS negotiation\r\n");
-        stls_ok(t);
+    aeh_span verb = aeh__stls_next_word(p, n, &i), arg = aeh__stls_next_word(p, n, &i);
+    if (aeh__stls_is(verb, "STARTTLS")) {
+        aeh__stls_sendf(t, "382 Continue with TLS negotiation\r\n");
+        aeh__stls_ok(t);
         return;
     }
-    if (stls_is(verb, "QUIT")) {
-        stls_quit(t, "205 Bye", p, n);
+    if (aeh__stls_is(verb, "QUIT")) {
+        aeh__stls_quit(t, "205 Bye", p, n);
         return;
     }
-    if (stls_over_bound(t, "400 Too many commands without STARTTLS"))
+    if (aeh__stls_over_bound(t, "400 Too many commands without STARTTLS"))
         return;
-    if (stls_is(verb, "CAPABILITIES"))
-        stls_sendf(t, "101 Capability list:\r\nVERSION 2\r\nSTARTTLS\r\nREADER\r\n.\r\n");
-    else if (stls_is(verb, "MODE") && stls_is(arg, "READER"))
-        stls_sendf(t, "200 Reader mode\r\n");
+    if (aeh__stls_is(verb, "CAPABILITIES"))
+        aeh__stls_sendf(t, "101 Capability list:\r\nVERSION 2\r\nSTARTTLS\r\nREADER\r\n.\r\n");
+    else if (aeh__stls_is(verb, "MODE") && aeh__stls_is(arg, "READER"))
+        aeh__stls_sendf(t, "200 Reader mode\r\n");
     else
-        stls_sendf(t, "483 Command unavailable until STARTTLS\r\n");
-    stls_read_line(t);
+        aeh__stls_sendf(t, "483 Command unavailable until STARTTLS\r\n");
+    aeh__stls_read_line(t);
 }
 
-const stls_preset stls_nntp[2] = {
+const stls_preset aeh__stls_nntp[2] = {
     { "nntp", false, greeting_begin, nntp_client_reply, NULL },
     { "nntp", true, nntp_server_begin, nntp_server_reply, NULL },
 };

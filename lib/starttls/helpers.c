@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include "preset_int.h"
 
-const char *stls_escape(const char *s, const char *bad, bool xml, char *buf, size_t cap)
+const char *aeh__stls_escape(const char *s, const char *bad, bool xml, char *buf, size_t cap)
 {
     size_t o = 0;
     for (; *s && o + 8 < cap; s++) {
@@ -22,7 +22,7 @@ const char *stls_escape(const char *s, const char *bad, bool xml, char *buf, siz
     return buf;
 }
 
-int stls_reply_code(const uint8_t *p, size_t n, bool *more)
+int aeh__stls_reply_code(const uint8_t *p, size_t n, bool *more)
 {
     if (n < 3 || p[0] < '1' || p[0] > '5' || p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9')
         return -1;
@@ -32,7 +32,7 @@ int stls_reply_code(const uint8_t *p, size_t n, bool *more)
     return (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
 }
 
-bool stls_starts(const uint8_t *p, size_t n, const char *s)
+bool aeh__stls_starts(const uint8_t *p, size_t n, const char *s)
 {
     size_t m = strlen(s);
     return n >= m && !strncasecmp((const char *)p, s, m);
@@ -43,7 +43,7 @@ static bool is_letter(uint8_t ch)
     return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
 }
 
-bool stls_has_word(const uint8_t *p, size_t n, const char *word)
+bool aeh__stls_has_word(const uint8_t *p, size_t n, const char *word)
 {
     size_t w = strlen(word);
     for (size_t i = 0; i + w <= n; i++) {
@@ -57,7 +57,7 @@ bool stls_has_word(const uint8_t *p, size_t n, const char *word)
     return false;
 }
 
-aeh_span stls_next_word(const uint8_t *p, size_t n, size_t *i)
+aeh_span aeh__stls_next_word(const uint8_t *p, size_t n, size_t *i)
 {
     while (*i < n && p[*i] == ' ')
         (*i)++;
@@ -67,44 +67,44 @@ aeh_span stls_next_word(const uint8_t *p, size_t n, size_t *i)
     return (aeh_span){ p + s, *i - s };
 }
 
-aeh_span stls_rest_of(const uint8_t *p, size_t n, size_t i)
+aeh_span aeh__stls_rest_of(const uint8_t *p, size_t n, size_t i)
 {
     while (i < n && p[i] == ' ')
         i++;
     return (aeh_span){ p + i, n - i };
 }
 
-bool stls_is(aeh_span w, const char *s)
+bool aeh__stls_is(aeh_span w, const char *s)
 {
     size_t m = strlen(s);
     return w.n == m && !strncasecmp((const char *)w.p, s, m);
 }
 
-bool stls_over_bound(stls *t, const char *bye)
+bool aeh__stls_over_bound(stls *t, const char *bye)
 {
     if (t->commands < STLS_MAX_COMMANDS) {
         t->commands++;
         return false;
     }
     if (bye)
-        stls_sendf(t, "%s\r\n", bye);
-    stls_refuse(t, "the client sent %d commands without STARTTLS", STLS_MAX_COMMANDS);
+        aeh__stls_sendf(t, "%s\r\n", bye);
+    aeh__stls_refuse(t, "the client sent %d commands without STARTTLS", STLS_MAX_COMMANDS);
     return true;
 }
 
-void stls_quit(stls *t, const char *bye, const uint8_t *p, size_t n)
+void aeh__stls_quit(stls *t, const char *bye, const uint8_t *p, size_t n)
 {
-    stls_sendf(t, "%s\r\n", bye);
-    stls_refuse(t, "the client quit before STARTTLS: %s", SHOW(p, n));
+    aeh__stls_sendf(t, "%s\r\n", bye);
+    aeh__stls_refuse(t, "the client quit before STARTTLS: %s", SHOW(p, n));
 }
 
-size_t stls_put(uint8_t *b, size_t o, const void *p, size_t n)
+size_t aeh__stls_put(uint8_t *b, size_t o, const void *p, size_t n)
 {
     memcpy(b + o, p, n);
     return o + n;
 }
 
-uint32_t stls_pseudo_random(stls *t)
+uint32_t aeh__stls_pseudo_random(stls *t)
 {
     static uint32_t x;
     if (!x)

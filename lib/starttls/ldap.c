@@ -35,7 +35,7 @@ static long ber_len(const uint8_t *p, size_t n, size_t *i)
 static void ldap_read_message(stls *t)
 {
     t->state = LDAP_HEAD;
-    stls_read_bytes(t, 2);
+    aeh__stls_read_bytes(t, 2);
 }
 
 /* One read of a message: true when p[0, n) is its body (the messageID
@@ -44,21 +44,21 @@ static bool ldap_message_body(stls *t, const uint8_t *p, size_t n)
 {
     if (t->state == LDAP_HEAD) {
         if (p[0] != LDAP_SEQUENCE) {
-            stls_refuse(t, "not an LDAP message (tag 0x%02x)", p[0]);
+            aeh__stls_refuse(t, "not an LDAP message (tag 0x%02x)", p[0]);
             return false;
         }
         if (p[1] == 0) {
-            stls_refuse(t, "an empty LDAP message");
+            aeh__stls_refuse(t, "an empty LDAP message");
             return false;
         }
         size_t k = p[1] & 0x7f;
         if (p[1] >= 0x80 && (k == 0 || k > 4)) {
-            stls_refuse(t, "an LDAP message length this %s does not take (0x%02x)",
+            aeh__stls_refuse(t, "an LDAP message length this %s does not take (0x%02x)",
                         t->preset->server ? "server" : "client", p[1]);
             return false;
         }
         t->state = p[1] < 0x80 ? LDAP_BODY : LDAP_LENGTH;
-        stls_read_bytes(t, p[1] < 0x80 ? p[1] : k);
+        aeh__stls_read_bytes(t, p[1] < 0x80 ? p[1] : k);
         return false;
     }
     if (t->state == LDAP_LENGTH) {
@@ -66,11 +66,11 @@ static bool ldap_message_body(stls *t, const uint8_t *p, size_t n)
         for (size_t k = 0; k < n; k++)
             len = len << 8 | p[k];
         if (!len || len > LDAP_MESSAGE_MAX) {
-            stls_refuse(t, "an LDAP message of %zu bytes%s", len, t->preset->server ? " before StartTLS" : "");
+            aeh__stls_refuse(t, "an LDAP message of %zu bytes%s", len, t->preset->server ? " before StartTLS" : "");
             return false;
         }
         t->state = LDAP_BODY;
-        stls_read_bytes(t, len);
+        aeh__stls_read_bytes(t, len);
         return false;
     }
     return true;
@@ -89,8 +89,8 @@ static void ldap_client_begin(stls *t)
     req[o++] = (uint8_t)(2 + ol);
     req[o++] = LDAP_REQUEST_NAME;
     req[o++] = (uint8_t)ol;
-    o = stls_put(req, o, ldap_starttls_oid, ol);
-    stls_send(t, req, o);
+    o = aeh__stls_put(req, o, ldap_starttls_oid, ol);
+    aeh__stls_send(t, req, o);
     ldap_read_message(t);
 }
 
@@ -102,31 +102,31 @@ static void ldap_client_reply(stls *t, const uint8_t *p, size_t n)
         return;
     size_t i = 0;
     if (i + 2 > n || p[i++] != LDAP_INTEGER) {
-        stls_refuse(t, "malformed LDAP response");
+        aeh__stls_refuse(t, "malformed LDAP response");
         return;
     }
     long l = ber_len(p, n, &i);
     if (l < 0 || i + (size_t)l > n) {
-        stls_refuse(t, "malformed LDAP response");
+        aeh__stls_refuse(t, "malformed LDAP response");
         return;
     }
     i += (size_t)l;
     if (i >= n || p[i++] != LDAP_EXTENDED_RESPONSE || ber_len(p, n, &i) < 0 || i + 3 > n ||
         p[i] != LDAP_ENUMERATED) {
-        stls_refuse(t, "not an ExtendedResponse to StartTLS");
+        aeh__stls_refuse(t, "not an ExtendedResponse to StartTLS");
         return;
     }
     i++;
     long rl = ber_len(p, n, &i);
     if (rl < 1 || rl > 4 || i + (size_t)rl > n) {
-        stls_refuse(t, "malformed LDAP resultCode");
+        aeh__stls_refuse(t, "malformed LDAP resultCode");
         return;
     }
     long code = 0;
     for (long k = 0; k < rl; k++)
         code = code << 8 | p[i++];
     if (code == 0) {
-        stls_ok(t);
+        aeh__stls_ok(t);
         return;
     }
     /* matchedDN, then diagnosticMessage: the server's words */
@@ -144,7 +144,7 @@ static void ldap_client_reply(stls *t, const uint8_t *p, size_t n)
             }
         }
     }
-    stls_refuse(t, "StartTLS refused with LDAP resultCode %ld%s", code, diag);
+    aeh__stls_refuse(t, "StartTLS refused with LDAP resultCode %ld%s", code, diag);
 }
 
 /* ------------------------------------------------------------ server */
@@ -161,17 +161,17 @@ static void ldap_result(stls *t, const uint8_t *id, size_t idn, uint8_t op, uint
     size_t o = 0;
     m[o++] = LDAP_SEQUENCE, m[o++] = (uint8_t)(2 + idn + 2 + body);
     m[o++] = LDAP_INTEGER, m[o++] = (uint8_t)idn;     /* messageID */
-    o = stls_put(m, o, id, idn);
+    o = aeh__stls_put(m, o, id, idn);
     m[o++] = op, m[o++] = (uint8_t)body;
     m[o++] = LDAP_ENUMERATED, m[o++] = 1, m[o++] = code;   /* resultCode */
     m[o++] = LDAP_OCTET_STRING, m[o++] = 0;                /* matchedDN "" */
     m[o++] = LDAP_OCTET_STRING, m[o++] = (uint8_t)dl;      /* diagnosticMessage */
-    o = stls_put(m, o, diag, dl);
+    o = aeh__stls_put(m, o, diag, dl);
     if (with_oid) {
         m[o++] = LDAP_RESPONSE_NAME, m[o++] = (uint8_t)ol;
-        o = stls_put(m, o, ldap_starttls_oid, ol);
+        o = aeh__stls_put(m, o, ldap_starttls_oid, ol);
     }
-    stls_send(t, m, o);
+    aeh__stls_send(t, m, o);
 }
 
 /* The response to each request that has one, for refusing it: bind,
@@ -192,7 +192,7 @@ static void ldap_server_reply(stls *t, const uint8_t *p, size_t n)
         return;
     /* messageID INTEGER (1 to 4 bytes), then the operation */
     if (n < 5 || p[0] != LDAP_INTEGER || p[1] < 1 || p[1] > 4 || (size_t)p[1] + 3 > n) {
-        stls_refuse(t, "malformed LDAP message: %s", SHOW(p, n));
+        aeh__stls_refuse(t, "malformed LDAP message: %s", SHOW(p, n));
         return;
     }
     const uint8_t *id = p + 2;
@@ -200,7 +200,7 @@ static void ldap_server_reply(stls *t, const uint8_t *p, size_t n)
     uint8_t op = p[i++];
     long l = ber_len(p, n, &i);
     if (l < 0 || i + (size_t)l > n) {
-        stls_refuse(t, "malformed LDAP message: %s", SHOW(p, n));
+        aeh__stls_refuse(t, "malformed LDAP message: %s", SHOW(p, n));
         return;
     }
     if (op == LDAP_EXTENDED_REQUEST) {   /* { [0] requestName, ... } */
@@ -209,19 +209,19 @@ static void ldap_server_reply(stls *t, const uint8_t *p, size_t n)
         if (l >= 2 && q[0] == LDAP_REQUEST_NAME && ber_len(q, (size_t)l, &j) == (long)ol &&
             j + ol <= (size_t)l && !memcmp(q + j, ldap_starttls_oid, ol)) {
             ldap_result(t, id, idn, LDAP_EXTENDED_RESPONSE, 0, "", true);
-            stls_ok(t);
+            aeh__stls_ok(t);
             return;
         }
     }
     if (op == LDAP_UNBIND_REQUEST) {   /* no response, the client is gone */
         if (t->u.ldap.last_op)
-            stls_refuse(t, "the client quit before STARTTLS: an LDAP unbind, after operation tag 0x%02x",
+            aeh__stls_refuse(t, "the client quit before STARTTLS: an LDAP unbind, after operation tag 0x%02x",
                         t->u.ldap.last_op);
         else
-            stls_refuse(t, "the client quit before STARTTLS: an LDAP unbind");
+            aeh__stls_refuse(t, "the client quit before STARTTLS: an LDAP unbind");
         return;
     }
-    if (stls_over_bound(t, NULL))
+    if (aeh__stls_over_bound(t, NULL))
         return;
     t->u.ldap.last_op = op;
     if (op == LDAP_EXTENDED_REQUEST)     /* an unknown extended operation: RFC 4511 4.12 */
@@ -229,13 +229,13 @@ static void ldap_server_reply(stls *t, const uint8_t *p, size_t n)
     else if (ldap_response_tag(op))      /* 13: confidentialityRequired */
         ldap_result(t, id, idn, ldap_response_tag(op), 13, "StartTLS is required", false);
     else if (op != LDAP_ABANDON_REQUEST) {   /* which has no response */
-        stls_refuse(t, "the client sent LDAP operation tag 0x%02x before StartTLS", op);
+        aeh__stls_refuse(t, "the client sent LDAP operation tag 0x%02x before StartTLS", op);
         return;
     }
     ldap_read_message(t);
 }
 
-const stls_preset stls_ldap[2] = {
+const stls_preset aeh__stls_ldap[2] = {
     { "ldap", false, ldap_client_begin, ldap_client_reply, NULL },
     { "ldap", true, ldap_read_message, ldap_server_reply, NULL },
 };

@@ -12,54 +12,54 @@ enum { POP3_GREETING, POP3_STLS };
 static void pop3_client_begin(stls *t)
 {
     t->state = POP3_GREETING;
-    stls_read_line(t);
+    aeh__stls_read_line(t);
 }
 
 static void pop3_client_reply(stls *t, const uint8_t *p, size_t n)
 {
-    if (!stls_starts(p, n, "+OK")) {
-        stls_refuse(t, "%s: %s", t->state == POP3_GREETING ? "greeting is not +OK" : "STLS refused",
+    if (!aeh__stls_starts(p, n, "+OK")) {
+        aeh__stls_refuse(t, "%s: %s", t->state == POP3_GREETING ? "greeting is not +OK" : "STLS refused",
                     SHOW(p, n));
         return;
     }
     if (t->state == POP3_GREETING) {
-        stls_sendf(t, "STLS\r\n");
+        aeh__stls_sendf(t, "STLS\r\n");
         t->state = POP3_STLS;
-        stls_read_line(t);
+        aeh__stls_read_line(t);
         return;
     }
-    stls_ok(t);
+    aeh__stls_ok(t);
 }
 
 static void pop3_server_begin(stls *t)
 {
-    stls_sendf(t, "+OK %s POP3 aecat ready\r\n", t->name);
-    stls_read_line(t);
+    aeh__stls_sendf(t, "+OK %s POP3 aecat ready\r\n", t->name);
+    aeh__stls_read_line(t);
 }
 
 static void pop3_server_reply(stls *t, const uint8_t *p, size_t n)
 {
     size_t i = 0;
-    aeh_span verb = stls_next_word(p, n, &i);
-    if (stls_is(verb, "STLS")) {
-        stls_sendf(t, "+OK Begin TLS negotiation\r\n");
-        stls_ok(t);
+    aeh_span verb = aeh__stls_next_word(p, n, &i);
+    if (aeh__stls_is(verb, "STLS")) {
+        aeh__stls_sendf(t, "+OK Begin TLS negotiation\r\n");
+        aeh__stls_ok(t);
         return;
     }
-    if (stls_is(verb, "QUIT")) {
-        stls_quit(t, "+OK bye", p, n);
+    if (aeh__stls_is(verb, "QUIT")) {
+        aeh__stls_quit(t, "+OK bye", p, n);
         return;
     }
-    if (stls_over_bound(t, "-ERR Too many commands without STLS"))
+    if (aeh__stls_over_bound(t, "-ERR Too many commands without STLS"))
         return;
-    if (stls_is(verb, "CAPA"))
-        stls_sendf(t, "+OK\r\nSTLS\r\nUSER\r\n.\r\n");
+    if (aeh__stls_is(verb, "CAPA"))
+        aeh__stls_sendf(t, "+OK\r\nSTLS\r\nUSER\r\n.\r\n");
     else
-        stls_sendf(t, "-ERR Command not permitted before STLS\r\n");
-    stls_read_line(t);
+        aeh__stls_sendf(t, "-ERR Command not permitted before STLS\r\n");
+    aeh__stls_read_line(t);
 }
 
-const stls_preset stls_pop3[2] = {
+const stls_preset aeh__stls_pop3[2] = {
     { "pop3", false, pop3_client_begin, pop3_client_reply, NULL },
     { "pop3", true, pop3_server_begin, pop3_server_reply, NULL },
 };
@@ -71,7 +71,7 @@ enum { IMAP_GREETING, IMAP_CAPABILITY, IMAP_STARTTLS };
 static void imap_client_begin(stls *t)
 {
     t->state = IMAP_GREETING;
-    stls_read_line(t);
+    aeh__stls_read_line(t);
 }
 
 /* "aN OK ...": the answer to our command tagged aN, and a success. */
@@ -79,63 +79,63 @@ static bool imap_tagged_ok(const stls *t, const uint8_t *p, size_t n)
 {
     char tag[16];
     size_t tl = (size_t)snprintf(tag, sizeof tag, "a%u ", t->u.imap.tag);
-    return stls_starts(p, n, tag) && stls_starts(p + tl, n - tl, "OK");
+    return aeh__stls_starts(p, n, tag) && aeh__stls_starts(p + tl, n - tl, "OK");
 }
 
 static void imap_client_reply(stls *t, const uint8_t *p, size_t n)
 {
     switch (t->state) {
     case IMAP_GREETING:
-        if (!stls_starts(p, n, "* OK")) {
-            stls_refuse(t, "greeting is not * OK: %s", SHOW(p, n));
+        if (!aeh__stls_starts(p, n, "* OK")) {
+            aeh__stls_refuse(t, "greeting is not * OK: %s", SHOW(p, n));
             return;
         }
         /* a greeting may carry [CAPABILITY ...]: ask anyway, it is cheap */
         t->u.imap.tag = 1;
-        stls_sendf(t, "a1 CAPABILITY\r\n");
+        aeh__stls_sendf(t, "a1 CAPABILITY\r\n");
         t->state = IMAP_CAPABILITY;
         break;
     case IMAP_CAPABILITY:
-        if (stls_starts(p, n, "* ")) {
-            if (stls_starts(p, n, "* CAPABILITY")) {
-                if (stls_has_word(p, n, "STARTTLS"))
+        if (aeh__stls_starts(p, n, "* ")) {
+            if (aeh__stls_starts(p, n, "* CAPABILITY")) {
+                if (aeh__stls_has_word(p, n, "STARTTLS"))
                     t->u.imap.offered = true;
-                stls_show(p, n, t->u.imap.capability, sizeof t->u.imap.capability);
+                aeh__stls_show(p, n, t->u.imap.capability, sizeof t->u.imap.capability);
             }
             break;
         }
         if (!imap_tagged_ok(t, p, n)) {
-            stls_refuse(t, "CAPABILITY failed: %s", SHOW(p, n));
+            aeh__stls_refuse(t, "CAPABILITY failed: %s", SHOW(p, n));
             return;
         }
         if (!t->u.imap.offered) {
-            stls_refuse(t, "STARTTLS not among the capabilities: %s",
+            aeh__stls_refuse(t, "STARTTLS not among the capabilities: %s",
                         t->u.imap.capability[0] ? t->u.imap.capability : "(no CAPABILITY line)");
             return;
         }
         t->u.imap.tag = 2;
-        stls_sendf(t, "a2 STARTTLS\r\n");
+        aeh__stls_sendf(t, "a2 STARTTLS\r\n");
         t->state = IMAP_STARTTLS;
         break;
     case IMAP_STARTTLS:
-        if (stls_starts(p, n, "* "))
+        if (aeh__stls_starts(p, n, "* "))
             break;                /* untagged data before the answer */
         if (imap_tagged_ok(t, p, n)) {
-            stls_ok(t);
+            aeh__stls_ok(t);
             return;
         }
-        stls_refuse(t, "STARTTLS refused: %s", SHOW(p, n));
+        aeh__stls_refuse(t, "STARTTLS refused: %s", SHOW(p, n));
         return;
     }
-    stls_read_line(t);
+    aeh__stls_read_line(t);
 }
 
 #define IMAP_CAPS "IMAP4rev1 STARTTLS LOGINDISABLED"
 
 static void imap_server_begin(stls *t)
 {
-    stls_sendf(t, "* OK [CAPABILITY " IMAP_CAPS "] %s aecat ready\r\n", t->name);
-    stls_read_line(t);
+    aeh__stls_sendf(t, "* OK [CAPABILITY " IMAP_CAPS "] %s aecat ready\r\n", t->name);
+    aeh__stls_read_line(t);
 }
 
 /* A tag we can echo: printable, no spaces (RFC 3501's tag is stricter;
@@ -154,39 +154,39 @@ static bool imap_tag_ok(aeh_span tag)
 static void imap_server_reply(stls *t, const uint8_t *p, size_t n)
 {
     size_t i = 0;
-    aeh_span tag = stls_next_word(p, n, &i), cmd = stls_next_word(p, n, &i);
+    aeh_span tag = aeh__stls_next_word(p, n, &i), cmd = aeh__stls_next_word(p, n, &i);
     int tl = (int)tag.n;
     const char *tg = (const char *)tag.p;
-    if (imap_tag_ok(tag) && stls_is(cmd, "STARTTLS")) {
-        stls_sendf(t, "%.*s OK Begin TLS negotiation now\r\n", tl, tg);
-        stls_ok(t);
+    if (imap_tag_ok(tag) && aeh__stls_is(cmd, "STARTTLS")) {
+        aeh__stls_sendf(t, "%.*s OK Begin TLS negotiation now\r\n", tl, tg);
+        aeh__stls_ok(t);
         return;
     }
-    if (imap_tag_ok(tag) && stls_is(cmd, "LOGOUT")) {
+    if (imap_tag_ok(tag) && aeh__stls_is(cmd, "LOGOUT")) {
         /* the BYE needs a text (resp-text is not empty in the grammar) */
         char bye[100];
         snprintf(bye, sizeof bye, "* BYE Logging out\r\n%.*s OK LOGOUT completed", tl, tg);
-        stls_quit(t, bye, p, n);
+        aeh__stls_quit(t, bye, p, n);
         return;
     }
-    if (stls_over_bound(t, "* BYE Too many commands without STARTTLS"))
+    if (aeh__stls_over_bound(t, "* BYE Too many commands without STARTTLS"))
         return;
     if (!tag.n)
-        stls_sendf(t, "* BAD Empty command line\r\n");
+        aeh__stls_sendf(t, "* BAD Empty command line\r\n");
     else if (!imap_tag_ok(tag))
-        stls_sendf(t, "* BAD Invalid tag\r\n");
+        aeh__stls_sendf(t, "* BAD Invalid tag\r\n");
     else if (!cmd.n)
-        stls_sendf(t, "%.*s BAD Missing command\r\n", tl, tg);
-    else if (stls_is(cmd, "CAPABILITY"))
-        stls_sendf(t, "* CAPABILITY " IMAP_CAPS "\r\n%.*s OK CAPABILITY completed\r\n", tl, tg);
-    else if (stls_is(cmd, "NOOP"))
-        stls_sendf(t, "%.*s OK NOOP completed\r\n", tl, tg);
+        aeh__stls_sendf(t, "%.*s BAD Missing command\r\n", tl, tg);
+    else if (aeh__stls_is(cmd, "CAPABILITY"))
+        aeh__stls_sendf(t, "* CAPABILITY " IMAP_CAPS "\r\n%.*s OK CAPABILITY completed\r\n", tl, tg);
+    else if (aeh__stls_is(cmd, "NOOP"))
+        aeh__stls_sendf(t, "%.*s OK NOOP completed\r\n", tl, tg);
     else
-        stls_sendf(t, "%.*s BAD Command not permitted before STARTTLS\r\n", tl, tg);
-    stls_read_line(t);
+        aeh__stls_sendf(t, "%.*s BAD Command not permitted before STARTTLS\r\n", tl, tg);
+    aeh__stls_read_line(t);
 }
 
-const stls_preset stls_imap[2] = {
+const stls_preset aeh__stls_imap[2] = {
     { "imap", false, imap_client_begin, imap_client_reply, NULL },
     { "imap", true, imap_server_begin, imap_server_reply, NULL },
 };
@@ -203,14 +203,14 @@ enum { SIEVE_LITERAL_MAX = 1 << 20 };
 static void sieve_client_begin(stls *t)
 {
     t->state = SIEVE_GREETING;
-    stls_read_line(t);
+    aeh__stls_read_line(t);
 }
 
 /* A response line: OK, NO or BYE, with or without text. */
 static bool sieve_is(const uint8_t *p, size_t n, const char *word)
 {
     size_t m = strlen(word);
-    return stls_starts(p, n, word) && (n == m || p[m] == ' ' || p[m] == '(');
+    return aeh__stls_starts(p, n, word) && (n == m || p[m] == ' ' || p[m] == '(');
 }
 
 /* A capability's name, for the message if STARTTLS is missing. */
@@ -220,7 +220,7 @@ static void sieve_keep_name(stls *t, const uint8_t *p, size_t n)
     size_t o = strlen(names), m = 0;
     while (m < n && p[m] != ' ')
         m++;
-    stls_show(p, m < 24 ? m : 24, word, sizeof word);
+    aeh__stls_show(p, m < 24 ? m : 24, word, sizeof word);
     if (o + strlen(word) + 2 < sizeof t->u.sieve.names)
         snprintf(names + o, sizeof t->u.sieve.names - o, "%s%s", o ? " " : "", word);
 }
@@ -230,33 +230,33 @@ static void sieve_client_reply(stls *t, const uint8_t *p, size_t n)
     if (t->state == SIEVE_GREETING) {
         if (sieve_is(p, n, "OK")) {
             if (!t->u.sieve.offered) {
-                stls_refuse(t, "STARTTLS not among the capabilities (%s)",
+                aeh__stls_refuse(t, "STARTTLS not among the capabilities (%s)",
                             t->u.sieve.names[0] ? t->u.sieve.names : "none");
                 return;
             }
-            stls_sendf(t, "STARTTLS\r\n");
+            aeh__stls_sendf(t, "STARTTLS\r\n");
             t->state = SIEVE_STARTTLS;
         } else if (sieve_is(p, n, "NO") || sieve_is(p, n, "BYE")) {
-            stls_refuse(t, "greeting: %s", SHOW(p, n));
+            aeh__stls_refuse(t, "greeting: %s", SHOW(p, n));
             return;
-        } else if (stls_starts(p, n, "\"STARTTLS\"")) {
+        } else if (aeh__stls_starts(p, n, "\"STARTTLS\"")) {
             t->u.sieve.offered = true;
         } else {
             sieve_keep_name(t, p, n);
         }
-        stls_read_line(t);
+        aeh__stls_read_line(t);
         return;
     }
     if (sieve_is(p, n, "OK")) {
-        stls_ok(t);
+        aeh__stls_ok(t);
         return;
     }
-    stls_refuse(t, "STARTTLS refused: %s", SHOW(p, n));
+    aeh__stls_refuse(t, "STARTTLS refused: %s", SHOW(p, n));
 }
 
 static void sieve_caps(stls *t)
 {
-    stls_sendf(t, "\"IMPLEMENTATION\" \"aecat\"\r\n\"SIEVE\" \"fileinto\"\r\n\"STARTTLS\"\r\n"
+    aeh__stls_sendf(t, "\"IMPLEMENTATION\" \"aecat\"\r\n\"SIEVE\" \"fileinto\"\r\n\"STARTTLS\"\r\n"
                   "\"VERSION\" \"1.0\"\r\n");
 }
 
@@ -264,9 +264,9 @@ static void sieve_server_begin(stls *t)
 {
     char name[520];
     sieve_caps(t);
-    stls_sendf(t, "OK \"%s ready\"\r\n", stls_escape(t->name, "\"\\", false, name, sizeof name));
+    aeh__stls_sendf(t, "OK \"%s ready\"\r\n", aeh__stls_escape(t->name, "\"\\", false, name, sizeof name));
     t->state = SIEVE_COMMAND;
-    stls_read_line(t);
+    aeh__stls_read_line(t);
 }
 
 /* A line ending in a literal "{N+}" (clients send only the
@@ -291,15 +291,15 @@ static long sieve_literal(const uint8_t *p, size_t n)
 static void sieve_skip(stls *t, long lit)
 {
     if (lit > SIEVE_LITERAL_MAX) {
-        stls_sendf(t, "BYE \"Literal too long\"\r\n");
-        stls_refuse(t, "the client sent a literal of %ld bytes before STARTTLS", lit);
+        aeh__stls_sendf(t, "BYE \"Literal too long\"\r\n");
+        aeh__stls_refuse(t, "the client sent a literal of %ld bytes before STARTTLS", lit);
         return;
     }
     t->state = lit ? SIEVE_LITERAL : SIEVE_AFTER_LITERAL;
     if (lit)
-        stls_read_bytes(t, (size_t)lit);
+        aeh__stls_read_bytes(t, (size_t)lit);
     else
-        stls_read_line(t);
+        aeh__stls_read_line(t);
 }
 
 /* Commands are atoms, answers OK / NO / BYE with a quoted text. */
@@ -307,39 +307,39 @@ static void sieve_server_reply(stls *t, const uint8_t *p, size_t n)
 {
     if (t->state == SIEVE_LITERAL) {
         t->state = SIEVE_AFTER_LITERAL;
-        stls_read_line(t);
+        aeh__stls_read_line(t);
         return;
     }
     bool more = t->state == SIEVE_AFTER_LITERAL;   /* the rest of a command after a literal */
     long lit = sieve_literal(p, n);
     size_t i = 0;
-    aeh_span verb = stls_next_word(p, n, &i);
+    aeh_span verb = aeh__stls_next_word(p, n, &i);
     t->state = SIEVE_COMMAND;
-    if (!more && stls_is(verb, "STARTTLS")) {
-        stls_sendf(t, "OK \"Begin TLS negotiation now\"\r\n");
-        stls_ok(t);
+    if (!more && aeh__stls_is(verb, "STARTTLS")) {
+        aeh__stls_sendf(t, "OK \"Begin TLS negotiation now\"\r\n");
+        aeh__stls_ok(t);
         return;
     }
-    if (!more && stls_is(verb, "LOGOUT")) {
-        stls_quit(t, "OK \"Bye\"", p, n);
+    if (!more && aeh__stls_is(verb, "LOGOUT")) {
+        aeh__stls_quit(t, "OK \"Bye\"", p, n);
         return;
     }
-    if (!more && stls_over_bound(t, "BYE \"Too many commands without STARTTLS\""))
+    if (!more && aeh__stls_over_bound(t, "BYE \"Too many commands without STARTTLS\""))
         return;
     if (lit >= 0) {
         sieve_skip(t, lit);
         return;
     }
-    if (!more && stls_is(verb, "CAPABILITY")) {
+    if (!more && aeh__stls_is(verb, "CAPABILITY")) {
         sieve_caps(t);
-        stls_sendf(t, "OK \"Capability completed\"\r\n");
+        aeh__stls_sendf(t, "OK \"Capability completed\"\r\n");
     } else {
-        stls_sendf(t, "NO \"Command not allowed before STARTTLS\"\r\n");
+        aeh__stls_sendf(t, "NO \"Command not allowed before STARTTLS\"\r\n");
     }
-    stls_read_line(t);
+    aeh__stls_read_line(t);
 }
 
-const stls_preset stls_sieve[2] = {
+const stls_preset aeh__stls_sieve[2] = {
     { "sieve", false, sieve_client_begin, sieve_client_reply, NULL },
     { "sieve", true, sieve_server_begin, sieve_server_reply, NULL },
 };

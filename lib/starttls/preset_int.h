@@ -5,8 +5,8 @@
  *
  * A preset is a small state machine fed one reply at a time: a line (text
  * protocols), a byte count, or the bytes up to a pattern (XMPP, telnet).
- * It asks for the next one with stls_read_*, writes with stls_send, and
- * ends with stls_ok (the peer agreed: start TLS now) or stls_refuse (the
+ * It asks for the next one with stls_read_*, writes with aeh__stls_send, and
+ * ends with aeh__stls_ok (the peer agreed: start TLS now) or aeh__stls_refuse (the
  * peer said no or said something else: its words go into the message). */
 #ifndef AEH_STARTTLS_PRESET_INT_H
 #define AEH_STARTTLS_PRESET_INT_H
@@ -53,7 +53,7 @@ struct stls {
     stls_done_fn *done;
     stls_seen_fn *seen;
     void *arg;
-    aeh_codec *line;              /* for stls_read_line */
+    aeh_codec *line;              /* for aeh__stls_read_line */
     aeh_codec **made;             /* codecs made for other reads, freed at the end */
     size_t nmade;
     bool finished;
@@ -62,59 +62,59 @@ struct stls {
 };
 
 /* Each protocol: its client and its server, indexed by `server`. */
-extern const stls_preset stls_smtp[2], stls_lmtp[2], stls_pop3[2], stls_imap[2], stls_ftp[2],
-    stls_xmpp[2], stls_xmpp_server[2], stls_nntp[2], stls_sieve[2], stls_ldap[2],
-    stls_postgres[2], stls_mysql[2], stls_irc[2], stls_telnet[2];
+extern const stls_preset aeh__stls_smtp[2], aeh__stls_lmtp[2], aeh__stls_pop3[2], aeh__stls_imap[2], aeh__stls_ftp[2],
+    aeh__stls_xmpp[2], aeh__stls_xmpp_server[2], aeh__stls_nntp[2], aeh__stls_sieve[2], aeh__stls_ldap[2],
+    aeh__stls_postgres[2], aeh__stls_mysql[2], aeh__stls_irc[2], aeh__stls_telnet[2];
 
 /* The engine's calls, for presets. */
-void stls_send(stls *t, const void *p, size_t n);
-void stls_sendf(stls *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void stls_read_line(stls *t);                 /* one line, its "\r\n" or "\n" removed */
-void stls_read_bytes(stls *t, size_t n);      /* exactly n bytes */
-void stls_read_until(stls *t, const char *re);   /* the bytes up to and including a match */
-void stls_ok(stls *t);
-void stls_refuse(stls *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void aeh__stls_send(stls *t, const void *p, size_t n);
+void aeh__stls_sendf(stls *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void aeh__stls_read_line(stls *t);                 /* one line, its "\r\n" or "\n" removed */
+void aeh__stls_read_bytes(stls *t, size_t n);      /* exactly n bytes */
+void aeh__stls_read_until(stls *t, const char *re);   /* the bytes up to and including a match */
+void aeh__stls_ok(stls *t);
+void aeh__stls_refuse(stls *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Shows up to 120 bytes of a reply in a message: printable, escaped. */
-const char *stls_show(const uint8_t *p, size_t n, char *buf, size_t cap);
-#define SHOW(p, n) stls_show((p), (n), t->show, sizeof t->show)
+const char *aeh__stls_show(const uint8_t *p, size_t n, char *buf, size_t cap);
+#define SHOW(p, n) aeh__stls_show((p), (n), t->show, sizeof t->show)
 
 /* ---- helpers.c: what more than one protocol or role uses */
 
 /* s with each byte of `bad` written as &#N; (XML) or with a backslash
  * before it (quoted strings: ManageSieve), so that a name cannot break
  * the syntax of the text around it. */
-const char *stls_escape(const char *s, const char *bad, bool xml, char *buf, size_t cap);
+const char *aeh__stls_escape(const char *s, const char *bad, bool xml, char *buf, size_t cap);
 
 /* Reply codes "250-x" / "250 x" (SMTP, LMTP, FTP, NNTP): the code, or -1;
  * *more when a continuation line. */
-int stls_reply_code(const uint8_t *p, size_t n, bool *more);
+int aeh__stls_reply_code(const uint8_t *p, size_t n, bool *more);
 /* Does p[0, n) begin with s, any case? */
-bool stls_starts(const uint8_t *p, size_t n, const char *s);
+bool aeh__stls_starts(const uint8_t *p, size_t n, const char *s);
 /* Is `word` in p[0, n) as a whole word, any case? */
-bool stls_has_word(const uint8_t *p, size_t n, const char *word);
+bool aeh__stls_has_word(const uint8_t *p, size_t n, const char *word);
 
 /* Server side, text commands: the next space-separated word of p[0, n)
  * from *i on; what follows the words read so far, without its leading
  * spaces; a word against a command name (any case, as in every protocol
  * here). */
-aeh_span stls_next_word(const uint8_t *p, size_t n, size_t *i);
-aeh_span stls_rest_of(const uint8_t *p, size_t n, size_t i);
-bool stls_is(aeh_span w, const char *s);
+aeh_span aeh__stls_next_word(const uint8_t *p, size_t n, size_t *i);
+aeh_span aeh__stls_rest_of(const uint8_t *p, size_t n, size_t i);
+bool aeh__stls_is(aeh_span w, const char *s);
 
 /* Server side.  Before STARTTLS a client may only do what the protocol
  * allows without TLS; a client that never upgrades must not keep us
- * forever.  stls_over_bound counts a command that was not STARTTLS; past
+ * forever.  aeh__stls_over_bound counts a command that was not STARTTLS; past
  * STLS_MAX_COMMANDS it says `bye` (a line, if any) and refuses: true
- * then, and the caller stops.  stls_quit: a QUIT-like command's goodbye,
+ * then, and the caller stops.  aeh__stls_quit: a QUIT-like command's goodbye,
  * then the end of the run. */
 enum { STLS_MAX_COMMANDS = 50 };
-bool stls_over_bound(stls *t, const char *bye);
-void stls_quit(stls *t, const char *bye, const uint8_t *p, size_t n);
+bool aeh__stls_over_bound(stls *t, const char *bye);
+void aeh__stls_quit(stls *t, const char *bye, const uint8_t *p, size_t n);
 
 /* Appends n bytes at b[o]: the new end. */
-size_t stls_put(uint8_t *b, size_t o, const void *p, size_t n);
+size_t aeh__stls_put(uint8_t *b, size_t o, const void *p, size_t n);
 /* Not secret, only distinct between runs: XMPP stream ids, MySQL's thread
  * id and scramble (no authentication happens before TLS here). */
-uint32_t stls_pseudo_random(stls *t);
+uint32_t aeh__stls_pseudo_random(stls *t);
 
 #endif

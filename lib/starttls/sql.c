@@ -18,24 +18,24 @@ static void pg_client_begin(stls *t)
 {
     static const uint8_t ssl_request[8] = { 0, 0, 0, 8, PG_SSL_REQUEST >> 24 & 0xff,
         PG_SSL_REQUEST >> 16 & 0xff, PG_SSL_REQUEST >> 8 & 0xff, PG_SSL_REQUEST & 0xff };
-    stls_send(t, ssl_request, sizeof ssl_request);
-    stls_read_bytes(t, 1);
+    aeh__stls_send(t, ssl_request, sizeof ssl_request);
+    aeh__stls_read_bytes(t, 1);
 }
 
 static void pg_client_reply(stls *t, const uint8_t *p, size_t n)
 {
     (void)n;
     if (p[0] == 'S')
-        stls_ok(t);
+        aeh__stls_ok(t);
     else if (p[0] == 'N')
-        stls_refuse(t, "the server does not do SSL (it answered N)");
+        aeh__stls_refuse(t, "the server does not do SSL (it answered N)");
     else
-        stls_refuse(t, "unexpected answer to SSLRequest: byte 0x%02x", p[0]);
+        aeh__stls_refuse(t, "unexpected answer to SSLRequest: byte 0x%02x", p[0]);
 }
 
 static void pg_server_begin(stls *t)
 {
-    stls_read_bytes(t, 8);
+    aeh__stls_read_bytes(t, 8);
 }
 
 /* An ErrorResponse as a server configured with hostssl only would send. */
@@ -49,7 +49,7 @@ static void pg_error(stls *t, const char *msg)
     e[o++] = 0;                   /* the fields' end */
     uint32_t len = (uint32_t)(o - 1);
     e[1] = (uint8_t)(len >> 24), e[2] = (uint8_t)(len >> 16), e[3] = (uint8_t)(len >> 8), e[4] = (uint8_t)len;
-    stls_send(t, e, o);
+    aeh__stls_send(t, e, o);
 }
 
 /* "S" to an SSLRequest, and TLS follows.  libpq may ask GSSENCRequest
@@ -60,31 +60,31 @@ static void pg_server_reply(stls *t, const uint8_t *p, size_t n)
     (void)n;
     uint32_t len = be32(p), code = be32(p + 4);
     if (len == 8 && code == PG_SSL_REQUEST) {
-        stls_send(t, "S", 1);
-        stls_ok(t);
+        aeh__stls_send(t, "S", 1);
+        aeh__stls_ok(t);
         return;
     }
     if (len == 8 && code == PG_GSSENC_REQUEST) {
-        if (stls_over_bound(t, NULL))
+        if (aeh__stls_over_bound(t, NULL))
             return;
-        stls_send(t, "N", 1);
-        stls_read_bytes(t, 8);
+        aeh__stls_send(t, "N", 1);
+        aeh__stls_read_bytes(t, 8);
         return;
     }
     if (len == 16 && code == PG_CANCEL_REQUEST) {
-        stls_refuse(t, "the client did not ask for SSL (a CancelRequest)");
+        aeh__stls_refuse(t, "the client did not ask for SSL (a CancelRequest)");
         return;
     }
     if (code >> 16 == 3) {        /* a StartupMessage, protocol 3.x */
         pg_error(t, "the server accepts only SSL connections");
-        stls_refuse(t, "the client did not ask for SSL (a StartupMessage for protocol 3.%u)",
+        aeh__stls_refuse(t, "the client did not ask for SSL (a StartupMessage for protocol 3.%u)",
                     code & 0xffff);
         return;
     }
-    stls_refuse(t, "the client did not ask for SSL: %s", SHOW(p, 8));
+    aeh__stls_refuse(t, "the client did not ask for SSL: %s", SHOW(p, 8));
 }
 
-const stls_preset stls_postgres[2] = {
+const stls_preset aeh__stls_postgres[2] = {
     { "postgres", false, pg_client_begin, pg_client_reply, NULL },
     { "postgres", true, pg_server_begin, pg_server_reply, NULL },
 };
@@ -103,7 +103,7 @@ enum { MYSQL_PACKET_MAX = 1 << 16 };
 static void mysql_read_packet(stls *t)
 {
     t->state = MYSQL_HEAD;
-    stls_read_bytes(t, 4);
+    aeh__stls_read_bytes(t, 4);
 }
 
 /* One read of a packet: true when p[0, n) is its payload; otherwise the
@@ -116,13 +116,13 @@ static bool mysql_payload(stls *t, const uint8_t *p, size_t n)
     t->u.mysql.seq = p[3];
     if (len < (t->preset->server ? 2u : 1u) || len > MYSQL_PACKET_MAX) {
         if (t->preset->server)
-            stls_refuse(t, "the client sent a MySQL packet of %zu bytes", len);
+            aeh__stls_refuse(t, "the client sent a MySQL packet of %zu bytes", len);
         else
-            stls_refuse(t, "a MySQL packet of %zu bytes for a handshake: %s", len, SHOW(p, n));
+            aeh__stls_refuse(t, "a MySQL packet of %zu bytes for a handshake: %s", len, SHOW(p, n));
         return false;
     }
     t->state = MYSQL_PAYLOAD;
-    stls_read_bytes(t, len);
+    aeh__stls_read_bytes(t, len);
     return false;
 }
 
@@ -132,11 +132,11 @@ static void mysql_client_reply(stls *t, const uint8_t *p, size_t n)
         return;
     if (p[0] == 0xff) {           /* an ERR packet: code, then "#" state, text */
         size_t at = n > 9 && p[3] == '#' ? 9 : 3;
-        stls_refuse(t, "the server refused the connection: %s", SHOW(p + at, n > at ? n - at : 0));
+        aeh__stls_refuse(t, "the server refused the connection: %s", SHOW(p + at, n > at ? n - at : 0));
         return;
     }
     if (p[0] != 10) {
-        stls_refuse(t, "not a MySQL Handshake v10 (protocol %u)", p[0]);
+        aeh__stls_refuse(t, "not a MySQL Handshake v10 (protocol %u)", p[0]);
         return;
     }
     /* version (NUL-terminated), thread id 4, auth data 8, filler 1,
@@ -144,12 +144,12 @@ static void mysql_client_reply(stls *t, const uint8_t *p, size_t n)
     const uint8_t *nul = memchr(p + 1, 0, n - 1);
     size_t i = nul ? (size_t)(nul - p) + 1 + 4 + 8 + 1 : n;
     if (i + 2 > n) {
-        stls_refuse(t, "a MySQL handshake cut short");
+        aeh__stls_refuse(t, "a MySQL handshake cut short");
         return;
     }
     unsigned caps = p[i] | p[i + 1] << 8;
     if (!(caps & CLIENT_SSL)) {
-        stls_refuse(t, "the server does not offer SSL (no CLIENT_SSL in its handshake, version %s)",
+        aeh__stls_refuse(t, "the server does not offer SSL (no CLIENT_SSL in its handshake, version %s)",
                     SHOW(p + 1, (size_t)(nul - p) - 1));
         return;
     }
@@ -161,8 +161,8 @@ static void mysql_client_reply(stls *t, const uint8_t *p, size_t n)
     req[8 + 2] = 0;               /* max packet: 16 MiB */
     req[8 + 3] = 1;
     req[12] = 45;                 /* utf8mb4_general_ci */
-    stls_send(t, req, sizeof req);
-    stls_ok(t);
+    aeh__stls_send(t, req, sizeof req);
+    aeh__stls_ok(t);
 }
 
 /* Handshake v10, sequence 0, in one write (openssl s_client reads it with
@@ -174,28 +174,28 @@ static void mysql_server_begin(stls *t)
                     CLIENT_SECURE_CONNECTION | CLIENT_PLUGIN_AUTH;
     uint8_t scramble[20];
     for (size_t k = 0; k < sizeof scramble; k++)   /* printable, never NUL */
-        scramble[k] = (uint8_t)(0x21 + stls_pseudo_random(t) % 94);
-    uint32_t thread = stls_pseudo_random(t) & 0xffff;
+        scramble[k] = (uint8_t)(0x21 + aeh__stls_pseudo_random(t) % 94);
+    uint32_t thread = aeh__stls_pseudo_random(t) & 0xffff;
     uint8_t pk[128];
     size_t o = 4;
     pk[o++] = 10;                                   /* protocol version */
-    o = stls_put(pk, o, version, sizeof version);   /* with its NUL */
+    o = aeh__stls_put(pk, o, version, sizeof version);   /* with its NUL */
     for (int k = 0; k < 4; k++)
         pk[o++] = (uint8_t)(thread >> (8 * k));
-    o = stls_put(pk, o, scramble, 8);               /* auth-plugin-data part 1 */
+    o = aeh__stls_put(pk, o, scramble, 8);               /* auth-plugin-data part 1 */
     pk[o++] = 0;                                    /* filler */
     pk[o++] = (uint8_t)caps, pk[o++] = (uint8_t)(caps >> 8);
     pk[o++] = 45;                                   /* utf8mb4_general_ci */
     pk[o++] = 2, pk[o++] = 0;                       /* SERVER_STATUS_AUTOCOMMIT */
     pk[o++] = (uint8_t)(caps >> 16), pk[o++] = (uint8_t)(caps >> 24);
     pk[o++] = 21;                                   /* auth-plugin-data length */
-    o = stls_put(pk, o, (const uint8_t[10]){ 0 }, 10);   /* reserved */
-    o = stls_put(pk, o, scramble + 8, 12);          /* part 2, NUL-terminated */
+    o = aeh__stls_put(pk, o, (const uint8_t[10]){ 0 }, 10);   /* reserved */
+    o = aeh__stls_put(pk, o, scramble + 8, 12);          /* part 2, NUL-terminated */
     pk[o++] = 0;
-    o = stls_put(pk, o, plugin, sizeof plugin);
+    o = aeh__stls_put(pk, o, plugin, sizeof plugin);
     size_t len = o - 4;
     pk[0] = (uint8_t)len, pk[1] = (uint8_t)(len >> 8), pk[2] = (uint8_t)(len >> 16), pk[3] = 0;
-    stls_send(t, pk, o);
+    aeh__stls_send(t, pk, o);
     mysql_read_packet(t);
 }
 
@@ -206,20 +206,20 @@ static void mysql_server_reply(stls *t, const uint8_t *p, size_t n)
     if (!mysql_payload(t, p, n))
         return;
     if ((p[0] | p[1] << 8) & CLIENT_SSL) {
-        stls_ok(t);
+        aeh__stls_ok(t);
         return;
     }
     /* ERR_Packet, as a server with require_secure_transport answers:
      * 3159 ER_SECURE_TRANSPORT_REQUIRED, SQLSTATE HY000 */
     static const char msg[] = "Connections using insecure transport are prohibited";
     uint8_t e[80] = { 0, 0, 0, (uint8_t)(t->u.mysql.seq + 1), 0xff, 3159 & 0xff, 3159 >> 8 };
-    size_t o = stls_put(e, stls_put(e, 7, "#HY000", 6), msg, sizeof msg - 1);
+    size_t o = aeh__stls_put(e, aeh__stls_put(e, 7, "#HY000", 6), msg, sizeof msg - 1);
     e[0] = (uint8_t)(o - 4);
-    stls_send(t, e, o);
-    stls_refuse(t, "the client did not ask for SSL");
+    aeh__stls_send(t, e, o);
+    aeh__stls_refuse(t, "the client did not ask for SSL");
 }
 
-const stls_preset stls_mysql[2] = {
+const stls_preset aeh__stls_mysql[2] = {
     { "mysql", false, mysql_read_packet, mysql_client_reply, NULL },
     { "mysql", true, mysql_server_begin, mysql_server_reply, NULL },
 };

@@ -23,7 +23,7 @@ enum { TELNET_CLIENT_MAX_COMMANDS = 64 };
 
 static void telnet_read_command(stls *t)
 {
-    stls_read_until(t, TELNET_RE);
+    aeh__stls_read_until(t, TELNET_RE);
 }
 
 /* Where the command starts in a read of TELNET_RE (after the text, whose
@@ -49,7 +49,7 @@ static bool is_follows(const uint8_t *c, size_t cn)
 static void send_follows(stls *t)
 {
     static const uint8_t follows[6] = { IAC, SB, START_TLS, FOLLOWS, IAC, SE };
-    stls_send(t, follows, sizeof follows);
+    aeh__stls_send(t, follows, sizeof follows);
 }
 
 /* Any other option: we will not, and the peer should not.  This cannot
@@ -58,7 +58,7 @@ static void refuse_option(stls *t, const uint8_t *c, size_t cn)
 {
     if (cn == 3 && (c[1] == DO || c[1] == WILL)) {
         uint8_t no[3] = { IAC, c[1] == DO ? WONT : DONT, c[2] };
-        stls_send(t, no, sizeof no);
+        aeh__stls_send(t, no, sizeof no);
     }
 }
 
@@ -70,21 +70,21 @@ static void telnet_client_reply(stls *t, const uint8_t *p, size_t n)
     const uint8_t *c = p + i;     /* the command: IAC first */
     size_t cn = n - i;
     if (cn < 2 || ++t->commands > TELNET_CLIENT_MAX_COMMANDS) {
-        stls_refuse(t, "no START_TLS after %u telnet commands from the server", t->commands - 1);
+        aeh__stls_refuse(t, "no START_TLS after %u telnet commands from the server", t->commands - 1);
         return;
     }
     if (is_option(c, cn, DO)) {
         static const uint8_t will[3] = { IAC, WILL, START_TLS };
-        stls_send(t, will, sizeof will);
+        aeh__stls_send(t, will, sizeof will);
     } else if (is_option(c, cn, DONT)) {
-        stls_refuse(t, "the server refused START_TLS (DONT)");
+        aeh__stls_refuse(t, "the server refused START_TLS (DONT)");
         return;
     } else if (is_follows(c, cn)) {
         send_follows(t);
-        stls_ok(t);
+        aeh__stls_ok(t);
         return;
     } else if (cn > 3 && c[1] == SB && c[2] == START_TLS) {
-        stls_refuse(t, "unexpected START_TLS subnegotiation: %s", SHOW(c, cn));
+        aeh__stls_refuse(t, "unexpected START_TLS subnegotiation: %s", SHOW(c, cn));
         return;
     } else {
         refuse_option(t, c, cn);
@@ -97,7 +97,7 @@ static void telnet_client_reply(stls *t, const uint8_t *p, size_t n)
 static void telnet_server_begin(stls *t)
 {
     static const uint8_t do_tls[3] = { IAC, DO, START_TLS };
-    stls_send(t, do_tls, sizeof do_tls);
+    aeh__stls_send(t, do_tls, sizeof do_tls);
     telnet_read_command(t);
 }
 
@@ -119,24 +119,24 @@ static void telnet_server_reply(stls *t, const uint8_t *p, size_t n)
     }
     if (is_follows(c, cn)) {
         telnet_server_follows(t);   /* even if the client skipped WILL */
-        stls_ok(t);
+        aeh__stls_ok(t);
         return;
     }
     if (is_option(c, cn, WONT)) {
-        stls_refuse(t, "the client refused START_TLS (WONT)");
+        aeh__stls_refuse(t, "the client refused START_TLS (WONT)");
         return;
     }
     if (is_option(c, cn, WILL)) {
         telnet_server_follows(t);
     } else {
-        if (stls_over_bound(t, NULL))
+        if (aeh__stls_over_bound(t, NULL))
             return;
         refuse_option(t, c, cn);
     }
     telnet_read_command(t);
 }
 
-const stls_preset stls_telnet[2] = {
+const stls_preset aeh__stls_telnet[2] = {
     { "telnet", false, telnet_read_command, telnet_client_reply, NULL },
     { "telnet", true, telnet_server_begin, telnet_server_reply, NULL },
 };

@@ -15,24 +15,24 @@ static void xmpp_send_header(stls *t, const char *ns, const char *then)
     char name[sizeof t->name * 5];   /* every byte may become &#NN; */
     char id[32] = "";
     if (t->preset->server) {
-        uint32_t a = stls_pseudo_random(t), b = stls_pseudo_random(t);
+        uint32_t a = aeh__stls_pseudo_random(t), b = aeh__stls_pseudo_random(t);
         snprintf(id, sizeof id, "id='%08x%08x' ", a, b);
     }
-    stls_sendf(t, "<?xml version='1.0'?><stream:stream xmlns='%s' "
+    aeh__stls_sendf(t, "<?xml version='1.0'?><stream:stream xmlns='%s' "
                   "xmlns:stream='http://etherx.jabber.org/streams' %s%s='%s' version='1.0'>%s",
                ns, id, t->preset->server ? "from" : "to",
-               stls_escape(t->name, "'\"<>&", true, name, sizeof name), then);
+               aeh__stls_escape(t->name, "'\"<>&", true, name, sizeof name), then);
 }
 
 /* ------------------------------------------------------------ client */
 
 static void xmpp_client_begin(stls *t)
 {
-    xmpp_send_header(t, t->preset == &stls_xmpp_server[false] ? "jabber:server" : "jabber:client", "");
+    xmpp_send_header(t, t->preset == &aeh__stls_xmpp_server[false] ? "jabber:server" : "jabber:client", "");
     t->state = XMPP_FEATURES;
     /* a stream error is read to its end: its condition and text are the
      * server's words */
-    stls_read_until(t, "</stream:features>|<stream:features[^>]*/>|</stream:error>|</stream:stream>");
+    aeh__stls_read_until(t, "</stream:features>|<stream:features[^>]*/>|</stream:error>|</stream:stream>");
 }
 
 /* "<stream:error><COND .../><text ...>TEXT</text></stream:error>": true
@@ -58,9 +58,9 @@ static bool xmpp_stream_error(stls *t, const uint8_t *p, size_t n)
             snprintf(what, sizeof what, ": %s", SHOW(gt + 1, (size_t)(xe - gt - 1)));
     }
     if (m)
-        stls_refuse(t, "stream error %.*s%s", (int)(m < 60 ? m : 60), (const char *)cond, what);
+        aeh__stls_refuse(t, "stream error %.*s%s", (int)(m < 60 ? m : 60), (const char *)cond, what);
     else
-        stls_refuse(t, "stream error: %s", SHOW(e, (size_t)(p + n - e)));
+        aeh__stls_refuse(t, "stream error: %s", SHOW(e, (size_t)(p + n - e)));
     return true;
 }
 
@@ -74,20 +74,20 @@ static void xmpp_client_reply(stls *t, const uint8_t *p, size_t n)
         const char *s = memmem(p, n, "<starttls", 9);
         if (!s || (!memmem(p, n, "'urn:ietf:params:xml:ns:xmpp-tls'", 33) &&
                    !memmem(p, n, "\"urn:ietf:params:xml:ns:xmpp-tls\"", 33))) {
-            stls_refuse(t, "STARTTLS not among the stream features: %s",
+            aeh__stls_refuse(t, "STARTTLS not among the stream features: %s",
                         SHOW(p + (n > 120 ? n - 120 : 0), n > 120 ? 120 : n));
             return;
         }
-        stls_sendf(t, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        aeh__stls_sendf(t, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
         t->state = XMPP_STARTTLS;
-        stls_read_until(t, "<proceed[^>]*>|<failure[^>]*>|</stream:error>|</stream:stream>");
+        aeh__stls_read_until(t, "<proceed[^>]*>|<failure[^>]*>|</stream:error>|</stream:stream>");
         return;
     }
     if (memmem(p, n, "<proceed", 8)) {
-        stls_ok(t);
+        aeh__stls_ok(t);
         return;
     }
-    stls_refuse(t, "STARTTLS refused: %s", SHOW(p, n));
+    aeh__stls_refuse(t, "STARTTLS refused: %s", SHOW(p, n));
 }
 
 /* ------------------------------------------------------------ server */
@@ -104,9 +104,9 @@ enum { XMPP_HEADER, XMPP_NEXT };
 
 static void xmpp_server_begin(stls *t)
 {
-    t->u.xmpp.jabber_server = t->preset == &stls_xmpp_server[true];
+    t->u.xmpp.jabber_server = t->preset == &aeh__stls_xmpp_server[true];
     t->state = XMPP_HEADER;
-    stls_read_until(t, XMPP_HEADER_RE);
+    aeh__stls_read_until(t, XMPP_HEADER_RE);
 }
 
 /* xmlns='ns' or xmlns="ns", exactly: not xmlns:db='jabber:server:dialback'. */
@@ -131,33 +131,33 @@ static void xmpp_server_reply(stls *t, const uint8_t *p, size_t n)
                          "<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"
                          "<required/></starttls></stream:features>");
         t->state = XMPP_NEXT;
-        stls_read_until(t, XMPP_NEXT_RE);
+        aeh__stls_read_until(t, XMPP_NEXT_RE);
         return;
     }
     if (memmem(p, n, "<starttls", 9)) {
-        stls_sendf(t, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
-        stls_ok(t);
+        aeh__stls_sendf(t, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+        aeh__stls_ok(t);
         return;
     }
     /* the element alone, without the whitespace before it */
     const uint8_t *lt = memchr(p, '<', n);
     size_t at = lt ? (size_t)(lt - p) : 0;
     if (memmem(p, n, "</stream:stream>", 16)) {
-        stls_quit(t, "</stream:stream>", p + at, n - at);
+        aeh__stls_quit(t, "</stream:stream>", p + at, n - at);
         return;
     }
     /* TLS is mandatory-to-negotiate: anything else ends the stream */
-    stls_sendf(t, "<stream:error><policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+    aeh__stls_sendf(t, "<stream:error><policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
                   "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>STARTTLS is required</text>"
                   "</stream:error></stream:stream>");
-    stls_refuse(t, "the client sent %s before STARTTLS", SHOW(p + at, n - at));
+    aeh__stls_refuse(t, "the client sent %s before STARTTLS", SHOW(p + at, n - at));
 }
 
-const stls_preset stls_xmpp[2] = {
+const stls_preset aeh__stls_xmpp[2] = {
     { "xmpp", false, xmpp_client_begin, xmpp_client_reply, NULL },
     { "xmpp", true, xmpp_server_begin, xmpp_server_reply, NULL },
 };
-const stls_preset stls_xmpp_server[2] = {
+const stls_preset aeh__stls_xmpp_server[2] = {
     { "xmpp-server", false, xmpp_client_begin, xmpp_client_reply, NULL },
     { "xmpp-server", true, xmpp_server_begin, xmpp_server_reply, NULL },
 };

@@ -35,7 +35,7 @@ fi
 command -v "$CC" >/dev/null || { echo "run.sh: $CC not found (apt-get install clang)" >&2; exit 1; }
 mkdir -p "$BIN/obj"
 rm -f "$BIN/libaeh_fuzz.a"
-for src in lib/buf.c lib/error.c lib/codec.c lib/frame_*.c lib/rematch*.c; do
+for src in lib/buf.c lib/error.c lib/codec.c lib/textenc.c lib/frame_*.c lib/rematch*.c; do
     [ -f "$src" ] || continue
     obj="$BIN/obj/$(basename "$src" .c).o"
     $CC $CFLAGS -fsanitize=fuzzer-no-link -c "$src" -o "$obj"

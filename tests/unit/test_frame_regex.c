@@ -370,7 +370,7 @@ START_TEST(catastrophic_pattern_hits_the_limit)
     in[40] = 'c';
     aeh_error e;
     aeh_codec *c = regex3("(a+)+b", NULL, NULL);
-    ck_assert_int_eq(aeh_codec_regex_set_limits(c, 20000, 1000, 1024, &e), 0);
+    ck_assert_int_eq(aeh__codec_regex_set_limits(c, 20000, 1000, 1024, &e), 0);
     HARNESS_EXPECT(c, in, 41, with_error("", EBADMSG, 0));
     harness_out o;
     harness_decode(c, in, 41, &o);
@@ -383,11 +383,11 @@ START_TEST(catastrophic_pattern_hits_the_limit)
     ck_assert_int_eq(o.error, EBADMSG);
     ck_assert_msg(strstr(o.msg, "line: match limit exceeded"), "%s", o.msg);
     harness_out_free(&o);
-    aeh_codec_regex_set_limits(c, 20000, 0, 0, &e);
+    aeh__codec_regex_set_limits(c, 20000, 0, 0, &e);
     HARNESS_EXPECT(c, in, 41, with_error("", EBADMSG, 0));
     aeh_codec_free(c);
     aeh_codec *raw = aeh_codec_raw();
-    ck_assert_int_eq(aeh_codec_regex_set_limits(raw, 1, 1, 1, &e), -1);
+    ck_assert_int_eq(aeh__codec_regex_set_limits(raw, 1, 1, 1, &e), -1);
     aeh_codec_free(raw);
 }
 END_TEST
@@ -442,18 +442,18 @@ START_TEST(encoder_limit_error_keeps_the_search_message)
     aeh_error e;
     aeh_buf out = {0};
     aeh_codec *c = regex3("(a+)+[bd]", NULL, NULL);
-    ck_assert_int_eq(aeh_codec_regex_set_limits(c, 20000, 1000, 1024, &e), 0);
+    ck_assert_int_eq(aeh__codec_regex_set_limits(c, 20000, 1000, 1024, &e), 0);
     ck_assert_int_eq(harness_encode(c, in, 41, &out, &e), -1);
     ck_assert_int_eq(e.code, EINVAL);
     ck_assert_str_eq(e.msg, "regex: cannot check the frame: regex: match limit exceeded");
     aeh_codec_free(c);
     c = regex3("c", "(a+)+[bd]", NULL);     /* the accept matches; the reject search blows */
-    ck_assert_int_eq(aeh_codec_regex_set_limits(c, 20000, 1000, 1024, &e), 0);
+    ck_assert_int_eq(aeh__codec_regex_set_limits(c, 20000, 1000, 1024, &e), 0);
     ck_assert_int_eq(harness_encode(c, in, 41, &out, &e), -1);
     ck_assert_str_eq(e.msg, "regex: cannot check the frame: regex reject: match limit exceeded");
     aeh_codec_free(c);
     c = line_re("(a+)+[bd]");
-    ck_assert_int_eq(aeh_codec_regex_set_limits(c, 20000, 1000, 1024, &e), 0);
+    ck_assert_int_eq(aeh__codec_regex_set_limits(c, 20000, 1000, 1024, &e), 0);
     ck_assert_int_eq(harness_encode(c, in, 40, &out, &e), -1);
     ck_assert_str_eq(e.msg, "line: cannot check the frame: line: match limit exceeded");
     ck_assert_uint_eq(aeh_buf_len(&out), 0);
@@ -527,42 +527,42 @@ END_TEST
 START_TEST(rematch_streaming_search)
 {
     aeh_error e;
-    rematch *rm = rematch_new("t", S("(?<=ab)cd"), 0, &e);
+    rematch *rm = aeh__rematch_new("t", S("(?<=ab)cd"), 0, &e);
     ck_assert_ptr_nonnull(rm);
     const uint8_t *s = (const uint8_t *)"xxabcd";
     size_t resume = 0, start, end;
-    ck_assert_int_eq(rematch_find(rm, s, 5, &resume, false, &start, &end, &e), REMATCH_MORE);
+    ck_assert_int_eq(aeh__rematch_find(rm, s, 5, &resume, false, &start, &end, &e), REMATCH_MORE);
     ck_assert_uint_eq(resume, 4);            /* the partial "c", its lookbehind before it */
-    ck_assert_int_eq(rematch_find(rm, s, 6, &resume, false, &start, &end, &e), REMATCH_FOUND);
+    ck_assert_int_eq(aeh__rematch_find(rm, s, 6, &resume, false, &start, &end, &e), REMATCH_FOUND);
     ck_assert_uint_eq(start, 4);
     ck_assert_uint_eq(end, 6);
     resume = 0;
-    ck_assert_int_eq(rematch_find(rm, s, 3, &resume, false, &start, &end, &e), REMATCH_MORE);
+    ck_assert_int_eq(aeh__rematch_find(rm, s, 3, &resume, false, &start, &end, &e), REMATCH_MORE);
     ck_assert_uint_eq(resume, 3);            /* nothing can start before the end */
-    ck_assert_int_eq(rematch_search(rm, s, 6, 0, &start, &end, &e), REMATCH_FOUND);
-    ck_assert_int_eq(rematch_search(rm, s, 5, 0, &start, &end, &e), REMATCH_MORE);
-    rematch_free(rm);
+    ck_assert_int_eq(aeh__rematch_search(rm, s, 6, 0, &start, &end, &e), REMATCH_FOUND);
+    ck_assert_int_eq(aeh__rematch_search(rm, s, 5, 0, &start, &end, &e), REMATCH_MORE);
+    aeh__rematch_free(rm);
 
-    rm = rematch_new("t", S("\\n+"), REMATCH_SOFT, &e);
+    rm = aeh__rematch_new("t", S("\\n+"), REMATCH_SOFT, &e);
     s = (const uint8_t *)"ab\n\n";
     resume = 0;
-    ck_assert_int_eq(rematch_find(rm, s, 4, &resume, false, &start, &end, &e), REMATCH_MORE);
+    ck_assert_int_eq(aeh__rematch_find(rm, s, 4, &resume, false, &start, &end, &e), REMATCH_MORE);
     ck_assert_uint_eq(resume, 2);
-    ck_assert_int_eq(rematch_find(rm, s, 4, &resume, true, &start, &end, &e), REMATCH_FOUND);
+    ck_assert_int_eq(aeh__rematch_find(rm, s, 4, &resume, true, &start, &end, &e), REMATCH_FOUND);
     ck_assert_uint_eq(end, 4);
     resume = 0;
-    ck_assert_int_eq(rematch_find_soft(rm, s, 3, &resume, &start, &end, &e), REMATCH_FOUND);
+    ck_assert_int_eq(aeh__rematch_find_soft(rm, s, 3, &resume, &start, &end, &e), REMATCH_FOUND);
     ck_assert_uint_eq(end, 3);
-    rematch_free(rm);
+    aeh__rematch_free(rm);
 
     /* A NUL inside the pattern's length is part of it. */
-    rm = rematch_new("t", "a\0b", 3, 0, &e);
+    rm = aeh__rematch_new("t", "a\0b", 3, 0, &e);
     ck_assert_ptr_nonnull(rm);
-    ck_assert_int_eq(rematch_search(rm, (const uint8_t *)"xa\0b", 4, 0, &start, &end, &e),
+    ck_assert_int_eq(aeh__rematch_search(rm, (const uint8_t *)"xa\0b", 4, 0, &start, &end, &e),
                      REMATCH_FOUND);
     ck_assert_uint_eq(start, 1);
-    rematch_free(rm);
-    rematch_free(NULL);
+    aeh__rematch_free(rm);
+    aeh__rematch_free(NULL);
 }
 END_TEST
 

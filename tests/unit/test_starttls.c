@@ -59,16 +59,16 @@ static void start(side *s, struct ev_loop *loop, int fd, const char *proto, bool
     s->loop = loop;
     s->pending = pending;
     s->h = one_byte_handle(loop, fd);
-    const stls_preset *p = stls_find(proto, server);
+    const stls_preset *p = aeh__stls_find(proto, server);
     ck_assert_msg(p != NULL, "no %s preset for %s", server ? "server" : "client", proto);
     aeh_error e;
-    s->run = stls_start(s->h, p, "mail.example", on_done, NULL, s, &e);
+    s->run = aeh__stls_start(s->h, p, "mail.example", on_done, NULL, s, &e);
     ck_assert_msg(s->run != NULL, "%s: %s", proto, e.msg);
 }
 
 static void stop(side *s)
 {
-    stls_free(s->run);
+    aeh__stls_free(s->run);
     aeh_destroy(s->h);
 }
 
@@ -187,18 +187,18 @@ START_TEST(find_and_names)
 {
     for (size_t i = 0; i < NPROTOCOLS; i++)
         for (int server = 0; server < 2; server++) {
-            const stls_preset *p = stls_find(protocols[i], server);
+            const stls_preset *p = aeh__stls_find(protocols[i], server);
             ck_assert_ptr_nonnull(p);
             ck_assert_str_eq(p->name, protocols[i]);
             ck_assert(p->server == (bool)server);
         }
-    ck_assert_str_eq(stls_find("submission", false)->name, "smtp");
-    ck_assert_str_eq(stls_find("IMAP2", true)->name, "imap");
-    ck_assert_str_eq(stls_find("postgresql", false)->name, "postgres");
-    ck_assert_ptr_null(stls_find("gopher", false));
-    ck_assert_str_eq(stls_names(false), "smtp, lmtp, pop3, imap, ftp, xmpp, xmpp-server, nntp, sieve, "
+    ck_assert_str_eq(aeh__stls_find("submission", false)->name, "smtp");
+    ck_assert_str_eq(aeh__stls_find("IMAP2", true)->name, "imap");
+    ck_assert_str_eq(aeh__stls_find("postgresql", false)->name, "postgres");
+    ck_assert_ptr_null(aeh__stls_find("gopher", false));
+    ck_assert_str_eq(aeh__stls_names(false), "smtp, lmtp, pop3, imap, ftp, xmpp, xmpp-server, nntp, sieve, "
                                         "ldap, postgres, mysql, irc, telnet");
-    ck_assert_str_eq(stls_names(true), stls_names(false));
+    ck_assert_str_eq(aeh__stls_names(true), aeh__stls_names(false));
 }
 END_TEST
 
