@@ -41,7 +41,7 @@ CLI_OBJ  = $(CLI_SRC:.c=.o)
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:.c=)
 
-.PHONY: all deps check unit bats demo asan fuzz fuzz-diff bench install uninstall clean
+.PHONY: all deps check lint unit bats demo asan fuzz fuzz-diff bench install uninstall clean
 
 all: aecat lib/libaeh.a
 
@@ -104,6 +104,11 @@ $(JSON_DIFF): tests/fuzz/json_diff.c lib/aeh.h lib/libaeh.a
 	$(CC) $(AECAT_CPPFLAGS) $(AECAT_CFLAGS) $(AECAT_LDFLAGS) -o $@ $< lib/libaeh.a $(LIBS)
 
 unit: $(UNIT_BIN) $(JSON_DIFF)
+
+# The tree's rules (exported symbols, include rules, file length), as TAP;
+# tests/run runs them with the suites, so `make check` and .ci/run count them.
+lint: lib/libaeh.a
+	@tests/lint.sh
 
 # The README's test command.  Prints "N passed, N failed" last.
 check: deps all unit
