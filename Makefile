@@ -166,4 +166,4 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/aecat.fish
 
 clean:
-	rm -rf aecat lib/*.o lib/starttls/*.o lib/libaeh.a *.o libaeh.pc $(UNIT_BIN) build-asan tests/fuzz/bin tests/bench/bin
+	rm -rf aecat lib/*.o lib/starttls/*.o lib/libaeh.a lib/libaeh_int.a *.o libaeh.pc $(UNIT_BIN) build-asan tests/fuzz/bin tests/bench/bin

@@ -389,7 +389,7 @@ size_t aeh__codec_json_between(aeh_dstate *st, const uint8_t *buf, size_t len)
  * it: one call per text, not two, when texts are separated by newlines.
  * Not static: json-strings (frame_jsonstr.c) splits its input with it. */
 int aeh__codec_json_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
-                      bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
+                           bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
     if (st->u[0] != J_IDLE)
         return json_scan(c, st, buf, len, eof, frame, consumed, err);

@@ -7,7 +7,7 @@
 #include "codec_int.h"
 
 int aeh__codec_raw_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
-                     bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
+                          bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
     (void)eof;
     (void)err;

@@ -324,7 +324,7 @@ aeh_codec *aeh_codec_regex(const char *accept, const char *reject, const char *s
 }
 
 aeh_codec *aeh__codec_regex_new(const char *accept, const char *reject, const char *skip,
-                           unsigned flags, aeh_error *err)
+                                unsigned flags, aeh_error *err)
 {
     if (!accept) {
         aeh_fail(err, EINVAL, 0, "regex: no accept pattern");

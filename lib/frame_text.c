@@ -129,7 +129,7 @@ enum { B64_NO_PAD, B64_ONE_PAD, B64_PADDED };
  * JSON escapes: hence the character and its neighbour's offset as
  * arguments rather than a position in a buffer. */
 int aeh__codec_base64_char(const aeh_codec *c, aeh_dstate *st, uint8_t ch, size_t i, size_t prev,
-                      aeh_error *err)
+                           aeh_error *err)
 {
     uint64_t pos = st->u[0], acc = st->u[1];
     if (st->u[2] == B64_PADDED)

@@ -85,7 +85,7 @@ static bool can_match_empty(rematch *rm)
 }
 
 rematch *aeh__rematch_new(const char *what, const char *pattern, size_t len, unsigned flags,
-                     aeh_error *err)
+                          aeh_error *err)
 {
     rematch *rm = calloc(1, sizeof *rm);
     if (!rm) {
@@ -140,7 +140,7 @@ fail:
 }
 
 void aeh__rematch_set_limits(rematch *rm, uint32_t match_limit, uint32_t depth_limit,
-                        uint32_t heap_limit_kib)
+                             uint32_t heap_limit_kib)
 {
     if (match_limit)
         pcre2_set_match_limit(rm->mctx, match_limit);
@@ -196,7 +196,7 @@ static int run(rematch *rm, const uint8_t *buf, size_t len, size_t from, uint32_
 }
 
 int aeh__rematch_search(rematch *rm, const uint8_t *buf, size_t len, size_t from, size_t *start,
-                   size_t *end, aeh_error *err)
+                        size_t *end, aeh_error *err)
 {
     return run(rm, buf, len, from, 0, start, end, err);
 }
@@ -250,13 +250,13 @@ static int find(rematch *rm, const uint8_t *buf, size_t len, size_t *resume, uin
 }
 
 int aeh__rematch_find(rematch *rm, const uint8_t *buf, size_t len, size_t *resume, bool eof,
-                 size_t *start, size_t *end, aeh_error *err)
+                      size_t *start, size_t *end, aeh_error *err)
 {
     return find(rm, buf, len, resume, eof ? 0 : PCRE2_PARTIAL_HARD, start, end, err);
 }
 
 int aeh__rematch_find_soft(rematch *rm, const uint8_t *buf, size_t len, size_t *resume,
-                      size_t *start, size_t *end, aeh_error *err)
+                           size_t *start, size_t *end, aeh_error *err)
 {
     return find(rm, buf, len, resume, PCRE2_PARTIAL_SOFT, start, end, err);
 }

@@ -38,19 +38,19 @@ enum {
  * a pattern that can match the empty string), or ENOMEM.  `what` prefixes
  * messages ("line", "regex", "expect"). */
 rematch *aeh__rematch_new(const char *what, const char *pattern, size_t len, unsigned flags,
-                     aeh_error *err);
+                          aeh_error *err);
 void aeh__rematch_free(rematch *rm);
 
 /* aeh_codec_regex with its patterns compiled with `flags` (REMATCH_MULTILINE:
  * the dialog's raw --expect, whose ^ is a line start in a stream of lines). */
 aeh_codec *aeh__codec_regex_new(const char *accept, const char *reject, const char *skip,
-                           unsigned flags, aeh_error *err);
+                                unsigned flags, aeh_error *err);
 
 /* Tightens or relaxes the limits (0 keeps a limit as it is).  The depth and
  * heap limits only bind the interpreter; the JIT has its match limit and its
  * stack. */
 void aeh__rematch_set_limits(rematch *rm, uint32_t match_limit, uint32_t depth_limit,
-                        uint32_t heap_limit_kib);
+                             uint32_t heap_limit_kib);
 
 /* The answers of a search. */
 enum { REMATCH_ERROR = -1, REMATCH_MORE = 0, REMATCH_FOUND = 1 };
@@ -67,20 +67,20 @@ enum { REMATCH_ERROR = -1, REMATCH_MORE = 0, REMATCH_FOUND = 1 };
  *  ERROR: a limit blew (EBADMSG "match limit exceeded") at *resume.
  * With eof the match is final: FOUND, or MORE with *resume = len. */
 int aeh__rematch_find(rematch *rm, const uint8_t *buf, size_t len, size_t *resume, bool eof,
-                 size_t *start, size_t *end, aeh_error *err);
+                      size_t *start, size_t *end, aeh_error *err);
 
 /* As aeh__rematch_find, but FOUND is the leftmost complete match in what is
  * buffered now, even one that more bytes would extend or move (AnyEvent's
  * way of matching); MORE advances *resume as aeh__rematch_find does, so a pattern
  * that keeps not matching is not rescanned. */
 int aeh__rematch_find_soft(rematch *rm, const uint8_t *buf, size_t len, size_t *resume,
-                      size_t *start, size_t *end, aeh_error *err);
+                           size_t *start, size_t *end, aeh_error *err);
 
 /* One complete search of buf[0, len) from `from`, as if the subject were all
  * there is (for a whole frame, or an encoder's check).  FOUND / MORE (no
  * match) / ERROR as above. */
 int aeh__rematch_search(rematch *rm, const uint8_t *buf, size_t len, size_t from,
-                   size_t *start, size_t *end, aeh_error *err);
+                        size_t *start, size_t *end, aeh_error *err);
 
 /* True when the pattern was JIT-compiled for both modes (for tests and -v). */
 bool aeh__rematch_jit(const rematch *rm);

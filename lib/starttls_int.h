@@ -45,7 +45,7 @@ int aeh__stls_check_name(const char *name, aeh_error *err);
 
 /* Starts a run on h; done is called once (not from within this call). */
 stls *aeh__stls_start(aeh *h, const stls_preset *p, const char *name, stls_done_fn *done,
-                 stls_seen_fn *seen, void *arg, aeh_error *err);
+                      stls_seen_fn *seen, void *arg, aeh_error *err);
 void aeh__stls_free(stls *t);
 /* Runs the preset's `after` over TLS, ending again through done. */
 void aeh__stls_after(stls *t);

@@ -460,7 +460,7 @@ static int pull_timeout_cb(gnutls_transport_ptr_t p, unsigned ms)
 }
 
 aeh_tls *aeh__tls_session_new(aeh_tls_ctx *ctx, int mode, const char *peername,
-                         aeh_buf *out, aeh_error *err)
+                              aeh_buf *out, aeh_error *err)
 {
     aeh_tls *t = calloc(1, sizeof *t);
     if (!t) {

@@ -16,7 +16,7 @@ enum {
 
 /* out: where every byte GnuTLS sends is appended (the handle's raw output). */
 aeh_tls *aeh__tls_session_new(aeh_tls_ctx *ctx, int mode, const char *peername,
-                         aeh_buf *out, aeh_error *err);
+                              aeh_buf *out, aeh_error *err);
 void aeh__tls_session_free(aeh_tls *t);
 aeh_buf *aeh__tls_in(aeh_tls *t);      /* ciphertext read, not yet taken by GnuTLS */
 void aeh__tls_in_eof(aeh_tls *t);      /* the transport reached EOF */

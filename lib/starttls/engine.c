@@ -184,7 +184,7 @@ int aeh__stls_check_name(const char *name, aeh_error *err)
 }
 
 stls *aeh__stls_start(aeh *h, const stls_preset *p, const char *name, stls_done_fn *done,
-                 stls_seen_fn *seen, void *arg, aeh_error *err)
+                      stls_seen_fn *seen, void *arg, aeh_error *err)
 {
     stls *t = calloc(1, sizeof *t);
     if (!t) {

@@ -37,7 +37,7 @@ static void irc_client_reply(stls *t, const uint8_t *p, size_t n)
     }
     if (code == 451 || code == 421) {
         aeh__stls_refuse(t, "STARTTLS %s (%d): %s", code == 421 ? "unknown to the server" : "not allowed now",
-                    code, SHOW(p, n));
+                         code, SHOW(p, n));
         return;
     }
     if (aeh__stls_starts(p, n, "ERROR")) {

@@ -54,7 +54,7 @@ static bool ldap_message_body(stls *t, const uint8_t *p, size_t n)
         size_t k = p[1] & 0x7f;
         if (p[1] >= 0x80 && (k == 0 || k > 4)) {
             aeh__stls_refuse(t, "an LDAP message length this %s does not take (0x%02x)",
-                        t->preset->server ? "server" : "client", p[1]);
+                             t->preset->server ? "server" : "client", p[1]);
             return false;
         }
         t->state = p[1] < 0x80 ? LDAP_BODY : LDAP_LENGTH;
@@ -216,7 +216,7 @@ static void ldap_server_reply(stls *t, const uint8_t *p, size_t n)
     if (op == LDAP_UNBIND_REQUEST) {   /* no response, the client is gone */
         if (t->u.ldap.last_op)
             aeh__stls_refuse(t, "the client quit before STARTTLS: an LDAP unbind, after operation tag 0x%02x",
-                        t->u.ldap.last_op);
+                             t->u.ldap.last_op);
         else
             aeh__stls_refuse(t, "the client quit before STARTTLS: an LDAP unbind");
         return;

@@ -19,7 +19,7 @@ static void pop3_client_reply(stls *t, const uint8_t *p, size_t n)
 {
     if (!aeh__stls_starts(p, n, "+OK")) {
         aeh__stls_refuse(t, "%s: %s", t->state == POP3_GREETING ? "greeting is not +OK" : "STLS refused",
-                    SHOW(p, n));
+                         SHOW(p, n));
         return;
     }
     if (t->state == POP3_GREETING) {
@@ -110,7 +110,7 @@ static void imap_client_reply(stls *t, const uint8_t *p, size_t n)
         }
         if (!t->u.imap.offered) {
             aeh__stls_refuse(t, "STARTTLS not among the capabilities: %s",
-                        t->u.imap.capability[0] ? t->u.imap.capability : "(no CAPABILITY line)");
+                             t->u.imap.capability[0] ? t->u.imap.capability : "(no CAPABILITY line)");
             return;
         }
         t->u.imap.tag = 2;
@@ -231,7 +231,7 @@ static void sieve_client_reply(stls *t, const uint8_t *p, size_t n)
         if (sieve_is(p, n, "OK")) {
             if (!t->u.sieve.offered) {
                 aeh__stls_refuse(t, "STARTTLS not among the capabilities (%s)",
-                            t->u.sieve.names[0] ? t->u.sieve.names : "none");
+                                 t->u.sieve.names[0] ? t->u.sieve.names : "none");
                 return;
             }
             aeh__stls_sendf(t, "STARTTLS\r\n");

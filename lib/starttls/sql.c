@@ -78,7 +78,7 @@ static void pg_server_reply(stls *t, const uint8_t *p, size_t n)
     if (code >> 16 == 3) {        /* a StartupMessage, protocol 3.x */
         pg_error(t, "the server accepts only SSL connections");
         aeh__stls_refuse(t, "the client did not ask for SSL (a StartupMessage for protocol 3.%u)",
-                    code & 0xffff);
+                         code & 0xffff);
         return;
     }
     aeh__stls_refuse(t, "the client did not ask for SSL: %s", SHOW(p, 8));
@@ -150,7 +150,7 @@ static void mysql_client_reply(stls *t, const uint8_t *p, size_t n)
     unsigned caps = p[i] | p[i + 1] << 8;
     if (!(caps & CLIENT_SSL)) {
         aeh__stls_refuse(t, "the server does not offer SSL (no CLIENT_SSL in its handshake, version %s)",
-                    SHOW(p + 1, (size_t)(nul - p) - 1));
+                         SHOW(p + 1, (size_t)(nul - p) - 1));
         return;
     }
     uint8_t req[36] = { 32, 0, 0, (uint8_t)(t->u.mysql.seq + 1) };

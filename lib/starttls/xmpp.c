@@ -75,7 +75,7 @@ static void xmpp_client_reply(stls *t, const uint8_t *p, size_t n)
         if (!s || (!memmem(p, n, "'urn:ietf:params:xml:ns:xmpp-tls'", 33) &&
                    !memmem(p, n, "\"urn:ietf:params:xml:ns:xmpp-tls\"", 33))) {
             aeh__stls_refuse(t, "STARTTLS not among the stream features: %s",
-                        SHOW(p + (n > 120 ? n - 120 : 0), n > 120 ? 120 : n));
+                             SHOW(p + (n > 120 ? n - 120 : 0), n > 120 ? 120 : n));
             return;
         }
         aeh__stls_sendf(t, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
