@@ -20,7 +20,7 @@ make_tree() {
     if [ "${CLI:-}" = cli ]; then cli=$T/cli; mkdir -p "$cli"; fi
     printf '#include <ev.h>\n#include "aeh.h"\n' >"$cli/cli.h"
     printf '#include <stdio.h>\n#include "cli.h"\n' >"$cli/cli_main.c"
-    printf '#include "cli.h"\n' >"$T/aecat.c"
+    if [ "${CLI:-}" = cli ]; then printf '#include "cli/cli.h"\n' >"$T/aecat.c"; else printf '#include "cli.h"\n' >"$T/aecat.c"; fi
 }
 
 archive_of() {   # lib/libaeh.a of the one C file $1

@@ -60,9 +60,10 @@ check_includes() {
     done < <(includes "$file")
 }
 
-# The CLI's own headers are quoted too: cli.h at the top, or cli/*.h.
+# The CLI's own headers are quoted too: cli.h at the top, or cli/*.h (as
+# "cli/x.h" from the top, "x.h" from cli/).
 cli_files=$(ls aecat.c cli*.c cli*.h 2>/dev/null; [ -d cli ] && find cli -name '*.[ch]' | sort)
-cli_headers=$(for f in $cli_files; do case $f in *.h) printf '%s|' "${f#cli/}";; esac; done)
+cli_headers=$(for f in $cli_files; do case $f in *.h) printf '%s|%s|' "$f" "${f#cli/}";; esac; done)
 cli_allowed="${cli_headers}aeh.h"
 lib_private='^<(pcre2\.h|gnutls/.*)>$|_int\.h[">]$'
 offences=$(
