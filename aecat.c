@@ -11,8 +11,6 @@
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include "cli.h"
 
 enum { DEFAULT_MAX_FRAME = 16 << 20 };
@@ -176,17 +174,12 @@ static int build_codecs(session *s)
         (is_cbor(s->in_codec) && is_cbor(s->send_codec)))
         s->send_codec->flags |= AEH_CODEC_TRUSTED;
     if (c->until) {
-        int err;
-        PCRE2_SIZE off;
-        s->until_re = pcre2_compile((PCRE2_SPTR)c->until, PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
-        if (!s->until_re) {
-            PCRE2_UCHAR msg[160];
-            pcre2_get_error_message(err, msg, sizeof msg);
-            cli_say("usage: --until: bad regex at offset %zu: %s", (size_t)off, (char *)msg);
+        aeh_error e;
+        s->until = aeh_match_new(c->until, 0, &e);
+        if (!s->until) {
+            cli_say("usage: --until: %s", e.msg);
             return EXIT_USAGE;
         }
-        pcre2_jit_compile(s->until_re, PCRE2_JIT_COMPLETE);
-        s->until_md = pcre2_match_data_create_from_pattern(s->until_re, NULL);
     }
     return 0;
 }
@@ -197,8 +190,7 @@ static void free_codecs(session *s)
     aeh_codec_free(s->send_codec);
     aeh_codec_free(s->in_codec);
     aeh_codec_free(s->out_codec);
-    pcre2_match_data_free(s->until_md);
-    pcre2_code_free(s->until_re);
+    aeh_match_free(s->until);
 }
 
 /* ------------------------------------------------------------ timers, signals */

@@ -96,7 +96,7 @@ typedef struct session {
     const cli_cfg *cfg;
     struct ev_loop *loop;
     aeh_codec *recv_codec, *send_codec, *in_codec, *out_codec;
-    void *until_re, *until_md;    /* pcre2 code and match data for --until */
+    aeh_match *until;             /* --until */
     aeh *in, *out, *net;          /* stdin, stdout, the connection */
     char peer[200];               /* "127.0.0.1 port 5000", for messages */
     aeh_connector *connector;

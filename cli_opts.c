@@ -11,8 +11,6 @@
 #include <sys/un.h>
 #include <sys/socket.h>
 #include <ev.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include "cli.h"
 
 #define AECAT_VERSION "0.1.0"
@@ -377,9 +375,7 @@ static int print_version(void)
 {
     printf("aecat %s\n", AECAT_VERSION);
     printf("libev %d.%d\n", ev_version_major(), ev_version_minor());
-    char pcre2[64];
-    if (pcre2_config(PCRE2_CONFIG_VERSION, pcre2) > 0)
-        printf("PCRE2 %s\n", pcre2);
+    printf("PCRE2 %s\n", aeh_match_version());
     aeh_error e;
     const char *gnutls = aeh_tls_version(&e);
     if (gnutls)
@@ -442,16 +438,6 @@ static bool parse_count(const char *s, uint64_t *out)
         return false;
     *out = v;
     return true;
-}
-
-/* A number 0-65535, or a service name that /etc/services knows. */
-static bool port_ok(const char *s)
-{
-    if (*s < '0' || *s > '9')
-        return getservbyname(s, "tcp") != NULL;
-    char *end;
-    unsigned long long v;
-    return parse_digits(s, &v, &end) && !*end && v <= 65535;
 }
 
 /* HOST:PORT or [v6]:PORT in one operand; false when it is not of that form. */
@@ -743,9 +729,9 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
     }
     if (cfg->port && !*cfg->port)
         return usage_error("empty PORT operand");
-    if (cfg->port && !port_ok(cfg->port))
+    if (cfg->port && !aeh_port_known(cfg->port))
         return usage_error("PORT '%s' is not a port number (0-65535) or a known service", cfg->port);
-    if (cfg->source_port && !port_ok(cfg->source_port))
+    if (cfg->source_port && !aeh_port_known(cfg->source_port))
         return usage_error("-p: '%s' is not a port number (0-65535) or a known service", cfg->source_port);
     if (cfg->path && strlen(cfg->path) >= sizeof ((struct sockaddr_un *)0)->sun_path)
         return usage_error("-U: path longer than %zu bytes",

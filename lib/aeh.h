@@ -196,6 +196,20 @@ long aeh_unescape(const char *s, aeh_buf *out, aeh_error *err);
  * back when nothing was left out. */
 size_t aeh_escape(const void *p, size_t n, char *out, size_t cap);
 
+/* A regular expression (PCRE2) tested against whole strings, such as a
+ * frame, with the regex codecs' match limits.  aeh_match_new: NULL with
+ * *err (EINVAL, err->offset the offset in the pattern; or ENOMEM).
+ * aeh_match_test: 1 when the pattern matches somewhere in p[0, n), 0 when
+ * not, -1 with *err (EBADMSG) when a limit blew on this subject.  One test
+ * at a time per aeh_match. */
+typedef struct aeh_match aeh_match;
+enum { AEH_MATCH_MULTILINE = 1u << 0 };  /* ^ and $ at line starts and ends */
+aeh_match *aeh_match_new(const char *pattern, unsigned flags, aeh_error *err);
+int aeh_match_test(aeh_match *m, const void *p, size_t n, aeh_error *err);
+void aeh_match_free(aeh_match *m);
+/* The version of PCRE2 the library runs on (e.g. "10.42 2022-12-11"). */
+const char *aeh_match_version(void);
+
 /* ------------------------------------------------------------------ handle */
 
 typedef struct aeh aeh;
@@ -468,6 +482,9 @@ aeh_connector *aeh_connect(struct ev_loop *loop, const char *host, const char *p
                            const aeh_connect_opts *o, aeh_connect_cb *cb, void *arg,
                            aeh_error *err);
 void aeh_connect_cancel(aeh_connector *c);   /* cb is not called after this */
+/* Whether a port operand can be looked up: a number 0-65535, or a TCP
+ * service name that the system's services database knows ("http"). */
+bool aeh_port_known(const char *port);
 
 /* Bound, listening, non-blocking socket, or -1 with *err.  host NULL: any
  * address (IPv6 dual-stack where possible, else IPv4, per family). */

@@ -36,9 +36,15 @@ make_commands() {
     [ "$(wc -l <<<"$compiles")" -ge 20 ] || fail "too few compile commands: $compiles"
     [ "$(wc -l <<<"$links")" -ge 10 ] || fail "too few link commands: $links"
     while read -r line; do
-        for want in -DUSER_CPP '-O0 -g3' -std=c11 -Wall -Wextra -D_GNU_SOURCE -Ilib -fstack-protector-strong; do
+        for want in -DUSER_CPP '-O0 -g3' -std=c11 -Wall -Wextra -D_GNU_SOURCE -fstack-protector-strong; do
             [[ " $line " == *" $want "* ]] || fail "'$want' missing from: $line"
         done
+        # the CLI sees the library as an installed program does (include/)
+        if [[ $line == *" -o aecat.o "* || $line == *" -o cli"* ]]; then
+            [[ " $line " == *" -Iinclude "* && " $line " != *" -Ilib "* ]] || fail "CLI not on include/ alone: $line"
+        else
+            [[ " $line " == *" -Ilib "* ]] || fail "'-Ilib' missing from: $line"
+        fi
         # without optimisation _FORTIFY_SOURCE checks nothing and warns
         [[ $line != *_FORTIFY_SOURCE* ]] || fail "_FORTIFY_SOURCE at -O0: $line"
     done <<<"$compiles"
@@ -56,13 +62,31 @@ make_commands() {
     refute_output --partial " -D_FORTIFY_SOURCE=2 "
 }
 
+@test "build: the CLI includes only aeh.h of the library: a lib internal does not compile there, and no CLI file uses PCRE2 or getservbyname" {
+    local cmd
+    cmd=$(make_commands aecat.o | grep -E ' -o aecat\.o ')
+    [ -n "$cmd" ] || fail "no compile command for aecat.o"
+    cmd=${cmd%% -c *}
+    printf '#include "aeh.h"\nint main(void) { return aeh_port_known("1") ? 0 : 1; }\n' >"$T/public.c"
+    run $cmd -fsyntax-only "$T/public.c"
+    assert_status 0
+    printf '#include "aeh.h"\n#include "rematch_int.h"\n' >"$T/internal.c"
+    run $cmd -fsyntax-only "$T/internal.c"
+    assert_failure
+    assert_output --partial "rematch_int.h"
+    run grep -lE 'pcre2|getservbyname|_int\.h' "$TOP"/aecat.c "$TOP"/cli*
+    assert_failure
+    assert_output ""
+}
+
 # A copy of the sources, to build and install with flags of our own
 # whatever the tree was built with (make asan builds it sanitized).
 copy_tree() {
-    mkdir -p "$1/lib/starttls" "$1/man" "$1/completions"
+    mkdir -p "$1/lib/starttls" "$1/man" "$1/completions" "$1/include"
     cp "$TOP"/Makefile "$TOP"/*.c "$TOP"/*.h "$1/"
     cp "$TOP"/lib/*.c "$TOP"/lib/*.h "$1/lib/"
     cp "$TOP"/lib/starttls/*.c "$TOP"/lib/starttls/*.h "$1/lib/starttls/"
+    cp -P "$TOP"/include/aeh.h "$1/include/"
     cp "$TOP"/man/* "$1/man/"
     cp "$TOP"/completions/* "$1/completions/"
 }
