@@ -86,8 +86,8 @@ static aeh_codec *wire_codec(const char *opt, const char *spec, bool sending, co
     return codec;
 }
 
-static bool is_json(const aeh_codec *wire) { return !strcmp(wire->name, "json"); }
-static bool is_cbor(const aeh_codec *wire) { return !strcmp(wire->name, "cbor"); }
+static bool is_json(const aeh_codec *wire) { return wire->kind == AEH_CODEC_KIND_JSON; }
+static bool is_cbor(const aeh_codec *wire) { return wire->kind == AEH_CODEC_KIND_CBOR; }
 
 /* Records: how frames look on stdin (decoder) and stdout (encoder).  wire:
  * the framing on the other side of the relay, wire_spec its spec (json

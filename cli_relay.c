@@ -81,7 +81,7 @@ static uint64_t frame_start(const aeh *h)
 static bool unterminated_line(const aeh *h, const aeh_codec *c, aeh_span f)
 {
     aeh_span rest = aeh_rbuf(h);
-    return !strcmp(c->name, "line") && aeh_eof_seen(h) && f.p + f.n == rest.p + rest.n;
+    return c->kind == AEH_CODEC_KIND_LINE && aeh_eof_seen(h) && f.p + f.n == rest.p + rest.n;
 }
 
 /* ------------------------------------------------------------ stdin side */
@@ -631,7 +631,7 @@ int relay_start(session *s, int fd)
         s->relay_started = true;
         return splice_start(s, fd);
     }
-    bool send_framed = strcmp(s->send_codec->name, "raw") != 0;
+    bool send_framed = s->send_codec->kind != AEH_CODEC_KIND_RAW;
     aeh_opts o = {
         .loop = s->loop, .fd = fd, .user = s,
         .timeout = c->wait, .rtimeout = c->rtimeout, .wtimeout = c->wtimeout,
@@ -652,7 +652,7 @@ int relay_start(session *s, int fd)
         .loop = s->loop, .fd = 1, .user = s, .no_close = true, .low_water_mark = LOW_WATER,
         /* frames to stdout, or raw records of a framed wire (one write(2)
          * per small frame was a fifth of the speed): written per loop turn */
-        .autocork = strcmp(s->out_codec->name, "raw") != 0 || strcmp(s->recv_codec->name, "raw") != 0,
+        .autocork = s->out_codec->kind != AEH_CODEC_KIND_RAW || s->recv_codec->kind != AEH_CODEC_KIND_RAW,
         .on_error = out_error, .on_drain = out_drain,
     };
     s->out = aeh_new(&oo);

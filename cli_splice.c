@@ -58,9 +58,10 @@ bool splice_eligible(const session *s)
     const cli_cfg *c = s->cfg;
     if (getenv("AECAT_NO_SPLICE"))
         return false;
-    if (strcmp(s->recv_codec->name, "raw") || strcmp(s->send_codec->name, "raw") ||
-        strcmp(s->in_codec->name, "raw") || strcmp(s->out_codec->name, "raw"))
-        return false;
+    const aeh_codec *codecs[] = { s->recv_codec, s->send_codec, s->in_codec, s->out_codec };
+    for (size_t i = 0; i < sizeof codecs / sizeof *codecs; i++)
+        if (codecs[i]->kind != AEH_CODEC_KIND_RAW)
+            return false;
     if (c->count || c->until || c->verbose >= 2 || c->rtimeout > 0 || c->wtimeout > 0 || s->tls_ctx ||
         s->dialog)
         return false;

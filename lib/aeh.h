@@ -124,16 +124,38 @@ typedef int aeh_decode_fn(const aeh_codec *c, aeh_dstate *st,
 typedef int aeh_encode_fn(const aeh_codec *c, const uint8_t *p, size_t n,
                           aeh_buf *out, aeh_error *err);
 
+/* Which built-in constructor made a codec, for a program that treats some
+ * framings specially (raw bytes, self-delimiting JSON or CBOR) without
+ * comparing names.  A codec of the user's own is AEH_CODEC_KIND_CUSTOM (0,
+ * what a zeroed or designated initializer leaves). */
+typedef enum aeh_codec_kind {
+    AEH_CODEC_KIND_CUSTOM = 0,
+    AEH_CODEC_KIND_RAW,           /* aeh_codec_raw */
+    AEH_CODEC_KIND_CHUNK,
+    AEH_CODEC_KIND_LINE,          /* aeh_codec_line and aeh_codec_line_re */
+    AEH_CODEC_KIND_REGEX,
+    AEH_CODEC_KIND_NETSTRING,
+    AEH_CODEC_KIND_PACKSTRING,
+    AEH_CODEC_KIND_HEXLINES,
+    AEH_CODEC_KIND_BASE64LINES,
+    AEH_CODEC_KIND_CRLF,
+    AEH_CODEC_KIND_JSON,
+    AEH_CODEC_KIND_CBOR,
+    AEH_CODEC_KIND_JSON_STRINGS,
+    AEH_CODEC_KIND_TLS_DETECT,
+} aeh_codec_kind;
+
 /* A framing: decoder + encoder + configuration.  Public so that users can
  * write their own (AnyEvent's register_read_type). */
 struct aeh_codec {
-    const char *name;             /* "line", "netstring", ... */
+    const char *name;             /* "line", "netstring", ... (for messages) */
     aeh_decode_fn *decode;
     aeh_encode_fn *encode;
     void (*destroy)(aeh_codec *); /* frees the codec; NULL for static codecs */
     size_t max_frame;             /* 0 = no limit; decoders fail early past it */
     unsigned flags;               /* AEH_CODEC_* */
     void *priv;                   /* codec-specific configuration */
+    aeh_codec_kind kind;          /* set by the built-in constructors */
 };
 
 enum {
