@@ -509,21 +509,24 @@ void relay_tls_info(session *s, aeh *h)
         log_tls(h);
     if (!c->tls_info && !c->verbose)
         return;
-    aeh_buf info = { 0 };
-    if (aeh_tls_describe(h, &info) < 0 || !aeh_buf_len(&info)) {
-        aeh_buf_free(&info);
+    if (!c->tls_info) {           /* -v alone: version and cipher */
+        aeh_tls_info info;
+        if (aeh_tls_get_info(h, &info) == 0) {
+            cli_say("tls: version %s", info.version);
+            cli_say("tls: cipher %s", info.cipher);
+        }
         return;
     }
-    const char *p = (const char *)aeh_buf_data(&info), *end = p + aeh_buf_len(&info);
-    while (p && p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        int n = (int)((nl ? nl : end) - p);
-        /* -v alone: the first two lines (version and cipher) */
-        if (c->tls_info || !strncmp(p, "version ", 8) || !strncmp(p, "cipher ", 7))
-            cli_say("tls: %.*s", n, p);
-        p = nl ? nl + 1 : end;
+    aeh_buf text = { 0 };
+    if (aeh_tls_describe(h, &text) == 0) {
+        const char *p = (const char *)aeh_buf_data(&text), *end = p + aeh_buf_len(&text);
+        while (p && p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            cli_say("tls: %.*s", (int)((nl ? nl : end) - p), p);
+            p = nl ? nl + 1 : end;
+        }
     }
-    aeh_buf_free(&info);
+    aeh_buf_free(&text);
 }
 
 /* ------------------------------------------------------------ stdout side */

@@ -357,8 +357,52 @@ bool aeh_tls_active(const aeh *h);             /* a session exists (maybe handsh
 /* The read side ended with a TCP EOF without close_notify that was taken
  * as the end (after our close_notify, or with allow_truncation). */
 bool aeh_tls_ragged_eof(const aeh *h);
-/* The session, one "key value" line each: version, cipher, alpn, sni
- * (server), peer certificates, peer pin, verification.  -1 if no session. */
+/* How the peer was verified.  Accepting, a client is checked only with
+ * verify_client (else AEH_TLS_NO_CLIENT_CERT_ASKED). */
+typedef enum aeh_tls_verification {
+    AEH_TLS_NOT_VERIFIED = 0,         /* not checked (yet) */
+    AEH_TLS_VERIFIED_CHAIN,           /* chain and name */
+    AEH_TLS_VERIFIED_CHAIN_AND_PIN,   /* chain, name and a pinned key */
+    AEH_TLS_VERIFIED_PIN,             /* a pinned key alone */
+    AEH_TLS_VERIFY_SKIPPED,           /* nothing asked to check */
+    AEH_TLS_VERIFY_INSECURE,          /* skipped: the context is insecure */
+    AEH_TLS_VERIFIED_CLIENT,          /* accepting: the client's certificate */
+    AEH_TLS_NO_CLIENT_CERT_ASKED,     /* accepting without verify_client */
+} aeh_tls_verification;
+/* "ok (chain and name)", "skipped (insecure)", ... for messages. */
+const char *aeh_tls_verification_str(aeh_tls_verification v);
+
+enum { AEH_TLS_INFO_MAX_CERTS = 16 };
+/* One certificate of the peer.  Its names are the peer's bytes (RFC 4514
+ * DNs as GnuTLS writes them, NUL-terminated, "?" when unreadable): escape
+ * them (aeh_escape) before showing them. */
+typedef struct aeh_tls_cert_info {
+    char subject[512], issuer[512];
+    size_t subject_len, issuer_len;
+    char valid_from[40], valid_to[40];  /* "2026-01-31 12:00:00 UTC" */
+} aeh_tls_cert_info;
+/* A TLS session, for a program to show as it likes.  alpn and sni are the
+ * peer's bytes too. */
+typedef struct aeh_tls_info {
+    char version[16];                 /* "TLS1.3" ("?" unknown) */
+    char cipher[96];                  /* GnuTLS's suite name */
+    bool accepting;                   /* our side accepted (the server) */
+    bool has_alpn;                    /* a protocol was agreed */
+    uint8_t alpn[255];
+    size_t alpn_len;
+    bool has_sni;                     /* accepting: the client sent a DNS name */
+    uint8_t sni[255];
+    size_t sni_len;
+    unsigned ncerts;                  /* the peer's chain, leaf first (at most MAX) */
+    aeh_tls_cert_info certs[AEH_TLS_INFO_MAX_CERTS];
+    char peer_pin[64];                /* the leaf's pin; "" without a certificate */
+    aeh_tls_verification verification;
+} aeh_tls_info;
+/* 0 with *info filled, or -1 if there is no session. */
+int  aeh_tls_get_info(const aeh *h, aeh_tls_info *info);
+/* The same as text, one "key value" line each, the peer's strings escaped:
+ * version, cipher, alpn, sni (accepting), peer certificates, peer pin,
+ * verification.  -1 if no session. */
 int  aeh_tls_describe(const aeh *h, aeh_buf *out);
 /* tls_detect, then starttls(ACCEPT, ctx) if it saw a ClientHello. */
 void aeh_push_tls_autostart(aeh *h, aeh_tls_ctx *ctx);

@@ -33,6 +33,6 @@ long tls_send(aeh_tls *t, const uint8_t *p, size_t n, aeh_error *err);
 void tls_bye(aeh_tls *t);         /* close_notify, appended to out */
 /* The last TLS_CLOSED was a TCP EOF without close_notify, taken as the end. */
 bool tls_ragged_eof(const aeh_tls *t);
-int tls_describe(aeh_tls *t, aeh_buf *out);
+void tls_info(aeh_tls *t, aeh_tls_info *info);
 
 #endif
