@@ -44,6 +44,8 @@ LIB_OBJ  = $(LIB_SRC:.c=.o)
 CLI_SRC  = aecat.c $(sort $(wildcard cli_*.c))
 CLI_OBJ  = $(CLI_SRC:.c=.o)
 $(CLI_OBJ): INCLUDE_DIR = -Iinclude
+# The one version string: --version prints what this Makefile says.
+$(CLI_OBJ): AECAT_CPPFLAGS += -DAECAT_VERSION='"$(VERSION)"'
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:.c=)
 

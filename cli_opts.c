@@ -13,7 +13,6 @@
 #include <ev.h>
 #include "cli.h"
 
-#define AECAT_VERSION "0.1.0"
 
 static const char usage_text[] =
 "Usage: aecat [options] HOST PORT       connect over TCP\n"

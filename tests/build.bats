@@ -79,6 +79,19 @@ make_commands() {
     assert_output ""
 }
 
+@test "build: --version prints the Makefile's VERSION, the one version string" {
+    local version
+    version=$(sed -n 's/^VERSION *= *//p' "$TOP/Makefile")
+    [ -n "$version" ] || fail "no VERSION in the Makefile"
+    run grep -rn '"[0-9]\+\.[0-9]\+\.[0-9]\+"' "$TOP"/aecat.c "$TOP"/cli*
+    assert_output ""
+    run "$AECAT" --version </dev/null
+    assert_status 0
+    assert_line --index 0 "aecat $version"
+    run make_commands aecat VERSION=9.8.7
+    assert_output --partial "-DAECAT_VERSION='\"9.8.7\"'"
+}
+
 # A copy of the sources, to build and install with flags of our own
 # whatever the tree was built with (make asan builds it sanitized).
 copy_tree() {
