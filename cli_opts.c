@@ -542,7 +542,16 @@ static int parse_step(cli_cfg *cfg, int c, const char *arg)
     return -1;
 }
 
-int cli_parse(int argc, char **argv, cli_cfg *cfg)
+/* Options that only make sense with others: the last of each group seen,
+ * named in validate()'s messages. */
+typedef struct seen_opts {
+    const char *tls_opt;          /* needs --tls, --tls-auto or --starttls */
+    const char *client_opt;       /* not with -l */
+} seen_opts;
+
+/* The options, into *cfg with its defaults: -1 to go on, 0 when --help or
+ * --version was served, or the usage error's exit code. */
+static int parse_options(int argc, char **argv, cli_cfg *cfg, seen_opts *seen)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->family = AF_UNSPEC;
@@ -551,7 +560,6 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
     cfg->peer_eof_grace = -1;
     cfg->step_timeout = 10;
     const char *frame = NULL;
-    const char *tls_opt = NULL, *client_opt = NULL;   /* the last seen, for messages */
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":lU46s:p:Cq:Nw:vhV", long_opts, NULL)) != -1) {
@@ -600,30 +608,30 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         case OPT_STATS: cfg->stats = true; break;
         case OPT_TLS: cfg->tls = true; break;
         case OPT_TLS_AUTO: cfg->tls_auto = true; break;
-        case OPT_CA: cfg->ca = optarg; tls_opt = "--ca"; break;
-        case OPT_CERT: cfg->cert = optarg; tls_opt = "--cert"; break;
-        case OPT_KEY: cfg->key = optarg; tls_opt = "--key"; break;
-        case OPT_INSECURE: cfg->insecure = true; tls_opt = client_opt = "--insecure"; break;
-        case OPT_SERVERNAME: cfg->servername = optarg; tls_opt = client_opt = "--servername"; break;
-        case OPT_ALPN: cfg->alpn = optarg; tls_opt = "--alpn"; break;
+        case OPT_CA: cfg->ca = optarg; seen->tls_opt = "--ca"; break;
+        case OPT_CERT: cfg->cert = optarg; seen->tls_opt = "--cert"; break;
+        case OPT_KEY: cfg->key = optarg; seen->tls_opt = "--key"; break;
+        case OPT_INSECURE: cfg->insecure = true; seen->tls_opt = seen->client_opt = "--insecure"; break;
+        case OPT_SERVERNAME: cfg->servername = optarg; seen->tls_opt = seen->client_opt = "--servername"; break;
+        case OPT_ALPN: cfg->alpn = optarg; seen->tls_opt = "--alpn"; break;
         case OPT_PIN:
             if (!*optarg || strchr(optarg, ','))
                 return usage_error("--pin: '%s' is not one pin-sha256:BASE64 value", optarg);
             if (cfg_add_pin(cfg, optarg) < 0)
                 return usage_error("--pin: %s", strerror(errno));
-            tls_opt = client_opt = "--pin";
+            seen->tls_opt = seen->client_opt = "--pin";
             break;
-        case OPT_TLS_PRIORITY: cfg->tls_priority = optarg; tls_opt = "--tls-priority"; break;
-        case OPT_VERIFY_CLIENT: cfg->verify_client = true; tls_opt = "--verify-client"; break;
+        case OPT_TLS_PRIORITY: cfg->tls_priority = optarg; seen->tls_opt = "--tls-priority"; break;
+        case OPT_VERIFY_CLIENT: cfg->verify_client = true; seen->tls_opt = "--verify-client"; break;
         case OPT_TLS_ALLOW_TRUNCATION:
             cfg->tls_allow_truncation = true;
-            tls_opt = "--tls-allow-truncation";
+            seen->tls_opt = "--tls-allow-truncation";
             break;
         case OPT_TLS_STRICT_CLOSE:
             cfg->tls_strict_close = true;
-            tls_opt = "--tls-strict-close";
+            seen->tls_opt = "--tls-strict-close";
             break;
-        case OPT_TLS_INFO: cfg->tls_info = true; tls_opt = "--tls-info"; break;
+        case OPT_TLS_INFO: cfg->tls_info = true; seen->tls_opt = "--tls-info"; break;
         case OPT_SEND: case OPT_SEND_FILE: case OPT_EXPECT: case OPT_REJECT: case OPT_SLEEP:
         case OPT_STARTTLS: {
             int rc = parse_step(cfg, c, optarg);
@@ -683,8 +691,12 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         if (!cfg->recv_records)
             cfg->recv_records = cfg->records;
     }
-    char **op = argv + optind;
-    int nop = argc - optind;
+    return -1;
+}
+
+/* HOST PORT, HOST:PORT, PORT (-l) or PATH (-U): -1, or a usage error. */
+static int parse_operands(cli_cfg *cfg, char **op, int nop)
+{
     for (int i = 0; i < nop; i++) {
         int rc = socat_operand(op[i]);
         if (rc >= 0)
@@ -726,6 +738,13 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
             return usage_error(nop > 2 ? "too many operands" : "missing HOST and PORT operands");
         }
     }
+    return -1;
+}
+
+/* What each option allows alone, checked against the others: -1, or a
+ * usage error. */
+static int validate(const cli_cfg *cfg, const seen_opts *seen)
+{
     if (cfg->port && !*cfg->port)
         return usage_error("empty PORT operand");
     if (cfg->port && !aeh_port_known(cfg->port))
@@ -745,8 +764,8 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         return usage_error("--tls-allow-truncation and --tls-strict-close exclude each other");
     if (cfg->tls_auto && !cfg->listen)
         return usage_error("--tls-auto applies to -l");
-    if (tls_opt && !cfg->tls && !cfg->tls_auto && !cfg->starttls)
-        return usage_error("%s needs --tls, --tls-auto or --starttls", tls_opt);
+    if (seen->tls_opt && !cfg->tls && !cfg->tls_auto && !cfg->starttls)
+        return usage_error("%s needs --tls, --tls-auto or --starttls", seen->tls_opt);
     if (cfg->starttls && (cfg->tls || cfg->tls_auto))
         return usage_error("--starttls starts TLS inside the connection: not with %s",
                            cfg->tls ? "--tls" : "--tls-auto");
@@ -758,8 +777,8 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         return usage_error("--starttls-reissue needs --starttls smtp or lmtp as a client");
     if (cfg->then_relay && !cfg->nsteps)
         return usage_error("--then-relay needs dialog steps (--send, --expect, ...)");
-    if (client_opt && cfg->listen)
-        return usage_error("%s is for connecting, not for -l", client_opt);
+    if (seen->client_opt && cfg->listen)
+        return usage_error("%s is for connecting, not for -l", seen->client_opt);
     if (cfg->verify_client && !cfg->listen)
         return usage_error("--verify-client applies to -l (a client always verifies the server)");
     if (cfg->verify_client && !cfg->ca)
@@ -775,4 +794,15 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
                            cfg->servername ? "--servername" : "HOST", tls_name,
                            *tls_name ? "it starts with a dot" : "it is empty");
     return -1;
+}
+
+int cli_parse(int argc, char **argv, cli_cfg *cfg)
+{
+    seen_opts seen = { 0 };
+    int rc = parse_options(argc, argv, cfg, &seen);
+    if (rc < 0)
+        rc = parse_operands(cfg, argv + optind, argc - optind);
+    if (rc < 0)
+        rc = validate(cfg, &seen);
+    return rc;
 }
