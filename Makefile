@@ -41,7 +41,7 @@ DEPS       = $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BENCH) $(DEPS_SERVERS)
 # lib/starttls/: the STARTTLS presets, one file per protocol (both roles).
 LIB_SRC  = $(sort $(wildcard lib/*.c lib/starttls/*.c))
 LIB_OBJ  = $(LIB_SRC:.c=.o)
-CLI_SRC  = aecat.c $(sort $(wildcard cli_*.c))
+CLI_SRC  = aecat.c $(sort $(wildcard cli/*.c))
 CLI_OBJ  = $(CLI_SRC:.c=.o)
 $(CLI_OBJ): INCLUDE_DIR = -Iinclude
 # The one version string: --version prints what this Makefile says.
@@ -67,7 +67,7 @@ deps:
 	  printf '#!/bin/sh\nexit 101\n' >$$policy && chmod +x $$policy; fi; \
 	sh -c "$$cmd"; rc=$$?; [ -z "$$policy" ] || rm -f "$$policy"; exit $$rc
 
-%.o: %.c lib/aeh.h $(wildcard cli*.h) $(wildcard lib/*_int.h lib/starttls/*_int.h)
+%.o: %.c lib/aeh.h $(wildcard cli/*.h) $(wildcard lib/*_int.h lib/starttls/*_int.h)
 	$(CC) $(AECAT_CPPFLAGS) $(AECAT_CFLAGS) -c -o $@ $<
 
 lib/libaeh.a: $(LIB_OBJ)

@@ -11,28 +11,10 @@
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "cli.h"
+#include "cli/session.h"
 
 enum { DEFAULT_MAX_FRAME = 16 << 20 };
 
-int cli_exit_for(int code)
-{
-    switch (code) {
-    case AEH_ENAME: return EXIT_NOHOST;
-    case ECONNREFUSED: case EHOSTUNREACH: case ENETUNREACH: case EHOSTDOWN:
-    case ENETDOWN: case EADDRNOTAVAIL: case ENOENT:
-        return EXIT_UNAVAILABLE;
-    case ETIMEDOUT: return EXIT_TEMPFAIL;
-    case EBADMSG: case EMSGSIZE: return EXIT_DATAERR;
-    case EPROTO: return EXIT_PROTOCOL;
-    default: return EXIT_IOERR;
-    }
-}
-
-int cli_exit_for_file(int code)
-{
-    return code == EMFILE || code == ENFILE ? EXIT_IOERR : EXIT_CONFIG;
-}
 
 /* ------------------------------------------------------------ codecs */
 
@@ -623,7 +605,7 @@ static int run_attempts(const cli_cfg *cfg)
     }
 }
 
-int cli_run(const cli_cfg *cfg)
+static int cli_run(const cli_cfg *cfg)
 {
     int rc = log_open(cfg);
     if (rc < 0) {

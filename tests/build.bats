@@ -74,7 +74,7 @@ make_commands() {
     run $cmd -fsyntax-only "$T/internal.c"
     assert_failure
     assert_output --partial "rematch_int.h"
-    run grep -lE 'pcre2|getservbyname|_int\.h' "$TOP"/aecat.c "$TOP"/cli*
+    run grep -rlE 'pcre2|getservbyname|_int\.h' "$TOP"/aecat.c "$TOP"/cli
     assert_failure
     assert_output ""
 }
@@ -83,7 +83,7 @@ make_commands() {
     local version
     version=$(sed -n 's/^VERSION *= *//p' "$TOP/Makefile")
     [ -n "$version" ] || fail "no VERSION in the Makefile"
-    run grep -rn '"[0-9]\+\.[0-9]\+\.[0-9]\+"' "$TOP"/aecat.c "$TOP"/cli*
+    run grep -rn '"[0-9]\+\.[0-9]\+\.[0-9]\+"' "$TOP"/aecat.c "$TOP"/cli
     assert_output ""
     run "$AECAT" --version </dev/null
     assert_status 0
@@ -95,8 +95,9 @@ make_commands() {
 # A copy of the sources, to build and install with flags of our own
 # whatever the tree was built with (make asan builds it sanitized).
 copy_tree() {
-    mkdir -p "$1/lib/starttls" "$1/man" "$1/completions" "$1/include"
-    cp "$TOP"/Makefile "$TOP"/*.c "$TOP"/*.h "$1/"
+    mkdir -p "$1/lib/starttls" "$1/man" "$1/completions" "$1/include" "$1/cli"
+    cp "$TOP"/Makefile "$TOP"/*.c "$1/"
+    cp "$TOP"/cli/*.c "$TOP"/cli/*.h "$1/cli/"
     cp "$TOP"/lib/*.c "$TOP"/lib/*.h "$1/lib/"
     cp "$TOP"/lib/starttls/*.c "$TOP"/lib/starttls/*.h "$1/lib/starttls/"
     cp -P "$TOP"/include/aeh.h "$1/include/"

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "cli.h"
+#include "session.h"
 
 static struct {
     int fd;                       /* -1: no log */
@@ -35,9 +35,16 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* cli_say's lines: the last one is the result event's error. */
+static void log_note_error(const char *line)
+{
+    snprintf(L.last_error, sizeof L.last_error, "%s", line);
+}
+
 int log_open(const cli_cfg *c)
 {
     L.t0 = mono();
+    cli_say_tee(log_note_error);
     if (!c->json_log)
         return -1;
     aeh_error e;
@@ -84,11 +91,6 @@ bool log_on(void) { return L.fd >= 0; }
 bool log_failed(void) { return L.failed; }
 
 void log_attempt(int n) { L.attempt = n; }
-
-void log_note_error(const char *line)
-{
-    snprintf(L.last_error, sizeof L.last_error, "%s", line);
-}
 
 /* ,"key":"value" (or {"base64":...}) */
 void log_str(aeh_buf *b, const char *key, const void *p, size_t n)

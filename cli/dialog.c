@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
+#include "session.h"
 
 /* The user's numbering: the position among the step options, rejects
  * included, from the dialog's index (rejects are not steps of their own). */

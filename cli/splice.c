@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "cli.h"
+#include "session.h"
 
 enum {
     SPLICE_MAX = 1 << 20,         /* bytes asked per splice call */
