@@ -197,8 +197,7 @@ static void quit_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop; (void)revents;
     session *s = w->data;
-    bool unsent = s->splice ? splice_stdin_blocked(s) : s->net && aeh_wbuf_len(s->net);
-    if (unsent) {
+    if (relay_wire_unsent(s)) {
         /* -q bounds the wait: stdin the peer has not taken is not delivered */
         cli_say("timeout: -q %g s after end of stdin: %s has not taken all of stdin",
                 s->cfg->quit_after_eof, s->peer);
@@ -208,6 +207,15 @@ static void quit_cb(struct ev_loop *loop, ev_timer *w, int revents)
     if (s->cfg->verbose)
         cli_say("-q %g s after end of stdin: closing", s->cfg->quit_after_eof);
     relay_finish(s, EXIT_OK, false);
+}
+
+/* The connection is ready for its first bytes: dialog steps, or the relay. */
+static void wire_ready(session *s)
+{
+    if (s->dialog)
+        dialog_begin(s);
+    else
+        relay_begin(s);
 }
 
 /* --connect-timeout (or -w) bounds connect + TLS handshake together. */
@@ -488,7 +496,8 @@ static void print_stats(session *s, uint64_t sent, uint64_t recvd)
  * for the whole attempt (0: none). */
 static int run_once(const cli_cfg *cfg, double deadline, bool *relayed)
 {
-    session s = { .cfg = cfg, .exit_code = -1, .listen_fd = -1, .deadline = deadline };
+    session s = { .cfg = cfg, .exit_code = -1, .listen_fd = -1, .deadline = deadline,
+                  .on_wire_ready = wire_ready };
     int rc = build_codecs(&s);
     if (rc) {
         free_codecs(&s);

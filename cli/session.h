@@ -1,12 +1,34 @@
 /* SPDX-License-Identifier: MIT */
-/* One connection's life (see the layers below). */
+/* A session: one connection's life, from connect or accept through TLS, the
+ * dialog and the relay to the result.
+ *
+ * The CLI's files call downward only, never back up (a callback handed
+ * down, such as s->on_wire_ready or s->transport, is how a lower part
+ * reaches a higher one):
+ *
+ *   aecat.c       main, signals, retry loop; sets a session up (codecs,
+ *                 connect/accept, TLS context) and starts it
+ *   dialog.c      --send/--expect/... on the wire, then the relay
+ *   relay.c       the handle transport: framing, TLS, backpressure
+ *   splice.c      the splice(2) transport for raw bytes
+ *   end.c         how a run ends: the end-of-stream policy, one for both
+ *                 transports, and the exit code
+ *   log.c         --json-log events
+ *   opts.c        the command line into a cli_cfg
+ *   say.c         messages on stderr, exit codes of library errors
+ *
+ * Layers, top to bottom: aecat.c dialog.c relay.c splice.c end.c log.c opts.c say.c
+ * (tests/build.bats checks that each file calls only files after it.)
+ * Every file includes only aeh.h of the library (the Makefile's -Iinclude). */
 #ifndef AECAT_SESSION_H
 #define AECAT_SESSION_H
 #include <ev.h>
 #include "cli.h"
 
+typedef struct session session;
+typedef struct transport transport;
 
-typedef struct session {
+struct session {
     const cli_cfg *cfg;
     struct ev_loop *loop;
     aeh_codec *recv_codec, *send_codec, *in_codec, *out_codec;
@@ -16,6 +38,8 @@ typedef struct session {
     aeh_connector *connector;
     aeh_tls_ctx *tls_ctx;         /* --tls / --tls-auto */
     ev_timer tls_w;               /* the handshake's share of --connect-timeout */
+    const transport *transport;   /* the relay's, once it started (NULL before) */
+    void (*on_wire_ready)(session *s);   /* the first bytes may flow: dialog or relay */
     struct splice_relay *splice;  /* the raw fast path, when it runs */
     aeh_dialog *dialog;           /* dialog steps, when given */
     int listen_fd;
@@ -41,50 +65,70 @@ typedef struct session {
     bool peer_ragged_eof;         /* TLS: the peer's end was a TCP close without close_notify */
     int in_errno;                 /* why stdin could not be opened as a handle */
     int exit_code;                /* -1 while running */
-} session;
+};
 
-/* cli_relay.c: joins stdin/stdout and the connected socket fd. */
-int  relay_start(session *s, int fd);
+/* ------------------------------------------------------------ transports
+ * The bytes of a session flow through one of two transports: handles
+ * (relay.c: framing, TLS, the dialog) or splice(2) (splice.c: raw bytes
+ * between pipes and the socket).  end.c drives either through this. */
+
+/* Where stdin's bytes are: `taken` from stdin, `unsent` still held by
+ * aecat, `written` handed to the kernel for the wire, `wire_fd` the socket
+ * (-1: gone). */
+typedef struct stdin_flow {
+    uint64_t taken, unsent, written;
+    int wire_fd;
+} stdin_flow;
+
+struct transport {
+    /* bytes owed to stdout (and with wire_too to the wire) not yet out */
+    bool (*pending)(const session *s, bool wire_too);
+    /* stdin's bytes wait for the wire to take them */
+    bool (*wire_unsent)(const session *s);
+    /* net: the wire's handle as the caller knows it (NULL: none) */
+    void (*stdin_flow)(const session *s, const aeh *net, stdin_flow *f);
+    bool (*wire_open)(const session *s);
+    void (*shutdown)(session *s);            /* stdin ended: half-close the wire */
+    void (*finish)(session *s, int code);    /* stop reading; what is owed goes on */
+    void (*close)(session *s);               /* everything; counters stay in s */
+};
+
+/* end.c: how a run ends (see END OF STREAM in aecat(1)), for both
+ * transports, the dialog and main. */
 /* Stops reading, flushes stdout (and the wire when wait_net), then leaves
  * the loop with `code` unless an earlier failure set one. */
 void relay_finish(session *s, int code, bool wait_net);
-void relay_close(session *s);
-/* End of stream rules shared by both relays (see END OF STREAM in aecat(1)). */
+/* Leaves the loop once everything owed to stdout (and the wire) is out. */
+void relay_check_done(session *s);
 void relay_peer_eof(session *s);
 void relay_stdin_active(session *s);
+void relay_stdin_ended(session *s);      /* stdin's EOF: half-close, -q */
 void relay_stdin_done(session *s);
 /* A write (or the socket) says the peer closed fully (err: EPIPE or
  * ECONNRESET): tells what of stdin was lost and sets exit 74.  net: the
  * wire's handle on the handle relay (NULL on the splice relay). */
 void relay_wire_closed(session *s, const aeh *net, int err);
-/* Leaves the loop once everything owed to stdout (and the wire) is out. */
-void relay_check_done(session *s);
+bool relay_wire_unsent(const session *s);   /* stdin's bytes wait for the wire */
+void relay_close(session *s);               /* the transport's everything */
 
-/* cli_relay.c, for the dialog and the splice relay: the relay's callbacks
- * on the wire handle, the relay itself, stdin ended, --tls-info. */
-void relay_net_callbacks(session *s);
+/* splice.c: the raw relay through splice(2), when stdin and stdout are
+ * pipes or sockets and nothing transforms the bytes. */
+bool splice_eligible(const session *s);
+int  splice_start(session *s, int fd);
+
+/* relay.c: the handle transport.  relay_start joins stdin/stdout and the
+ * connected socket fd (or hands them to splice.c), then calls
+ * s->on_wire_ready; relay_begin is the relay proper (after the dialog). */
+int  relay_start(session *s, int fd);
 void relay_begin(session *s);
-void relay_stdin_ended(session *s);
+void relay_net_callbacks(session *s);   /* the relay's callbacks on the wire */
 void relay_tls_info(session *s, aeh *h);
+void relay_count_bytes(session *s);
 
-/* cli_dialog.c: --send, --expect, ... before the relay. */
+/* dialog.c: --send, --expect, ... before the relay. */
 int  dialog_prepare(session *s);  /* -1, or the exit code of a bad step */
 void dialog_begin(session *s);
 void dialog_free(session *s);
-
-/* cli_splice.c: the raw relay through splice(2), when stdin and stdout
- * are pipes or sockets and nothing transforms the bytes. */
-bool splice_eligible(const session *s);
-int  splice_start(session *s, int fd);
-bool splice_pending(const session *s, bool wire_too);
-void splice_finish(session *s);
-void splice_shutdown(session *s);
-void splice_close(session *s);
-/* stdin's bytes: taken from stdin, held unsent, written to the wire fd. */
-void splice_stdin_flow(const session *s, uint64_t *taken, uint64_t *unsent, uint64_t *written,
-                       int *wire_fd);
-bool splice_stdin_blocked(const session *s);
-void relay_count_bytes(session *s);
 
 /* log.c: the "close" event of a session. */
 void log_close_event(const session *s, int code);

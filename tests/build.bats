@@ -79,6 +79,41 @@ make_commands() {
     assert_output ""
 }
 
+# The CLI's call graph: "caller callee" for each call between its files
+# (a function defined, not static, in one and called in the other).
+cli_calls() {
+    local f g d files
+    files="$TOP/aecat.c $(ls "$TOP"/cli/*.c)"
+    for g in $files; do
+        for d in $(grep -ohE '^[a-z][a-z_ ]*[ *]+[a-z_]+\(' "$g" | grep -v '^static' | sed -E 's/^.*[ *]([a-z_]+)\($/\1/' | sort -u); do
+            for f in $files; do
+                if [ "$f" != "$g" ] && grep -qE "(^|[^a-z_])$d\(" "$f"; then
+                    echo "$(basename "$f") $(basename "$g") $d"
+                fi
+            done
+        done
+    done
+}
+
+@test "build: the CLI's files call only the layers below them, in cli/session.h's order (no circle)" {
+    local order
+    order=$(sed -n 's/^ \* Layers, top to bottom: //p' "$TOP/cli/session.h")
+    [ -n "$order" ] || fail "no layer line in cli/session.h"
+    local -A rank
+    local i=0 f
+    for f in $order; do rank[$f]=$i; i=$((i + 1)); done
+    for f in "$TOP"/aecat.c "$TOP"/cli/*.c; do
+        [ -n "${rank[$(basename "$f")]:-}" ] || fail "$(basename "$f") is in no layer of cli/session.h"
+    done
+    local calls caller callee fn bad=
+    calls=$(cli_calls)
+    [ "$(wc -l <<<"$calls")" -ge 20 ] || fail "too few calls found: $calls"
+    while read -r caller callee fn; do
+        [ "${rank[$caller]}" -lt "${rank[$callee]}" ] || bad+="$caller calls $fn of $callee; "
+    done <<<"$calls"
+    [ -z "$bad" ] || fail "calls back up: $bad"
+}
+
 @test "build: --version prints the Makefile's VERSION, the one version string" {
     local version
     version=$(sed -n 's/^VERSION *= *//p' "$TOP/Makefile")
