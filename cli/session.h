@@ -6,18 +6,20 @@
  * down, such as s->on_wire_ready or s->transport, is how a lower part
  * reaches a higher one):
  *
- *   aecat.c       main, signals, retry loop; sets a session up (codecs,
- *                 connect/accept, TLS context) and starts it
+ *   aecat.c       main, signals, the retry loop: one session per attempt
+ *   session.c     a session's life: timers, TLS context, connect/accept,
+ *                 then the dialog or the relay, and its end
  *   dialog.c      --send/--expect/... on the wire, then the relay
  *   relay.c       the handle transport: framing, TLS, backpressure
  *   splice.c      the splice(2) transport for raw bytes
  *   end.c         how a run ends: the end-of-stream policy, one for both
  *                 transports, and the exit code
+ *   codecs.c      the framings and records the options select
  *   log.c         --json-log events
  *   opts.c        the command line into a cli_cfg
  *   say.c         messages on stderr, exit codes of library errors
  *
- * Layers, top to bottom: aecat.c dialog.c relay.c splice.c end.c log.c opts.c say.c
+ * Layers, top to bottom: aecat.c session.c dialog.c relay.c splice.c end.c codecs.c log.c opts.c say.c
  * (tests/build.bats checks that each file calls only files after it.)
  * Every file includes only aeh.h of the library (the Makefile's -Iinclude). */
 #ifndef AECAT_SESSION_H
@@ -50,7 +52,7 @@ struct session {
     ev_timer deadline_w, quit_w, grace_w;
     ev_timer peer_eof_w;          /* --peer-eof-grace: stdin's silence after the peer's EOF */
     ev_timer closed_w;            /* after the peer's EOF, a write's reset is looked for */
-    ev_signal sigint_w, sigterm_w, sighup_w;
+    int saved_fl[2];              /* stdin's and stdout's file status flags, restored */
     uint64_t frames_sent, frames_recv;
     /* stream offset where the frame being handed over began (on stdin, on
      * the wire), for errors about a frame the other side cannot encode */
@@ -129,6 +131,20 @@ void relay_count_bytes(session *s);
 int  dialog_prepare(session *s);  /* -1, or the exit code of a bad step */
 void dialog_begin(session *s);
 void dialog_free(session *s);
+
+/* session.c: a session's life.  session_open builds its codecs, loop and
+ * timers (-1, or the exit code); session_run sets TLS up, prepares the
+ * dialog, connects or listens and runs the loop to the end; session_close
+ * frees it all and returns the exit code.  session_interrupt: a signal. */
+int  session_open(session *s, const cli_cfg *cfg, double deadline);
+int  session_run(session *s);
+void session_interrupt(session *s, int signum);
+int  session_close(session *s, bool *relayed);
+
+/* codecs.c: the session's four codecs from the options (0, or the exit
+ * code of a bad framing), and their end. */
+int  codecs_build(session *s);
+void codecs_free(session *s);
 
 /* log.c: the "close" event of a session. */
 void log_close_event(const session *s, int code);
