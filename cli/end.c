@@ -2,7 +2,19 @@
 /* How a run ends: the end-of-stream policy and the exit code, one
  * implementation for both transports (the handle relay, relay.c, and the
  * splice relay, splice.c), which report their events here and are driven
- * back only through s->transport. */
+ * back only through s->transport.
+ *
+ * See END OF STREAM in aecat(1).  The peer's EOF says it
+ * will send no more, not that it stopped reading: a listener whose stdin
+ * is empty half-closes at once and still wants all of ours.  So stdin goes
+ * on flowing until its own EOF, however long it pauses.  The run ends
+ * sooner only when stdin is a terminal (someone typing: the peer's EOF is
+ * the end of the session), when --peer-eof-grace SECS of silence on stdin
+ * pass, or when the peer proves it closed fully: a write fails (EPIPE,
+ * ECONNRESET), or the reset our last write drew is seen on the socket.
+ * A full close by FIN alone looks like a half-close until we write: TCP
+ * says nothing else, so an idle stdin is waited for (--peer-eof-grace,
+ * -w and --deadline bound that). */
 #include <errno.h>
 #include <linux/sockios.h>
 #include <linux/tcp.h>
@@ -72,21 +84,6 @@ void relay_stdin_ended(session *s)
     }
     relay_stdin_done(s);
 }
-
-/* ------------------------------------------------------------ end of stream
- *
- * One policy for both relays (this handle relay and the splice relay of
- * cli_splice.c), see END OF STREAM in aecat(1).  The peer's EOF says it
- * will send no more, not that it stopped reading: a listener whose stdin
- * is empty half-closes at once and still wants all of ours.  So stdin goes
- * on flowing until its own EOF, however long it pauses.  The run ends
- * sooner only when stdin is a terminal (someone typing: the peer's EOF is
- * the end of the session), when --peer-eof-grace SECS of silence on stdin
- * pass, or when the peer proves it closed fully: a write fails (EPIPE,
- * ECONNRESET), or the reset our last write drew is seen on the socket.
- * A full close by FIN alone looks like a half-close until we write: TCP
- * says nothing else, so an idle stdin is waited for (--peer-eof-grace,
- * -w and --deadline bound that). */
 
 bool relay_wire_unsent(const session *s)
 {
