@@ -933,10 +933,8 @@ static void crt_dn(gnutls_x509_crt_t crt, bool issuer, char *dn, size_t size, si
     *len = size - 1;
     int rc = issuer ? T(gnutls_x509_crt_get_issuer_dn)(crt, dn, len)
                     : T(gnutls_x509_crt_get_dn)(crt, dn, len);
-    if (rc < 0) {
-        strcpy(dn, "?");
-        *len = 1;
-    }
+    if (rc < 0)
+        *len = (size_t)snprintf(dn, size, "?");
     dn[*len] = '\0';
 }
 
