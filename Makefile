@@ -5,7 +5,7 @@ DESTDIR ?=
 CC      ?= cc
 # CPPFLAGS, CFLAGS and LDFLAGS are the user's (environment or command line):
 # they come last, so they can override, but never replace what the code
-# needs (C11, the warnings, _GNU_SOURCE, -Ilib) or the hardening below.
+# needs (C11, the warnings, _GNU_SOURCE, the include path) or the hardening below.
 CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 # The usual hardening, as Debian builds packages.  _FORTIFY_SOURCE checks
@@ -14,7 +14,12 @@ WARN     = -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmiss
 HARDEN_CFLAGS  ?= -fstack-protector-strong -fPIE
 HARDEN_LDFLAGS ?= -pie -Wl,-z,relro -Wl,-z,now
 FORTIFY  ?= $(if $(filter-out -O0,$(filter -O%,$(CFLAGS))),$(if $(findstring _FORTIFY_SOURCE,$(CPPFLAGS) $(CFLAGS)),,-D_FORTIFY_SOURCE=2))
-AECAT_CPPFLAGS = -D_GNU_SOURCE -Ilib $(FORTIFY) $(CPPFLAGS)
+# The library and its tests see lib/; the CLI sees only include/, where
+# aeh.h is all there is (a link to lib/aeh.h), as for a program built
+# against the installed library: a CLI file that includes a lib/*_int.h
+# does not compile.
+INCLUDE_DIR    = -Ilib
+AECAT_CPPFLAGS = -D_GNU_SOURCE $(INCLUDE_DIR) $(FORTIFY) $(CPPFLAGS)
 AECAT_CFLAGS   = $(WARN) $(HARDEN_CFLAGS) $(CFLAGS)
 AECAT_LDFLAGS  = $(HARDEN_LDFLAGS) $(LDFLAGS)
 LIBS     = -lev -lpcre2-8 -lpthread
@@ -36,8 +41,11 @@ DEPS       = $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BENCH) $(DEPS_SERVERS)
 # lib/starttls/: the STARTTLS presets, one file per protocol (both roles).
 LIB_SRC  = $(sort $(wildcard lib/*.c lib/starttls/*.c))
 LIB_OBJ  = $(LIB_SRC:.c=.o)
-CLI_SRC  = aecat.c $(sort $(wildcard cli_*.c))
+CLI_SRC  = aecat.c $(sort $(wildcard cli/*.c))
 CLI_OBJ  = $(CLI_SRC:.c=.o)
+$(CLI_OBJ): INCLUDE_DIR = -Iinclude
+# The one version string: --version prints what this Makefile says.
+$(CLI_OBJ): AECAT_CPPFLAGS += -DAECAT_VERSION='"$(VERSION)"'
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN = $(UNIT_SRC:.c=)
 
@@ -59,7 +67,7 @@ deps:
 	  printf '#!/bin/sh\nexit 101\n' >$$policy && chmod +x $$policy; fi; \
 	sh -c "$$cmd"; rc=$$?; [ -z "$$policy" ] || rm -f "$$policy"; exit $$rc
 
-%.o: %.c lib/aeh.h $(wildcard cli*.h) $(wildcard lib/*_int.h lib/starttls/*_int.h)
+%.o: %.c lib/aeh.h $(wildcard cli/*.h) $(wildcard lib/*_int.h lib/starttls/*_int.h)
 	$(CC) $(AECAT_CPPFLAGS) $(AECAT_CFLAGS) -c -o $@ $<
 
 # The library's objects are compiled with hidden visibility (aeh.h marks

@@ -130,16 +130,38 @@ typedef int aeh_decode_fn(const aeh_codec *c, aeh_dstate *st,
 typedef int aeh_encode_fn(const aeh_codec *c, const uint8_t *p, size_t n,
                           aeh_buf *out, aeh_error *err);
 
+/* Which built-in constructor made a codec, for a program that treats some
+ * framings specially (raw bytes, self-delimiting JSON or CBOR) without
+ * comparing names.  A codec of the user's own is AEH_CODEC_KIND_CUSTOM (0,
+ * what a zeroed or designated initializer leaves). */
+typedef enum aeh_codec_kind {
+    AEH_CODEC_KIND_CUSTOM = 0,
+    AEH_CODEC_KIND_RAW,           /* aeh_codec_raw */
+    AEH_CODEC_KIND_CHUNK,
+    AEH_CODEC_KIND_LINE,          /* aeh_codec_line and aeh_codec_line_re */
+    AEH_CODEC_KIND_REGEX,
+    AEH_CODEC_KIND_NETSTRING,
+    AEH_CODEC_KIND_PACKSTRING,
+    AEH_CODEC_KIND_HEXLINES,
+    AEH_CODEC_KIND_BASE64LINES,
+    AEH_CODEC_KIND_CRLF,
+    AEH_CODEC_KIND_JSON,
+    AEH_CODEC_KIND_CBOR,
+    AEH_CODEC_KIND_JSON_STRINGS,
+    AEH_CODEC_KIND_TLS_DETECT,
+} aeh_codec_kind;
+
 /* A framing: decoder + encoder + configuration.  Public so that users can
  * write their own (AnyEvent's register_read_type). */
 struct aeh_codec {
-    const char *name;             /* "line", "netstring", ... */
+    const char *name;             /* "line", "netstring", ... (for messages) */
     aeh_decode_fn *decode;
     aeh_encode_fn *encode;
     void (*destroy)(aeh_codec *); /* frees the codec; NULL for static codecs */
     size_t max_frame;             /* 0 = no limit; decoders fail early past it */
     unsigned flags;               /* AEH_CODEC_* */
     void *priv;                   /* codec-specific configuration */
+    aeh_codec_kind kind;          /* set by the built-in constructors */
 };
 
 enum {
@@ -201,6 +223,20 @@ long aeh_unescape(const char *s, aeh_buf *out, aeh_error *err);
  * never half an escape; returns its length.  aeh_unescape gives the bytes
  * back when nothing was left out. */
 size_t aeh_escape(const void *p, size_t n, char *out, size_t cap);
+
+/* A regular expression (PCRE2) tested against whole strings, such as a
+ * frame, with the regex codecs' match limits.  aeh_match_new: NULL with
+ * *err (EINVAL, err->offset the offset in the pattern; or ENOMEM).
+ * aeh_match_test: 1 when the pattern matches somewhere in p[0, n), 0 when
+ * not, -1 with *err (EBADMSG) when a limit blew on this subject.  One test
+ * at a time per aeh_match. */
+typedef struct aeh_match aeh_match;
+enum { AEH_MATCH_MULTILINE = 1u << 0 };  /* ^ and $ at line starts and ends */
+aeh_match *aeh_match_new(const char *pattern, unsigned flags, aeh_error *err);
+int aeh_match_test(aeh_match *m, const void *p, size_t n, aeh_error *err);
+void aeh_match_free(aeh_match *m);
+/* The version of PCRE2 the library runs on (e.g. "10.42 2022-12-11"). */
+const char *aeh_match_version(void);
 
 /* ------------------------------------------------------------------ handle */
 
@@ -327,8 +363,52 @@ bool aeh_tls_active(const aeh *h);             /* a session exists (maybe handsh
 /* The read side ended with a TCP EOF without close_notify that was taken
  * as the end (after our close_notify, or with allow_truncation). */
 bool aeh_tls_ragged_eof(const aeh *h);
-/* The session, one "key value" line each: version, cipher, alpn, sni
- * (server), peer certificates, peer pin, verification.  -1 if no session. */
+/* How the peer was verified.  Accepting, a client is checked only with
+ * verify_client (else AEH_TLS_NO_CLIENT_CERT_ASKED). */
+typedef enum aeh_tls_verification {
+    AEH_TLS_NOT_VERIFIED = 0,         /* not checked (yet) */
+    AEH_TLS_VERIFIED_CHAIN,           /* chain and name */
+    AEH_TLS_VERIFIED_CHAIN_AND_PIN,   /* chain, name and a pinned key */
+    AEH_TLS_VERIFIED_PIN,             /* a pinned key alone */
+    AEH_TLS_VERIFY_SKIPPED,           /* nothing asked to check */
+    AEH_TLS_VERIFY_INSECURE,          /* skipped: the context is insecure */
+    AEH_TLS_VERIFIED_CLIENT,          /* accepting: the client's certificate */
+    AEH_TLS_NO_CLIENT_CERT_ASKED,     /* accepting without verify_client */
+} aeh_tls_verification;
+/* "ok (chain and name)", "skipped (insecure)", ... for messages. */
+const char *aeh_tls_verification_str(aeh_tls_verification v);
+
+enum { AEH_TLS_INFO_MAX_CERTS = 16 };
+/* One certificate of the peer.  Its names are the peer's bytes (RFC 4514
+ * DNs as GnuTLS writes them, NUL-terminated, "?" when unreadable): escape
+ * them (aeh_escape) before showing them. */
+typedef struct aeh_tls_cert_info {
+    char subject[512], issuer[512];
+    size_t subject_len, issuer_len;
+    char valid_from[40], valid_to[40];  /* "2026-01-31 12:00:00 UTC" */
+} aeh_tls_cert_info;
+/* A TLS session, for a program to show as it likes.  alpn and sni are the
+ * peer's bytes too. */
+typedef struct aeh_tls_info {
+    char version[16];                 /* "TLS1.3" ("?" unknown) */
+    char cipher[96];                  /* GnuTLS's suite name */
+    bool accepting;                   /* our side accepted (the server) */
+    bool has_alpn;                    /* a protocol was agreed */
+    uint8_t alpn[255];
+    size_t alpn_len;
+    bool has_sni;                     /* accepting: the client sent a DNS name */
+    uint8_t sni[255];
+    size_t sni_len;
+    unsigned ncerts;                  /* the peer's chain, leaf first (at most MAX) */
+    aeh_tls_cert_info certs[AEH_TLS_INFO_MAX_CERTS];
+    char peer_pin[64];                /* the leaf's pin; "" without a certificate */
+    aeh_tls_verification verification;
+} aeh_tls_info;
+/* 0 with *info filled, or -1 if there is no session. */
+int  aeh_tls_get_info(const aeh *h, aeh_tls_info *info);
+/* The same as text, one "key value" line each, the peer's strings escaped:
+ * version, cipher, alpn, sni (accepting), peer certificates, peer pin,
+ * verification.  -1 if no session. */
 int  aeh_tls_describe(const aeh *h, aeh_buf *out);
 /* tls_detect, then starttls(ACCEPT, ctx) if it saw a ClientHello. */
 void aeh_push_tls_autostart(aeh *h, aeh_tls_ctx *ctx);
@@ -474,6 +554,9 @@ aeh_connector *aeh_connect(struct ev_loop *loop, const char *host, const char *p
                            const aeh_connect_opts *o, aeh_connect_cb *cb, void *arg,
                            aeh_error *err);
 void aeh_connect_cancel(aeh_connector *c);   /* cb is not called after this */
+/* Whether a port operand can be looked up: a number 0-65535, or a TCP
+ * service name that the system's services database knows ("http"). */
+bool aeh_port_known(const char *port);
 
 /* Bound, listening, non-blocking socket, or -1 with *err.  host NULL: any
  * address (IPv6 dual-stack where possible, else IPv4, per family). */

@@ -27,8 +27,9 @@ static inline void codec_block_free(aeh_codec *c)
     free(c);
 }
 
-static inline aeh_codec *codec_alloc(const char *name, aeh_decode_fn *decode,
-                                     aeh_encode_fn *encode, size_t priv_size, aeh_error *err)
+static inline aeh_codec *codec_alloc(aeh_codec_kind kind, const char *name,
+                                     aeh_decode_fn *decode, aeh_encode_fn *encode,
+                                     size_t priv_size, aeh_error *err)
 {
     codec_block *b = NULL;
     if (priv_size <= SIZE_MAX - sizeof *b)
@@ -38,7 +39,8 @@ static inline aeh_codec *codec_alloc(const char *name, aeh_decode_fn *decode,
         return NULL;
     }
     b->codec = (aeh_codec){ .name = name, .decode = decode, .encode = encode,
-                            .destroy = codec_block_free, .priv = priv_size ? b->priv : NULL };
+                            .destroy = codec_block_free, .priv = priv_size ? b->priv : NULL,
+                            .kind = kind };
     return &b->codec;
 }
 

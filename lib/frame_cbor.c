@@ -375,7 +375,7 @@ put:
 
 aeh_codec *aeh_codec_cbor(unsigned max_depth, aeh_error *err)
 {
-    aeh_codec *c = codec_alloc("cbor", cbor_decode, cbor_encode, sizeof(cbor_conf), err);
+    aeh_codec *c = codec_alloc(AEH_CODEC_KIND_CBOR, "cbor", cbor_decode, cbor_encode, sizeof(cbor_conf), err);
     if (c)
         ((cbor_conf *)c->priv)->max_depth = max_depth ? max_depth : 512;
     return c;

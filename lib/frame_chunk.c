@@ -41,7 +41,7 @@ aeh_codec *aeh_codec_chunk(size_t n, aeh_error *err)
         aeh_fail(err, EINVAL, 0, "chunk: size must be at least 1");
         return NULL;
     }
-    aeh_codec *c = codec_alloc("chunk", chunk_decode, chunk_encode, sizeof(chunk_conf), err);
+    aeh_codec *c = codec_alloc(AEH_CODEC_KIND_CHUNK, "chunk", chunk_decode, chunk_encode, sizeof(chunk_conf), err);
     if (c)
         ((chunk_conf *)c->priv)->size = n;
     return c;

@@ -555,7 +555,7 @@ static int json_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *
 
 aeh_codec *aeh_codec_json(unsigned max_depth, aeh_error *err)
 {
-    aeh_codec *c = codec_alloc("json", aeh__codec_json_decode, json_encode, sizeof(codec_json_conf),
+    aeh_codec *c = codec_alloc(AEH_CODEC_KIND_JSON, "json", aeh__codec_json_decode, json_encode, sizeof(codec_json_conf),
                                err);
     if (c)
         ((codec_json_conf *)c->priv)->max_depth = max_depth ? max_depth : 512;

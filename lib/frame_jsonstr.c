@@ -337,7 +337,7 @@ aeh_codec *aeh_codec_json_strings(aeh_error *err)
     /* The splitter's depth limit as json's default rather than 1, so that
      * a valid object nesting arrays or objects is reported as "not a
      * record" at its start, not as too deep at some inner bracket. */
-    aeh_codec *c = codec_alloc("json-strings", jsonstr_decode, jsonstr_encode,
+    aeh_codec *c = codec_alloc(AEH_CODEC_KIND_JSON_STRINGS, "json-strings", jsonstr_decode, jsonstr_encode,
                                sizeof(codec_json_conf), err);
     if (c)
         ((codec_json_conf *)c->priv)->max_depth = 512;

@@ -141,7 +141,7 @@ aeh_codec *aeh_codec_line(const void *eol, size_t eol_len, const void *weol, siz
         aeh_fail(err, EINVAL, 0, "line: end-of-line marker too long");
         return NULL;
     }
-    aeh_codec *c = codec_alloc("line", line_decode, line_encode,
+    aeh_codec *c = codec_alloc(AEH_CODEC_KIND_LINE, "line", line_decode, line_encode,
                                sizeof(line_conf) + rlen + weol_len, err);
     if (!c)
         return NULL;

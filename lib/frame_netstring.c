@@ -87,5 +87,5 @@ static int ns_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *ou
 
 aeh_codec *aeh_codec_netstring(aeh_error *err)
 {
-    return codec_alloc("netstring", ns_decode, ns_encode, 0, err);
+    return codec_alloc(AEH_CODEC_KIND_NETSTRING, "netstring", ns_decode, ns_encode, 0, err);
 }

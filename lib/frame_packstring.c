@@ -258,7 +258,7 @@ aeh_codec *aeh_codec_packstring(const char *fmt, aeh_error *err)
     pk_conf cf = { 0 };
     if (pk_parse(fmt, &cf, err) < 0)
         return NULL;
-    aeh_codec *c = codec_alloc("packstring", pk_decode, pk_encode, sizeof cf, err);
+    aeh_codec *c = codec_alloc(AEH_CODEC_KIND_PACKSTRING, "packstring", pk_decode, pk_encode, sizeof cf, err);
     if (c)
         memcpy(c->priv, &cf, sizeof cf);
     return c;

@@ -26,7 +26,7 @@ static int raw_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *o
 aeh_codec *aeh_codec_raw(void)
 {
     aeh_error err;
-    aeh_codec *c = codec_alloc("raw", aeh__codec_raw_decode, raw_encode, 0, &err);
+    aeh_codec *c = codec_alloc(AEH_CODEC_KIND_RAW, "raw", aeh__codec_raw_decode, raw_encode, 0, &err);
     if (c)
         c->flags |= AEH_CODEC_VERBATIM;
     return c;

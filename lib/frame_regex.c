@@ -74,8 +74,8 @@ static void re_destroy(aeh_codec *c)
     free(rc);
 }
 
-static re_codec *re_alloc(const char *name, aeh_decode_fn *decode, aeh_encode_fn *encode,
-                          size_t weol_len, aeh_error *err)
+static re_codec *re_alloc(aeh_codec_kind kind, const char *name, aeh_decode_fn *decode,
+                          aeh_encode_fn *encode, size_t weol_len, aeh_error *err)
 {
     re_codec *rc = calloc(1, sizeof *rc + weol_len);
     if (!rc) {
@@ -83,7 +83,7 @@ static re_codec *re_alloc(const char *name, aeh_decode_fn *decode, aeh_encode_fn
         return NULL;
     }
     rc->codec = (aeh_codec){ .name = name, .decode = decode, .encode = encode,
-                             .destroy = re_destroy, .priv = rc };
+                             .destroy = re_destroy, .priv = rc, .kind = kind };
     return rc;
 }
 
@@ -167,7 +167,7 @@ aeh_codec *aeh_codec_line_re(const char *re, const void *weol, size_t weol_len,
         aeh_fail(err, EINVAL, 0, "line: empty end-of-line marker to write");
         return NULL;
     }
-    re_codec *rc = re_alloc("line", line_re_decode, line_re_encode, weol_len, err);
+    re_codec *rc = re_alloc(AEH_CODEC_KIND_LINE, "line", line_re_decode, line_re_encode, weol_len, err);
     if (!rc)
         return NULL;
     rc->weol_len = weol_len;
@@ -330,7 +330,7 @@ aeh_codec *aeh__codec_regex_new(const char *accept, const char *reject, const ch
         aeh_fail(err, EINVAL, 0, "regex: no accept pattern");
         return NULL;
     }
-    re_codec *rc = re_alloc("regex", regex_decode, regex_encode, 0, err);
+    re_codec *rc = re_alloc(AEH_CODEC_KIND_REGEX, "regex", regex_decode, regex_encode, 0, err);
     if (!rc)
         return NULL;
     rc->accept = aeh__rematch_new("regex", accept, strlen(accept), flags, err);

@@ -116,7 +116,7 @@ static int hex_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *o
 
 aeh_codec *aeh_codec_hexlines(aeh_error *err)
 {
-    return codec_alloc("hexlines", hex_decode, hex_encode, 0, err);
+    return codec_alloc(AEH_CODEC_KIND_HEXLINES, "hexlines", hex_decode, hex_encode, 0, err);
 }
 
 /* ------------------------------------------------------------------ base64 */
@@ -212,7 +212,7 @@ static int b64_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *o
 
 aeh_codec *aeh_codec_base64lines(aeh_error *err)
 {
-    return codec_alloc("base64lines", b64_decode, b64_encode, 0, err);
+    return codec_alloc(AEH_CODEC_KIND_BASE64LINES, "base64lines", b64_decode, b64_encode, 0, err);
 }
 
 /* ------------------------------------------------------------------ crlf */
@@ -255,5 +255,5 @@ static int crlf_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *
 
 aeh_codec *aeh_codec_crlf(aeh_error *err)
 {
-    return codec_alloc("crlf", aeh__codec_raw_decode, crlf_encode, sizeof(crlf_state), err);
+    return codec_alloc(AEH_CODEC_KIND_CRLF, "crlf", aeh__codec_raw_decode, crlf_encode, sizeof(crlf_state), err);
 }

@@ -47,7 +47,8 @@ static int detect_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf
     return aeh_fail(err, EINVAL, 0, "tls_detect is a read type only");
 }
 
-static aeh_codec tls_detect_codec = { "tls_detect", detect_decode, detect_encode, NULL, 0, 0, NULL };
+static aeh_codec tls_detect_codec = { .name = "tls_detect", .decode = detect_decode,
+                                      .encode = detect_encode, .kind = AEH_CODEC_KIND_TLS_DETECT };
 
 aeh_codec *aeh_codec_tls_detect(void)
 {

@@ -86,9 +86,9 @@ static bool timeout_active(const aeh *h, int i)
 {
     if (h->to[i] <= 0 || h->fd < 0)
         return false;
-    if (i == 1)
+    if (i == TO_READ)
         return read_wanted(h);
-    if (i == 2)
+    if (i == TO_WRITE)
         return out_len(h) > 0;
     return true;
 }
@@ -99,10 +99,9 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
     aeh *h = w->data;
-    static const int which[3] = { AEH_TIMEOUT, AEH_RTIMEOUT, AEH_WTIMEOUT };
-    static const char *const name[3] = { "timeout", "rtimeout", "wtimeout" };
+    static const char *const name[TO_KINDS] = { "timeout", "rtimeout", "wtimeout" };
     enter(h);
-    for (int i = 0; i < 3 && !h->destroyed; i++) {
+    for (int i = 0; i < TO_KINDS && !h->destroyed; i++) {
         if (!timeout_active(h, i))
             continue;
         ev_tstamp now = ev_now(loop);
@@ -110,7 +109,7 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
             continue;
         h->last[i] = now;         /* returning from the callback restarts it */
         if (h->on_timeout) {
-            h->on_timeout(h, which[i]);
+            h->on_timeout(h, 1 << i);
         } else {
             aeh_error e;
             aeh_fail(&e, ETIMEDOUT, 0, "%s: no activity for %g s", name[i], h->to[i]);
@@ -127,7 +126,7 @@ static void timers_update(aeh *h)
     if (h->destroyed)
         return;
     ev_tstamp next = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < TO_KINDS; i++) {
         if (!timeout_active(h, i))
             continue;
         ev_tstamp d = h->last[i] + h->to[i];
@@ -148,7 +147,7 @@ static void timers_update(aeh *h)
 
 void aeh_set_timeout(aeh *h, int which, double seconds)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < TO_KINDS; i++)
         if (which & (1 << i)) {
             h->to[i] = seconds > 0 ? seconds : 0;
             h->last[i] = ev_now(h->loop);
@@ -159,7 +158,7 @@ void aeh_set_timeout(aeh *h, int which, double seconds)
 
 void aeh_timeout_reset(aeh *h, int which)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < TO_KINDS; i++)
         if (which & (1 << i))
             h->last[i] = ev_now(h->loop);
 }
@@ -172,7 +171,7 @@ void aeh__handle_update_read_watcher(aeh *h)
         return;
     bool want = read_wanted(h) && !(h->rbuf_max && aeh_buf_len(&h->rbuf) > h->rbuf_max);
     if (want && !ev_is_active(&h->rw)) {
-        h->last[1] = ev_now(h->loop);   /* rtimeout counts from when a read is wanted */
+        h->last[TO_READ] = ev_now(h->loop);   /* rtimeout counts from when a read is wanted */
         ev_io_start(h->loop, &h->rw);
         timers_update(h);
     } else if (!want && ev_is_active(&h->rw)) {
@@ -221,7 +220,7 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     if (n == 0) {
         ev_io_stop(loop, &h->rw);
     } else {
-        h->last[0] = h->last[1] = ev_now(loop);
+        h->last[TO_ANY] = h->last[TO_READ] = ev_now(loop);
         if ((size_t)n == h->read_size && h->read_size < h->max_read_size)
             h->read_size = h->read_size * 2 < h->max_read_size ? h->read_size * 2 : h->max_read_size;
     }
@@ -583,7 +582,7 @@ void aeh__handle_flush(aeh *h)
         }
         aeh_buf_consume(src, (size_t)n);
         h->nwritten += (uint64_t)n;
-        h->last[0] = h->last[2] = ev_now(h->loop);
+        h->last[TO_ANY] = h->last[TO_WRITE] = ev_now(h->loop);
         if ((size_t)n < len)
             break;
     }
@@ -615,7 +614,7 @@ void aeh__handle_flush(aeh *h)
 int aeh__handle_schedule_write(aeh *h, size_t before)
 {
     if (before == 0)
-        h->last[2] = ev_now(h->loop);   /* wtimeout counts from when bytes are queued */
+        h->last[TO_WRITE] = ev_now(h->loop);   /* wtimeout counts from when bytes are queued */
     if (ev_is_active(&h->ww))
         return 0;
     if (h->autocork) {
@@ -667,7 +666,7 @@ int aeh_push_write(aeh *h, const void *p, size_t n)
         }
         if (w > 0) {
             h->nwritten += (uint64_t)w;
-            h->last[0] = h->last[2] = ev_now(h->loop);
+            h->last[TO_ANY] = h->last[TO_WRITE] = ev_now(h->loop);
             p = (const uint8_t *)p + w;
             n -= (size_t)w;
         }
@@ -841,9 +840,9 @@ aeh *aeh_new(const aeh_opts *o)
     h->fd = o->fd;
     h->is_socket = fstat(o->fd, &st) == 0 && S_ISSOCK(st.st_mode);
     h->user = o->user;
-    h->to[0] = o->timeout;
-    h->to[1] = o->rtimeout;
-    h->to[2] = o->wtimeout;
+    h->to[TO_ANY] = o->timeout;
+    h->to[TO_READ] = o->rtimeout;
+    h->to[TO_WRITE] = o->wtimeout;
     h->rbuf_max = o->rbuf_max;
     h->wbuf_max = o->wbuf_max;
     h->max_read_size = o->max_read_size ? o->max_read_size : DEFAULT_MAX_READ_SIZE;
@@ -874,7 +873,7 @@ aeh *aeh_new(const aeh_opts *o)
     ev_timer_init(&h->kickw, kick_cb, 0, 0);   /* a zero timer: the loop does not block */
     h->rw.data = h->ww.data = h->tw.data = h->corkw.data = h->kickw.data = h;
     ev_tstamp now = ev_now(h->loop);
-    h->last[0] = h->last[1] = h->last[2] = now;
+    h->last[TO_ANY] = h->last[TO_READ] = h->last[TO_WRITE] = now;
     if (o->no_delay)
         aeh_set_no_delay(h, true);
     if (o->keepalive)

@@ -24,6 +24,10 @@ typedef struct rreq {
     aeh_dstate st;
 } rreq;
 
+/* The three timeouts of a handle, indexes of to[] and last[]; bit i of a
+ * `which` (AEH_TIMEOUT, AEH_RTIMEOUT, AEH_WTIMEOUT) is kind i. */
+enum { TO_ANY = 0, TO_READ = 1, TO_WRITE = 2, TO_KINDS = 3 };
+
 struct aeh {
     struct ev_loop *loop;
     int fd;
@@ -45,8 +49,8 @@ struct aeh {
     rreq *q_head, *q_tail;        /* one-shot requests */
     rreq *frames;                 /* persistent request (aeh_read_frames) */
     rreq *running;                /* request whose callback is running */
-    double to[3];                 /* timeout, rtimeout, wtimeout */
-    ev_tstamp last[3];            /* activity stamps for each */
+    double to[TO_KINDS];          /* seconds, by TO_ANY / TO_READ / TO_WRITE */
+    ev_tstamp last[TO_KINDS];     /* activity stamps for each */
     size_t rbuf_max, wbuf_max, read_size, max_read_size, low_water_mark;
     int linger;
     void (*on_error)(aeh *, const aeh_error *, bool);

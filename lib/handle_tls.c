@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -251,9 +253,73 @@ void aeh_stoptls(aeh *h)
 bool aeh_tls_active(const aeh *h) { return h->tls != NULL; }
 bool aeh_tls_ragged_eof(const aeh *h) { return h->tls_ragged; }
 
+int aeh_tls_get_info(const aeh *h, aeh_tls_info *info)
+{
+    if (!h->tls)
+        return -1;
+    aeh__tls_info(h->tls, info);
+    return 0;
+}
+
+const char *aeh_tls_verification_str(aeh_tls_verification v)
+{
+    switch (v) {
+    case AEH_TLS_NOT_VERIFIED: return "not checked";
+    case AEH_TLS_VERIFIED_CHAIN: return "ok (chain and name)";
+    case AEH_TLS_VERIFIED_CHAIN_AND_PIN: return "ok (chain, name and pinned key)";
+    case AEH_TLS_VERIFIED_PIN: return "ok (pinned key)";
+    case AEH_TLS_VERIFY_SKIPPED: return "skipped";
+    case AEH_TLS_VERIFY_INSECURE: return "skipped (insecure)";
+    case AEH_TLS_VERIFIED_CLIENT: return "ok (client certificate)";
+    case AEH_TLS_NO_CLIENT_CERT_ASKED: return "no client certificate asked";
+    }
+    return "?";
+}
+
+/* A line of aeh_tls_describe: at most two escaped DNs of 500 characters
+ * and the rest. */
+__attribute__((format(printf, 2, 3)))
+static void describe_line(aeh_buf *out, const char *fmt, ...)
+{
+    char line[1300];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        aeh_buf_append(out, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+/* One "key value\n" line, value the peer's bytes escaped ("none" if absent). */
+static void describe_bytes(aeh_buf *out, const char *key, bool has, const void *p, size_t n)
+{
+    char shown[4 * 255 + 1];
+    if (has)
+        aeh_escape(p, n, shown, sizeof shown);
+    describe_line(out, "%s %s\n", key, has ? shown : "none");
+}
+
 int aeh_tls_describe(const aeh *h, aeh_buf *out)
 {
-    return h->tls ? aeh__tls_describe(h->tls, out) : -1;
+    aeh_tls_info info;
+    if (aeh_tls_get_info(h, &info) < 0)
+        return -1;
+    describe_line(out, "version %s\ncipher %s\n", info.version, info.cipher);
+    describe_bytes(out, "alpn", info.has_alpn, info.alpn, info.alpn_len);
+    if (info.accepting)
+        describe_bytes(out, "sni", info.has_sni, info.sni, info.sni_len);
+    for (unsigned i = 0; i < info.ncerts; i++) {
+        const aeh_tls_cert_info *ci = &info.certs[i];
+        char subject[512], issuer[512];
+        aeh_escape(ci->subject, ci->subject_len, subject, sizeof subject);
+        aeh_escape(ci->issuer, ci->issuer_len, issuer, sizeof issuer);
+        describe_line(out, "peer certificate %u: subject %.500s; issuer %.500s; valid from %s to %s\n",
+                       i, subject, issuer, ci->valid_from, ci->valid_to);
+    }
+    if (info.peer_pin[0])
+        describe_line(out, "peer pin %s\n", info.peer_pin);
+    describe_line(out, "verification %s\n", aeh_tls_verification_str(info.verification));
+    return 0;
 }
 
 static void autostart_cb(aeh *h, aeh_span frame, void *ctx)

@@ -641,6 +641,16 @@ static int check_port(const char *port, aeh_error *err)
     return 0;
 }
 
+bool aeh_port_known(const char *port)
+{
+    if (*port < '0' || *port > '9')
+        return getservbyname(port, "tcp") != NULL;
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(port, &end, 10);
+    return !errno && !*end && n <= 65535;
+}
+
 aeh_connector *aeh_connect(struct ev_loop *loop, const char *host, const char *port,
                            const aeh_connect_opts *o, aeh_connect_cb *cb, void *arg,
                            aeh_error *err)

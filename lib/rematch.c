@@ -127,7 +127,7 @@ rematch *aeh__rematch_new(const char *what, const char *pattern, size_t len, uns
             goto nomem;
         pcre2_jit_stack_assign(rm->mctx, NULL, rm->jstack);
     }
-    if (can_match_empty(rm)) {
+    if (!(flags & REMATCH_EMPTY_OK) && can_match_empty(rm)) {
         aeh_fail(err, EINVAL, 0, "%s: pattern can match the empty string", what);
         goto fail;
     }

@@ -30,12 +30,14 @@ enum {
 enum {
     REMATCH_SOFT = 1u << 0,       /* will use aeh__rematch_find_soft (JIT that mode too) */
     REMATCH_MULTILINE = 1u << 1,  /* ^ and $ at line starts and ends, as (?m) */
+    REMATCH_EMPTY_OK = 1u << 2,   /* for aeh__rematch_search only: may match "" (aeh_match) */
 };
 
 /* Compiles pattern[0, len) (8-bit, non-UTF unless the pattern starts with
  * (*UTF), which then tolerates invalid UTF-8 in the subject).  NULL with
  * *err: EINVAL with err->offset the offset in the pattern (syntax error, or
- * a pattern that can match the empty string), or ENOMEM.  `what` prefixes
+ * a pattern that can match the empty string, unless REMATCH_EMPTY_OK), or
+ * ENOMEM.  `what` prefixes
  * messages ("line", "regex", "expect"). */
 rematch *aeh__rematch_new(const char *what, const char *pattern, size_t len, unsigned flags,
                           aeh_error *err);

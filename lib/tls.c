@@ -388,7 +388,7 @@ struct aeh_tls {
     size_t nfirst;
     char peername[256];
     char why[200];                /* why verification failed */
-    int verified;                 /* 0 not checked, 1 chain+name, 2 pin, 3 skipped */
+    aeh_tls_verification verified; /* NOT_VERIFIED, VERIFIED_CHAIN or _PIN, VERIFY_SKIPPED */
 };
 
 static ssize_t push_cb(gnutls_transport_ptr_t p, const void *data, size_t n)
@@ -698,11 +698,11 @@ static int verify_peer(gnutls_session_t s)
                      t->server ? "client" : "server", pin);
             return -1;
         }
-        t->verified = 2;
+        t->verified = AEH_TLS_VERIFIED_PIN;
     }
     if (!ctx->check_chain) {
-        if (!t->verified)
-            t->verified = 3;
+        if (t->verified == AEH_TLS_NOT_VERIFIED)
+            t->verified = AEH_TLS_VERIFY_SKIPPED;
         return 0;
     }
     if (!t->server && !t->peername[0]) {
@@ -744,7 +744,7 @@ static int verify_peer(gnutls_session_t s)
                  "in the subject CN, which is not accepted (RFC 6125)");
         return -1;
     }
-    t->verified = 1;
+    t->verified = AEH_TLS_VERIFIED_CHAIN;
     return 0;
 }
 
@@ -896,78 +896,74 @@ bool aeh__tls_ragged_eof(const aeh_tls *t) { return t->ragged; }
 
 /* ------------------------------------------------------------ description */
 
-static void describe_crt(aeh_buf *out, unsigned i, const gnutls_datum_t *der)
+/* A DN into a NUL-terminated field, "?" when GnuTLS cannot write it there. */
+static void crt_dn(gnutls_x509_crt_t crt, bool issuer, char *dn, size_t size, size_t *len)
 {
-    gnutls_x509_crt_t crt;
-    char line[1300], dn[512] = "?", issuer[512] = "?", from[40], to[40];
-    if (T(gnutls_x509_crt_init)(&crt) < 0)
-        return;
-    if (T(gnutls_x509_crt_import)(crt, der, GNUTLS_X509_FMT_DER) >= 0) {
-        char raw[512];
-        size_t len = sizeof raw;
-        if (T(gnutls_x509_crt_get_dn)(crt, raw, &len) >= 0)
-            aeh_escape(raw, len, dn, sizeof dn);
-        len = sizeof raw;
-        if (T(gnutls_x509_crt_get_issuer_dn)(crt, raw, &len) >= 0)
-            aeh_escape(raw, len, issuer, sizeof issuer);
-        fmt_time(T(gnutls_x509_crt_get_activation_time)(crt), from, sizeof from);
-        fmt_time(T(gnutls_x509_crt_get_expiration_time)(crt), to, sizeof to);
-        int n = snprintf(line, sizeof line, "peer certificate %u: subject %.500s; issuer %.500s; valid from %s to %s\n",
-                         i, dn, issuer, from, to);
-        aeh_buf_append(out, line, n > 0 && (size_t)n < sizeof line ? (size_t)n : strlen(line));
-    }
-    T(gnutls_x509_crt_deinit)(crt);
+    *len = size - 1;
+    int rc = issuer ? T(gnutls_x509_crt_get_issuer_dn)(crt, dn, len)
+                    : T(gnutls_x509_crt_get_dn)(crt, dn, len);
+    if (rc < 0)
+        *len = (size_t)snprintf(dn, size, "?");
+    dn[*len] = '\0';
 }
 
-int aeh__tls_describe(aeh_tls *t, aeh_buf *out)
+static bool crt_info(const gnutls_datum_t *der, aeh_tls_cert_info *ci)
 {
-    char line[1100];              /* an escaped SNI or ALPN name: up to 4 x 255 */
+    gnutls_x509_crt_t crt;
+    if (T(gnutls_x509_crt_init)(&crt) < 0)
+        return false;
+    bool ok = T(gnutls_x509_crt_import)(crt, der, GNUTLS_X509_FMT_DER) >= 0;
+    if (ok) {
+        crt_dn(crt, false, ci->subject, sizeof ci->subject, &ci->subject_len);
+        crt_dn(crt, true, ci->issuer, sizeof ci->issuer, &ci->issuer_len);
+        fmt_time(T(gnutls_x509_crt_get_activation_time)(crt), ci->valid_from, sizeof ci->valid_from);
+        fmt_time(T(gnutls_x509_crt_get_expiration_time)(crt), ci->valid_to, sizeof ci->valid_to);
+    }
+    T(gnutls_x509_crt_deinit)(crt);
+    return ok;
+}
+
+void aeh__tls_info(aeh_tls *t, aeh_tls_info *info)
+{
     gnutls_session_t s = t->s;
+    memset(info, 0, sizeof *info);
     const char *v = T(gnutls_protocol_get_name)(T(gnutls_protocol_get_version)(s));
     const char *suite = T(gnutls_ciphersuite_get)(s);
-    int n = snprintf(line, sizeof line, "version %s\ncipher %s\n", v ? v : "?", suite ? suite : "?");
-    aeh_buf_append(out, line, (size_t)n);
+    snprintf(info->version, sizeof info->version, "%s", v ? v : "?");
+    snprintf(info->cipher, sizeof info->cipher, "%s", suite ? suite : "?");
+    info->accepting = t->server;
     gnutls_datum_t alpn;
-    char shown[4 * 255 + 1];
     if (T(gnutls_alpn_get_selected_protocol)(s, &alpn) >= 0) {
-        aeh_escape(alpn.data, alpn.size, shown, sizeof shown);
-        n = snprintf(line, sizeof line, "alpn %s\n", shown);
-    } else
-        n = snprintf(line, sizeof line, "alpn none\n");
-    aeh_buf_append(out, line, (size_t)n);
+        info->has_alpn = true;
+        info->alpn_len = alpn.size < sizeof info->alpn ? alpn.size : sizeof info->alpn;
+        memcpy(info->alpn, alpn.data, info->alpn_len);
+    }
     if (t->server) {
         char name[256];
         size_t len = sizeof name;
         unsigned type;
         if (T(gnutls_server_name_get)(s, name, &len, &type, 0) >= 0 && type == GNUTLS_NAME_DNS) {
-            aeh_escape(name, len, shown, sizeof shown);
-            n = snprintf(line, sizeof line, "sni %s\n", shown);
-        } else
-            n = snprintf(line, sizeof line, "sni none\n");
-        aeh_buf_append(out, line, (size_t)n);
+            info->has_sni = true;
+            info->sni_len = len < sizeof info->sni ? len : sizeof info->sni;
+            memcpy(info->sni, name, info->sni_len);
+        }
     }
     unsigned count = 0;
     const gnutls_datum_t *chain = T(gnutls_certificate_get_peers)(s, &count);
-    for (unsigned i = 0; chain && i < count; i++)
-        describe_crt(out, i, &chain[i]);
-    if (chain && count) {
-        char pin[64];
-        if (crt_pin(&chain[0], pin, sizeof pin) == 0) {
-            n = snprintf(line, sizeof line, "peer pin %s\n", pin);
-            aeh_buf_append(out, line, (size_t)n);
-        }
-    }
-    static const char *const verdict[] = {
-        "not checked", "ok (chain and name)", "ok (pinned key)", "skipped",
-    };
-    const char *how = t->verified == 1 && t->ctx->npins ? "ok (chain, name and pinned key)"
-                    : t->verified == 3 && t->ctx->insecure ? "skipped (insecure)"
-                    : verdict[t->verified];
+    for (unsigned i = 0; chain && i < count && info->ncerts < AEH_TLS_INFO_MAX_CERTS; i++)
+        if (crt_info(&chain[i], &info->certs[info->ncerts]))
+            info->ncerts++;
+    if (chain && count && crt_pin(&chain[0], info->peer_pin, sizeof info->peer_pin) < 0)
+        info->peer_pin[0] = '\0';
+    /* t->verified says what the handshake checked; the context, why */
+    aeh_tls_verification how = t->verified;
     if (t->server && !t->ctx->verify_client)
-        how = "no client certificate asked";
-    else if (t->server && t->verified == 1)
-        how = "ok (client certificate)";
-    n = snprintf(line, sizeof line, "verification %s\n", how);
-    aeh_buf_append(out, line, (size_t)n);
-    return 0;
+        how = AEH_TLS_NO_CLIENT_CERT_ASKED;
+    else if (t->server && t->verified == AEH_TLS_VERIFIED_CHAIN)
+        how = AEH_TLS_VERIFIED_CLIENT;
+    else if (t->verified == AEH_TLS_VERIFIED_CHAIN && t->ctx->npins)
+        how = AEH_TLS_VERIFIED_CHAIN_AND_PIN;
+    else if (t->verified == AEH_TLS_VERIFY_SKIPPED && t->ctx->insecure)
+        how = AEH_TLS_VERIFY_INSECURE;
+    info->verification = how;
 }

@@ -33,6 +33,6 @@ long aeh__tls_send(aeh_tls *t, const uint8_t *p, size_t n, aeh_error *err);
 void aeh__tls_bye(aeh_tls *t);         /* close_notify, appended to out */
 /* The last TLS_CLOSED was a TCP EOF without close_notify, taken as the end. */
 bool aeh__tls_ragged_eof(const aeh_tls *t);
-int aeh__tls_describe(aeh_tls *t, aeh_buf *out);
+void aeh__tls_info(aeh_tls *t, aeh_tls_info *info);
 
 #endif

@@ -36,9 +36,15 @@ make_commands() {
     [ "$(wc -l <<<"$compiles")" -ge 20 ] || fail "too few compile commands: $compiles"
     [ "$(wc -l <<<"$links")" -ge 10 ] || fail "too few link commands: $links"
     while read -r line; do
-        for want in -DUSER_CPP '-O0 -g3' -std=c11 -Wall -Wextra -D_GNU_SOURCE -Ilib -fstack-protector-strong; do
+        for want in -DUSER_CPP '-O0 -g3' -std=c11 -Wall -Wextra -D_GNU_SOURCE -fstack-protector-strong; do
             [[ " $line " == *" $want "* ]] || fail "'$want' missing from: $line"
         done
+        # the CLI sees the library as an installed program does (include/)
+        if [[ $line == *" -o aecat.o "* || $line == *" -o cli"* ]]; then
+            [[ " $line " == *" -Iinclude "* && " $line " != *" -Ilib "* ]] || fail "CLI not on include/ alone: $line"
+        else
+            [[ " $line " == *" -Ilib "* ]] || fail "'-Ilib' missing from: $line"
+        fi
         # without optimisation _FORTIFY_SOURCE checks nothing and warns
         [[ $line != *_FORTIFY_SOURCE* ]] || fail "_FORTIFY_SOURCE at -O0: $line"
     done <<<"$compiles"
@@ -56,13 +62,80 @@ make_commands() {
     refute_output --partial " -D_FORTIFY_SOURCE=2 "
 }
 
+@test "build: the CLI includes only aeh.h of the library: a lib internal does not compile there, and no CLI file uses PCRE2 or getservbyname" {
+    local cmd
+    cmd=$(make_commands aecat.o | grep -E ' -o aecat\.o ')
+    [ -n "$cmd" ] || fail "no compile command for aecat.o"
+    cmd=${cmd%% -c *}
+    printf '#include "aeh.h"\nint main(void) { return aeh_port_known("1") ? 0 : 1; }\n' >"$T/public.c"
+    run $cmd -fsyntax-only "$T/public.c"
+    assert_status 0
+    printf '#include "aeh.h"\n#include "rematch_int.h"\n' >"$T/internal.c"
+    run $cmd -fsyntax-only "$T/internal.c"
+    assert_failure
+    assert_output --partial "rematch_int.h"
+    run grep -rlE 'pcre2|getservbyname|_int\.h' "$TOP"/aecat.c "$TOP"/cli
+    assert_failure
+    assert_output ""
+}
+
+# The CLI's call graph: "caller callee" for each call between its files
+# (a function defined, not static, in one and called in the other).
+cli_calls() {
+    local f g d files
+    files="$TOP/aecat.c $(ls "$TOP"/cli/*.c)"
+    for g in $files; do
+        for d in $(grep -ohE '^[a-z][a-z_ ]*[ *]+[a-z_]+\(' "$g" | grep -v '^static' | sed -E 's/^.*[ *]([a-z_]+)\($/\1/' | sort -u); do
+            for f in $files; do
+                if [ "$f" != "$g" ] && grep -qE "(^|[^a-z_])$d\(" "$f"; then
+                    echo "$(basename "$f") $(basename "$g") $d"
+                fi
+            done
+        done
+    done
+}
+
+@test "build: the CLI's files call only the layers below them, in cli/session.h's order (no circle)" {
+    local order
+    order=$(sed -n 's/^ \* Layers, top to bottom: //p' "$TOP/cli/session.h")
+    [ -n "$order" ] || fail "no layer line in cli/session.h"
+    local -A rank
+    local i=0 f
+    for f in $order; do rank[$f]=$i; i=$((i + 1)); done
+    for f in "$TOP"/aecat.c "$TOP"/cli/*.c; do
+        [ -n "${rank[$(basename "$f")]:-}" ] || fail "$(basename "$f") is in no layer of cli/session.h"
+    done
+    local calls caller callee fn bad=
+    calls=$(cli_calls)
+    [ "$(wc -l <<<"$calls")" -ge 20 ] || fail "too few calls found: $calls"
+    while read -r caller callee fn; do
+        [ "${rank[$caller]}" -lt "${rank[$callee]}" ] || bad+="$caller calls $fn of $callee; "
+    done <<<"$calls"
+    [ -z "$bad" ] || fail "calls back up: $bad"
+}
+
+@test "build: --version prints the Makefile's VERSION, the one version string" {
+    local version
+    version=$(sed -n 's/^VERSION *= *//p' "$TOP/Makefile")
+    [ -n "$version" ] || fail "no VERSION in the Makefile"
+    run grep -rn '"[0-9]\+\.[0-9]\+\.[0-9]\+"' "$TOP"/aecat.c "$TOP"/cli
+    assert_output ""
+    run "$AECAT" --version </dev/null
+    assert_status 0
+    assert_line --index 0 "aecat $version"
+    run make_commands aecat VERSION=9.8.7
+    assert_output --partial "-DAECAT_VERSION='\"9.8.7\"'"
+}
+
 # A copy of the sources, to build and install with flags of our own
 # whatever the tree was built with (make asan builds it sanitized).
 copy_tree() {
-    mkdir -p "$1/lib/starttls" "$1/man" "$1/completions"
-    cp "$TOP"/Makefile "$TOP"/*.c "$TOP"/*.h "$1/"
+    mkdir -p "$1/lib/starttls" "$1/man" "$1/completions" "$1/include" "$1/cli"
+    cp "$TOP"/Makefile "$TOP"/*.c "$1/"
+    cp "$TOP"/cli/*.c "$TOP"/cli/*.h "$1/cli/"
     cp "$TOP"/lib/*.c "$TOP"/lib/*.h "$1/lib/"
     cp "$TOP"/lib/starttls/*.c "$TOP"/lib/starttls/*.h "$1/lib/starttls/"
+    cp -P "$TOP"/include/aeh.h "$1/include/"
     cp "$TOP"/man/* "$1/man/"
     cp "$TOP"/completions/* "$1/completions/"
 }

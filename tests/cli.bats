@@ -341,6 +341,21 @@ greeter() { start_peer peer --send 'hi\n' --then close "$@"; }
     assert_elapsed 0 3
 }
 
+@test "cli: --until with a pattern that matches the empty string stops at the first frame; a pattern's match limit is no match, and -v says so" {
+    start_peer peer --send 'a\nb\n' --then hold
+    hold_open_stdin
+    run_timed -- ae --frame line --until '^' 127.0.0.1 "$PORT" <"$OPEN_STDIN"
+    assert_status 0
+    assert_equal "$output" 'a'
+    assert_elapsed 0 3
+    start_peer peer2 --send "$(printf 'a%.0s' {1..40})b\nSTOP\n" --then hold
+    run_timed -- ae -v --frame line --until '^(a+)+$|STOP' 127.0.0.1 "$PORT" <"$OPEN_STDIN"
+    assert_status 0
+    assert_line --regexp '^aecat: --until: frame 1: regex: match limit exceeded'
+    assert_line 'STOP'
+    assert_elapsed 0 5
+}
+
 @test "cli: --count with netstring frames and hex records" {
     start_peer peer --send '1:a,0:,2:bc,1:d,' --then hold
     hold_open_stdin

@@ -246,6 +246,46 @@ START_TEST(escape_round_trips)
 }
 END_TEST
 
+/* Each constructor names its kind, so that a program tells codecs apart
+ * without their names; a codec of the user's own is CUSTOM. */
+START_TEST(codec_kinds)
+{
+    static const struct { const char *spec; aeh_codec_kind kind; } specs[] = {
+        { "raw", AEH_CODEC_KIND_RAW }, { "line", AEH_CODEC_KIND_LINE },
+        { "line:|", AEH_CODEC_KIND_LINE }, { "line:/;+/", AEH_CODEC_KIND_LINE },
+        { "regex:x+", AEH_CODEC_KIND_REGEX }, { "netstring", AEH_CODEC_KIND_NETSTRING },
+        { "packstring:N", AEH_CODEC_KIND_PACKSTRING }, { "chunk:4", AEH_CODEC_KIND_CHUNK },
+        { "json", AEH_CODEC_KIND_JSON }, { "json:3", AEH_CODEC_KIND_JSON },
+        { "cbor", AEH_CODEC_KIND_CBOR },
+    };
+    aeh_error e;
+    for (size_t i = 0; i < sizeof specs / sizeof *specs; i++) {
+        aeh_codec *c = aeh_codec_parse(specs[i].spec, &e);
+        ck_assert_msg(c != NULL, "'%s' refused: %s", specs[i].spec, e.msg);
+        ck_assert_msg(c->kind == specs[i].kind, "'%s': kind %d", specs[i].spec, (int)c->kind);
+        aeh_codec_free(c);
+    }
+    aeh_codec *c = aeh_codec_hexlines(&e);
+    ck_assert_int_eq(c->kind, AEH_CODEC_KIND_HEXLINES);
+    aeh_codec_free(c);
+    c = aeh_codec_base64lines(&e);
+    ck_assert_int_eq(c->kind, AEH_CODEC_KIND_BASE64LINES);
+    aeh_codec_free(c);
+    c = aeh_codec_crlf(&e);
+    ck_assert_int_eq(c->kind, AEH_CODEC_KIND_CRLF);
+    aeh_codec_free(c);
+    c = aeh_codec_json_strings(&e);
+    ck_assert_int_eq(c->kind, AEH_CODEC_KIND_JSON_STRINGS);
+    aeh_codec_free(c);
+    c = aeh_codec_line(NULL, 0, NULL, 0, &e);
+    ck_assert_int_eq(c->kind, AEH_CODEC_KIND_LINE);
+    aeh_codec_free(c);
+    ck_assert_int_eq(aeh_codec_tls_detect()->kind, AEH_CODEC_KIND_TLS_DETECT);
+    aeh_codec mine = { .name = "mine" };
+    ck_assert_int_eq(mine.kind, AEH_CODEC_KIND_CUSTOM);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("frame_misc");
@@ -256,6 +296,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, parse_good_specs);
     tcase_add_test(t, parse_bad_specs_point_at_the_fault);
     tcase_add_test(t, codec_free_accepts_null);
+    tcase_add_test(t, codec_kinds);
     tcase_add_test(t, unescape_good);
     tcase_add_test(t, unescape_bad);
     tcase_add_test(t, escape_round_trips);

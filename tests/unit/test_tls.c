@@ -176,6 +176,27 @@ START_TEST(frames_both_ways_and_close_notify_is_eof)
     ck_assert_ptr_nonnull(strstr((char *)aeh_buf_data(&info), "verification ok (pinned key)"));
     ck_assert_ptr_nonnull(strstr((char *)aeh_buf_data(&info), "version TLS1."));
     aeh_buf_free(&info);
+
+    /* the same, typed: the client pinned the server's key; the server
+     * asked for no certificate, and the client sent no SNI (a pin alone) */
+    aeh_tls_info ti;
+    ck_assert_int_eq(aeh_tls_get_info(A.h, &ti), 0);
+    ck_assert(!strncmp(ti.version, "TLS1.", 5));
+    ck_assert_int_gt(strlen(ti.cipher), 0);
+    ck_assert(!ti.accepting);
+    ck_assert(!ti.has_alpn);
+    ck_assert_int_eq(ti.verification, AEH_TLS_VERIFIED_PIN);
+    ck_assert_str_eq(aeh_tls_verification_str(ti.verification), "ok (pinned key)");
+    ck_assert_uint_eq(ti.ncerts, 1);
+    ck_assert_str_eq(ti.peer_pin, aeh_tls_ctx_pin(server_ctx));
+    ck_assert_uint_eq(ti.certs[0].subject_len, strlen(ti.certs[0].subject));
+    ck_assert_int_gt(strlen(ti.certs[0].valid_to), 0);
+    ck_assert_int_eq(aeh_tls_get_info(B.h, &ti), 0);
+    ck_assert(ti.accepting);
+    ck_assert(!ti.has_sni);
+    ck_assert_uint_eq(ti.ncerts, 0);
+    ck_assert_str_eq(ti.peer_pin, "");
+    ck_assert_int_eq(ti.verification, AEH_TLS_NO_CLIENT_CERT_ASKED);
 }
 END_TEST
 

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "cli.h"
+#include "session.h"
 
 static struct {
     int fd;                       /* -1: no log */
@@ -35,9 +35,16 @@ static double mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* cli_say's lines: the last one is the result event's error. */
+static void log_note_error(const char *line)
+{
+    snprintf(L.last_error, sizeof L.last_error, "%s", line);
+}
+
 int log_open(const cli_cfg *c)
 {
     L.t0 = mono();
+    cli_say_tee(log_note_error);
     if (!c->json_log)
         return -1;
     aeh_error e;
@@ -84,11 +91,6 @@ bool log_on(void) { return L.fd >= 0; }
 bool log_failed(void) { return L.failed; }
 
 void log_attempt(int n) { L.attempt = n; }
-
-void log_note_error(const char *line)
-{
-    snprintf(L.last_error, sizeof L.last_error, "%s", line);
-}
 
 /* ,"key":"value" (or {"base64":...}) */
 void log_str(aeh_buf *b, const char *key, const void *p, size_t n)
@@ -186,61 +188,53 @@ void log_addr(aeh_buf *b, const struct sockaddr *sa, socklen_t len)
     }
 }
 
-/* A value of aeh_tls_describe, whose peer-supplied strings are escaped
- * (aeh_escape): the log keeps their bytes, JSON-escaped. */
-static void log_described(aeh_buf *b, const char *key, const char *p, size_t n)
-{
-    aeh_buf text = { 0 }, bytes = { 0 };
-    aeh_error e;
-    if (aeh_buf_append(&text, p, n) == 0 && aeh_buf_append(&text, "", 1) == 0 &&
-        aeh_unescape((const char *)aeh_buf_data(&text), &bytes, &e) >= 0)
-        log_str(b, key, aeh_buf_data(&bytes), aeh_buf_len(&bytes));
-    else
-        log_str(b, key, p, n);
-    aeh_buf_free(&text);
-    aeh_buf_free(&bytes);
-}
-
-/* "tls": the session, from aeh_tls_describe's "key value" lines. */
+/* "tls": the session, the peer's strings as their bytes (JSON-escaped). */
 void log_tls(aeh *h)
 {
-    aeh_buf info = { 0 }, b = { 0 }, certs = { 0 };
-    if (aeh_tls_describe(h, &info) < 0 || !aeh_buf_len(&info)) {
-        aeh_buf_free(&info);
+    aeh_tls_info info;
+    if (aeh_tls_get_info(h, &info) < 0)
         return;
-    }
+    aeh_buf b = { 0 };
     log_begin(&b, "tls");
-    static const struct { const char *prefix, *key; } keys[] = {
-        { "version ", "version" }, { "cipher ", "cipher" }, { "alpn ", "alpn" },
-        { "sni ", "sni" }, { "peer pin ", "peer_pin" }, { "verification ", "verification" },
-    };
-    const char *p = (const char *)aeh_buf_data(&info), *end = p + aeh_buf_len(&info);
-    while (p && p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = (size_t)((nl ? nl : end) - p);
-        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
-            size_t pl = strlen(keys[k].prefix);
-            if (n >= pl && !memcmp(p, keys[k].prefix, pl)) {
-                log_described(&b, keys[k].key, p + pl, n - pl);
-                break;
-            }
-        }
-        if (n > 17 && !memcmp(p, "peer certificate ", 17)) {
-            aeh_buf one = { 0 };
-            log_described(&one, "x", p + 17, n - 17);
-            /* ,"x":"..." -> the string alone, into the array */
-            aeh_buf_append(&certs, aeh_buf_len(&certs) ? "," : "", aeh_buf_len(&certs) ? 1 : 0);
-            aeh_buf_append(&certs, (const char *)aeh_buf_data(&one) + 5, aeh_buf_len(&one) - 5);
-            aeh_buf_free(&one);
-        }
-        p = nl ? nl + 1 : end;
+    log_cstr(&b, "version", info.version);
+    log_cstr(&b, "cipher", info.cipher);
+    if (info.has_alpn)
+        log_str(&b, "alpn", info.alpn, info.alpn_len);
+    else
+        log_cstr(&b, "alpn", "none");
+    if (info.accepting) {
+        if (info.has_sni)
+            log_str(&b, "sni", info.sni, info.sni_len);
+        else
+            log_cstr(&b, "sni", "none");
+    }
+    if (info.peer_pin[0])
+        log_cstr(&b, "peer_pin", info.peer_pin);
+    log_cstr(&b, "verification", aeh_tls_verification_str(info.verification));
+    aeh_buf certs = { 0 };
+    for (unsigned i = 0; i < info.ncerts; i++) {
+        const aeh_tls_cert_info *ci = &info.certs[i];
+        aeh_buf text = { 0 }, one = { 0 };
+        char head[32], tail[100];
+        int hn = snprintf(head, sizeof head, "%u: subject ", i);
+        int tn = snprintf(tail, sizeof tail, "; valid from %s to %s", ci->valid_from, ci->valid_to);
+        aeh_buf_append(&text, head, (size_t)hn);
+        aeh_buf_append(&text, ci->subject, ci->subject_len);
+        aeh_buf_append(&text, "; issuer ", 9);
+        aeh_buf_append(&text, ci->issuer, ci->issuer_len);
+        aeh_buf_append(&text, tail, (size_t)tn);
+        log_str(&one, "x", aeh_buf_data(&text), aeh_buf_len(&text));
+        /* ,"x":"..." -> the string alone, into the array */
+        aeh_buf_append(&certs, i ? "," : "", i ? 1 : 0);
+        aeh_buf_append(&certs, (const char *)aeh_buf_data(&one) + 5, aeh_buf_len(&one) - 5);
+        aeh_buf_free(&text);
+        aeh_buf_free(&one);
     }
     aeh_buf_append(&b, ",\"peer_certificates\":[", 22);
     aeh_buf_append(&b, aeh_buf_data(&certs), aeh_buf_len(&certs));
     aeh_buf_append(&b, "]", 1);
     log_end(&b);
     aeh_buf_free(&certs);
-    aeh_buf_free(&info);
 }
 
 static const char *exit_class(int code)

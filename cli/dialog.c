@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "cli.h"
+#include "session.h"
 
 /* The user's numbering: the position among the step options, rejects
  * included, from the dialog's index (rejects are not steps of their own). */
@@ -252,8 +252,8 @@ int dialog_prepare(session *s)
             .proto = cs->kind == AEH_STEP_STARTTLS ? cs->arg : NULL,
         };
     }
-    bool raw_recv = !strcmp(s->recv_codec->name, "raw");
-    bool raw_send = !strcmp(s->send_codec->name, "raw");
+    bool raw_recv = s->recv_codec->kind == AEH_CODEC_KIND_RAW;
+    bool raw_send = s->send_codec->kind == AEH_CODEC_KIND_RAW;
     aeh_dialog_opts o = {
         .recv_codec = raw_recv ? NULL : s->recv_codec,
         .send_codec = raw_send ? NULL : s->send_codec,

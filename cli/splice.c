@@ -4,7 +4,7 @@
  * bytes never enter user space) and stdin is copied into the wire through
  * one buffer (faster than splicing into TCP, see pump_copy).  No handles,
  * no queues, no allocation per read.  Same end-of-stream rules as the
- * handle relay: half-close at EOF on stdin, the peer's EOF as in
+ * handle relay (end.c): half-close at EOF on stdin, the peer's EOF as in
  * relay_peer_eof, -w idle timeout; anything else uses the handle relay. */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "cli.h"
+#include "session.h"
 
 enum {
     SPLICE_MAX = 1 << 20,         /* bytes asked per splice call */
@@ -58,9 +58,10 @@ bool splice_eligible(const session *s)
     const cli_cfg *c = s->cfg;
     if (getenv("AECAT_NO_SPLICE"))
         return false;
-    if (strcmp(s->recv_codec->name, "raw") || strcmp(s->send_codec->name, "raw") ||
-        strcmp(s->in_codec->name, "raw") || strcmp(s->out_codec->name, "raw"))
-        return false;
+    const aeh_codec *codecs[] = { s->recv_codec, s->send_codec, s->in_codec, s->out_codec };
+    for (size_t i = 0; i < sizeof codecs / sizeof *codecs; i++)
+        if (codecs[i]->kind != AEH_CODEC_KIND_RAW)
+            return false;
     if (c->count || c->until || c->verbose >= 2 || c->rtimeout > 0 || c->wtimeout > 0 || s->tls_ctx ||
         s->dialog)
         return false;
@@ -288,6 +289,8 @@ static int pump_init(struct splice_relay *r, pump *p, int src, int dst,
     return 0;
 }
 
+static const transport splice_transport;
+
 int splice_start(session *s, int fd)
 {
     struct splice_relay *r = calloc(1, sizeof *r);
@@ -304,6 +307,7 @@ int splice_start(session *s, int fd)
     r->s = s;
     r->net_fd = fd;
     s->splice = r;
+    s->transport = &splice_transport;
     r->last_activity = ev_now(s->loop);
     if (s->cfg->verbose)
         cli_say("relaying with splice(2)");
@@ -317,8 +321,11 @@ int splice_start(session *s, int fd)
     return -1;
 }
 
-/* Bytes still held in private pipes that stdout or the wire must get. */
-bool splice_pending(const session *s, bool wire_too)
+/* ------------------------------------------------------------ the transport
+ * What the end-of-stream policy (end.c) asks of the pumps. */
+
+/* Bytes still held that stdout or the wire must get. */
+static bool splice_pending(const session *s, bool wire_too)
 {
     const struct splice_relay *r = s->splice;
     if (!r)
@@ -330,31 +337,34 @@ bool splice_pending(const session *s, bool wire_too)
 
 /* stdin's bytes are held up by the wire, not missing.  Not once the pump
  * is done: a send that met a reset leaves bytes held that never go. */
-bool splice_stdin_blocked(const session *s)
+static bool splice_stdin_blocked(const session *s)
 {
     const pump *up = &s->splice->up;
     return !up->done && (up->held > 0 || up->dst_blocked);
 }
 
-void splice_stdin_flow(const session *s, uint64_t *taken, uint64_t *unsent, uint64_t *written,
-                       int *wire_fd)
+static void splice_stdin_flow(const session *s, const aeh *net, stdin_flow *f)
 {
+    (void)net;                    /* no handles here */
     const struct splice_relay *r = s->splice;
-    *written = r->up.bytes;
-    *unsent = r->up.held;
-    *taken = *written + *unsent;
-    *wire_fd = r->net_fd;
+    f->written = r->up.bytes;
+    f->unsent = r->up.held;
+    f->taken = f->written + f->unsent;
+    f->wire_fd = r->net_fd;
 }
 
+static bool splice_wire_open(const session *s) { return s->splice != NULL; }
+
 /* stdin's end, all of it written: the peer sees EOF. */
-void splice_shutdown(session *s)
+static void splice_shutdown(session *s)
 {
     shutdown(s->splice->net_fd, SHUT_WR);
 }
 
 /* Finishing: stop reading new data, keep draining private pipes. */
-void splice_finish(session *s)
+static void splice_finish(session *s, int code)
 {
+    (void)code;
     struct splice_relay *r = s->splice;
     if (!r)
         return;
@@ -362,7 +372,7 @@ void splice_finish(session *s)
     pump_update(&r->down);
 }
 
-void splice_close(session *s)
+static void splice_close(session *s)
 {
     struct splice_relay *r = s->splice;
     if (!r)
@@ -382,3 +392,9 @@ void splice_close(session *s)
     free(r);
     s->splice = NULL;
 }
+
+static const transport splice_transport = {
+    .pending = splice_pending, .wire_unsent = splice_stdin_blocked,
+    .stdin_flow = splice_stdin_flow, .wire_open = splice_wire_open,
+    .shutdown = splice_shutdown, .finish = splice_finish, .close = splice_close,
+};

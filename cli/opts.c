@@ -11,11 +11,8 @@
 #include <sys/un.h>
 #include <sys/socket.h>
 #include <ev.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 #include "cli.h"
 
-#define AECAT_VERSION "0.1.0"
 
 static const char usage_text[] =
 "Usage: aecat [options] HOST PORT       connect over TCP\n"
@@ -214,79 +211,6 @@ static const struct option long_opts[] = {
     { NULL, 0, NULL, 0 },
 };
 
-static bool held;
-static aeh_buf held_lines;        /* "line\n"..., without the "aecat: " */
-
-/* Control characters as C escapes: a message stays one line whatever the
- * option values or file names it echoes, and cannot drive the terminal. */
-static void escape_controls(const char *in, char *out, size_t cap)
-{
-    size_t o = 0;
-    for (; *in && o + 5 < cap; in++) {
-        unsigned char ch = (unsigned char)*in;
-        if (ch >= 0x20 && ch != 0x7f) {
-            out[o++] = (char)ch;
-            continue;
-        }
-        const char *e = ch == '\n' ? "\\n" : ch == '\r' ? "\\r" : ch == '\t' ? "\\t" : NULL;
-        o += (size_t)(e ? snprintf(out + o, cap - o, "%s", e) : snprintf(out + o, cap - o, "\\x%02x", ch));
-    }
-    out[o] = 0;
-}
-
-void cli_say(const char *fmt, ...)
-{
-    char raw[1024], line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(raw, sizeof raw, fmt, ap);
-    va_end(ap);
-    escape_controls(raw, line, sizeof line);
-    log_note_error(line);
-    if (held && aeh_buf_append(&held_lines, line, strlen(line)) == 0 &&
-        aeh_buf_append(&held_lines, "\n", 1) == 0)
-        return;
-    fprintf(stderr, "aecat: %s\n", line);
-}
-
-static void held_print(const char *prefix, int n, const char *suffix)
-{
-    if (!aeh_buf_len(&held_lines))
-        return;
-    const char *p = (const char *)aeh_buf_data(&held_lines), *end = p + aeh_buf_len(&held_lines);
-    while (p && p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        int len = (int)((nl ? nl : end) - p);
-        const char *after = nl && nl + 1 >= end && suffix ? suffix : "";
-        if (prefix)
-            fprintf(stderr, "aecat: %s%d: %.*s%s\n", prefix, n, len, p, after);
-        else
-            fprintf(stderr, "aecat: %.*s%s\n", len, p, after);
-        p = nl ? nl + 1 : end;
-    }
-    aeh_buf_free(&held_lines);
-}
-
-void cli_hold_end(const char *suffix)
-{
-    held_print(NULL, 0, suffix);
-    held = false;
-}
-
-void cli_hold(bool on)
-{
-    if (!on)
-        held_print(NULL, 0, NULL);
-    held = on;
-}
-
-void cli_hold_drop(const char *prefix, int n)
-{
-    if (prefix)
-        held_print(prefix, n, NULL);
-    aeh_buf_free(&held_lines);
-}
-
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
@@ -295,7 +219,7 @@ static int usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    escape_controls(raw, line, sizeof line);
+    cli_escape_controls(raw, line, sizeof line);
     fprintf(stderr, "aecat: usage: %s (see aecat --help)\n", line);
     return EXIT_USAGE;
 }
@@ -377,9 +301,7 @@ static int print_version(void)
 {
     printf("aecat %s\n", AECAT_VERSION);
     printf("libev %d.%d\n", ev_version_major(), ev_version_minor());
-    char pcre2[64];
-    if (pcre2_config(PCRE2_CONFIG_VERSION, pcre2) > 0)
-        printf("PCRE2 %s\n", pcre2);
+    printf("PCRE2 %s\n", aeh_match_version());
     aeh_error e;
     const char *gnutls = aeh_tls_version(&e);
     if (gnutls)
@@ -442,16 +364,6 @@ static bool parse_count(const char *s, uint64_t *out)
         return false;
     *out = v;
     return true;
-}
-
-/* A number 0-65535, or a service name that /etc/services knows. */
-static bool port_ok(const char *s)
-{
-    if (*s < '0' || *s > '9')
-        return getservbyname(s, "tcp") != NULL;
-    char *end;
-    unsigned long long v;
-    return parse_digits(s, &v, &end) && !*end && v <= 65535;
 }
 
 /* HOST:PORT or [v6]:PORT in one operand; false when it is not of that form. */
@@ -557,7 +469,16 @@ static int parse_step(cli_cfg *cfg, int c, const char *arg)
     return -1;
 }
 
-int cli_parse(int argc, char **argv, cli_cfg *cfg)
+/* Options that only make sense with others: the last of each group seen,
+ * named in validate()'s messages. */
+typedef struct seen_opts {
+    const char *tls_opt;          /* needs --tls, --tls-auto or --starttls */
+    const char *client_opt;       /* not with -l */
+} seen_opts;
+
+/* The options, into *cfg with its defaults: -1 to go on, 0 when --help or
+ * --version was served, or the usage error's exit code. */
+static int parse_options(int argc, char **argv, cli_cfg *cfg, seen_opts *seen)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->family = AF_UNSPEC;
@@ -566,7 +487,6 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
     cfg->peer_eof_grace = -1;
     cfg->step_timeout = 10;
     const char *frame = NULL;
-    const char *tls_opt = NULL, *client_opt = NULL;   /* the last seen, for messages */
     int c;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":lU46s:p:Cq:Nw:vhV", long_opts, NULL)) != -1) {
@@ -615,30 +535,30 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         case OPT_STATS: cfg->stats = true; break;
         case OPT_TLS: cfg->tls = true; break;
         case OPT_TLS_AUTO: cfg->tls_auto = true; break;
-        case OPT_CA: cfg->ca = optarg; tls_opt = "--ca"; break;
-        case OPT_CERT: cfg->cert = optarg; tls_opt = "--cert"; break;
-        case OPT_KEY: cfg->key = optarg; tls_opt = "--key"; break;
-        case OPT_INSECURE: cfg->insecure = true; tls_opt = client_opt = "--insecure"; break;
-        case OPT_SERVERNAME: cfg->servername = optarg; tls_opt = client_opt = "--servername"; break;
-        case OPT_ALPN: cfg->alpn = optarg; tls_opt = "--alpn"; break;
+        case OPT_CA: cfg->ca = optarg; seen->tls_opt = "--ca"; break;
+        case OPT_CERT: cfg->cert = optarg; seen->tls_opt = "--cert"; break;
+        case OPT_KEY: cfg->key = optarg; seen->tls_opt = "--key"; break;
+        case OPT_INSECURE: cfg->insecure = true; seen->tls_opt = seen->client_opt = "--insecure"; break;
+        case OPT_SERVERNAME: cfg->servername = optarg; seen->tls_opt = seen->client_opt = "--servername"; break;
+        case OPT_ALPN: cfg->alpn = optarg; seen->tls_opt = "--alpn"; break;
         case OPT_PIN:
             if (!*optarg || strchr(optarg, ','))
                 return usage_error("--pin: '%s' is not one pin-sha256:BASE64 value", optarg);
             if (cfg_add_pin(cfg, optarg) < 0)
                 return usage_error("--pin: %s", strerror(errno));
-            tls_opt = client_opt = "--pin";
+            seen->tls_opt = seen->client_opt = "--pin";
             break;
-        case OPT_TLS_PRIORITY: cfg->tls_priority = optarg; tls_opt = "--tls-priority"; break;
-        case OPT_VERIFY_CLIENT: cfg->verify_client = true; tls_opt = "--verify-client"; break;
+        case OPT_TLS_PRIORITY: cfg->tls_priority = optarg; seen->tls_opt = "--tls-priority"; break;
+        case OPT_VERIFY_CLIENT: cfg->verify_client = true; seen->tls_opt = "--verify-client"; break;
         case OPT_TLS_ALLOW_TRUNCATION:
             cfg->tls_allow_truncation = true;
-            tls_opt = "--tls-allow-truncation";
+            seen->tls_opt = "--tls-allow-truncation";
             break;
         case OPT_TLS_STRICT_CLOSE:
             cfg->tls_strict_close = true;
-            tls_opt = "--tls-strict-close";
+            seen->tls_opt = "--tls-strict-close";
             break;
-        case OPT_TLS_INFO: cfg->tls_info = true; tls_opt = "--tls-info"; break;
+        case OPT_TLS_INFO: cfg->tls_info = true; seen->tls_opt = "--tls-info"; break;
         case OPT_SEND: case OPT_SEND_FILE: case OPT_EXPECT: case OPT_REJECT: case OPT_SLEEP:
         case OPT_STARTTLS: {
             int rc = parse_step(cfg, c, optarg);
@@ -698,8 +618,12 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         if (!cfg->recv_records)
             cfg->recv_records = cfg->records;
     }
-    char **op = argv + optind;
-    int nop = argc - optind;
+    return -1;
+}
+
+/* HOST PORT, HOST:PORT, PORT (-l) or PATH (-U): -1, or a usage error. */
+static int parse_operands(cli_cfg *cfg, char **op, int nop)
+{
     for (int i = 0; i < nop; i++) {
         int rc = socat_operand(op[i]);
         if (rc >= 0)
@@ -741,11 +665,18 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
             return usage_error(nop > 2 ? "too many operands" : "missing HOST and PORT operands");
         }
     }
+    return -1;
+}
+
+/* What each option allows alone, checked against the others: -1, or a
+ * usage error. */
+static int validate(const cli_cfg *cfg, const seen_opts *seen)
+{
     if (cfg->port && !*cfg->port)
         return usage_error("empty PORT operand");
-    if (cfg->port && !port_ok(cfg->port))
+    if (cfg->port && !aeh_port_known(cfg->port))
         return usage_error("PORT '%s' is not a port number (0-65535) or a known service", cfg->port);
-    if (cfg->source_port && !port_ok(cfg->source_port))
+    if (cfg->source_port && !aeh_port_known(cfg->source_port))
         return usage_error("-p: '%s' is not a port number (0-65535) or a known service", cfg->source_port);
     if (cfg->path && strlen(cfg->path) >= sizeof ((struct sockaddr_un *)0)->sun_path)
         return usage_error("-U: path longer than %zu bytes",
@@ -760,8 +691,8 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         return usage_error("--tls-allow-truncation and --tls-strict-close exclude each other");
     if (cfg->tls_auto && !cfg->listen)
         return usage_error("--tls-auto applies to -l");
-    if (tls_opt && !cfg->tls && !cfg->tls_auto && !cfg->starttls)
-        return usage_error("%s needs --tls, --tls-auto or --starttls", tls_opt);
+    if (seen->tls_opt && !cfg->tls && !cfg->tls_auto && !cfg->starttls)
+        return usage_error("%s needs --tls, --tls-auto or --starttls", seen->tls_opt);
     if (cfg->starttls && (cfg->tls || cfg->tls_auto))
         return usage_error("--starttls starts TLS inside the connection: not with %s",
                            cfg->tls ? "--tls" : "--tls-auto");
@@ -773,8 +704,8 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         return usage_error("--starttls-reissue needs --starttls smtp or lmtp as a client");
     if (cfg->then_relay && !cfg->nsteps)
         return usage_error("--then-relay needs dialog steps (--send, --expect, ...)");
-    if (client_opt && cfg->listen)
-        return usage_error("%s is for connecting, not for -l", client_opt);
+    if (seen->client_opt && cfg->listen)
+        return usage_error("%s is for connecting, not for -l", seen->client_opt);
     if (cfg->verify_client && !cfg->listen)
         return usage_error("--verify-client applies to -l (a client always verifies the server)");
     if (cfg->verify_client && !cfg->ca)
@@ -790,4 +721,15 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
                            cfg->servername ? "--servername" : "HOST", tls_name,
                            *tls_name ? "it starts with a dot" : "it is empty");
     return -1;
+}
+
+int cli_parse(int argc, char **argv, cli_cfg *cfg)
+{
+    seen_opts seen = { 0 };
+    int rc = parse_options(argc, argv, cfg, &seen);
+    if (rc < 0)
+        rc = parse_operands(cfg, argv + optind, argc - optind);
+    if (rc < 0)
+        rc = validate(cfg, &seen);
+    return rc;
 }

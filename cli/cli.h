@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/* The CLI's leaves: exit codes, the options (opts.c), messages (say.c) and
+ * the JSON log (log.c).  See session.h for the layers above them. */
+#ifndef AECAT_CLI_H
+#define AECAT_CLI_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "aeh.h"
+
+/* Exit codes (sysexits), see the EXIT STATUS table in aecat(1). */
+enum {
+    EXIT_OK = 0, EXIT_EXPECT = 1, EXIT_USAGE = 64, EXIT_DATAERR = 65,
+    EXIT_NOHOST = 68, EXIT_UNAVAILABLE = 69, EXIT_IOERR = 74, EXIT_TEMPFAIL = 75,
+    EXIT_PROTOCOL = 76, EXIT_CONFIG = 78, EXIT_SIGPIPE = 141,
+};
+
+/* A dialog step as given on the command line (--send, --send-file,
+ * --expect, --reject, --sleep, --starttls), in order. */
+typedef struct cli_step {
+    int kind;                     /* AEH_STEP_* */
+    const char *opt;              /* the option, for messages */
+    const char *arg;              /* as written */
+    aeh_buf data;                 /* SEND: the bytes (escapes decoded) */
+    const char *file;             /* SEND: --send-file's path (read by the dialog) */
+    double seconds;               /* SLEEP */
+} cli_step;
+
+typedef struct cli_cfg {
+    bool listen, unix_socket;
+    int family;                   /* AF_UNSPEC, AF_INET, AF_INET6 */
+    const char *host, *port, *path;
+    const char *source, *source_port;
+    int ready_fd;                 /* -1: no --ready */
+    const char *frame;            /* --frame, the default of the two below */
+    const char *recv_frame, *send_frame;
+    const char *records;          /* --records, the default of the two below */
+    const char *send_records, *recv_records;   /* stdin's, stdout's */
+    size_t max_frame;
+    bool max_frame_set;
+    uint64_t count;               /* 0: no --count */
+    const char *until;
+    bool crlf, no_shutdown;
+    bool strict_lines;            /* an unterminated last line is truncation (65) */
+    double quit_after_eof;        /* -q; < 0: wait for the peer */
+    double peer_eof_grace;        /* --peer-eof-grace; < 0: stdin flows until its own EOF */
+    double wait, connect_timeout, rtimeout, wtimeout, deadline;
+    int verbose;
+    bool stats;
+    /* TLS */
+    bool tls, tls_auto, insecure, verify_client, tls_allow_truncation, tls_strict_close, tls_info;
+    const char *ca, *cert, *key, *servername, *alpn, *tls_priority;
+    char *pins;                   /* --pin values, comma-separated (allocated) */
+    /* dialog */
+    cli_step *steps;              /* allocated */
+    size_t nsteps;
+    double step_timeout;          /* --step-timeout, default 10 */
+    bool then_relay;
+    const char *starttls;         /* the last --starttls PROTO */
+    const char *starttls_name;
+    bool starttls_reissue;
+    double retry_until;           /* --retry-until SECS; 0: one attempt */
+    const char *json_log;         /* --json-log FILE, "-" or "&FD" */
+} cli_cfg;
+
+/* Frees what cli_parse allocated. */
+void cli_cfg_free(cli_cfg *cfg);
+
+/* Parses argv into *cfg; on a usage error prints one line and returns
+ * EXIT_USAGE; returns -1 to go on, or 0 when --help/--version was served. */
+int cli_parse(int argc, char **argv, cli_cfg *cfg);
+
+/* say.c.  One line on stderr: "aecat: " + the formatted text, its control
+ * characters escaped (cli_escape_controls), and handed to the tee. */
+void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_escape_controls(const char *in, char *out, size_t cap);
+/* fn hears every line cli_say says (the JSON log keeps the last error). */
+void cli_say_tee(void (*fn)(const char *line));
+/* While held, cli_say's lines are kept: cli_hold(false) prints them and
+ * stops holding; cli_hold_drop forgets them (printed first, each after
+ * "aecat: PREFIX N: ", when prefix is not NULL). */
+void cli_hold(bool on);
+void cli_hold_drop(const char *prefix, int n);
+/* Prints the held lines, `suffix` after the last one, and stops holding. */
+void cli_hold_end(const char *suffix);
+/* Maps a library error code met in a network phase to an exit code. */
+int cli_exit_for(int code);
+/* A file given on the command line that cannot be used: a configuration
+ * error (78), unless the process is out of descriptors (74). */
+int cli_exit_for_file(int code);
+
+
+/* log.c: --json-log.  log_begin, the log_ field writers and log_end build
+ * one event; the others are whole events. */
+int  log_open(const cli_cfg *c);  /* -1, or the exit code */
+void log_close(void);
+bool log_on(void);
+bool log_failed(void);            /* a write to the log failed (told on stderr) */
+void log_attempt(int n);
+void log_begin(aeh_buf *b, const char *event);
+void log_str(aeh_buf *b, const char *key, const void *p, size_t n);
+void log_cstr(aeh_buf *b, const char *key, const char *s);
+void log_raw(aeh_buf *b, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void log_addr(aeh_buf *b, const struct sockaddr *sa, socklen_t len);
+void log_end(aeh_buf *b);
+void log_tls(aeh *h);
+void log_result(int code);
+
+#endif

@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: MIT */
+/* The relay: stdin --records--> frames --send framing--> wire, and
+ * wire --recv framing--> frames --records--> stdout.  Backpressure: a side
+ * whose output queue is over HIGH_WATER stops reading until it drains. */
+#include <errno.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "session.h"
+
+enum { HIGH_WATER = 256 * 1024, LOW_WATER = 64 * 1024 };
+
+static uint64_t frame_start(const aeh *h)
+{
+    return aeh_bytes_read(h) - aeh_rbuf(h).n;
+}
+
+/* A line codec's frame that ends where the stream ended: the last line
+ * had no end marker (a marker is never empty, so a terminated line is
+ * followed by one in the read buffer). */
+static bool unterminated_line(const aeh *h, const aeh_codec *c, aeh_span f)
+{
+    aeh_span rest = aeh_rbuf(h);
+    return c->kind == AEH_CODEC_KIND_LINE && aeh_eof_seen(h) && f.p + f.n == rest.p + rest.n;
+}
+
+/* ------------------------------------------------------------ stdin side */
+
+static void in_frame(aeh *h, aeh_span f, void *arg)
+{
+    session *s = arg;
+    if (!s->net)
+        return;
+    s->frames_sent++;
+    s->in_frame_at = frame_start(h);
+    relay_stdin_active(s);
+    if (s->cfg->verbose >= 2)
+        cli_say("> frame %llu, %zu bytes", (unsigned long long)s->frames_sent, f.n);
+    if (s->cfg->verbose && unterminated_line(h, s->in_codec, f))
+        cli_say("stdin: the last line (%zu bytes) has no end marker: sent as a frame", f.n);
+    if (aeh_push_frame(s->net, s->send_codec, f.p, f.n) < 0)
+        return;
+    if (aeh_wbuf_len(s->net) > HIGH_WATER && !s->in_paused) {
+        s->in_paused = true;
+        aeh_stop_read(h);
+    }
+}
+
+static void in_eof(aeh *h)
+{
+    relay_stdin_ended(aeh_user(h));
+}
+
+static void in_error(aeh *h, const aeh_error *e, bool fatal)
+{
+    session *s = aeh_user(h);
+    if (fatal)
+        s->in = NULL;
+    if (e->op == AEH_OP_DECODE) {
+        cli_say("stdin: malformed data at byte %llu: %s", (unsigned long long)e->offset, e->msg);
+        relay_finish(s, EXIT_DATAERR, true);
+    } else {
+        cli_say("stdin: %s", e->msg);
+        relay_finish(s, EXIT_IOERR, true);
+    }
+}
+
+/* ------------------------------------------------------------ wire side */
+
+/* A frame on which the pattern blew a match limit is not a match: the
+ * data's fault, as a regex framing reports it; -v says so. */
+static bool until_matches(session *s, aeh_span f)
+{
+    aeh_error e;
+    int rc = aeh_match_test(s->until, f.p, f.n, &e);
+    if (rc < 0 && s->cfg->verbose)
+        cli_say("--until: frame %llu: %s", (unsigned long long)s->frames_recv, e.msg);
+    return rc > 0;
+}
+
+static void net_frame(aeh *h, aeh_span f, void *arg)
+{
+    session *s = arg;
+    s->frames_recv++;
+    s->net_frame_at = frame_start(h);
+    if (s->cfg->verbose >= 2)
+        cli_say("< frame %llu, %zu bytes", (unsigned long long)s->frames_recv, f.n);
+    if (s->cfg->verbose && unterminated_line(h, s->recv_codec, f))
+        cli_say("recv: the last line from %s (%zu bytes) has no end marker: delivered as a frame",
+                s->peer, f.n);
+    if (!s->out || aeh_push_frame(s->out, s->out_codec, f.p, f.n) < 0)
+        return;
+    if ((s->cfg->count && s->frames_recv >= s->cfg->count) ||
+        (s->until && until_matches(s, f))) {
+        if (s->cfg->verbose)
+            cli_say("%s after %llu frames", s->cfg->count && s->frames_recv >= s->cfg->count
+                    ? "--count reached" : "--until matched", (unsigned long long)s->frames_recv);
+        /* the answer is in: do not wait for a peer that is not reading */
+        relay_finish(s, EXIT_OK, false);
+        return;
+    }
+    if (s->out && aeh_wbuf_len(s->out) > HIGH_WATER && !s->net_paused) {
+        s->net_paused = true;
+        aeh_stop_read(h);
+    }
+}
+
+static void net_eof(aeh *h)
+{
+    session *s = aeh_user(h);
+    s->peer_ragged_eof = aeh_tls_ragged_eof(h);
+    if (s->cfg->verbose && s->peer_ragged_eof)
+        cli_say("tls: %s closed TCP without close_notify%s", s->peer,
+                s->cfg->tls_allow_truncation ? " (--tls-allow-truncation)"
+                                             : " after ours: taken as its end");
+    relay_peer_eof(s);
+}
+
+void relay_count_bytes(session *s)
+{
+    if (s->net) {
+        s->bytes_sent = aeh_bytes_written(s->net);
+        s->bytes_recv = aeh_bytes_read(s->net);
+    }
+}
+
+static void net_error(aeh *h, const aeh_error *e, bool fatal)
+{
+    session *s = aeh_user(h);
+    relay_count_bytes(s);
+    if (fatal)
+        s->net = NULL;
+    if (s->finishing && s->exit_code != EXIT_OK) {
+        relay_check_done(s);
+        return;
+    }
+    int code = EXIT_IOERR;
+    switch (e->op) {
+    case AEH_OP_DECODE:
+        cli_say("recv: malformed data from %s at byte %llu: %s", s->peer,
+                (unsigned long long)e->offset, e->msg);
+        code = EXIT_DATAERR;
+        break;
+    case AEH_OP_ENCODE:
+        cli_say("send: cannot send frame %llu from stdin (record at byte %llu): %s",
+                (unsigned long long)s->frames_sent, (unsigned long long)s->in_frame_at, e->msg);
+        /* the frames before it are queued: deliver them */
+        relay_finish(s, EXIT_DATAERR, true);
+        return;
+    case AEH_OP_WRITE:
+        if (e->code == EPIPE || e->code == ECONNRESET)
+            relay_wire_closed(s, h, e->code);
+        else
+            cli_say("send: %s: %s", s->peer, e->msg);
+        break;
+    case AEH_OP_TLS:
+        cli_say("tls: %s: %s", s->peer, e->msg);
+        code = EXIT_PROTOCOL;
+        break;
+    default:
+        cli_say("recv: %s: %s", s->peer, e->msg);
+        break;
+    }
+    if (s->exit_code == EXIT_OK)
+        s->exit_code = -1;        /* finishing cleanly, but bytes were lost */
+    relay_finish(s, code, false);
+}
+
+static void net_timeout(aeh *h, int which)
+{
+    session *s = aeh_user(h);
+    const cli_cfg *c = s->cfg;
+    if (which == AEH_RTIMEOUT)
+        cli_say("timeout: nothing received from %s for %g s (--rtimeout)", s->peer, c->rtimeout);
+    else if (which == AEH_WTIMEOUT)
+        cli_say("timeout: could not send to %s for %g s (--wtimeout)", s->peer, c->wtimeout);
+    else
+        cli_say("timeout: no traffic with %s for %g s (-w)", s->peer, c->wait);
+    relay_finish(s, EXIT_TEMPFAIL, false);
+    if (s->net)
+        aeh_set_timeout(s->net, which, 0);
+}
+
+static void net_drain(aeh *h)
+{
+    session *s = aeh_user(h);
+    if (s->in_paused && s->in && aeh_wbuf_len(h) <= LOW_WATER) {
+        s->in_paused = false;
+        aeh_start_read(s->in);
+    }
+    relay_check_done(s);
+}
+
+/* The handshake is over: --tls-info, or the reason it failed (the handle
+ * is gone after this callback then). */
+static void net_starttls(aeh *h, const aeh_error *err)
+{
+    session *s = aeh_user(h);
+    ev_timer_stop(s->loop, &s->tls_w);
+    if (err) {
+        relay_count_bytes(s);
+        s->net = NULL;
+        cli_say("tls: handshake with %s failed: %s", s->peer, err->msg);
+        relay_finish(s, EXIT_PROTOCOL, false);
+        return;
+    }
+    relay_tls_info(s, h);
+}
+
+/* --tls-info (or -v: version and cipher) once a handshake is done. */
+void relay_tls_info(session *s, aeh *h)
+{
+    const cli_cfg *c = s->cfg;
+    ev_timer_stop(s->loop, &s->tls_w);
+    if (log_on())
+        log_tls(h);
+    if (!c->tls_info && !c->verbose)
+        return;
+    if (!c->tls_info) {           /* -v alone: version and cipher */
+        aeh_tls_info info;
+        if (aeh_tls_get_info(h, &info) == 0) {
+            cli_say("tls: version %s", info.version);
+            cli_say("tls: cipher %s", info.cipher);
+        }
+        return;
+    }
+    aeh_buf text = { 0 };
+    if (aeh_tls_describe(h, &text) == 0) {
+        const char *p = (const char *)aeh_buf_data(&text), *end = p + aeh_buf_len(&text);
+        while (p && p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            cli_say("tls: %.*s", (int)((nl ? nl : end) - p), p);
+            p = nl ? nl + 1 : end;
+        }
+    }
+    aeh_buf_free(&text);
+}
+
+/* ------------------------------------------------------------ stdout side */
+
+static void out_drain(aeh *h)
+{
+    session *s = aeh_user(h);
+    if (s->net_paused && s->net) {
+        s->net_paused = false;
+        aeh_start_read(s->net);
+    }
+    relay_check_done(s);
+}
+
+static void out_error(aeh *h, const aeh_error *e, bool fatal)
+{
+    session *s = aeh_user(h);
+    if (fatal)
+        s->out = NULL;
+    if (e->code == EPIPE) {
+        /* The reader went away: end quietly, as `cat` killed by SIGPIPE would. */
+        if (s->exit_code < 0)
+            s->exit_code = EXIT_SIGPIPE;
+        ev_break(s->loop, EVBREAK_ALL);
+        return;
+    }
+    if (e->op == AEH_OP_ENCODE) {
+        const char *fmt = s->cfg->recv_records ? s->cfg->recv_records : "lines";
+        const char *opt = s->cfg->recv_records == s->cfg->records ? "--records" : "--recv-records";
+        bool lines = !strcmp(fmt, "lines") || !strcmp(fmt, "nul");
+        cli_say("stdout: cannot write frame %llu received from %s at byte %llu as %s %s: %s%s%s%s",
+                (unsigned long long)s->frames_recv, s->peer, (unsigned long long)s->net_frame_at, opt, fmt,
+                e->msg, lines ? " (use " : "", lines ? opt : "", lines ? " netstring, hex or base64)" : "");
+        relay_finish(s, EXIT_DATAERR, false);
+    } else {
+        cli_say("stdout: %s", e->msg);
+        relay_finish(s, EXIT_IOERR, false);
+    }
+    relay_check_done(s);
+}
+
+/* ------------------------------------------------------------ wiring */
+
+static void stdin_start(session *s)
+{
+    if (s->in) {
+        aeh_read_frames(s->in, s->in_codec, in_frame, s);
+    } else {
+        if (s->cfg->verbose)
+            cli_say("stdin: not open (%s), treating it as empty", strerror(s->in_errno));
+        relay_stdin_ended(s);
+    }
+}
+
+void relay_net_callbacks(session *s)
+{
+    aeh_on_eof(s->net, net_eof);
+    aeh_on_error(s->net, net_error);
+    aeh_on_drain(s->net, net_drain);
+    aeh_on_timeout(s->net, net_timeout);
+    aeh_on_starttls(s->net, s->tls_ctx ? net_starttls : NULL);
+}
+
+/* The relay proper: the wire's frames to stdout, stdin's to the wire. */
+void relay_begin(session *s)
+{
+    s->relay_started = true;
+    aeh_read_frames(s->net, s->recv_codec, net_frame, s);
+    stdin_start(s);
+}
+
+/* ------------------------------------------------------------ the transport
+ * What the end-of-stream policy (end.c) asks of the handles. */
+
+static bool handles_pending(const session *s, bool wire_too)
+{
+    return (s->out && aeh_wbuf_len(s->out)) || (wire_too && s->net && aeh_wbuf_len(s->net));
+}
+
+static bool handles_wire_unsent(const session *s)
+{
+    return s->net && aeh_wbuf_len(s->net) > 0;
+}
+
+static void handles_stdin_flow(const session *s, const aeh *net, stdin_flow *f)
+{
+    if (s->in) {
+        f->taken = aeh_bytes_read(s->in);
+        f->unsent = aeh_rbuf(s->in).n;     /* a frame not yet complete */
+    }
+    if (net) {
+        f->unsent += aeh_wbuf_len(net);
+        f->written = aeh_bytes_written(net);
+        f->wire_fd = aeh_fd(net);
+    }
+}
+
+static bool handles_wire_open(const session *s) { return s->net != NULL; }
+
+static void handles_shutdown(session *s) { aeh_push_shutdown(s->net); }
+
+static void handles_finish(session *s, int code)
+{
+    /* a clean end under TLS says so with close_notify: closing without it
+     * is what a truncation attack looks like to the peer */
+    if (code == EXIT_OK && s->net && aeh_tls_active(s->net))
+        aeh_push_shutdown(s->net);
+    if (s->in)
+        aeh_read_frames(s->in, NULL, NULL, NULL);
+    if (s->net)
+        aeh_read_frames(s->net, NULL, NULL, NULL);
+}
+
+static void handles_close(session *s)
+{
+    aeh_destroy(s->in);
+    aeh_destroy(s->out);
+    aeh_destroy(s->net);
+    s->in = s->out = s->net = NULL;
+}
+
+static const transport handles_transport = {
+    .pending = handles_pending, .wire_unsent = handles_wire_unsent,
+    .stdin_flow = handles_stdin_flow, .wire_open = handles_wire_open,
+    .shutdown = handles_shutdown, .finish = handles_finish, .close = handles_close,
+};
+
+/* The connection is ready for its first bytes: dialog steps, or the relay,
+ * as the session chose. */
+static void wire_ready(session *s)
+{
+    s->on_wire_ready(s);
+}
+
+/* --tls-auto: a ClientHello starts TLS; anything else is plaintext. */
+static void tls_detected(aeh *h, aeh_span f, void *arg)
+{
+    session *s = arg;
+    if (s->cfg->verbose)
+        cli_say("--tls-auto: %s speaks %s", s->peer, f.n ? "TLS" : "plaintext");
+    if (f.n) {
+        if (aeh_starttls(h, AEH_TLS_ACCEPT, s->tls_ctx, NULL) < 0)
+            return;
+    } else {
+        ev_timer_stop(s->loop, &s->tls_w);
+    }
+    wire_ready(s);
+}
+
+int relay_start(session *s, int fd)
+{
+    const cli_cfg *c = s->cfg;
+    if (splice_eligible(s)) {
+        s->relay_started = true;
+        return splice_start(s, fd);
+    }
+    s->transport = &handles_transport;
+    bool send_framed = s->send_codec->kind != AEH_CODEC_KIND_RAW;
+    aeh_opts o = {
+        .loop = s->loop, .fd = fd, .user = s,
+        .timeout = c->wait, .rtimeout = c->rtimeout, .wtimeout = c->wtimeout,
+        .autocork = send_framed, .low_water_mark = LOW_WATER,
+        .on_error = net_error, .on_eof = net_eof, .on_drain = net_drain, .on_timeout = net_timeout,
+        .tls = c->tls ? (c->listen ? AEH_TLS_ACCEPT : AEH_TLS_CONNECT) : 0, .tls_ctx = s->tls_ctx,
+        .peername = c->servername ? c->servername : c->host,
+        .on_starttls = s->tls_ctx ? net_starttls : NULL,
+    };
+    s->net = aeh_new(&o);
+    if (!s->net) {
+        cli_say("connection: %s", strerror(errno));
+        close(fd);
+        return EXIT_IOERR;
+    }
+
+    aeh_opts oo = {
+        .loop = s->loop, .fd = 1, .user = s, .no_close = true, .low_water_mark = LOW_WATER,
+        /* frames to stdout, or raw records of a framed wire (one write(2)
+         * per small frame was a fifth of the speed): written per loop turn */
+        .autocork = s->out_codec->kind != AEH_CODEC_KIND_RAW || s->recv_codec->kind != AEH_CODEC_KIND_RAW,
+        .on_error = out_error, .on_drain = out_drain,
+    };
+    s->out = aeh_new(&oo);
+    if (!s->out) {
+        cli_say("stdout: %s", strerror(errno));
+        return EXIT_IOERR;
+    }
+
+    aeh_opts io = {
+        .loop = s->loop, .fd = 0, .user = s, .no_close = true, .max_read_size = 256 * 1024,
+        .on_error = in_error, .on_eof = in_eof,
+    };
+    s->in = aeh_new(&io);
+    s->in_errno = s->in ? 0 : errno;
+    if (c->tls_auto)              /* stdin waits: the client's first bytes decide */
+        aeh_push_read(s->net, aeh_codec_tls_detect(), tls_detected, s);
+    else
+        wire_ready(s);
+    return -1;
+}
+

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* Messages: one line on stderr each, held while an attempt may still be
+ * retried; and the exit code a library error maps to.  A leaf: calls
+ * nothing of the CLI (the JSON log hears each line through cli_say_tee). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+static void (*tee)(const char *line);
+
+void cli_say_tee(void (*fn)(const char *line)) { tee = fn; }
+
+static bool held;
+static aeh_buf held_lines;        /* "line\n"..., without the "aecat: " */
+
+void cli_escape_controls(const char *in, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (; *in && o + 5 < cap; in++) {
+        unsigned char ch = (unsigned char)*in;
+        if (ch >= 0x20 && ch != 0x7f) {
+            out[o++] = (char)ch;
+            continue;
+        }
+        const char *e = ch == '\n' ? "\\n" : ch == '\r' ? "\\r" : ch == '\t' ? "\\t" : NULL;
+        o += (size_t)(e ? snprintf(out + o, cap - o, "%s", e) : snprintf(out + o, cap - o, "\\x%02x", ch));
+    }
+    out[o] = 0;
+}
+
+void cli_say(const char *fmt, ...)
+{
+    char raw[1024], line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    cli_escape_controls(raw, line, sizeof line);
+    if (tee)
+        tee(line);
+    if (held && aeh_buf_append(&held_lines, line, strlen(line)) == 0 &&
+        aeh_buf_append(&held_lines, "\n", 1) == 0)
+        return;
+    fprintf(stderr, "aecat: %s\n", line);
+}
+
+static void held_print(const char *prefix, int n, const char *suffix)
+{
+    if (!aeh_buf_len(&held_lines))
+        return;
+    const char *p = (const char *)aeh_buf_data(&held_lines), *end = p + aeh_buf_len(&held_lines);
+    while (p && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        int len = (int)((nl ? nl : end) - p);
+        const char *after = nl && nl + 1 >= end && suffix ? suffix : "";
+        if (prefix)
+            fprintf(stderr, "aecat: %s%d: %.*s%s\n", prefix, n, len, p, after);
+        else
+            fprintf(stderr, "aecat: %.*s%s\n", len, p, after);
+        p = nl ? nl + 1 : end;
+    }
+    aeh_buf_free(&held_lines);
+}
+
+void cli_hold_end(const char *suffix)
+{
+    held_print(NULL, 0, suffix);
+    held = false;
+}
+
+void cli_hold(bool on)
+{
+    if (!on)
+        held_print(NULL, 0, NULL);
+    held = on;
+}
+
+void cli_hold_drop(const char *prefix, int n)
+{
+    if (prefix)
+        held_print(prefix, n, NULL);
+    aeh_buf_free(&held_lines);
+}
+
+int cli_exit_for(int code)
+{
+    switch (code) {
+    case AEH_ENAME: return EXIT_NOHOST;
+    case ECONNREFUSED: case EHOSTUNREACH: case ENETUNREACH: case EHOSTDOWN:
+    case ENETDOWN: case EADDRNOTAVAIL: case ENOENT:
+        return EXIT_UNAVAILABLE;
+    case ETIMEDOUT: return EXIT_TEMPFAIL;
+    case EBADMSG: case EMSGSIZE: return EXIT_DATAERR;
+    case EPROTO: return EXIT_PROTOCOL;
+    default: return EXIT_IOERR;
+    }
+}
+
+int cli_exit_for_file(int code)
+{
+    return code == EMFILE || code == ENFILE ? EXIT_IOERR : EXIT_CONFIG;
+}

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: MIT */
+/* One session: its timers, TLS context, connect or accept, the dialog or
+ * relay it starts, and its end (counters, --stats, the close event). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "session.h"
+
+/* ------------------------------------------------------------ timers */
+
+static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    session *s = w->data;
+    /* with --retry-until the attempt may be cut by what is left of it */
+    const char *what = s->cfg->deadline > 0 && s->deadline >= s->cfg->deadline ? "--deadline" : "--retry-until";
+    double secs = what[2] == 'd' ? s->cfg->deadline : s->cfg->retry_until;
+    if (s->peer[0])
+        cli_say("timeout: %s of %g s reached (connected to %s)", what, secs, s->peer);
+    else
+        cli_say("timeout: %s of %g s reached", what, secs);
+    if (s->exit_code < 0)
+        s->exit_code = EXIT_TEMPFAIL;
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static void quit_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop; (void)revents;
+    session *s = w->data;
+    if (relay_wire_unsent(s)) {
+        /* -q bounds the wait: stdin the peer has not taken is not delivered */
+        cli_say("timeout: -q %g s after end of stdin: %s has not taken all of stdin",
+                s->cfg->quit_after_eof, s->peer);
+        relay_finish(s, EXIT_TEMPFAIL, false);
+        return;
+    }
+    if (s->cfg->verbose)
+        cli_say("-q %g s after end of stdin: closing", s->cfg->quit_after_eof);
+    relay_finish(s, EXIT_OK, false);
+}
+
+/* The connection is ready for its first bytes: dialog steps, or the relay. */
+static void wire_ready(session *s)
+{
+    if (s->dialog)
+        dialog_begin(s);
+    else
+        relay_begin(s);
+}
+
+/* --connect-timeout (or -w) bounds connect + TLS handshake together. */
+static void tls_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop; (void)revents;
+    session *s = w->data;
+    const cli_cfg *c = s->cfg;
+    if (s->finishing)             /* -w said it first */
+        return;
+    if (s->net)
+        aeh_set_timeout(s->net, AEH_TIMEOUT | AEH_RTIMEOUT | AEH_WTIMEOUT, 0);
+    cli_say("timeout: TLS handshake with %s not done within %g s", s->peer[0] ? s->peer : "the peer",
+            c->connect_timeout > 0 ? c->connect_timeout : c->wait);
+    relay_finish(s, EXIT_TEMPFAIL, false);
+}
+
+static void tls_timer_start(session *s)
+{
+    const cli_cfg *c = s->cfg;
+    double t = c->connect_timeout > 0 ? c->connect_timeout : c->wait;
+    if (s->tls_ctx && t > 0 && !ev_is_active(&s->tls_w)) {
+        ev_timer_set(&s->tls_w, t, 0);
+        ev_timer_start(s->loop, &s->tls_w);
+    }
+}
+
+/* Credentials first: a bad file is a configuration error (78) before any
+ * connection, and the ephemeral certificate's pin is known for --ready. */
+static int tls_setup(session *s)
+{
+    const cli_cfg *c = s->cfg;
+    if (!c->tls && !c->tls_auto && !c->starttls)
+        return -1;
+    aeh_tls_opts o = {
+        .server = c->listen, .ca_file = c->ca, .cert_file = c->cert, .key_file = c->key,
+        .ephemeral = c->listen && !c->cert, .insecure = c->insecure, .verify_client = c->verify_client,
+        .pins = c->pins, .priority = c->tls_priority, .alpn = c->alpn,
+        .allow_truncation = c->tls_allow_truncation, .strict_close = c->tls_strict_close,
+    };
+    aeh_error e;
+    s->tls_ctx = aeh_tls_ctx_new(&o, &e);
+    if (!s->tls_ctx) {
+        if (e.code == EINVAL) {
+            cli_say("usage: %s (see aecat --help)", e.msg);
+            return EXIT_USAGE;
+        }
+        cli_say("tls: %s", e.msg);
+        return cli_exit_for_file(e.code);
+    }
+    return -1;
+}
+
+static void grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)w; (void)revents;
+    ev_break(loop, EVBREAK_ALL);
+}
+
+
+/* ------------------------------------------------------------ connecting */
+
+static void connected(session *s, int fd, const struct sockaddr *peer, socklen_t len)
+{
+    aeh_addr_str(peer, len, s->peer, sizeof s->peer);
+    if (s->cfg->verbose)
+        cli_say("connected to %s", s->peer);
+    int rc = relay_start(s, fd);
+    if (rc >= 0) {
+        s->exit_code = rc;
+        ev_break(s->loop, EVBREAK_ALL);
+    }
+}
+
+/* --json-log: what the connector did. */
+static void connect_event(void *arg, const aeh_connect_event *ev)
+{
+    session *s = arg;
+    aeh_buf b = { 0 };
+    static const char *const result[] = { "", "", "trying", "failed", "connected" };
+    if (ev->kind == AEH_CONNECT_RESOLVED) {
+        log_begin(&b, "resolve");
+        log_cstr(&b, "host", s->cfg->host);
+    } else {
+        log_begin(&b, "connect");
+        log_cstr(&b, "result", result[ev->kind]);
+    }
+    log_addr(&b, ev->addr, ev->addrlen);
+    if (ev->kind == AEH_CONNECT_FAILED)
+        log_cstr(&b, "error", strerror(ev->err));
+    log_end(&b);
+}
+
+static void connect_cb(void *arg, int fd, const struct sockaddr *peer, socklen_t len, const aeh_error *e)
+{
+    session *s = arg;
+    s->connector = NULL;
+    if (fd < 0) {
+        int code = cli_exit_for(e->code);
+        cli_say("%s: %s", code == EXIT_NOHOST ? "resolve" : code == EXIT_TEMPFAIL ? "timeout" : "connect", e->msg);
+        s->exit_code = code;
+        ev_break(s->loop, EVBREAK_ALL);
+        return;
+    }
+    connected(s, fd, peer, len);
+}
+
+static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    (void)revents;
+    session *s = w->data;
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+    aeh_error e;
+    int fd = aeh_accept(s->listen_fd, &peer, &len, &e);
+    if (fd < 0) {
+        if (e.code == EAGAIN || e.code == EINTR || e.code == ECONNABORTED)
+            return;
+        cli_say("accept: %s", e.msg);
+        s->exit_code = EXIT_IOERR;
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    ev_io_stop(loop, w);
+    close(s->listen_fd);
+    s->listen_fd = -1;
+    if (s->cfg->verbose) {
+        char buf[200];
+        cli_say("accepted connection from %s", aeh_addr_str((struct sockaddr *)&peer, len, buf, sizeof buf));
+    }
+    if (log_on()) {
+        aeh_buf b = { 0 };
+        log_begin(&b, "accept");
+        log_addr(&b, (struct sockaddr *)&peer, len);
+        log_end(&b);
+    }
+    tls_timer_start(s);
+    connected(s, fd, (struct sockaddr *)&peer, len);
+}
+
+static int announce(session *s)
+{
+    const cli_cfg *c = s->cfg;
+    char line[600];
+    if (c->unix_socket) {
+        snprintf(line, sizeof line, "listening unix %s\n", c->path);
+    } else {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        char host[100], port[16];
+        if (getsockname(s->listen_fd, (struct sockaddr *)&ss, &len) < 0 ||
+            aeh_addr_numeric((struct sockaddr *)&ss, len, host, sizeof host, port, sizeof port) < 0) {
+            cli_say("listen: getsockname: %s", strerror(errno));
+            return EXIT_IOERR;
+        }
+        snprintf(line, sizeof line, "listening %s %s\n", host, port);
+    }
+    if (s->tls_ctx && aeh_tls_ctx_pin(s->tls_ctx) && !c->cert)   /* the client's --pin */
+        snprintf(strchr(line, '\n'), sizeof line - strlen(line), " %s\n", aeh_tls_ctx_pin(s->tls_ctx));
+    if (c->verbose)
+        cli_say("%.*s", (int)strlen(line) - 1, line);
+    if (log_on()) {
+        aeh_buf b = { 0 };
+        log_begin(&b, "listen");
+        log_str(&b, "line", line, strlen(line) - 1);
+        log_end(&b);
+    }
+    if (c->ready_fd >= 0) {
+        size_t n = strlen(line);
+        if (write(c->ready_fd, line, n) != (ssize_t)n) {
+            cli_say("--ready: cannot write to fd %d: %s", c->ready_fd, strerror(errno));
+            return EXIT_IOERR;
+        }
+    }
+    return -1;
+}
+
+static int start(session *s)
+{
+    const cli_cfg *c = s->cfg;
+    aeh_error e;
+    if (c->listen) {
+        s->listen_fd = c->unix_socket ? aeh_listen_unix(c->path, 1, &e)
+                                      : aeh_listen(c->host, c->port, c->family, 1, &e);
+        if (s->listen_fd < 0) {
+            cli_say("listen: %s", e.msg);
+            return e.code == EINVAL ? EXIT_USAGE
+                 : cli_exit_for(e.code) == EXIT_NOHOST ? EXIT_NOHOST : EXIT_IOERR;
+        }
+        struct stat st;
+        s->bound_path = c->unix_socket && c->path[0] != '@' && lstat(c->path, &st) == 0;
+        if (s->bound_path) {
+            s->bound_dev = st.st_dev;
+            s->bound_ino = st.st_ino;
+        }
+        int rc = announce(s);
+        if (rc >= 0)
+            return rc;
+        ev_io_init(&s->listen_w, accept_cb, s->listen_fd, EV_READ);
+        s->listen_w.data = s;
+        ev_io_start(s->loop, &s->listen_w);
+        return -1;
+    }
+    tls_timer_start(s);
+    if (c->unix_socket) {
+        int fd = aeh_connect_unix(c->path, &e);
+        if (fd < 0) {
+            cli_say("connect: %s", e.msg);
+            return e.code == ENAMETOOLONG ? EXIT_USAGE : cli_exit_for(e.code);
+        }
+        snprintf(s->peer, sizeof s->peer, "unix socket %s", c->path);
+        if (c->verbose)
+            cli_say("connected to %s", s->peer);
+        if (log_on()) {
+            aeh_buf b = { 0 };
+            log_begin(&b, "connect");
+            log_cstr(&b, "result", "connected");
+            log_cstr(&b, "address", c->path);
+            log_end(&b);
+        }
+        return relay_start(s, fd);
+    }
+    aeh_connect_opts co = {
+        .family = c->family, .source_host = c->source, .source_port = c->source_port,
+        .timeout = c->connect_timeout > 0 ? c->connect_timeout : c->wait,
+        .on_event = log_on() ? connect_event : NULL,
+    };
+    s->connector = aeh_connect(s->loop, c->host, c->port, &co, connect_cb, s, &e);
+    if (!s->connector) {
+        if (e.code == EINVAL) {
+            cli_say("usage: %s", e.msg);
+            return EXIT_USAGE;
+        }
+        cli_say("connect: %s", e.msg);
+        return cli_exit_for(e.code);
+    }
+    return -1;
+}
+
+/* -U -l at exit: the socket file we bound, never a file that has
+ * replaced it since (nor one we failed to bind over). */
+static void unlink_own_socket(const session *s)
+{
+    struct stat st;
+    if (lstat(s->cfg->path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+        st.st_dev == s->bound_dev && st.st_ino == s->bound_ino)
+        unlink(s->cfg->path);
+}
+
+static void print_stats(session *s, uint64_t sent, uint64_t recvd)
+{
+    double t = ev_time() - s->t_start;
+    cli_say("stats: sent %llu bytes %llu frames, received %llu bytes %llu frames, in %.3f s (%.1f MB/s)",
+            (unsigned long long)sent, (unsigned long long)s->frames_sent,
+            (unsigned long long)recvd, (unsigned long long)s->frames_recv, t,
+            t > 0 ? (double)(sent + recvd) / t / 1e6 : 0.0);
+}
+
+int session_open(session *s, const cli_cfg *cfg, double deadline)
+{
+    *s = (session){ .cfg = cfg, .exit_code = -1, .listen_fd = -1, .deadline = deadline,
+                    .on_wire_ready = wire_ready };
+    int rc = codecs_build(s);
+    if (rc) {
+        codecs_free(s);
+        return rc;
+    }
+    s->loop = ev_default_loop(EVFLAG_NOENV);
+    if (!s->loop) {
+        cli_say("cannot initialise the event loop");
+        codecs_free(s);
+        return EXIT_IOERR;
+    }
+    s->t_start = ev_time();
+    s->saved_fl[0] = fcntl(0, F_GETFL);
+    s->saved_fl[1] = fcntl(1, F_GETFL);
+    ev_timer_init(&s->deadline_w, deadline_cb, deadline, 0);
+    ev_timer_init(&s->quit_w, quit_cb, 0, 0);
+    ev_timer_init(&s->grace_w, grace_cb, 0, 0);
+    ev_timer_init(&s->tls_w, tls_timeout_cb, 0, 0);
+    s->deadline_w.data = s->quit_w.data = s->grace_w.data = s->tls_w.data = s;
+    if (deadline > 0)
+        ev_timer_start(s->loop, &s->deadline_w);
+    return -1;
+}
+
+int session_run(session *s)
+{
+    const cli_cfg *cfg = s->cfg;
+    int rc = tls_setup(s);
+    if (rc < 0)
+        rc = dialog_prepare(s);
+    /* told once the whole command line holds up */
+    if (rc < 0 && s->tls_ctx && cfg->listen && !cfg->cert)
+        cli_say("ephemeral certificate %s", aeh_tls_ctx_pin(s->tls_ctx));
+    if (rc < 0)
+        rc = start(s);
+    if (rc < 0)
+        ev_run(s->loop, 0);
+    else
+        s->exit_code = rc;
+    return s->exit_code < 0 ? EXIT_OK : s->exit_code;
+}
+
+void session_interrupt(session *s, int signum)
+{
+    if (s->cfg->verbose)
+        cli_say("%s: flushing and exiting", signum == SIGINT ? "interrupted"
+                                              : signum == SIGHUP ? "hung up" : "terminated");
+    if (s->exit_code < 0)
+        s->exit_code = 128 + signum;
+    if (!s->out && !s->splice) {
+        ev_break(s->loop, EVBREAK_ALL);
+        return;
+    }
+    /* flush what stdout can take now; give up after a moment */
+    ev_timer_set(&s->grace_w, 1.0, 0);
+    ev_timer_start(s->loop, &s->grace_w);
+    relay_finish(s, s->exit_code, false);
+}
+
+int session_close(session *s, bool *relayed)
+{
+    const cli_cfg *cfg = s->cfg;
+    relay_count_bytes(s);
+    if (s->connector)
+        aeh_connect_cancel(s->connector);
+    relay_close(s);
+    dialog_free(s);
+    if (cfg->stats)
+        print_stats(s, s->bytes_sent, s->bytes_recv);
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    if (s->bound_path)
+        unlink_own_socket(s);
+    for (int fd = 0; fd < 2; fd++)
+        if (s->saved_fl[fd] >= 0)
+            fcntl(fd, F_SETFL, s->saved_fl[fd]);
+    codecs_free(s);
+    aeh_tls_ctx_free(s->tls_ctx);
+    ev_loop_destroy(s->loop);
+    if (relayed)
+        *relayed = s->relay_started;
+    int code = s->exit_code < 0 ? EXIT_OK : s->exit_code;
+    if (s->peer[0] || s->relay_started)
+        log_close_event(s, code);
+    return code;
+}
