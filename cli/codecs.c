@@ -4,7 +4,7 @@
  * built from the options for a session. */
 #include <stdlib.h>
 #include <string.h>
-#include "session.h"
+#include "codecs.h"
 
 enum { DEFAULT_MAX_FRAME = 16 << 20 };
 

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "session.h"
+#include "dialog.h"
+#include "relay.h"
+#include "end.h"
 
 /* The user's numbering: the position among the step options, rejects
  * included, from the dialog's index (rejects are not steps of their own). */

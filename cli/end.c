@@ -25,7 +25,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "session.h"
+#include "end.h"
 
 /* closed_w waits to learn whether stdin's last bytes arrived: 0 or 74.  A
  * run that already failed (a send met the reset) has its answer, and the

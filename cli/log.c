@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "session.h"
+#include "log.h"
 
 static struct {
     int fd;                       /* -1: no log */

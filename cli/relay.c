@@ -13,7 +13,9 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "session.h"
+#include "relay.h"
+#include "splice.h"
+#include "end.h"
 
 enum { HIGH_WATER = 256 * 1024, LOW_WATER = 64 * 1024 };
 

@@ -10,6 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "session.h"
+#include "dialog.h"
+#include "relay.h"
+#include "end.h"
+#include "codecs.h"
+#include "log.h"
 
 /* ------------------------------------------------------------ timers */
 

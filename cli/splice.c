@@ -14,7 +14,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "session.h"
+#include "splice.h"
+#include "end.h"
 
 enum {
     SPLICE_MAX = 1 << 20,         /* bytes asked per splice call */

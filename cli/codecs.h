@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef AECAT_CODECS_H
+#define AECAT_CODECS_H
+#include "state.h"
+
+/* codecs.c: the session's four codecs from the options (0, or the exit
+ * code of a bad framing), and their end. */
+int  codecs_build(session *s);
+void codecs_free(session *s);
+
+#endif

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* The state every layer of the CLI shares: a session (one connection's
+ * life, see session.h for the layers) and the transport interface its
+ * bytes flow through.  Types only: no function of any layer is declared
+ * here, so including it makes no layer depend on another. */
+#ifndef AECAT_STATE_H
+#define AECAT_STATE_H
+#include <ev.h>
+#include "cli.h"
+
+typedef struct session session;
+typedef struct transport transport;
+
+struct session {
+    const cli_cfg *cfg;
+    struct ev_loop *loop;
+    aeh_codec *recv_codec, *send_codec, *in_codec, *out_codec;
+    aeh_match *until;             /* --until */
+    aeh *in, *out, *net;          /* stdin, stdout, the connection */
+    char peer[200];               /* "127.0.0.1 port 5000", for messages */
+    aeh_connector *connector;
+    aeh_tls_ctx *tls_ctx;         /* --tls / --tls-auto */
+    ev_timer tls_w;               /* the handshake's share of --connect-timeout */
+    const transport *transport;   /* the relay's, once it started (NULL before) */
+    void (*on_wire_ready)(session *s);   /* the first bytes may flow: dialog or relay */
+    struct splice_relay *splice;  /* the raw fast path, when it runs */
+    aeh_dialog *dialog;           /* dialog steps, when given */
+    int listen_fd;
+    bool bound_path;              /* -U -l: we created the socket file */
+    dev_t bound_dev;              /* ... and it is this inode: unlinked at exit */
+    ino_t bound_ino;              /* only while the path still names it */
+    ev_io listen_w;
+    ev_timer deadline_w, quit_w, grace_w;
+    ev_timer peer_eof_w;          /* --peer-eof-grace: stdin's silence after the peer's EOF */
+    ev_timer closed_w;            /* after the peer's EOF, a write's reset is looked for */
+    int saved_fl[2];              /* stdin's and stdout's file status flags, restored */
+    uint64_t frames_sent, frames_recv;
+    /* stream offset where the frame being handed over began (on stdin, on
+     * the wire), for errors about a frame the other side cannot encode */
+    uint64_t in_frame_at, net_frame_at;
+    uint64_t bytes_sent, bytes_recv;   /* on the wire, kept when the handle goes */
+    uint64_t grace_mark;          /* stdin bytes taken when peer_eof_w last looked */
+    double deadline;              /* this attempt's: --deadline, or what --retry-until leaves */
+    bool relay_started;           /* stdin began to flow: no retry after that */
+    ev_tstamp t_start;
+    bool in_paused, net_paused, finishing, wait_net;
+    bool stdin_done, peer_eof;
+    bool peer_ragged_eof;         /* TLS: the peer's end was a TCP close without close_notify */
+    int in_errno;                 /* why stdin could not be opened as a handle */
+    int exit_code;                /* -1 while running */
+};
+
+/* ------------------------------------------------------------ transports
+ * The bytes of a session flow through one of two transports: handles
+ * (relay.c: framing, TLS, the dialog) or splice(2) (splice.c: raw bytes
+ * between pipes and the socket).  end.c drives either through this. */
+
+/* Where stdin's bytes are: `taken` from stdin, `unsent` still held by
+ * aecat, `written` handed to the kernel for the wire, `wire_fd` the socket
+ * (-1: gone). */
+typedef struct stdin_flow {
+    uint64_t taken, unsent, written;
+    int wire_fd;
+} stdin_flow;
+
+struct transport {
+    /* bytes owed to stdout (and with wire_too to the wire) not yet out */
+    bool (*pending)(const session *s, bool wire_too);
+    /* stdin's bytes wait for the wire to take them */
+    bool (*wire_unsent)(const session *s);
+    /* net: the wire's handle as the caller knows it (NULL: none) */
+    void (*stdin_flow)(const session *s, const aeh *net, stdin_flow *f);
+    bool (*wire_open)(const session *s);
+    void (*shutdown)(session *s);            /* stdin ended: half-close the wire */
+    void (*finish)(session *s, int code);    /* stop reading; what is owed goes on */
+    void (*close)(session *s);               /* everything; counters stay in s */
+};
+
+#endif
