@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
 # The command line: help, operands, --ready, families, source address,
-# --count/--until, -C, --stats, -v, signals, closed stdout, end of stream.
+# --count/--until, -C, --stats, -v, signals, closed stdin and stdout, end of
+# stream.
 
 load helpers
 
