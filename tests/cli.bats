@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
 # The command line: help, operands, --ready, families, source address,
-# --count/--until, -C, --stats, -v, signals, closed stdout, end of stream.
+# --count/--until, -C, --stats, -v, signals, closed stdin and stdout, end of
+# stream.
 
 load helpers
 
@@ -159,6 +160,16 @@ greeter() { start_peer peer --send 'hi\n' --then close "$@"; }
     assert_output hi
 }
 
+@test "cli: out-of-range ports and over-long unix paths are usage errors (64)" {
+    for args in "127.0.0.1 70000" "127.0.0.1 no-such-service" "-l 70000" "-p 65537 127.0.0.1 1" "-s nosuch.invalid 127.0.0.1 1" \
+                "-U $(printf 'x%.0s' $(seq 1 120))"; do
+        # shellcheck disable=SC2086
+        run --separate-stderr ae $args </dev/null
+        assert_status 64
+        assert_one_error "^aecat: usage: "
+    done
+}
+
 @test "cli: options after the operands (GNU order)" {
     greeter
     run ae 127.0.0.1 "$PORT" --frame line --records hex </dev/null
@@ -267,6 +278,25 @@ greeter() { start_peer peer --send 'hi\n' --then close "$@"; }
 
 # ------------------------------------------------------------ families, source
 
+@test "cli: -U -l over a regular file fails and leaves the file alone" {
+    echo keep >"$T/notes.txt"
+    run --separate-stderr ae -U -l "$T/notes.txt" </dev/null
+    assert_status 74
+    assert_one_error "address already in use"
+    assert_equal "$(cat "$T/notes.txt")" keep
+}
+
+@test "cli: -U -l over a live listener fails without touching it or its socket file" {
+    start_aecat_ready -i /dev/null live -U -l "$T/live.sock"
+    run --separate-stderr ae -U -l "$T/live.sock" </dev/null
+    assert_status 74
+    [ -S "$T/live.sock" ] || fail "the live socket file was removed"
+    kill -0 "$AE_PID" || fail "the live listener was disturbed"
+    echo hi | ae -U "$T/live.sock" >/dev/null
+    wait_pid "$AE_PID" 10
+    assert_equal "$(cat "$T/live.out")" hi
+}
+
 @test "cli: -4 connects over IPv4; -4 with an IPv6 address fails to resolve (68)" {
     greeter
     run ae -4 localhost "$PORT" </dev/null
@@ -365,6 +395,15 @@ greeter() { start_peer peer --send 'hi\n' --then close "$@"; }
 }
 
 # ------------------------------------------------------------ -C
+
+@test "cli: --count ends at once even when the peer never reads our queued data" {
+    head -c 8M /dev/zero | tr '\0' 'x' | fold -w 1000 >"$T/lines"
+    start_peer peer --send 'OK\n' --delay 0.3 --then hold --no-read
+    run_timed -- ae --frame line --count 1 127.0.0.1 "$PORT" <"$T/lines"
+    assert_status 0
+    assert_output OK
+    assert_elapsed 0 3
+}
 
 @test "cli: -C sends \\n as \\r\\n and never doubles an existing \\r\\n (raw)" {
     start_peer peer --when eof --recv "$T/wire"
@@ -480,6 +519,16 @@ closed_stdout_case() {
 @test "cli: writing into a closed stdout exits 141 quietly (--frame line)" {
     closed_stdout_case "$T/err" --frame line
     assert_equal "$(cat "$T/err")" ""
+}
+
+@test "cli: a closed stdin reads as empty; a closed stdout is refused" {
+    start_peer peer --send 'hello\n' --then close
+    run --separate-stderr bash -c '"$0" 127.0.0.1 "$1" <&-' "$AECAT" "$PORT"
+    assert_status 0
+    assert_output hello
+    run --separate-stderr bash -c '"$0" 127.0.0.1 1 >&- </dev/null' "$AECAT"
+    assert_status 74
+    assert_one_error "^aecat: stdout: not open$"
 }
 
 # ------------------------------------------------------------ end of stream

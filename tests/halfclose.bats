@@ -377,3 +377,34 @@ EOF
     assert_elapsed 0.4 3
     assert_one_error "timeout: no traffic with 127\.0\.0\.1 port $PORT for 0\.5 s \(-w\)"
 }
+
+# both relays: the splice fast path (stdout a pipe) and the handle path
+paths() { printf '%s\n' splice handles; }
+with_path() { if [ "$1" = handles ]; then export AECAT_NO_SPLICE=1; else unset AECAT_NO_SPLICE; fi; }
+
+@test "half-close: a half-closed slow reader still gets all of stdin (both relay paths)" {
+    head -c 12M /dev/urandom >"$T/in"
+    for p in $(paths); do
+        with_path "$p"
+        # the listener's stdin is empty (it half-closes at once) and its reader is slow
+        mkfifo "$T/r.$p"
+        { "$AECAT" -l 127.0.0.1 0 --ready=3 </dev/null 3>"$T/r.$p" | { sleep 1.5; cat; } >"$T/out.$p"; } &
+        PIDS+=($!)
+        read -r _ _ port <"$T/r.$p"
+        timeout 30 "$AECAT" 127.0.0.1 "$port" <"$T/in" | cat >/dev/null
+        [ "${PIPESTATUS[0]}" -eq 0 ] || fail "$p: sender failed"
+        wait "${PIDS[-1]}"
+        cmp "$T/in" "$T/out.$p" || fail "$p: data lost"
+    done
+}
+
+@test "half-close: a reply sent just before a reset reaches stdout (both relay paths)" {
+    head -c 20M /dev/zero >"$T/big"
+    for p in $(paths); do
+        with_path "$p"
+        start_peer "peer$p" --send '413 too big\n' --then close
+        run --separate-stderr bash -c '"$0" 127.0.0.1 "$1" <"$2" | cat' "$AECAT" "$PORT" "$T/big"
+        assert_output "413 too big"
+        assert_one_error "^aecat: (send|recv): 127\.0\.0\.1 port $PORT: "
+    done
+}

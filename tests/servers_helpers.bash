@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # Shared by the suites that run real protocol servers (servers.bats,
-# starttls.bats): the servers' start/stop functions (tests/servers/*.bash),
+# starttls.bats, examples.bats): the servers' start/stop functions (tests/servers/*.bash),
 # the test certificates, a teardown that stops whichever server a test
 # started, and `need`.
 

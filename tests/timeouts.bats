@@ -117,6 +117,17 @@ BATS_NO_PARALLELIZE_WITHIN_FILE=true
     assert_elapsed 1.45 5
 }
 
+@test "timeout: -q bounds the wait when the peer never takes the rest of stdin: exit 75" {
+    # a Unix socket's small buffers: stdin (350 KiB) is all read, part of it
+    # still queued when -q expires
+    head -c 350K /dev/zero >"$T/big"
+    start_peer peer --unix "$T/s" --then hold --no-read
+    run_timed --separate-stderr -- ae -q 0.5 -U "$T/s" <"$T/big"
+    assert_status 75
+    assert_one_error "^aecat: timeout: -q 0.5 s after end of stdin: "
+    assert_elapsed 0.3 4
+}
+
 @test "connect: refused exits 69 with one error line" {
     start_peer closed --bound-only
     run_timed --separate-stderr -- ae 127.0.0.1 "$PORT" </dev/null

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# Helpers for the TLS suites (tls.bats, tls_verify.bats); load after helpers:
+# Helpers for the TLS suites (tls*.bats) and the TLS cases of dialog.bats,
+# jsonlog.bats and servers_helpers.bash; load after helpers:
 #
 #   load helpers
 #   load tls_helpers

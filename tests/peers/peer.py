@@ -31,7 +31,9 @@ line of stdout, flushes, then serves ONE connection (or --accept N) as told:
 
 Ends on SIGTERM; the tests stop it by PID.
 """
-import argparse, codecs, os, select, signal, socket, sys, time
+import argparse, select, socket, sys, time
+
+import peerlib
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--host', default='127.0.0.1')
@@ -48,53 +50,36 @@ ap.add_argument('--then', default='drain', choices=['drain', 'close', 'hold', 'r
 ap.add_argument('--no-read', action='store_true')
 ap.add_argument('--duplex', action='store_true')
 ap.add_argument('--trickle', type=float)
-ap.add_argument('--recv')
+peerlib.add_record_args(ap)
 ap.add_argument('--peername')
-ap.add_argument('--events')
 ap.add_argument('--accept', type=int, default=1)
 ap.add_argument('--blackhole', action='store_true')
 ap.add_argument('--bound-only', action='store_true')
 ap.add_argument('--connect', type=int)
 a = ap.parse_args()
 
-signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-
-
-def event(text):
-    if a.events:
-        with open(a.events, 'a') as f:
-            f.write(text + '\n')
+peerlib.standard_signals()
 
 
 def payload():
     if a.send is not None:
-        return codecs.escape_decode(a.send.encode())[0]
+        return peerlib.unescape(a.send)
     if a.send_hex is not None:
         return bytes.fromhex(a.send_hex)
     if a.send_file is not None:
-        with open(a.send_file, 'rb') as f:
-            return f.read()
+        return peerlib.read_file(a.send_file)
     return b''
 
 
-recv_f = open(a.recv, 'wb') if a.recv else None
-received = 0
-
-
-def record(data):
-    global received
-    received += len(data)
-    if recv_f:
-        recv_f.write(data)
-        recv_f.flush()
+rec = peerlib.Recorder(a)
+event, record = rec.event, rec.record
 
 
 def read_until_eof(c):
     while True:
         d = c.recv(65536)
         if not d:
-            event('eof %d' % received)
+            event('eof %d' % rec.received)
             return
         record(d)
 
@@ -114,14 +99,14 @@ def serve(c):
         while True:
             d = c.recv(65536)
             if not d:
-                event('eof %d' % received)
+                event('eof %d' % rec.received)
                 break
             record(d)
             pending += d
             if (a.request_bytes and len(pending) >= a.request_bytes) or \
                (not a.request_bytes and b'\n' in pending):
                 break
-        event('request %d' % received)
+        event('request %d' % rec.received)
     elif a.when == 'eof':
         read_until_eof(c)
     if a.delay:
@@ -160,33 +145,16 @@ def serve(c):
             time.sleep(3600)
 
 
-def say(line):
-    sys.stdout.write(line + '\n')
-    sys.stdout.flush()
-
-
 if a.connect:
     c = socket.create_connection(('127.0.0.1', a.connect))
-    say('connected')
+    peerlib.ready('connected')
     serve(c)
     sys.exit(0)
 
-if a.unix:
-    fam, addr = socket.AF_UNIX, a.unix
-    if a.unix.startswith('@'):
-        addr = '\0' + a.unix[1:]
-elif ':' in a.host:
-    fam, addr = socket.AF_INET6, (a.host, a.port)
-else:
-    fam, addr = socket.AF_INET, (a.host, a.port)
-
-l = socket.socket(fam, socket.SOCK_STREAM)
-if fam != socket.AF_UNIX:
-    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(addr)
+l, fam, addr = peerlib.bind(a.host, a.port, a.unix)
 
 if a.bound_only:
-    say(str(l.getsockname()[1]))
+    peerlib.ready(l.getsockname()[1])
     while True:
         time.sleep(3600)
 
@@ -206,12 +174,12 @@ if a.blackhole:
             break
     else:
         sys.exit('blackhole: the accept queue never filled')
-    say(str(port))
+    peerlib.ready(port)
     while True:
         time.sleep(3600)
 
 l.listen(16)
-say('unix ' + a.unix if a.unix else str(l.getsockname()[1]))
+peerlib.ready('unix ' + a.unix if a.unix else l.getsockname()[1])
 for _ in range(a.accept):
     c, peer = l.accept()
     if a.peername:
@@ -223,6 +191,5 @@ for _ in range(a.accept):
     except (BrokenPipeError, ConnectionResetError) as e:
         event('error %s' % e.__class__.__name__)
         c.close()
-if recv_f:
-    recv_f.close()
+rec.close()
 event('done')

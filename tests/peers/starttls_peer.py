@@ -18,33 +18,23 @@ flushes, serves ONE connection by playing its STEPs in order, then reads
 If the client closes before a wait is met, the peer records "eof" and ends.
 Ends on SIGTERM; the tests stop it by PID.
 """
-import argparse, codecs, os, signal, socket, sys
+import argparse, sys
+
+import peerlib
 
 ap = argparse.ArgumentParser()
-ap.add_argument('--recv')
-ap.add_argument('--events')
+peerlib.add_record_args(ap)
 ap.add_argument('steps', nargs='*')
 a = ap.parse_args()
 
-signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-
-
-def unescape(s):
-    return codecs.escape_decode(s.encode())[0]
-
-
-def event(text):
-    if a.events:
-        with open(a.events, 'a') as f:
-            f.write(text + '\n')
+peerlib.standard_signals()
 
 
 steps = []
 for s in a.steps:
     kind, _, arg = s.partition(':')
     if kind == 'send' or kind == 'wait':
-        steps.append((kind, unescape(arg)))
+        steps.append((kind, peerlib.unescape(arg)))
     elif kind == 'bytes':
         steps.append((kind, int(arg)))
     elif kind == 'close':
@@ -52,7 +42,8 @@ for s in a.steps:
     else:
         sys.exit('starttls_peer: bad step %r' % s)
 
-recv_f = open(a.recv, 'wb') if a.recv else None
+rec = peerlib.Recorder(a)
+event = rec.event
 buf = b''
 
 
@@ -65,9 +56,7 @@ def more(c):
         d = b''
     if not d:
         return False
-    if recv_f:
-        recv_f.write(d)
-        recv_f.flush()
+    rec.record(d)
     buf += d
     return True
 
@@ -98,17 +87,12 @@ def serve(c):
     event('eof')
 
 
-l = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(('127.0.0.1', 0))
-l.listen(4)
-sys.stdout.write('%d\n' % l.getsockname()[1])
-sys.stdout.flush()
+l = peerlib.listen()
+peerlib.ready(l.getsockname()[1])
 c, _ = l.accept()
 try:
     serve(c)
 except (BrokenPipeError, ConnectionResetError):
     event('reset')
 c.close()
-if recv_f:
-    recv_f.close()
+rec.close()

@@ -46,7 +46,9 @@ the first line of stdout, accepts one connection.
 
 Exit status 0, or 1 after a TLS error.  Ends on SIGTERM.
 """
-import argparse, codecs, os, select, signal, socket, ssl, sys
+import argparse, select, socket, ssl, sys
+
+import peerlib
 
 ap = argparse.ArgumentParser()
 ap.add_argument('--host', default='127.0.0.1')
@@ -60,26 +62,17 @@ ap.add_argument('--send', default='')
 ap.add_argument('--send-file')
 ap.add_argument('--when', default='start', choices=['start', 'eof'])
 ap.add_argument('--then', default='close_notify', choices=['close_notify', 'truncate', 'partial', 'close_first', 'cut', 'reset', 'garbage'])
-ap.add_argument('--recv')
-ap.add_argument('--events')
+peerlib.add_record_args(ap)
 ap.add_argument('--close-after-hello', action='store_true')
 a = ap.parse_args()
 
-signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-
-
-def event(text):
-    if a.events:
-        with open(a.events, 'a') as f:
-            f.write(text + '\n')
+peerlib.standard_signals()
 
 
 def payload():
     if a.send_file:
-        with open(a.send_file, 'rb') as f:
-            return f.read()
-    return codecs.escape_decode(a.send.encode())[0]
+        return peerlib.read_file(a.send_file)
+    return peerlib.unescape(a.send)
 
 
 def recv_exact(s, n):
@@ -92,8 +85,6 @@ def recv_exact(s, n):
     return b
 
 
-family = socket.AF_INET6 if ':' in a.host else socket.AF_INET
-
 if a.connect is not None:
     raw = socket.create_connection((a.host, a.connect))
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -105,11 +96,8 @@ if a.connect is not None:
     if a.cert:
         ctx.load_cert_chain(a.cert, a.key)
 else:
-    ls = socket.socket(family, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((a.host, 0))
-    ls.listen(4)
-    print(ls.getsockname()[1], flush=True)
+    ls = peerlib.listen(a.host)
+    peerlib.ready(ls.getsockname()[1])
     raw, _ = ls.accept()
     ls.close()
     if a.close_after_hello:
@@ -123,7 +111,8 @@ else:
 if a.max_version:
     ctx.maximum_version = ssl.TLSVersion.TLSv1_2 if a.max_version == '1.2' else ssl.TLSVersion.TLSv1_3
 
-recv_f = open(a.recv, 'wb') if a.recv else None
+rec = peerlib.Recorder(a)
+event = rec.event
 try:
     if a.connect is not None:
         s = ctx.wrap_socket(raw, server_hostname=a.servername or (a.host if a.ca else None),
@@ -156,7 +145,6 @@ try:
         except (ssl.SSLError, OSError) as e:
             event('shutdown error %s' % e)
         sys.exit(0)
-    n = 0
     clean = True
     while True:
         try:
@@ -166,11 +154,8 @@ try:
             break
         if not b:
             break
-        n += len(b)
-        if recv_f:
-            recv_f.write(b)
-            recv_f.flush()
-    event('eof %d %s' % (n, 'close_notify' if clean else 'truncated'))
+        rec.record(b)
+    event('eof %d %s' % (rec.received, 'close_notify' if clean else 'truncated'))
     if a.when == 'eof' and data:
         s.sendall(data)
     if a.then in ('truncate', 'partial') or not clean:
