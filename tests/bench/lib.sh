@@ -127,6 +127,10 @@ free_port() {
 }
 
 fifo() { rm -f "$1"; mkfifo "$1"; }
+# A listener's stdin is HOLD opened read-write, so it never ends (the
+# listener does not half-close at once); an aecat listener therefore gets
+# --peer-eof-grace 0, to end at the sender's EOF as nc does, and not wait
+# for a stdin that may still be sent (END OF STREAM in aecat(1)).
 HOLD=$WORK/hold
 fifo "$HOLD"
 
@@ -149,7 +153,7 @@ raw_run() {
     kp=$LAST
     case $tool in
     aecat|aecat-pipe)
-            spawn "rw:$HOLD" "$lout" "$to" "$BIN/maxrss" "$rl" "$AECAT" -l 127.0.0.1 0 --ready=3 3>"$WORK/ready";;
+            spawn "rw:$HOLD" "$lout" "$to" "$BIN/maxrss" "$rl" "$AECAT" -l 127.0.0.1 0 --peer-eof-grace 0 --ready=3 3>"$WORK/ready";;
     nc)     port=$(free_port)
             spawn "rw:$HOLD" "$lout" "$to" "$BIN/maxrss" "$rl" nc.openbsd -l 127.0.0.1 "$port";;
     socat)  port=$(free_port)

@@ -18,7 +18,7 @@ frames_run() {
         spawn "$out" /dev/null "$to" "$BIN/sink" -n "$expect" -o "$res"
         kp=$LAST
         case $tool in
-        aecat)   spawn "rw:$HOLD" "$out" "$to" "$AECAT" -l 127.0.0.1 0 --ready=3 --recv-frame "$type" --records lines 3>"$WORK/ready";;
+        aecat)   spawn "rw:$HOLD" "$out" "$to" "$AECAT" -l 127.0.0.1 0 --peer-eof-grace 0 --ready=3 --recv-frame "$type" --records lines 3>"$WORK/ready";;
         ae)      spawn /dev/null "$out" "$to" perl "$PEERS/ae_decode.pl" "$type" "$WORK/ready";;
         asyncio) spawn /dev/null "$out" "$to" env -u PYTHONUNBUFFERED "$PY" "$PEERS/asyncio_decode.py" "$type" "$WORK/ready";;
         ceiling) spawn /dev/null "$out" "$to" "$BIN/ceiling" decode "$type" -L "$WORK/ready";;

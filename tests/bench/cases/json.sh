@@ -16,7 +16,7 @@ json_mix_run() {
     fifo "$out"
     spawn "$out" /dev/null "$to" "$BIN/sink" -n "$MIX_TEXT_BYTES" -o "$res"
     kp=$LAST
-    spawn "rw:$HOLD" "$out" "$to" "$AECAT" -l 127.0.0.1 0 --ready=3 --frame json --records raw 3>"$WORK/ready"
+    spawn "rw:$HOLD" "$out" "$to" "$AECAT" -l 127.0.0.1 0 --peer-eof-grace 0 --ready=3 --frame json --records raw 3>"$WORK/ready"
     lp=$LAST
     if port=$(wait_ready "$WORK/ready" "$lp"); then
         st=$(timeout "$to" "$BIN/blast" "$WORK/jsonmix" 127.0.0.1 "$port" 2>>"$LOG")
@@ -57,7 +57,7 @@ json_texts_run() {
         rm -f "$out"
     fi
     case $tool in
-    aecat)   spawn "rw:$HOLD" "$out" "$to" "$AECAT" -l 127.0.0.1 0 --ready=3 --frame json --records json 3>"$WORK/ready";;
+    aecat)   spawn "rw:$HOLD" "$out" "$to" "$AECAT" -l 127.0.0.1 0 --peer-eof-grace 0 --ready=3 --frame json --records json 3>"$WORK/ready";;
     ae)      spawn /dev/null "$out" "$to" perl "$PEERS/ae_decode.pl" json "$WORK/ready";;
     asyncio) spawn /dev/null "$out" "$to" env -u PYTHONUNBUFFERED "$PY" "$PEERS/asyncio_decode.py" json "$WORK/ready";;
     jq)      spawn "$WORK/texts.json" "$out" "$to" jq -c .;;

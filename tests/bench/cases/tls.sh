@@ -65,7 +65,7 @@ tls_run() {
     spawn "$lout" /dev/null "$to" "$BIN/sink" -n $((mb * 1048576)) -o "$res"
     kp=$LAST
     case $tool in
-    aecat)  ERR=$le spawn "rw:$HOLD" "$lout" "$to" "$BIN/maxrss" "$rl" "$AECAT" -l --tls --cert "$CERT" --key "$KEY" \
+    aecat)  ERR=$le spawn "rw:$HOLD" "$lout" "$to" "$BIN/maxrss" "$rl" "$AECAT" -l --peer-eof-grace 0 --tls --cert "$CERT" --key "$KEY" \
                 --tls-priority "$TLS_PRIO" --tls-info --ready=3 127.0.0.1 0 3>"$WORK/ready";;
     socat)  port=$(free_port)
             ERR=$le spawn "rw:$HOLD" "$lout" "$to" env OPENSSL_CONF="$OSSL_CNF" "$BIN/maxrss" "$rl" socat -d -d -u \
