@@ -362,7 +362,8 @@ static void splice_shutdown(session *s)
     shutdown(s->splice->net_fd, SHUT_WR);
 }
 
-/* Finishing: stop reading new data, keep draining private pipes. */
+/* Finishing: stop reading new data; what a pump already moved keeps
+ * flowing to its destination (relay_check_done waits for it). */
 static void splice_finish(session *s, int code)
 {
     (void)code;

@@ -2,7 +2,7 @@
 /* The handle: one non-blocking fd, a read queue of frame requests, a write
  * queue of bytes, one timer for all three inactivity timeouts, and the
  * EOF/shutdown states.  Semantics follow AnyEvent::Handle ("THE READ QUEUE")
- * except where DESIGN.md fixes it on purpose: decode errors are fatal (a
+ * except where libaeh(3) departs from it on purpose: decode errors are fatal (a
  * framed stream cannot resynchronise), rtimeout only counts while a read is
  * wanted and wtimeout only while bytes are queued. */
 #include <errno.h>

@@ -64,8 +64,6 @@ static void set_tcp_nodelay(aeh *h, bool on)
         setsockopt(h->fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v);
 }
 
-/* The handshake failed: on_starttls hears it and the handle goes, or,
- * without one, on_error does. */
 /* Best effort, once, before the handle goes: the alert that says why. */
 static void write_alert(aeh *h)
 {
@@ -74,6 +72,8 @@ static void write_alert(aeh *h)
         aeh_buf_clear(&h->rout);
 }
 
+/* The handshake failed: on_starttls hears it and the handle goes, or,
+ * without one, on_error does. */
 static void tls_failed(aeh *h, aeh_error *e)
 {
     e->op = AEH_OP_TLS;

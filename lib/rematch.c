@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* rematch: PCRE2 searches for end markers in a stream (see rematch_int.h).
  *
- * The streaming method (DESIGN.md §2, NOTES.md): the subject is always the
+ * The streaming method (split-independent and linear): the subject is always the
  * whole unconsumed input and the search starts at `resume`, with
  * PCRE2_PARTIAL_HARD so that a match more bytes could change (`\n+` at the
  * end of the buffer, `$`, a lookahead running off the end) is held back as a
