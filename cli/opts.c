@@ -214,13 +214,12 @@ static const struct option long_opts[] = {
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
-    char raw[512], line[512];
+    char raw[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    cli_escape_controls(raw, line, sizeof line);
-    fprintf(stderr, "aecat: usage: %s (see aecat --help)\n", line);
+    cli_say("usage: %s (see aecat --help)", raw);   /* escaped there, like every line */
     return EXIT_USAGE;
 }
 

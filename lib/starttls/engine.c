@@ -77,10 +77,10 @@ void aeh__stls_ok(stls *t)
 
 void aeh__stls_refuse(stls *t, const char *fmt, ...)
 {
-    aeh_error e = { .code = EPROTO };
+    aeh_error e;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e.msg, sizeof e.msg, fmt, ap);
+    aeh_vfail(&e, EPROTO, 0, fmt, ap);
     va_end(ap);
     stls_end(t, &e);
 }
