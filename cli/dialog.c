@@ -213,7 +213,7 @@ static void on_done(aeh_dialog *d, const aeh_dialog_result *r, void *arg)
         else
             relay_net_callbacks(s);
         report(s, r);
-        relay_finish(s, fail_code(s, r), false);
+        end_finish(s, fail_code(s, r), false);
         return;
     }
     if (c->verbose)
@@ -231,7 +231,7 @@ static void on_done(aeh_dialog *d, const aeh_dialog_result *r, void *arg)
     }
     if (!c->no_shutdown)
         aeh_push_shutdown(s->net);
-    relay_finish(s, EXIT_OK, true);
+    end_finish(s, EXIT_OK, true);
 }
 
 int dialog_prepare(session *s)
@@ -297,7 +297,7 @@ void dialog_begin(session *s)
     aeh_error e;
     if (aeh_dialog_run(s->dialog, s->net, &e) < 0) {
         cli_say("dialog: %s", e.msg);
-        relay_finish(s, EXIT_IOERR, false);
+        end_finish(s, EXIT_IOERR, false);
     }
 }
 

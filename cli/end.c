@@ -36,7 +36,7 @@ static bool closed_watch_wanted(const session *s)
     return s->exit_code <= EXIT_OK;
 }
 
-void relay_check_done(session *s)
+void end_check_done(session *s)
 {
     if (!s->finishing)
         return;
@@ -47,7 +47,7 @@ void relay_check_done(session *s)
     ev_break(s->loop, EVBREAK_ALL);
 }
 
-void relay_finish(session *s, int code, bool wait_net)
+void end_finish(session *s, int code, bool wait_net)
 {
     if (s->exit_code < 0)
         s->exit_code = code;
@@ -55,7 +55,7 @@ void relay_finish(session *s, int code, bool wait_net)
         s->wait_net = s->wait_net && wait_net;
         if (!s->wait_net || !closed_watch_wanted(s))
             ev_timer_stop(s->loop, &s->closed_w);
-        relay_check_done(s);
+        end_check_done(s);
         return;
     }
     s->finishing = true;
@@ -66,11 +66,11 @@ void relay_finish(session *s, int code, bool wait_net)
     ev_timer_stop(s->loop, &s->tls_w);
     if (s->transport)
         s->transport->finish(s, code);
-    relay_check_done(s);
+    end_check_done(s);
 }
 
 /* Half-close (what is queued goes first), -q, the end rules. */
-void relay_stdin_ended(session *s)
+void end_stdin_ended(session *s)
 {
     const cli_cfg *c = s->cfg;
     bool shut = !c->no_shutdown && s->transport && s->transport->wire_open(s);
@@ -82,10 +82,10 @@ void relay_stdin_ended(session *s)
         ev_timer_set(&s->quit_w, c->quit_after_eof, 0);
         ev_timer_start(s->loop, &s->quit_w);
     }
-    relay_stdin_done(s);
+    end_stdin_done(s);
 }
 
-bool relay_wire_unsent(const session *s)
+bool end_wire_unsent(const session *s)
 {
     return s->transport && s->transport->wire_unsent(s);
 }
@@ -93,7 +93,7 @@ bool relay_wire_unsent(const session *s)
 /* Not idle: stdin has data that waits for the wire to take it. */
 static bool stdin_blocked(const session *s)
 {
-    return s->in_paused || relay_wire_unsent(s);
+    return s->in_paused || end_wire_unsent(s);
 }
 
 static stdin_flow stdin_flow_of(const session *s, const aeh *net)
@@ -128,7 +128,7 @@ static uint64_t stdin_lost(const session *s, const aeh *net)
     return f.unsent + f.written - wire_acked(f.wire_fd, f.written);
 }
 
-void relay_wire_closed(session *s, const aeh *net, int err)
+void end_wire_closed(session *s, const aeh *net, int err)
 {
     ev_timer_stop(s->loop, &s->closed_w);      /* the reset is in: nothing more to learn */
     if (s->exit_code >= 0 && s->exit_code != EXIT_OK)
@@ -155,7 +155,7 @@ static void grace_expired(struct ev_loop *loop, ev_timer *w, int revents)
     if (s->cfg->verbose)
         cli_say("stdin silent for %g s after the peer closed (--peer-eof-grace): finishing",
                 s->cfg->peer_eof_grace);
-    relay_finish(s, EXIT_OK, true);
+    end_finish(s, EXIT_OK, true);
 }
 
 /* The reset a write drew from a peer that closed fully: SO_ERROR, or the
@@ -184,7 +184,7 @@ static void closed_check(struct ev_loop *loop, ev_timer *w, int revents)
     int fd = stdin_flow_of(s, s->net).wire_fd;
     if (fd < 0) {
         ev_timer_stop(loop, w);
-        relay_check_done(s);
+        end_check_done(s);
         return;
     }
     int err = wire_reset(s, fd);
@@ -192,17 +192,17 @@ static void closed_check(struct ev_loop *loop, ev_timer *w, int revents)
         ev_timer_stop(loop, w);
         /* stdin ended and all of it arrived: only our FIN met the reset */
         if (s->stdin_done && !stdin_lost(s, s->net)) {
-            relay_check_done(s);
+            end_check_done(s);
             return;
         }
-        relay_wire_closed(s, s->net, err);
-        relay_finish(s, EXIT_IOERR, false);
+        end_wire_closed(s, s->net, err);
+        end_finish(s, EXIT_IOERR, false);
         return;
     }
     int unacked = 0;
     if (!stdin_blocked(s) && ioctl(fd, SIOCOUTQ, &unacked) == 0 && unacked == 0) {
         ev_timer_stop(loop, w);
-        relay_check_done(s);
+        end_check_done(s);
     }
 }
 
@@ -223,7 +223,7 @@ static void watch_for_reset(session *s)
     ev_timer_start(s->loop, &s->closed_w);
 }
 
-void relay_peer_eof(session *s)
+void end_peer_eof(session *s)
 {
     const cli_cfg *c = s->cfg;
     if (c->verbose)
@@ -237,13 +237,13 @@ void relay_peer_eof(session *s)
     if (fd >= 0 && ioctl(fd, SIOCOUTQ, &unacked) == 0 && unacked > 0)
         watch_for_reset(s);
     if (s->stdin_done || s->finishing) {
-        relay_finish(s, EXIT_OK, true);
+        end_finish(s, EXIT_OK, true);
         return;
     }
     if (isatty(0) || c->peer_eof_grace == 0) {
         if (c->verbose)
             cli_say("%s: finishing", c->peer_eof_grace == 0 ? "--peer-eof-grace 0" : "stdin is a terminal");
-        relay_finish(s, EXIT_OK, true);
+        end_finish(s, EXIT_OK, true);
         return;
     }
     if (c->peer_eof_grace > 0) {
@@ -254,7 +254,7 @@ void relay_peer_eof(session *s)
     }
 }
 
-void relay_stdin_active(session *s)
+void end_stdin_active(session *s)
 {
     if (!s->peer_eof || s->finishing)
         return;
@@ -263,15 +263,15 @@ void relay_stdin_active(session *s)
     watch_for_reset(s);
 }
 
-void relay_stdin_done(session *s)
+void end_stdin_done(session *s)
 {
     s->stdin_done = true;
     if (s->peer_eof)
-        relay_finish(s, EXIT_OK, true);
+        end_finish(s, EXIT_OK, true);
 }
 
 
-void relay_close(session *s)
+void end_close(session *s)
 {
     if (s->transport)
         s->transport->close(s);

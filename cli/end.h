@@ -7,18 +7,18 @@
  * transports, the dialog and main. */
 /* Stops reading, flushes stdout (and the wire when wait_net), then leaves
  * the loop with `code` unless an earlier failure set one. */
-void relay_finish(session *s, int code, bool wait_net);
+void end_finish(session *s, int code, bool wait_net);
 /* Leaves the loop once everything owed to stdout (and the wire) is out. */
-void relay_check_done(session *s);
-void relay_peer_eof(session *s);
-void relay_stdin_active(session *s);
-void relay_stdin_ended(session *s);      /* stdin's EOF: half-close, -q */
-void relay_stdin_done(session *s);
+void end_check_done(session *s);
+void end_peer_eof(session *s);
+void end_stdin_active(session *s);
+void end_stdin_ended(session *s);      /* stdin's EOF: half-close, -q */
+void end_stdin_done(session *s);
 /* A write (or the socket) says the peer closed fully (err: EPIPE or
  * ECONNRESET): tells what of stdin was lost and sets exit 74.  net: the
  * wire's handle on the handle relay (NULL on the splice relay). */
-void relay_wire_closed(session *s, const aeh *net, int err);
-bool relay_wire_unsent(const session *s);   /* stdin's bytes wait for the wire */
-void relay_close(session *s);               /* the transport's everything */
+void end_wire_closed(session *s, const aeh *net, int err);
+bool end_wire_unsent(const session *s);   /* stdin's bytes wait for the wire */
+void end_close(session *s);               /* the transport's everything */
 
 #endif

@@ -42,7 +42,7 @@ static void in_frame(aeh *h, aeh_span f, void *arg)
         return;
     s->frames_sent++;
     s->in_frame_at = frame_start(h);
-    relay_stdin_active(s);
+    end_stdin_active(s);
     if (s->cfg->verbose >= 2)
         cli_say("> frame %llu, %zu bytes", (unsigned long long)s->frames_sent, f.n);
     if (s->cfg->verbose && unterminated_line(h, s->in_codec, f))
@@ -57,7 +57,7 @@ static void in_frame(aeh *h, aeh_span f, void *arg)
 
 static void in_eof(aeh *h)
 {
-    relay_stdin_ended(aeh_user(h));
+    end_stdin_ended(aeh_user(h));
 }
 
 static void in_error(aeh *h, const aeh_error *e, bool fatal)
@@ -67,10 +67,10 @@ static void in_error(aeh *h, const aeh_error *e, bool fatal)
         s->in = NULL;
     if (e->op == AEH_OP_DECODE) {
         cli_say("stdin: malformed data at byte %llu: %s", (unsigned long long)e->offset, e->msg);
-        relay_finish(s, EXIT_DATAERR, true);
+        end_finish(s, EXIT_DATAERR, true);
     } else {
         cli_say("stdin: %s", e->msg);
-        relay_finish(s, EXIT_IOERR, true);
+        end_finish(s, EXIT_IOERR, true);
     }
 }
 
@@ -105,7 +105,7 @@ static void net_frame(aeh *h, aeh_span f, void *arg)
             cli_say("%s after %llu frames", s->cfg->count && s->frames_recv >= s->cfg->count
                     ? "--count reached" : "--until matched", (unsigned long long)s->frames_recv);
         /* the answer is in: do not wait for a peer that is not reading */
-        relay_finish(s, EXIT_OK, false);
+        end_finish(s, EXIT_OK, false);
         return;
     }
     if (s->out && aeh_wbuf_len(s->out) > HIGH_WATER && !s->net_paused) {
@@ -122,7 +122,7 @@ static void net_eof(aeh *h)
         cli_say("tls: %s closed TCP without close_notify%s", s->peer,
                 s->cfg->tls_allow_truncation ? " (--tls-allow-truncation)"
                                              : " after ours: taken as its end");
-    relay_peer_eof(s);
+    end_peer_eof(s);
 }
 
 void relay_count_bytes(session *s)
@@ -140,7 +140,7 @@ static void net_error(aeh *h, const aeh_error *e, bool fatal)
     if (fatal)
         s->net = NULL;
     if (s->finishing && s->exit_code != EXIT_OK) {
-        relay_check_done(s);
+        end_check_done(s);
         return;
     }
     int code = EXIT_IOERR;
@@ -154,11 +154,11 @@ static void net_error(aeh *h, const aeh_error *e, bool fatal)
         cli_say("send: cannot send frame %llu from stdin (record at byte %llu): %s",
                 (unsigned long long)s->frames_sent, (unsigned long long)s->in_frame_at, e->msg);
         /* the frames before it are queued: deliver them */
-        relay_finish(s, EXIT_DATAERR, true);
+        end_finish(s, EXIT_DATAERR, true);
         return;
     case AEH_OP_WRITE:
         if (e->code == EPIPE || e->code == ECONNRESET)
-            relay_wire_closed(s, h, e->code);
+            end_wire_closed(s, h, e->code);
         else
             cli_say("send: %s: %s", s->peer, e->msg);
         break;
@@ -172,7 +172,7 @@ static void net_error(aeh *h, const aeh_error *e, bool fatal)
     }
     if (s->exit_code == EXIT_OK)
         s->exit_code = -1;        /* finishing cleanly, but bytes were lost */
-    relay_finish(s, code, false);
+    end_finish(s, code, false);
 }
 
 static void net_timeout(aeh *h, int which)
@@ -185,7 +185,7 @@ static void net_timeout(aeh *h, int which)
         cli_say("timeout: could not send to %s for %g s (--wtimeout)", s->peer, c->wtimeout);
     else
         cli_say("timeout: no traffic with %s for %g s (-w)", s->peer, c->wait);
-    relay_finish(s, EXIT_TEMPFAIL, false);
+    end_finish(s, EXIT_TEMPFAIL, false);
     if (s->net)
         aeh_set_timeout(s->net, which, 0);
 }
@@ -197,7 +197,7 @@ static void net_drain(aeh *h)
         s->in_paused = false;
         aeh_start_read(s->in);
     }
-    relay_check_done(s);
+    end_check_done(s);
 }
 
 /* The handshake is over: --tls-info, or the reason it failed (the handle
@@ -210,7 +210,7 @@ static void net_starttls(aeh *h, const aeh_error *err)
         relay_count_bytes(s);
         s->net = NULL;
         cli_say("tls: handshake with %s failed: %s", s->peer, err->msg);
-        relay_finish(s, EXIT_PROTOCOL, false);
+        end_finish(s, EXIT_PROTOCOL, false);
         return;
     }
     relay_tls_info(s, h);
@@ -254,7 +254,7 @@ static void out_drain(aeh *h)
         s->net_paused = false;
         aeh_start_read(s->net);
     }
-    relay_check_done(s);
+    end_check_done(s);
 }
 
 static void out_error(aeh *h, const aeh_error *e, bool fatal)
@@ -276,12 +276,12 @@ static void out_error(aeh *h, const aeh_error *e, bool fatal)
         cli_say("stdout: cannot write frame %llu received from %s at byte %llu as %s %s: %s%s%s%s",
                 (unsigned long long)s->frames_recv, s->peer, (unsigned long long)s->net_frame_at, opt, fmt,
                 e->msg, lines ? " (use " : "", lines ? opt : "", lines ? " netstring, hex or base64)" : "");
-        relay_finish(s, EXIT_DATAERR, false);
+        end_finish(s, EXIT_DATAERR, false);
     } else {
         cli_say("stdout: %s", e->msg);
-        relay_finish(s, EXIT_IOERR, false);
+        end_finish(s, EXIT_IOERR, false);
     }
-    relay_check_done(s);
+    end_check_done(s);
 }
 
 /* ------------------------------------------------------------ wiring */
@@ -293,7 +293,7 @@ static void stdin_start(session *s)
     } else {
         if (s->cfg->verbose)
             cli_say("stdin: not open (%s), treating it as empty", strerror(s->in_errno));
-        relay_stdin_ended(s);
+        end_stdin_ended(s);
     }
 }
 

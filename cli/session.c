@@ -38,16 +38,16 @@ static void quit_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop; (void)revents;
     session *s = w->data;
-    if (relay_wire_unsent(s)) {
+    if (end_wire_unsent(s)) {
         /* -q bounds the wait: stdin the peer has not taken is not delivered */
         cli_say("timeout: -q %g s after end of stdin: %s has not taken all of stdin",
                 s->cfg->quit_after_eof, s->peer);
-        relay_finish(s, EXIT_TEMPFAIL, false);
+        end_finish(s, EXIT_TEMPFAIL, false);
         return;
     }
     if (s->cfg->verbose)
         cli_say("-q %g s after end of stdin: closing", s->cfg->quit_after_eof);
-    relay_finish(s, EXIT_OK, false);
+    end_finish(s, EXIT_OK, false);
 }
 
 /* The connection is ready for its first bytes: dialog steps, or the relay. */
@@ -71,7 +71,7 @@ static void tls_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
         aeh_set_timeout(s->net, AEH_TIMEOUT | AEH_RTIMEOUT | AEH_WTIMEOUT, 0);
     cli_say("timeout: TLS handshake with %s not done within %g s", s->peer[0] ? s->peer : "the peer",
             c->connect_timeout > 0 ? c->connect_timeout : c->wait);
-    relay_finish(s, EXIT_TEMPFAIL, false);
+    end_finish(s, EXIT_TEMPFAIL, false);
 }
 
 static void tls_timer_start(session *s)
@@ -375,7 +375,7 @@ void session_interrupt(session *s, int signum)
     /* flush what stdout can take now; give up after a moment */
     ev_timer_set(&s->grace_w, 1.0, 0);
     ev_timer_start(s->loop, &s->grace_w);
-    relay_finish(s, s->exit_code, false);
+    end_finish(s, s->exit_code, false);
 }
 
 int session_close(session *s, bool *relayed)
@@ -384,7 +384,7 @@ int session_close(session *s, bool *relayed)
     relay_count_bytes(s);
     if (s->connector)
         aeh_connect_cancel(s->connector);
-    relay_close(s);
+    end_close(s);
     dialog_free(s);
     if (cfg->stats)
         print_stats(s, s->bytes_sent, s->bytes_recv);

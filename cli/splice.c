@@ -5,7 +5,7 @@
  * one buffer (faster than splicing into TCP, see pump_copy).  No handles,
  * no queues, no allocation per read.  Same end-of-stream rules as the
  * handle relay (end.c): half-close at EOF on stdin, the peer's EOF as in
- * relay_peer_eof, -w idle timeout; anything else uses the handle relay. */
+ * end_peer_eof, -w idle timeout; anything else uses the handle relay. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -91,7 +91,7 @@ static void pump_fail(pump *p, bool on_dst, int err)
     if (!strcmp(side, "stdout") && err == EPIPE)
         code = EXIT_SIGPIPE;       /* the reader went away: quiet, like cat */
     else if (wire_closed)
-        relay_wire_closed(s, NULL, err);
+        end_wire_closed(s, NULL, err);
     else if (first && !strcmp(side, "wire"))
         cli_say("%s: %s: %s", on_dst ? "send" : "recv", s->peer, strerror(err));
     else if (first)
@@ -113,9 +113,9 @@ static void half_close(pump *p)
     session *s = p->r->s;
     p->done = true;
     if (p == &p->r->down)
-        relay_peer_eof(s);
+        end_peer_eof(s);
     else
-        relay_stdin_ended(s);
+        end_stdin_ended(s);
 }
 
 /* One splice; returns bytes moved, 0 at EOF, -1 with errno (EAGAIN). */
@@ -136,7 +136,7 @@ static void moved(pump *p, ssize_t n)
     p->chunks++;
     p->r->last_activity = ev_now(p->r->s->loop);
     if (p == &p->r->up)
-        relay_stdin_active(p->r->s);
+        end_stdin_active(p->r->s);
 }
 
 /* Splices what it can; false when the relay was stopped by an error. */
@@ -258,7 +258,7 @@ static void dst_ready(struct ev_loop *loop, ev_io *w, int revents)
     pump *p = w->data;
     p->dst_blocked = false;
     pump_run(p);
-    relay_check_done(p->r->s);
+    end_check_done(p->r->s);
 }
 
 static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -273,7 +273,7 @@ static void idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
         return;
     }
     cli_say("timeout: no traffic with %s for %g s (-w)", s->peer, s->cfg->wait);
-    relay_finish(s, EXIT_TEMPFAIL, false);
+    end_finish(s, EXIT_TEMPFAIL, false);
     ev_break(loop, EVBREAK_ALL);
 }
 
@@ -363,7 +363,7 @@ static void splice_shutdown(session *s)
 }
 
 /* Finishing: stop reading new data; what a pump already moved keeps
- * flowing to its destination (relay_check_done waits for it). */
+ * flowing to its destination (end_check_done waits for it). */
 static void splice_finish(session *s, int code)
 {
     (void)code;

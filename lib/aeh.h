@@ -84,6 +84,10 @@ static inline void aeh_buf_commit(aeh_buf *b, size_t n)
     b->tail += n;
 }
 int  aeh_buf_append(aeh_buf *b, const void *p, size_t n);   /* 0 or -ENOMEM */
+int  aeh_buf_printf(aeh_buf *b, const char *fmt, ...)      /* 0 or -ENOMEM, whole */
+    __attribute__((format(printf, 2, 3)));
+int  aeh_buf_vprintf(aeh_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 void aeh_buf_consume(aeh_buf *b, size_t n);                 /* n <= len */
 void aeh_buf_clear(aeh_buf *b);                             /* empty, keeps memory */
 void aeh_buf_free(aeh_buf *b);                              /* empty, frees memory */

@@ -4,6 +4,8 @@
  * cost per byte stays constant however the buffer is used. */
 #include <assert.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "aeh.h"
@@ -60,6 +62,30 @@ int aeh_buf_append(aeh_buf *b, const void *p, size_t n)
     memcpy(dst, p, n);
     b->tail += n;
     return 0;
+}
+
+int aeh_buf_vprintf(aeh_buf *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    /* one more for vsnprintf's NUL, which is not committed */
+    uint8_t *dst = n > 0 ? aeh_buf_reserve(b, (size_t)n + 1) : NULL;
+    if (dst) {
+        vsnprintf((char *)dst, (size_t)n + 1, fmt, again);
+        b->tail += (size_t)n;
+    }
+    va_end(again);
+    return n > 0 && !dst ? -ENOMEM : 0;
+}
+
+int aeh_buf_printf(aeh_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = aeh_buf_vprintf(b, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 void aeh_buf_consume(aeh_buf *b, size_t n)

@@ -191,17 +191,75 @@ static int build_expect(aeh_dialog *d, dstep *ds, const aeh_step *st, const char
     return -1;
 }
 
-aeh_dialog *aeh_dialog_new(const aeh_step *steps, size_t n, const aeh_dialog_opts *o,
-                           size_t *bad_step, aeh_error *err)
+/* Each builder returns 0, or -1 with err set for a step the caller names,
+ * or BUILD_NOMEM: out of memory names no step. */
+enum { BUILD_NOMEM = -2 };
+
+static int nomem(aeh_error *err)
 {
-    size_t unused;
-    if (!bad_step)
-        bad_step = &unused;
-    *bad_step = 0;
+    aeh_fail(err, ENOMEM, 0, "out of memory");
+    return BUILD_NOMEM;
+}
+
+static int build_send(dstep *ds, const aeh_step *st, const aeh_codec *send_codec, aeh_error *err)
+{
+    if (st->file) {
+        if (open_file(ds, st->file, send_codec, err) < 0)
+            return -1;
+    } else if (aeh_buf_append(&ds->data, st->data, st->len) < 0) {
+        return nomem(err);
+    }
+    if (ds->file_fd >= 0)
+        return 0;                 /* raw file: streamed while running */
+    if (send_codec)
+        return send_codec->encode(send_codec, aeh_buf_data(&ds->data), aeh_buf_len(&ds->data),
+                                  &ds->wire, err);
+    if (aeh_buf_append(&ds->wire, aeh_buf_data(&ds->data), aeh_buf_len(&ds->data)) < 0)
+        return nomem(err);
+    return 0;
+}
+
+/* A reject is checked now for its syntax; it runs inside the next expect. */
+static int check_reject(const aeh_step *steps, size_t n, size_t i, aeh_error *err)
+{
+    bool later = false;
+    for (size_t k = i + 1; k < n && !later; k++)
+        later = steps[k].kind == AEH_STEP_EXPECT;
+    if (!later)
+        return aeh_fail(err, EINVAL, 0, "a reject pattern needs an expect after it");
+    aeh_error e;
+    rematch *rm = aeh__rematch_new("reject", steps[i].regex, strlen(steps[i].regex), 0, &e);
+    if (!rm) {
+        *err = e;
+        return -1;
+    }
+    aeh__rematch_free(rm);
+    return 0;
+}
+
+static int build_starttls(aeh_dialog *d, dstep *ds, const aeh_step *st, aeh_error *err)
+{
+    if (!d->tls_ctx)
+        return aeh_fail(err, EINVAL, 0, "starttls needs a TLS context");
+    ds->tls_mode = st->tls_mode ? st->tls_mode : AEH_TLS_CONNECT;
+    if (!st->proto || !strcmp(st->proto, "now"))
+        return 0;
+    bool server = ds->tls_mode == AEH_TLS_ACCEPT;
+    ds->preset = aeh__stls_find(st->proto, server);
+    if (!ds->preset)
+        return aeh_fail(err, EINVAL, 0, "unknown STARTTLS protocol '%s' for a %s (expected %s)",
+                        st->proto, server ? "server" : "client", aeh__stls_names(server));
+    /* refused now, before any connection, not sent as two lines */
+    if (d->starttls_name && aeh__stls_check_name(d->starttls_name, err) < 0)
+        return -1;
+    return 0;
+}
+
+static aeh_dialog *dialog_alloc(size_t n, const aeh_dialog_opts *o)
+{
     aeh_dialog *d = calloc(1, sizeof *d);
     if (!d || !(d->steps = calloc(n ? n : 1, sizeof *d->steps))) {
         free(d);
-        aeh_fail(err, ENOMEM, 0, "out of memory");
         return NULL;
     }
     for (size_t i = 0; i < (n ? n : 1); i++)
@@ -213,113 +271,73 @@ aeh_dialog *aeh_dialog_new(const aeh_step *steps, size_t n, const aeh_dialog_opt
     d->on_done = o->on_done;
     d->arg = o->arg;
     d->reissue = o->starttls_reissue;
-    if (o->peername && !(d->peername = strdup(o->peername)))
-        goto nomem;
     const char *sname = o->starttls_name ? o->starttls_name : o->peername;
-    if (sname && !(d->starttls_name = strdup(sname)))
-        goto nomem;
+    if ((o->peername && !(d->peername = strdup(o->peername))) ||
+        (sname && !(d->starttls_name = strdup(sname)))) {
+        aeh_dialog_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+aeh_dialog *aeh_dialog_new(const aeh_step *steps, size_t n, const aeh_dialog_opts *o,
+                           size_t *bad_step, aeh_error *err)
+{
+    size_t unused;
+    if (!bad_step)
+        bad_step = &unused;
+    *bad_step = 0;
+    aeh_dialog *d = dialog_alloc(n, o);
+    if (!d) {
+        aeh_fail(err, ENOMEM, 0, "out of memory");
+        return NULL;
+    }
     size_t last_wait = 0;         /* where the rejects of the next expect begin */
     for (size_t i = 0; i < n; i++) {
         const aeh_step *st = &steps[i];
         dstep *ds = &d->steps[d->n];
+        int rc = 0;
         memset(err, 0, sizeof *err);
         switch (st->kind) {
         case AEH_STEP_SEND:
-            if (st->file) {
-                if (open_file(ds, st->file, o->send_codec, err) < 0) {
-                    *bad_step = i;
-                    goto fail;
-                }
-            } else if (aeh_buf_append(&ds->data, st->data, st->len) < 0) {
-                goto nomem;
-            }
-            if (ds->file_fd >= 0)
-                break;            /* raw file: streamed while running */
-            if (o->send_codec) {
-                if (o->send_codec->encode(o->send_codec, aeh_buf_data(&ds->data), aeh_buf_len(&ds->data),
-                                          &ds->wire, err) < 0) {
-                    *bad_step = i;
-                    goto fail;
-                }
-            } else if (aeh_buf_append(&ds->wire, aeh_buf_data(&ds->data), aeh_buf_len(&ds->data)) < 0) {
-                goto nomem;
-            }
+            rc = build_send(ds, st, o->send_codec, err);
             break;
         case AEH_STEP_EXPECT: {
             char *rejects = join_rejects(steps, last_wait, i);
-            int rc = build_expect(d, ds, st, rejects, err);
+            /* a pattern of the joined rejects fails only as a whole:
+             * each was checked alone already, so it is the expect */
+            rc = build_expect(d, ds, st, rejects, err);
             free(rejects);
-            if (rc < 0) {
-                /* a pattern of the joined rejects fails only as a whole:
-                 * each was checked alone already, so it is the expect */
-                *bad_step = i;
-                goto fail;
-            }
             last_wait = i + 1;
             break;
         }
-        case AEH_STEP_REJECT: {
-            /* checked now for its syntax; it runs inside the next expect */
-            bool later = false;
-            for (size_t k = i + 1; k < n && !later; k++)
-                later = steps[k].kind == AEH_STEP_EXPECT;
-            if (!later) {
-                aeh_fail(err, EINVAL, 0, "a reject pattern needs an expect after it");
+        case AEH_STEP_REJECT:
+            if (check_reject(steps, n, i, err) < 0) {
                 *bad_step = i;
-                goto fail;
+                aeh_dialog_free(d);
+                return NULL;
             }
-            aeh_error e;
-            rematch *rm = aeh__rematch_new("reject", st->regex, strlen(st->regex), 0, &e);
-            if (!rm) {
-                *err = e;
-                *bad_step = i;
-                goto fail;
-            }
-            aeh__rematch_free(rm);
             continue;             /* not a step of its own */
-        }
         case AEH_STEP_SLEEP:
             ds->seconds = st->seconds;
             break;
         case AEH_STEP_STARTTLS:
-            if (!o->tls_ctx) {
-                aeh_fail(err, EINVAL, 0, "starttls needs a TLS context");
-                *bad_step = i;
-                goto fail;
-            }
-            ds->tls_mode = st->tls_mode ? st->tls_mode : AEH_TLS_CONNECT;
-            if (st->proto && strcmp(st->proto, "now")) {
-                bool server = ds->tls_mode == AEH_TLS_ACCEPT;
-                ds->preset = aeh__stls_find(st->proto, server);
-                if (!ds->preset) {
-                    aeh_fail(err, EINVAL, 0, "unknown STARTTLS protocol '%s' for a %s (expected %s)",
-                             st->proto, server ? "server" : "client", aeh__stls_names(server));
-                    *bad_step = i;
-                    goto fail;
-                }
-                /* refused now, before any connection, not sent as two lines */
-                if (d->starttls_name && aeh__stls_check_name(d->starttls_name, err) < 0) {
-                    *bad_step = i;
-                    goto fail;
-                }
-            }
+            rc = build_starttls(d, ds, st, err);
             break;
         default:
-            aeh_fail(err, EINVAL, 0, "unknown step kind %d", st->kind);
-            *bad_step = i;
-            goto fail;
+            rc = aeh_fail(err, EINVAL, 0, "unknown step kind %d", st->kind);
+            break;
+        }
+        if (rc < 0) {
+            *bad_step = rc == BUILD_NOMEM ? n : i;
+            step_free(ds);        /* the step being built, not yet counted */
+            aeh_dialog_free(d);
+            return NULL;
         }
         ds->kind = st->kind;
         d->n++;
     }
     return d;
-nomem:
-    aeh_fail(err, ENOMEM, 0, "out of memory");
-    *bad_step = n;
-fail:
-    step_free(&d->steps[d->n]);   /* the step being built, not yet counted */
-    aeh_dialog_free(d);
-    return NULL;
 }
 
 /* ------------------------------------------------------------ running */

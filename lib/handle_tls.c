@@ -276,27 +276,13 @@ const char *aeh_tls_verification_str(aeh_tls_verification v)
     return "?";
 }
 
-/* A line of aeh_tls_describe: at most two escaped DNs of 500 characters
- * and the rest. */
-__attribute__((format(printf, 2, 3)))
-static void describe_line(aeh_buf *out, const char *fmt, ...)
-{
-    char line[1300];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        aeh_buf_append(out, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
-
 /* One "key value\n" line, value the peer's bytes escaped ("none" if absent). */
 static void describe_bytes(aeh_buf *out, const char *key, bool has, const void *p, size_t n)
 {
     char shown[4 * 255 + 1];
     if (has)
         aeh_escape(p, n, shown, sizeof shown);
-    describe_line(out, "%s %s\n", key, has ? shown : "none");
+    aeh_buf_printf(out, "%s %s\n", key, has ? shown : "none");
 }
 
 int aeh_tls_describe(const aeh *h, aeh_buf *out)
@@ -304,7 +290,7 @@ int aeh_tls_describe(const aeh *h, aeh_buf *out)
     aeh_tls_info info;
     if (aeh_tls_get_info(h, &info) < 0)
         return -1;
-    describe_line(out, "version %s\ncipher %s\n", info.version, info.cipher);
+    aeh_buf_printf(out, "version %s\ncipher %s\n", info.version, info.cipher);
     describe_bytes(out, "alpn", info.has_alpn, info.alpn, info.alpn_len);
     if (info.accepting)
         describe_bytes(out, "sni", info.has_sni, info.sni, info.sni_len);
@@ -313,12 +299,12 @@ int aeh_tls_describe(const aeh *h, aeh_buf *out)
         char subject[512], issuer[512];
         aeh_escape(ci->subject, ci->subject_len, subject, sizeof subject);
         aeh_escape(ci->issuer, ci->issuer_len, issuer, sizeof issuer);
-        describe_line(out, "peer certificate %u: subject %.500s; issuer %.500s; valid from %s to %s\n",
+        aeh_buf_printf(out, "peer certificate %u: subject %.500s; issuer %.500s; valid from %s to %s\n",
                        i, subject, issuer, ci->valid_from, ci->valid_to);
     }
     if (info.peer_pin[0])
-        describe_line(out, "peer pin %s\n", info.peer_pin);
-    describe_line(out, "verification %s\n", aeh_tls_verification_str(info.verification));
+        aeh_buf_printf(out, "peer pin %s\n", info.peer_pin);
+    aeh_buf_printf(out, "verification %s\n", aeh_tls_verification_str(info.verification));
     return 0;
 }
 

@@ -891,15 +891,24 @@ static bool stale_socket(const char *path)
     return !live;
 }
 
-int aeh_listen_unix(const char *path, int backlog, aeh_error *err)
+/* A stream socket for path, its address in *un: -1 with err set. */
+static int unix_socket(const char *path, struct sockaddr_un *un, socklen_t *len, aeh_error *err)
 {
-    struct sockaddr_un un;
-    socklen_t len;
-    if (unix_addr(path, &un, &len, err) < 0)
+    if (unix_addr(path, un, len, err) < 0)
         return -1;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return aeh_fail(err, errno, 0, "unix socket %s: %s", path, strerror(errno));
+    return fd;
+}
+
+int aeh_listen_unix(const char *path, int backlog, aeh_error *err)
+{
+    struct sockaddr_un un;
+    socklen_t len;
+    int fd = unix_socket(path, &un, &len, err);
+    if (fd < 0)
+        return -1;
     int rc = bind(fd, (struct sockaddr *)&un, len);
     if (rc < 0 && errno == EADDRINUSE && path[0] != '@' && stale_socket(un.sun_path) &&
         (unlink(un.sun_path) == 0 || errno == ENOENT))
@@ -918,11 +927,9 @@ int aeh_connect_unix(const char *path, aeh_error *err)
 {
     struct sockaddr_un un;
     socklen_t len;
-    if (unix_addr(path, &un, &len, err) < 0)
-        return -1;
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = unix_socket(path, &un, &len, err);
     if (fd < 0)
-        return aeh_fail(err, errno, 0, "unix socket %s: %s", path, strerror(errno));
+        return -1;
     /* Linux completes or refuses a Unix connect at once.  EINPROGRESS is
      * not expected; should a system return it, the connection completes in
      * the background and the handle's first write waits for it. */

@@ -10,7 +10,7 @@ load helpers
 make_tree() {
     T=$BATS_TEST_TMPDIR/tree
     mkdir -p "$T/tests" "$T/lib"
-    cp "$TOP/tests/lint.sh" "$T/tests/"
+    cp "$TOP/tests/lint.sh" "$TOP/tests/lint_copies.py" "$T/tests/"
     printf 'int aeh_api(void);\nstatic int helper(void) { return 1; }\nint aeh_api(void) { return helper(); }\n' >"$T/lib/api.c"
     archive_of "$T/lib/api.c"
     printf '#include <stdio.h>\n#include "aeh.h"\n' >"$T/lib/aeh.h"
@@ -98,4 +98,23 @@ lint() { run "$T/tests/lint.sh" </dev/null; }
     assert_status 1
     assert_line "not ok 3 - lint: no C file over 1000 lines"
     assert_line "# tests/unit/long.c: 1001 lines"
+}
+
+@test "lint: six identical code lines in two places of lib/ or cli/ fail rule 4, and name both; five, or comments alike, pass" {
+    CLI=cli make_tree
+    body() {   # body NAME: a function of six counted lines and a comment
+        printf 'int %s(int a)\n{\n    /* why */\n    int b = a + 1;\n    b *= 2;\n    b -= 3;\n    b /= 4;\n    return b;\n}\n' "$1"
+    }
+    { body one; body two; } >"$T/lib/same.c"
+    lint
+    assert_status 0                      # "int one" and "int two": five lines alike
+    body one >"$T/lib/same.c"
+    { printf '#include "aeh.h"\n'; body one; } >"$T/cli/copy.c"
+    lint
+    assert_status 1
+    assert_line "not ok 4 - lint: no run of 6 identical code lines in two places (lib/, cli/, aecat.c)"
+    assert_line "# lib/same.c:1-8 = cli/copy.c:2-9"
+    printf '/* a comment\n * of six\n * lines\n * that\n * repeat\n */\n' | tee "$T/lib/same.c" >"$T/cli/copy.c"
+    lint
+    assert_status 0
 }

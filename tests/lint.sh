@@ -11,11 +11,13 @@
 #      codec_int.h and rematch_int.h only; tls.c does not reach into the
 #      codecs (codec_int.h, rematch_int.h).
 #   3. No C file over 1000 lines.
+#   4. No copy-paste: no run of 6 identical code lines in two places of
+#      lib/, cli/ or aecat.c (tests/lint_copies.py says which).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 MAX_LINES=1000
 n=0 failed=0
-echo "1..3"
+echo "1..4"
 
 report() {   # report NAME OFFENCES: one TAP line, then the offences
     n=$((n + 1))
@@ -77,5 +79,9 @@ report "include rules (CLI: aeh.h only; lib/frame_*.c: aeh.h, codec_int.h, remat
 offences=$(find . \( -path ./.git -o -path './build-*' \) -prune -o -name '*.[ch]' -type f -print |
            sort | xargs wc -l | awk -v max=$MAX_LINES '$2 != "total" && $1 > max { sub(/^\.\//, "", $2); print $2 ": " $1 " lines" }')
 report "no C file over $MAX_LINES lines" "$offences"
+
+# ---------------------------------------------------------------- 4. copies
+offences=$(python3 tests/lint_copies.py 2>&1)
+report "no run of 6 identical code lines in two places (lib/, cli/, aecat.c)" "$offences"
 
 exit "$failed"

@@ -93,13 +93,14 @@ void aeh__stls_send(stls *t, const void *p, size_t n)
 
 void aeh__stls_sendf(stls *t, const char *fmt, ...)
 {
-    char buf[1024];
+    aeh_buf line = { 0 };
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    int rc = aeh_buf_vprintf(&line, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        aeh__stls_send(t, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+    if (rc == 0 && aeh_buf_len(&line))
+        aeh__stls_send(t, aeh_buf_data(&line), aeh_buf_len(&line));
+    aeh_buf_free(&line);
 }
 
 static void stls_frame(aeh *h, aeh_span f, void *arg)

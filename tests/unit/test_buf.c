@@ -100,6 +100,25 @@ END_TEST
 /* Past the data or past the reserve, the buffer would read or write outside
  * its memory: an assert stops it, on in normal builds (no NDEBUG).  Each
  * runs in check's own child process, which must die of SIGABRT. */
+/* Formatted text is appended whole, however long, with no NUL after it. */
+START_TEST(printf_appends_whole)
+{
+    aeh_buf b = { 0 };
+    ck_assert_int_eq(aeh_buf_printf(&b, "%s", ""), 0);
+    ck_assert_uint_eq(aeh_buf_len(&b), 0);
+    ck_assert_int_eq(aeh_buf_printf(&b, "a%dz", 42), 0);
+    ck_assert_uint_eq(aeh_buf_len(&b), 4);
+    char big[5000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    ck_assert_int_eq(aeh_buf_printf(&b, "[%s]", big), 0);
+    ck_assert_uint_eq(aeh_buf_len(&b), 4 + 2 + sizeof big - 1);
+    ck_assert_int_eq(memcmp(aeh_buf_data(&b), "a42z[xx", 7), 0);
+    ck_assert_int_eq(aeh_buf_data(&b)[aeh_buf_len(&b) - 1], ']');
+    aeh_buf_free(&b);
+}
+END_TEST
+
 START_TEST(consume_past_the_data_aborts)
 {
     aeh_buf b = { 0 };
@@ -126,6 +145,7 @@ static Suite *make_suite(void)
     tcase_add_test(t, growth_keeps_content);
     tcase_add_test(t, steady_stream_stays_bounded);
     tcase_add_test(t, partial_consume_then_compaction);
+    tcase_add_test(t, printf_appends_whole);
     tcase_add_test_raise_signal(t, consume_past_the_data_aborts, SIGABRT);
     tcase_add_test_raise_signal(t, commit_past_the_reserve_aborts, SIGABRT);
     suite_add_tcase(s, t);

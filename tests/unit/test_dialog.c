@@ -302,6 +302,36 @@ START_TEST(checked_before_running)
     aeh_step starttls[] = { { .kind = AEH_STEP_STARTTLS } };
     ck_assert_ptr_null(aeh_dialog_new(starttls, 1, &o, &bad, &e));
     ck_assert_uint_eq(bad, 0);
+    aeh_step bad_reject[] = {
+        { .kind = AEH_STEP_SEND, .data = "x", .len = 1 },
+        { .kind = AEH_STEP_REJECT, .regex = "(" },
+        { .kind = AEH_STEP_EXPECT, .regex = "a" },
+    };
+    ck_assert_ptr_null(aeh_dialog_new(bad_reject, 3, &o, &bad, &e));
+    ck_assert_uint_eq(bad, 1);
+    ck_assert_int_eq(e.code, EINVAL);
+    aeh_tls_ctx *ctx = aeh_tls_ctx_new(&(aeh_tls_opts){ 0 }, &e);
+    ck_assert_ptr_nonnull(ctx);
+    o.tls_ctx = ctx;
+    aeh_step unknown_proto[] = {
+        { .kind = AEH_STEP_SLEEP, .seconds = 0.1 },
+        { .kind = AEH_STEP_SEND, .data = "x", .len = 1 },
+        { .kind = AEH_STEP_STARTTLS, .proto = "gopher" },
+    };
+    ck_assert_ptr_null(aeh_dialog_new(unknown_proto, 3, &o, &bad, &e));
+    ck_assert_uint_eq(bad, 2);
+    ck_assert_ptr_nonnull(strstr(e.msg, "'gopher'"));
+    aeh_step unknown_kind[] = {
+        { .kind = AEH_STEP_SEND, .data = "x", .len = 1 },
+        { .kind = 77 },
+    };
+    ck_assert_ptr_null(aeh_dialog_new(unknown_kind, 2, &o, &bad, &e));
+    ck_assert_uint_eq(bad, 1);
+    aeh_dialog *fine = aeh_dialog_new(unknown_proto, 2, &o, &bad, &e);
+    ck_assert_ptr_nonnull(fine);
+    aeh_dialog_free(fine);
+    o.tls_ctx = NULL;
+    aeh_tls_ctx_free(ctx);
     aeh_codec *line = aeh_codec_line("\n", 1, "\n", 1, &e);
     o.send_codec = line;
     aeh_step two_lines[] = { { .kind = AEH_STEP_SEND, .data = "a\nb", .len = 3 } };
