@@ -19,11 +19,6 @@
 
 enum { HIGH_WATER = 256 * 1024, LOW_WATER = 64 * 1024 };
 
-static uint64_t frame_start(const aeh *h)
-{
-    return aeh_bytes_read(h) - aeh_rbuf(h).n;
-}
-
 /* A line codec's frame that ends where the stream ended: the last line
  * had no end marker (a marker is never empty, so a terminated line is
  * followed by one in the read buffer). */
@@ -35,24 +30,63 @@ static bool unterminated_line(const aeh *h, const aeh_codec *c, aeh_span f)
 
 /* ------------------------------------------------------------ stdin side */
 
-static void in_frame(aeh *h, aeh_span f, void *arg)
+/* A batch of frames pushed in one call: an encoder's refusal, raised
+ * inside it, is reported once the call has said which frame it was. */
+static long push_batch(session *s, aeh *to, const aeh_codec *c, const aeh_span *f, size_t n)
+{
+    s->batch_pushing = true;
+    s->batch_refused = false;
+    long queued = aeh_push_frames(to, c, f, n);
+    s->batch_pushing = false;
+    return queued;
+}
+
+/* An encoder's refusal during push_batch: kept for the caller to report. */
+static bool refusal_held(session *s, const aeh_error *e)
+{
+    if (e->op != AEH_OP_ENCODE || !s->batch_pushing)
+        return false;
+    s->batch_error = *e;
+    s->batch_refused = true;
+    return true;
+}
+
+static void send_refused(session *s, const aeh_error *e)
+{
+    cli_say("send: cannot send frame %llu from stdin (record at byte %llu): %s",
+            (unsigned long long)s->frames_sent, (unsigned long long)s->in_frame_at, e->msg);
+    /* the frames before it are queued: deliver them */
+    end_finish(s, EXIT_DATAERR, true);
+}
+
+static size_t in_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
 {
     session *s = arg;
     if (!s->net)
-        return;
-    s->frames_sent++;
-    s->in_frame_at = frame_start(h);
+        return n;
     end_stdin_active(s);
     if (s->cfg->verbose >= 2)
-        cli_say("> frame %llu, %zu bytes", (unsigned long long)s->frames_sent, f.n);
-    if (s->cfg->verbose && unterminated_line(h, s->in_codec, f))
-        cli_say("stdin: the last line (%zu bytes) has no end marker: sent as a frame", f.n);
-    if (aeh_push_frame(s->net, s->send_codec, f.p, f.n) < 0)
-        return;
-    if (aeh_wbuf_len(s->net) > HIGH_WATER && !s->in_paused) {
+        for (size_t i = 0; i < n; i++)
+            cli_say("> frame %llu, %zu bytes", (unsigned long long)(s->frames_sent + i + 1), f[i].n);
+    if (s->cfg->verbose && unterminated_line(h, s->in_codec, f[n - 1]))
+        cli_say("stdin: the last line (%zu bytes) has no end marker: sent as a frame", f[n - 1].n);
+    long queued = push_batch(s, s->net, s->send_codec, f, n);
+    if (queued < 0) {             /* the wire failed: the run is over */
+        s->frames_sent += n;
+        return n;
+    }
+    s->frames_sent += (uint64_t)queued;
+    if ((size_t)queued < n) {
+        s->frames_sent++;
+        s->in_frame_at = aeh_batch_offset(h, (size_t)queued);
+        send_refused(s, &s->batch_error);
+        return (size_t)queued + 1;
+    }
+    if (s->net && aeh_wbuf_len(s->net) > HIGH_WATER && !s->in_paused) {
         s->in_paused = true;
         aeh_stop_read(h);
     }
+    return n;
 }
 
 static void in_eof(aeh *h)
@@ -78,40 +112,76 @@ static void in_error(aeh *h, const aeh_error *e, bool fatal)
 
 /* A frame on which the pattern blew a match limit is not a match: the
  * data's fault, as a regex framing reports it; -v says so. */
-static bool until_matches(session *s, aeh_span f)
+static bool until_matches(session *s, aeh_span f, uint64_t number)
 {
     aeh_error e;
     int rc = aeh_match_test(s->until, f.p, f.n, &e);
     if (rc < 0 && s->cfg->verbose)
-        cli_say("--until: frame %llu: %s", (unsigned long long)s->frames_recv, e.msg);
+        cli_say("--until: frame %llu: %s", (unsigned long long)number, e.msg);
     return rc > 0;
 }
 
-static void net_frame(aeh *h, aeh_span f, void *arg)
+/* How many of the batch's n frames the run still wants: fewer when
+ * --count is reached or --until matches within it (*last: the answer is in). */
+static size_t frames_wanted(session *s, const aeh_span *f, size_t n, bool *last)
+{
+    const cli_cfg *c = s->cfg;
+    if (c->count && c->count - s->frames_recv <= n) {
+        n = (size_t)(c->count - s->frames_recv);
+        *last = true;
+    }
+    for (size_t i = 0; s->until && i < n; i++)
+        if (until_matches(s, f[i], s->frames_recv + i + 1)) {
+            *last = true;
+            return i + 1;
+        }
+    return n;
+}
+
+static void out_refused(session *s, const aeh_error *e);
+
+static size_t net_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
 {
     session *s = arg;
-    s->frames_recv++;
-    s->net_frame_at = frame_start(h);
-    if (s->cfg->verbose >= 2)
-        cli_say("< frame %llu, %zu bytes", (unsigned long long)s->frames_recv, f.n);
-    if (s->cfg->verbose && unterminated_line(h, s->recv_codec, f))
+    const cli_cfg *c = s->cfg;
+    if (c->verbose >= 2)
+        for (size_t i = 0; i < n; i++)
+            cli_say("< frame %llu, %zu bytes", (unsigned long long)(s->frames_recv + i + 1), f[i].n);
+    if (c->verbose && unterminated_line(h, s->recv_codec, f[n - 1]))
         cli_say("recv: the last line from %s (%zu bytes) has no end marker: delivered as a frame",
-                s->peer, f.n);
-    if (!s->out || aeh_push_frame(s->out, s->out_codec, f.p, f.n) < 0)
-        return;
-    if ((s->cfg->count && s->frames_recv >= s->cfg->count) ||
-        (s->until && until_matches(s, f))) {
-        if (s->cfg->verbose)
-            cli_say("%s after %llu frames", s->cfg->count && s->frames_recv >= s->cfg->count
+                s->peer, f[n - 1].n);
+    if (!s->out) {
+        s->frames_recv += n;
+        return n;
+    }
+    bool last = false;
+    size_t want = frames_wanted(s, f, n, &last);
+    long queued = push_batch(s, s->out, s->out_codec, f, want);
+    if (queued < 0) {             /* stdout failed: the run is over */
+        s->frames_recv += n;
+        return n;
+    }
+    s->frames_recv += (uint64_t)queued;
+    if ((size_t)queued < want) {
+        s->frames_recv++;
+        s->net_frame_at = aeh_batch_offset(h, (size_t)queued);
+        out_refused(s, &s->batch_error);
+        end_check_done(s);
+        return (size_t)queued + 1;
+    }
+    if (last) {
+        if (c->verbose)
+            cli_say("%s after %llu frames", c->count && s->frames_recv >= c->count
                     ? "--count reached" : "--until matched", (unsigned long long)s->frames_recv);
         /* the answer is in: do not wait for a peer that is not reading */
         end_finish(s, EXIT_OK, false);
-        return;
+        return want;
     }
     if (s->out && aeh_wbuf_len(s->out) > HIGH_WATER && !s->net_paused) {
         s->net_paused = true;
         aeh_stop_read(h);
     }
+    return n;
 }
 
 static void net_eof(aeh *h)
@@ -151,10 +221,8 @@ static void net_error(aeh *h, const aeh_error *e, bool fatal)
         code = EXIT_DATAERR;
         break;
     case AEH_OP_ENCODE:
-        cli_say("send: cannot send frame %llu from stdin (record at byte %llu): %s",
-                (unsigned long long)s->frames_sent, (unsigned long long)s->in_frame_at, e->msg);
-        /* the frames before it are queued: deliver them */
-        end_finish(s, EXIT_DATAERR, true);
+        if (!refusal_held(s, e))
+            send_refused(s, e);
         return;
     case AEH_OP_WRITE:
         if (e->code == EPIPE || e->code == ECONNRESET)
@@ -257,6 +325,17 @@ static void out_drain(aeh *h)
     end_check_done(s);
 }
 
+static void out_refused(session *s, const aeh_error *e)
+{
+    const char *fmt = s->cfg->recv_records ? s->cfg->recv_records : "lines";
+    const char *opt = s->cfg->recv_records == s->cfg->records ? "--records" : "--recv-records";
+    bool lines = !strcmp(fmt, "lines") || !strcmp(fmt, "nul");
+    cli_say("stdout: cannot write frame %llu received from %s at byte %llu as %s %s: %s%s%s%s",
+            (unsigned long long)s->frames_recv, s->peer, (unsigned long long)s->net_frame_at, opt, fmt,
+            e->msg, lines ? " (use " : "", lines ? opt : "", lines ? " netstring, hex or base64)" : "");
+    end_finish(s, EXIT_DATAERR, false);
+}
+
 static void out_error(aeh *h, const aeh_error *e, bool fatal)
 {
     session *s = aeh_user(h);
@@ -270,13 +349,9 @@ static void out_error(aeh *h, const aeh_error *e, bool fatal)
         return;
     }
     if (e->op == AEH_OP_ENCODE) {
-        const char *fmt = s->cfg->recv_records ? s->cfg->recv_records : "lines";
-        const char *opt = s->cfg->recv_records == s->cfg->records ? "--records" : "--recv-records";
-        bool lines = !strcmp(fmt, "lines") || !strcmp(fmt, "nul");
-        cli_say("stdout: cannot write frame %llu received from %s at byte %llu as %s %s: %s%s%s%s",
-                (unsigned long long)s->frames_recv, s->peer, (unsigned long long)s->net_frame_at, opt, fmt,
-                e->msg, lines ? " (use " : "", lines ? opt : "", lines ? " netstring, hex or base64)" : "");
-        end_finish(s, EXIT_DATAERR, false);
+        if (refusal_held(s, e))
+            return;
+        out_refused(s, e);
     } else {
         cli_say("stdout: %s", e->msg);
         end_finish(s, EXIT_IOERR, false);
@@ -289,7 +364,7 @@ static void out_error(aeh *h, const aeh_error *e, bool fatal)
 static void stdin_start(session *s)
 {
     if (s->in) {
-        aeh_read_frames(s->in, s->in_codec, in_frame, s);
+        aeh_read_batches(s->in, s->in_codec, in_frames, s);
     } else {
         if (s->cfg->verbose)
             cli_say("stdin: not open (%s), treating it as empty", strerror(s->in_errno));
@@ -310,7 +385,7 @@ void relay_net_callbacks(session *s)
 void relay_begin(session *s)
 {
     s->relay_started = true;
-    aeh_read_frames(s->net, s->recv_codec, net_frame, s);
+    aeh_read_batches(s->net, s->recv_codec, net_frames, s);
     stdin_start(s);
 }
 

@@ -246,6 +246,7 @@ const char *aeh_match_version(void);
 
 typedef struct aeh aeh;
 typedef void aeh_frame_cb(aeh *h, aeh_span frame, void *arg);
+typedef size_t aeh_frames_cb(aeh *h, const aeh_span *frames, size_t n, void *arg);
 
 /* ------------------------------------------------------------------ TLS */
 
@@ -326,6 +327,19 @@ void  aeh_set_user(aeh *h, void *user);
 void aeh_push_read(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg);
 void aeh_unshift_read(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg);
 void aeh_read_frames(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg);
+/* The persistent reader in batches, the fast way to take many small
+ * frames: every complete frame in the read buffer (up to 256) is decoded
+ * in one pass and handed over in one call.  The callback returns how many
+ * it took, from the first (n: all).  The rest stay unread: for a request
+ * it pushed, a reader it set, TLS it started, or after aeh_start_read when
+ * it stopped reading; taking none waits for more bytes.  A decode error or
+ * a truncated end is raised after every frame before it was taken.  Frames
+ * are valid during the call only.  aeh_read_frames and aeh_read_batches
+ * replace each other's reader. */
+void aeh_read_batches(aeh *h, const aeh_codec *c, aeh_frames_cb *cb, void *arg);
+/* In a batch callback: the stream offset where frame i starts (its header
+ * included); elsewhere, where the unread bytes start. */
+uint64_t aeh_batch_offset(const aeh *h, size_t i);
 /* The unconsumed read buffer, for on_read; consume from its head only. */
 aeh_span aeh_rbuf(const aeh *h);
 void aeh_rbuf_consume(aeh *h, size_t n);
@@ -338,6 +352,10 @@ void aeh_stop_read(aeh *h);
  * refuses (op AEH_OP_ENCODE), which leaves the queue as it was. */
 int  aeh_push_write(aeh *h, const void *p, size_t n);
 int  aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n);
+/* n frames, as n aeh_push_frame calls would queue them, in one pass: how
+ * many were queued (fewer when the encoder refused the next one, raised as
+ * aeh_push_frame raises it), or -1 when the handle failed. */
+long aeh_push_frames(aeh *h, const aeh_codec *c, const aeh_span *frames, size_t n);
 void aeh_push_shutdown(aeh *h);   /* shutdown(SHUT_WR) once the queue is written */
 size_t aeh_wbuf_len(const aeh *h);
 

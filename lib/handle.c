@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The handle: one non-blocking fd, a read queue of frame requests, a write
- * queue of bytes, one timer for all three inactivity timeouts, and the
- * EOF/shutdown states.  Semantics follow AnyEvent::Handle ("THE READ QUEUE")
+/* The handle: one non-blocking fd, a read queue of frame requests (served
+ * by handle_read.c), a write queue of bytes, one timer for all three
+ * inactivity timeouts, and the EOF/shutdown states.  Semantics follow AnyEvent::Handle ("THE READ QUEUE")
  * except where libaeh(3) departs from it on purpose: decode errors are fatal (a
  * framed stream cannot resynchronise), rtimeout only counts while a read is
  * wanted and wtimeout only while bytes are queued. */
@@ -233,153 +233,6 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
     aeh__handle_dispatch(h);
 }
 
-static void rreq_free(rreq *r)
-{
-    aeh_buf_free(&r->st.out);
-    free(r);
-}
-
-static rreq *rreq_new(const aeh_codec *c, aeh_frame_cb *cb, void *arg)
-{
-    rreq *r = calloc(1, sizeof *r);
-    if (r) {
-        r->codec = c;
-        r->cb = cb;
-        r->arg = arg;
-    }
-    return r;
-}
-
-/* Bytes left the head of rbuf: decoder states are relative to the head,
- * so every request that has scanned, other than the one that consumed,
- * starts over (an unshifted request or a one-shot served ahead of the
- * persistent one moved the input under it). */
-static void restart_scan(rreq *r, const rreq *by)
-{
-    if (!r || r == by || !r->touched)
-        return;
-    r->touched = false;
-    r->st.scan = 0;
-    memset(r->st.u, 0, sizeof r->st.u);
-    aeh_buf_clear(&r->st.out);
-}
-
-void aeh__handle_rbuf_consumed(aeh *h, const rreq *by, size_t n)
-{
-    if (!n)
-        return;
-    aeh_buf_consume(&h->rbuf, n);
-    h->rbase += n;
-    for (rreq *q = h->q_head; q; q = q->next)
-        restart_scan(q, by);
-    restart_scan(h->frames, by);
-}
-
-/* One decode step of request r.  Returns true when progress was made. */
-static bool run_request(aeh *h, rreq *r)
-{
-    aeh_span f = { 0 };
-    size_t consumed = 0;
-    aeh_error e;
-    size_t len = aeh_buf_len(&h->rbuf);
-    r->touched = true;
-    int rc = r->codec->decode(r->codec, &r->st, aeh_buf_data(&h->rbuf), len, h->eof,
-                              &f, &consumed, &e);
-    if (rc == AEH_DEC_ERROR) {
-        e.offset += h->rbase;
-        e.op = AEH_OP_DECODE;
-        aeh__handle_raise(h, &e, true);
-        return false;
-    }
-    if (rc == AEH_DEC_MORE) {
-        if (consumed) {
-            aeh__handle_rbuf_consumed(h, r, consumed);
-            return true;
-        }
-        if (h->eof && len) {
-            aeh_fail(&e, EBADMSG, h->rbase, "%s: truncated frame at end of stream (%zu bytes)",
-                     r->codec->name, len);
-            e.op = AEH_OP_DECODE;
-            e.reason = AEH_REASON_TRUNCATED;
-            aeh__handle_raise(h, &e, true);
-        }
-        return false;
-    }
-    bool oneshot = r != h->frames;
-    if (oneshot) {
-        h->q_head = r->next;
-        if (!h->q_head)
-            h->q_tail = NULL;
-    }
-    h->running = r;
-    r->cb(h, f, r->arg);
-    h->running = NULL;
-    if (!h->destroyed)
-        aeh__handle_rbuf_consumed(h, r, consumed);
-    if (oneshot || r->retired)
-        rreq_free(r);
-    if (h->tls_adopt && !h->destroyed) {
-        aeh__handle_tls_adopt(h);
-        aeh__handle_tls_pump(h);
-    }
-    return true;
-}
-
-/* Feeds buffered bytes to the read queue, then to on_read; handles EOF. */
-void aeh__handle_dispatch(aeh *h)
-{
-    if (h->dispatching || h->destroyed)
-        return;
-    h->dispatching = true;
-    enter(h);
-    while (!h->destroyed && !h->user_stopped) {
-        rreq *r = h->q_head ? h->q_head : h->frames;
-        if (r) {
-            if (!run_request(h, r))
-                break;
-            continue;
-        }
-        size_t len = aeh_buf_len(&h->rbuf);
-        if (!h->on_read || !len)
-            break;
-        h->on_read(h);
-        if (aeh_buf_len(&h->rbuf) == len && !h->q_head && !h->frames)
-            break;                /* on_read wants more bytes */
-    }
-    /* stopped: an error or EOF waits, like the bytes before it, for aeh_start_read */
-    if (h->read_err_held && !h->destroyed && !h->user_stopped) {
-        h->read_err_held = false;
-        aeh__handle_raise(h, &h->read_err, true);
-    }
-    if (!h->destroyed && h->eof && !h->user_stopped && (!h->eof_done || h->q_head)) {
-        if (h->q_head) {          /* also a read pushed after on_eof: it can never be served */
-            h->eof_done = true;
-            aeh__handle_fail(h, AEH_OP_READ, EPIPE, true, "unexpected end of file with a read request pending");
-        } else if (h->on_read && aeh_buf_len(&h->rbuf)) {
-            h->eof_done = true;
-            aeh__handle_fail(h, AEH_OP_READ, EPIPE, true, "end of file with unconsumed data");
-        } else if (!aeh_buf_len(&h->rbuf)) {
-            h->eof_done = true;
-            if (h->on_eof)
-                h->on_eof(h);
-            else
-                aeh__handle_fail(h, AEH_OP_READ, EPIPE, true, "unexpected end of file");
-        }
-    }
-    h->dispatching = false;
-    if (leave(h)) {
-        if (h->rbuf_max && aeh_buf_len(&h->rbuf) > h->rbuf_max) {
-            aeh_error e;
-            aeh_fail(&e, ENOSPC, h->rbase + h->rbuf_max,
-                     "read buffer over its limit of %zu bytes", h->rbuf_max);
-            e.op = AEH_OP_DECODE;
-            aeh__handle_raise(h, &e, true);
-            return;
-        }
-        aeh__handle_update_read_watcher(h);
-    }
-}
-
 /* Work asked for by an API call made outside the handle's callbacks runs
  * from the loop (a zero timer, at its next turn): serving buffered bytes could
  * raise a fatal error and free the handle under the caller, and an on_drain
@@ -407,113 +260,6 @@ static void kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
     }
     aeh__handle_dispatch(h);
     leave(h);
-}
-
-/* Serve buffered bytes now when inside a callback of h (the caller's outer
- * frame owns the handle's lifetime), else from the loop. */
-static void serve(aeh *h)
-{
-    if (h->busy) {
-        aeh__handle_dispatch(h);
-        if (!h->destroyed)
-            aeh__handle_update_read_watcher(h);
-    } else {
-        aeh__handle_update_read_watcher(h);
-        if (aeh_buf_len(&h->rbuf) || h->eof)
-            aeh__handle_kick(h);
-    }
-}
-
-static void queue_request(aeh *h, rreq *r, bool front)
-{
-    if (front) {
-        r->next = h->q_head;
-        h->q_head = r;
-        if (!h->q_tail)
-            h->q_tail = r;
-    } else {
-        if (h->q_tail)
-            h->q_tail->next = r;
-        else
-            h->q_head = r;
-        h->q_tail = r;
-    }
-    serve(h);
-}
-
-static void push_request(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg, bool front)
-{
-    if (h->destroyed)
-        return;
-    rreq *r = rreq_new(c, cb, arg);
-    if (!r) {
-        aeh__handle_fail(h, AEH_OP_READ, ENOMEM, true, "read request: %s", strerror(ENOMEM));
-        return;
-    }
-    queue_request(h, r, front);
-}
-
-void aeh_push_read(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg)
-{
-    push_request(h, c, cb, arg, false);
-}
-
-void aeh_unshift_read(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg)
-{
-    push_request(h, c, cb, arg, true);
-}
-
-void aeh_read_frames(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg)
-{
-    if (h->destroyed)
-        return;
-    rreq *old = h->frames;
-    h->frames = NULL;
-    if (old) {
-        if (old == h->running)
-            old->retired = true;
-        else
-            rreq_free(old);
-    }
-    if (!c) {
-        aeh__handle_update_read_watcher(h);
-        return;
-    }
-    h->frames = rreq_new(c, cb, arg);
-    if (!h->frames) {
-        aeh__handle_fail(h, AEH_OP_READ, ENOMEM, true, "read request: %s", strerror(ENOMEM));
-        return;
-    }
-    serve(h);
-}
-
-aeh_span aeh_rbuf(const aeh *h)
-{
-    return (aeh_span){ aeh_buf_data(&h->rbuf), aeh_buf_len(&h->rbuf) };
-}
-
-void aeh_rbuf_consume(aeh *h, size_t n)
-{
-    size_t len = aeh_buf_len(&h->rbuf);
-    if (n > len)
-        n = len;
-    aeh__handle_rbuf_consumed(h, NULL, n);
-}
-
-void aeh_start_read(aeh *h)
-{
-    if (h->destroyed)
-        return;
-    h->user_stopped = false;
-    serve(h);                 /* a request may be waiting on bytes already buffered */
-}
-
-void aeh_stop_read(aeh *h)
-{
-    if (h->destroyed)
-        return;
-    h->user_stopped = true;
-    aeh__handle_update_read_watcher(h);
 }
 
 /* ------------------------------------------------------------ writing */
@@ -685,32 +431,54 @@ int aeh_push_write(aeh *h, const void *p, size_t n)
     return aeh__handle_schedule_write(h, before);
 }
 
-int aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n)
+long aeh_push_frames(aeh *h, const aeh_codec *c, const aeh_span *frames, size_t n)
 {
-    if (c->flags & AEH_CODEC_VERBATIM)
-        return aeh_push_write(h, p, n);
-    size_t before = aeh_buf_len(&h->wbuf), queued = out_len(h);
+    size_t i = 0;
+    if (c->flags & AEH_CODEC_VERBATIM) {
+        for (; i < n; i++)
+            if (aeh_push_write(h, frames[i].p, frames[i].n) < 0)
+                return h->destroyed ? -1 : (long)i;
+        return (long)i;
+    }
+    size_t queued = out_len(h);
     if (!write_allowed(h, queued, 0))
         return -1;
     aeh_error e;
-    /* an append may move the queued bytes to the front of the buffer: roll
-     * back by length, not by the old tail */
-    if (c->encode(c, p, n, &h->wbuf, &e) < 0) {
-        /* nothing of the frame was queued: the handle stays usable and
+    bool refused = false;
+    for (; i < n; i++) {
+        size_t before = aeh_buf_len(&h->wbuf);
+        /* an append may move the queued bytes to the front of the buffer:
+         * roll back by length, not by the old tail */
+        if (c->encode(c, frames[i].p, frames[i].n, &h->wbuf, &e) < 0) {
+            h->wbuf.tail = h->wbuf.head + before;
+            e.op = AEH_OP_ENCODE;
+            refused = true;
+            break;
+        }
+        if (h->wbuf_max && out_len(h) > h->wbuf_max) {
+            h->wbuf.tail = h->wbuf.head + before;
+            aeh_fail(&e, ENOSPC, 0, "write buffer over its limit of %zu bytes", h->wbuf_max);
+            e.op = AEH_OP_WRITE;
+            aeh__handle_raise(h, &e, true);
+            return -1;
+        }
+    }
+    if (i && aeh__handle_schedule_write(h, queued) < 0)
+        return -1;
+    if (refused) {
+        /* nothing of that frame was queued: the handle stays usable and
          * the frames before it still go out */
-        h->wbuf.tail = h->wbuf.head + before;
-        e.op = AEH_OP_ENCODE;
+        enter(h);
         aeh__handle_raise(h, &e, false);
-        return -1;
+        if (!leave(h))
+            return -1;
     }
-    if (h->wbuf_max && out_len(h) > h->wbuf_max) {
-        h->wbuf.tail = h->wbuf.head + before;
-        aeh_fail(&e, ENOSPC, 0, "write buffer over its limit of %zu bytes", h->wbuf_max);
-        e.op = AEH_OP_WRITE;
-        aeh__handle_raise(h, &e, true);
-        return -1;
-    }
-    return aeh__handle_schedule_write(h, queued);
+    return (long)i;
+}
+
+int aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n)
+{
+    return aeh_push_frames(h, c, &(aeh_span){ p, n }, 1) == 1 ? 0 : -1;
 }
 
 void aeh_push_shutdown(aeh *h)
@@ -905,10 +673,10 @@ void aeh__handle_free(aeh *h)
     assert(h->busy == 0);         /* a callback still on the stack would use freed memory */
     for (rreq *r = h->q_head, *next; r; r = next) {
         next = r->next;
-        rreq_free(r);
+        aeh__handle_rreq_free(r);
     }
     if (h->frames)
-        rreq_free(h->frames);
+        aeh__handle_rreq_free(h->frames);
     aeh_buf_free(&h->rbuf);
     aeh_buf_free(&h->wbuf);
     aeh_buf_free(&h->rout);
@@ -951,7 +719,7 @@ void aeh_set_rbuf_max(aeh *h, size_t n)
 {
     h->rbuf_max = n;
     if (!h->destroyed)
-        serve(h);                 /* already over the new limit: ENOSPC, from the loop */
+        aeh__handle_serve(h);                 /* already over the new limit: ENOSPC, from the loop */
 }
 void aeh_set_wbuf_max(aeh *h, size_t n) { h->wbuf_max = n; }
 void aeh_set_low_water_mark(aeh *h, size_t n) { h->low_water_mark = n; }
@@ -965,7 +733,7 @@ void aeh_on_read(aeh *h, void (*cb)(aeh *))
     if (h->destroyed)
         return;
     h->on_read = cb;
-    serve(h);
+    aeh__handle_serve(h);
 }
 
 void aeh_on_drain(aeh *h, void (*cb)(aeh *))

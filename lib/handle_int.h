@@ -14,10 +14,13 @@ enum {
     TLS_OUT_MAX = 256 * 1024,     /* ciphertext made ahead of the socket */
 };
 
+enum { BATCH_MAX = 256 };         /* frames per batch callback */
+
 typedef struct rreq {
     struct rreq *next;
     const aeh_codec *codec;
     aeh_frame_cb *cb;
+    aeh_frames_cb *batch_cb;      /* the persistent reader in batches instead */
     void *arg;
     bool retired;                 /* replaced while its callback ran: free after it */
     bool touched;                 /* its decoder has run: st may hold a position */
@@ -49,6 +52,8 @@ struct aeh {
     rreq *q_head, *q_tail;        /* one-shot requests */
     rreq *frames;                 /* persistent request (aeh_read_frames) */
     rreq *running;                /* request whose callback is running */
+    const size_t *batch_start;    /* in a batch callback: each frame's offset in rbuf */
+    size_t batch_n;
     double to[TO_KINDS];          /* seconds, by TO_ANY / TO_READ / TO_WRITE */
     ev_tstamp last[TO_KINDS];     /* activity stamps for each */
     size_t rbuf_max, wbuf_max, read_size, max_read_size, low_water_mark;
@@ -86,9 +91,12 @@ void aeh__handle_fail(aeh *h, int op, int code, bool fatal, const char *fmt, ...
     __attribute__((format(printf, 5, 6)));
 void aeh__handle_raise_after_reads(aeh *h, const aeh_error *e);
 void aeh__handle_update_read_watcher(aeh *h);
+void aeh__handle_kick(aeh *h);
+/* handle_read.c */
 void aeh__handle_dispatch(aeh *h);
 void aeh__handle_rbuf_consumed(aeh *h, const struct rreq *by, size_t n);
-void aeh__handle_kick(aeh *h);
+void aeh__handle_rreq_free(struct rreq *r);
+void aeh__handle_serve(aeh *h);   /* serve buffered bytes now, or from the loop */
 void aeh__handle_flush(aeh *h);
 int  aeh__handle_schedule_write(aeh *h, size_t before);
 ssize_t aeh__handle_write_fd(aeh *h, const void *p, size_t n);

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/* The read queue: one-shot requests and the persistent one, each a codec
+ * and its resumable state over the handle's read buffer, served in order
+ * by aeh__handle_dispatch; EOF and held read errors reach the user here,
+ * after every byte before them.  handle.c reads the fd into rbuf and calls
+ * dispatch; requests call back into handle.c only to raise errors and to
+ * update its watchers (one module in two files, like handle_tls.c). */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ev.h>
+#include "handle_int.h"
+
+void aeh__handle_rreq_free(rreq *r)
+{
+    aeh_buf_free(&r->st.out);
+    free(r);
+}
+
+static rreq *rreq_new(const aeh_codec *c, aeh_frame_cb *cb, void *arg)
+{
+    rreq *r = calloc(1, sizeof *r);
+    if (r) {
+        r->codec = c;
+        r->cb = cb;
+        r->arg = arg;
+    }
+    return r;
+}
+
+/* Bytes left the head of rbuf: decoder states are relative to the head,
+ * so every request that has scanned, other than the one that consumed,
+ * starts over (an unshifted request or a one-shot served ahead of the
+ * persistent one moved the input under it). */
+static void restart_scan(rreq *r, const rreq *by)
+{
+    if (!r || r == by || !r->touched)
+        return;
+    r->touched = false;
+    r->st.scan = 0;
+    memset(r->st.u, 0, sizeof r->st.u);
+    aeh_buf_clear(&r->st.out);
+}
+
+void aeh__handle_rbuf_consumed(aeh *h, const rreq *by, size_t n)
+{
+    if (!n)
+        return;
+    aeh_buf_consume(&h->rbuf, n);
+    h->rbase += n;
+    for (rreq *q = h->q_head; q; q = q->next)
+        restart_scan(q, by);
+    restart_scan(h->frames, by);
+}
+
+/* The stream ended inside a frame: the bytes left in rbuf are its start. */
+static void raise_truncated(aeh *h, const rreq *r)
+{
+    aeh_error e;
+    aeh_fail(&e, EBADMSG, h->rbase, "%s: truncated frame at end of stream (%zu bytes)",
+             r->codec->name, aeh_buf_len(&h->rbuf));
+    e.op = AEH_OP_DECODE;
+    e.reason = AEH_REASON_TRUNCATED;
+    aeh__handle_raise(h, &e, true);
+}
+
+/* After the callback of r: the TLS it started takes over the bytes left. */
+static void finish_callback(aeh *h, rreq *r, bool free_it)
+{
+    if (free_it || r->retired)
+        aeh__handle_rreq_free(r);
+    if (h->tls_adopt && !h->destroyed) {
+        aeh__handle_tls_adopt(h);
+        aeh__handle_tls_pump(h);
+    }
+}
+
+/* One decode step of request r.  Returns true when progress was made. */
+static bool run_request(aeh *h, rreq *r)
+{
+    aeh_span f = { 0 };
+    size_t consumed = 0;
+    aeh_error e;
+    size_t len = aeh_buf_len(&h->rbuf);
+    r->touched = true;
+    int rc = r->codec->decode(r->codec, &r->st, aeh_buf_data(&h->rbuf), len, h->eof,
+                              &f, &consumed, &e);
+    if (rc == AEH_DEC_ERROR) {
+        e.offset += h->rbase;
+        e.op = AEH_OP_DECODE;
+        aeh__handle_raise(h, &e, true);
+        return false;
+    }
+    if (rc == AEH_DEC_MORE) {
+        if (consumed) {
+            aeh__handle_rbuf_consumed(h, r, consumed);
+            return true;
+        }
+        if (h->eof && len)
+            raise_truncated(h, r);
+        return false;
+    }
+    bool oneshot = r != h->frames;
+    if (oneshot) {
+        h->q_head = r->next;
+        if (!h->q_head)
+            h->q_tail = NULL;
+    }
+    h->running = r;
+    r->cb(h, f, r->arg);
+    h->running = NULL;
+    if (!h->destroyed)
+        aeh__handle_rbuf_consumed(h, r, consumed);
+    finish_callback(h, r, oneshot);
+    return true;
+}
+
+static bool in_scratch(const aeh_dstate *st, aeh_span f)
+{
+    uintptr_t p = (uintptr_t)f.p, lo = (uintptr_t)st->out.base;
+    return lo && p >= lo && p <= lo + st->out.cap;
+}
+
+/* The persistent reader in batches: every frame the decoder finds from the
+ * head of rbuf, up to BATCH_MAX or one in the decoder's scratch (the next
+ * decode would overwrite it), in one call; then what the callback took is
+ * consumed.  Frames before a decode error or a truncated end are delivered
+ * first.  Returns true when progress was made. */
+static bool run_batch(aeh *h, rreq *r)
+{
+    aeh_span f[BATCH_MAX];
+    size_t start[BATCH_MAX], end[BATCH_MAX];
+    size_t n = 0, off = 0, len = aeh_buf_len(&h->rbuf);
+    const uint8_t *base = aeh_buf_data(&h->rbuf);
+    aeh_error e;
+    int rc;
+    r->touched = true;
+    for (;;) {
+        size_t consumed = 0;
+        rc = r->codec->decode(r->codec, &r->st, base + off, len - off, h->eof, &f[n], &consumed, &e);
+        if (rc == AEH_DEC_FRAME) {
+            start[n] = off;
+            off += consumed;
+            end[n] = off;
+            /* a frame that consumed nothing would come again and again */
+            if (++n == BATCH_MAX || !consumed || in_scratch(&r->st, f[n - 1]))
+                break;
+        } else if (rc == AEH_DEC_ERROR || !consumed) {
+            break;
+        } else {
+            off += consumed;      /* bytes skipped between frames */
+        }
+    }
+    size_t taken = 0;
+    if (n) {
+        h->running = r;
+        h->batch_start = start;
+        h->batch_n = n;
+        taken = r->batch_cb(h, f, n, r->arg);
+        h->running = NULL;
+        h->batch_start = NULL;
+        if (taken > n)
+            taken = n;
+    }
+    if (!h->destroyed) {
+        if (taken < n) {
+            /* the rest is decoded again from the end of what was taken */
+            r->touched = false;
+            r->st.scan = 0;
+            memset(r->st.u, 0, sizeof r->st.u);
+            aeh_buf_clear(&r->st.out);
+        }
+        aeh__handle_rbuf_consumed(h, r, taken < n ? (taken ? end[taken - 1] : 0) : off);
+    }
+    finish_callback(h, r, false);
+    if (h->destroyed || taken < n)
+        return taken > 0;
+    if (rc == AEH_DEC_ERROR) {
+        e.offset += h->rbase;     /* rbuf's head is where the failed decode began */
+        e.op = AEH_OP_DECODE;
+        aeh__handle_raise(h, &e, true);
+        return false;
+    }
+    if (rc == AEH_DEC_MORE && h->eof && aeh_buf_len(&h->rbuf)) {
+        raise_truncated(h, r);
+        return false;
+    }
+    return n > 0 || off > 0;
+}
+
+uint64_t aeh_batch_offset(const aeh *h, size_t i)
+{
+    return h->rbase + (h->batch_start && i < h->batch_n ? h->batch_start[i] : 0);
+}
+
+/* Feeds buffered bytes to the read queue, then to on_read; handles EOF. */
+void aeh__handle_dispatch(aeh *h)
+{
+    if (h->dispatching || h->destroyed)
+        return;
+    h->dispatching = true;
+    enter(h);
+    while (!h->destroyed && !h->user_stopped) {
+        rreq *r = h->q_head ? h->q_head : h->frames;
+        if (r) {
+            if (!(r->batch_cb && !h->q_head ? run_batch(h, r) : run_request(h, r)))
+                break;
+            continue;
+        }
+        size_t len = aeh_buf_len(&h->rbuf);
+        if (!h->on_read || !len)
+            break;
+        h->on_read(h);
+        if (aeh_buf_len(&h->rbuf) == len && !h->q_head && !h->frames)
+            break;                /* on_read wants more bytes */
+    }
+    /* stopped: an error or EOF waits, like the bytes before it, for aeh_start_read */
+    if (h->read_err_held && !h->destroyed && !h->user_stopped) {
+        h->read_err_held = false;
+        aeh__handle_raise(h, &h->read_err, true);
+    }
+    if (!h->destroyed && h->eof && !h->user_stopped && (!h->eof_done || h->q_head)) {
+        if (h->q_head) {          /* also a read pushed after on_eof: it can never be served */
+            h->eof_done = true;
+            aeh__handle_fail(h, AEH_OP_READ, EPIPE, true, "unexpected end of file with a read request pending");
+        } else if (h->on_read && aeh_buf_len(&h->rbuf)) {
+            h->eof_done = true;
+            aeh__handle_fail(h, AEH_OP_READ, EPIPE, true, "end of file with unconsumed data");
+        } else if (!aeh_buf_len(&h->rbuf)) {
+            h->eof_done = true;
+            if (h->on_eof)
+                h->on_eof(h);
+            else
+                aeh__handle_fail(h, AEH_OP_READ, EPIPE, true, "unexpected end of file");
+        }
+    }
+    h->dispatching = false;
+    if (leave(h)) {
+        if (h->rbuf_max && aeh_buf_len(&h->rbuf) > h->rbuf_max) {
+            aeh_error e;
+            aeh_fail(&e, ENOSPC, h->rbase + h->rbuf_max,
+                     "read buffer over its limit of %zu bytes", h->rbuf_max);
+            e.op = AEH_OP_DECODE;
+            aeh__handle_raise(h, &e, true);
+            return;
+        }
+        aeh__handle_update_read_watcher(h);
+    }
+}
+
+/* Serve buffered bytes now when inside a callback of h (the caller's outer
+ * frame owns the handle's lifetime), else from the loop. */
+void aeh__handle_serve(aeh *h)
+{
+    if (h->busy) {
+        aeh__handle_dispatch(h);
+        if (!h->destroyed)
+            aeh__handle_update_read_watcher(h);
+    } else {
+        aeh__handle_update_read_watcher(h);
+        if (aeh_buf_len(&h->rbuf) || h->eof)
+            aeh__handle_kick(h);
+    }
+}
+
+static void queue_request(aeh *h, rreq *r, bool front)
+{
+    if (front) {
+        r->next = h->q_head;
+        h->q_head = r;
+        if (!h->q_tail)
+            h->q_tail = r;
+    } else {
+        if (h->q_tail)
+            h->q_tail->next = r;
+        else
+            h->q_head = r;
+        h->q_tail = r;
+    }
+    aeh__handle_serve(h);
+}
+
+static void push_request(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg, bool front)
+{
+    if (h->destroyed)
+        return;
+    rreq *r = rreq_new(c, cb, arg);
+    if (!r) {
+        aeh__handle_fail(h, AEH_OP_READ, ENOMEM, true, "read request: %s", strerror(ENOMEM));
+        return;
+    }
+    queue_request(h, r, front);
+}
+
+void aeh_push_read(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg)
+{
+    push_request(h, c, cb, arg, false);
+}
+
+void aeh_unshift_read(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg)
+{
+    push_request(h, c, cb, arg, true);
+}
+
+static void set_reader(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, aeh_frames_cb *batch_cb,
+                       void *arg)
+{
+    if (h->destroyed)
+        return;
+    rreq *old = h->frames;
+    h->frames = NULL;
+    if (old) {
+        if (old == h->running)
+            old->retired = true;
+        else
+            aeh__handle_rreq_free(old);
+    }
+    if (!c) {
+        aeh__handle_update_read_watcher(h);
+        return;
+    }
+    h->frames = rreq_new(c, cb, arg);
+    if (!h->frames) {
+        aeh__handle_fail(h, AEH_OP_READ, ENOMEM, true, "read request: %s", strerror(ENOMEM));
+        return;
+    }
+    h->frames->batch_cb = batch_cb;
+    aeh__handle_serve(h);
+}
+
+void aeh_read_frames(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg)
+{
+    set_reader(h, c, cb, NULL, arg);
+}
+
+void aeh_read_batches(aeh *h, const aeh_codec *c, aeh_frames_cb *cb, void *arg)
+{
+    set_reader(h, c, NULL, cb, arg);
+}
+
+aeh_span aeh_rbuf(const aeh *h)
+{
+    return (aeh_span){ aeh_buf_data(&h->rbuf), aeh_buf_len(&h->rbuf) };
+}
+
+void aeh_rbuf_consume(aeh *h, size_t n)
+{
+    size_t len = aeh_buf_len(&h->rbuf);
+    if (n > len)
+        n = len;
+    aeh__handle_rbuf_consumed(h, NULL, n);
+}
+
+void aeh_start_read(aeh *h)
+{
+    if (h->destroyed)
+        return;
+    h->user_stopped = false;
+    aeh__handle_serve(h);                 /* a request may be waiting on bytes already buffered */
+}
+
+void aeh_stop_read(aeh *h)
+{
+    if (h->destroyed)
+        return;
+    h->user_stopped = true;
+    aeh__handle_update_read_watcher(h);
+}

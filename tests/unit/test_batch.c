@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: MIT */
+/* The persistent reader in batches (aeh_read_batches): the same frames as
+ * one by one however the input is split, for the library's codecs and the
+ * tests' own; how many the callback takes; errors and truncation after the
+ * frames before them; offsets; a frame in the decoder's scratch; more than
+ * a batch; replacing, stopping and destroying from the callback.  And
+ * aeh_push_frames, the batch's way out. */
+#include <ev.h>
+#include "handle_fixture.h"
+
+typedef struct {
+    size_t calls, frames, max_n;  /* callbacks, frames taken, the largest batch */
+    size_t take;                  /* frames taken per call (0: all) */
+    bool stop, zero_once, destroy;
+    const aeh_codec *switch_to;   /* after the first frame: aeh_read_frames with it */
+    uint64_t offsets[16];
+} batch_fx;
+
+static batch_fx B;
+
+static size_t on_batch(aeh *h, const aeh_span *f, size_t n, void *arg)
+{
+    B.calls++;
+    if (n > B.max_n)
+        B.max_n = n;
+    if (B.zero_once) {
+        B.zero_once = false;
+        return 0;
+    }
+    size_t take = B.take && B.take < n ? B.take : n;
+    for (size_t i = 0; i < take; i++) {
+        if (B.frames < 16)
+            B.offsets[B.frames] = aeh_batch_offset(h, i);
+        B.frames++;
+        on_frame(h, f[i], arg);
+        if (!F.h)
+            return i + 1;         /* destroyed by on_frame */
+    }
+    if (B.switch_to) {
+        aeh_read_frames(h, B.switch_to, on_frame, "one");
+        B.switch_to = NULL;
+    }
+    if (B.stop)
+        aeh_stop_read(h);
+    return take;
+}
+
+static void batch_setup(void)
+{
+    setup();
+    memset(&B, 0, sizeof B);
+}
+
+/* Writes in to the peer cut at `cut`, letting the handle read between the
+ * two writes, then closes; runs until EOF or an error. */
+static void feed_split(const char *in, size_t len, size_t cut)
+{
+    ck_assert_int_eq(write(F.peer, in, cut), (ssize_t)cut);
+    for (int i = 0; i < 3; i++)
+        ev_run(F.loop, EVRUN_NOWAIT);
+    if (F.h && cut < len)         /* not after a fatal error: the handle is gone */
+        ck_assert_int_eq(write(F.peer, in + cut, len - cut), (ssize_t)(len - cut));
+    peer_close();
+    if (F.h)
+        run_for(2);
+}
+
+/* Frames of codec c over in, cut at every byte, read in batches, joined as
+ * on_frame does, against `want`; and the errors seen. */
+static void every_split(const aeh_codec *c, const char *in, size_t len, const char *want,
+                        int errors)
+{
+    for (size_t cut = 0; cut <= len; cut++) {
+        teardown();
+        batch_setup();
+        aeh_read_batches(F.h, c, on_batch, "f");
+        feed_split(in, len, cut);
+        ck_assert_msg(!strcmp(F.got, want), "%s cut at %zu: got '%s', want '%s'", c->name, cut,
+                      F.got, want);
+        ck_assert_int_eq(F.errors, errors);
+    }
+}
+
+START_TEST(same_frames_at_every_split)
+{
+    aeh_error e;
+    every_split(&upto, "ab.cde..f.", 10, "f:ab|f:cde|f:|f:f|", 0);
+    aeh_codec *line = aeh_codec_line(NULL, 0, NULL, 0, &e);
+    every_split(line, "one\r\ntwo\n\nfour\n", 15, "f:one|f:two|f:|f:four|", 0);
+    aeh_codec_free(line);
+    aeh_codec *ns = aeh_codec_netstring(&e);
+    every_split(ns, "3:abc,0:,5:hello,", 17, "f:abc|f:|f:hello|", 0);
+    aeh_codec_free(ns);
+    aeh_codec *pk = aeh_codec_packstring("n", &e);
+    every_split(pk, "\0\2ab\0\0\0\1c", 9, "f:ab|f:|f:c|", 0);
+    aeh_codec_free(pk);
+    /* hex frames are made in the decoder's scratch: each stays itself */
+    aeh_codec *hex = aeh_codec_hexlines(&e);
+    every_split(hex, "6162\n63\n\n64\n", 12, "f:ab|f:c|f:|f:d|", 0);
+    aeh_codec_free(hex);
+    /* the frames before a malformed byte, then the error */
+    every_split(&upto, "a.b.!", 5, "f:a|f:b|", 1);
+    ck_assert_int_eq(F.last.offset, 4);
+    ck_assert_int_eq(F.last.op, AEH_OP_DECODE);
+}
+END_TEST
+
+START_TEST(one_call_for_what_is_buffered)
+{
+    aeh_read_batches(F.h, &upto, on_batch, "f");
+    peer_send("a.bb.ccc.dddd.");
+    peer_close();
+    run_for(1);
+    ck_assert_str_eq(F.got, "f:a|f:bb|f:ccc|f:dddd|");
+    ck_assert_uint_eq(B.calls, 1);
+    ck_assert_uint_eq(B.offsets[0], 0);
+    ck_assert_uint_eq(B.offsets[1], 2);
+    ck_assert_uint_eq(B.offsets[2], 5);
+    ck_assert_uint_eq(B.offsets[3], 9);
+    ck_assert_int_eq(F.eofs, 1);
+}
+END_TEST
+
+START_TEST(more_frames_than_a_batch)
+{
+    aeh_read_batches(F.h, &two, on_batch, "");
+    char in[1200];
+    for (size_t i = 0; i < sizeof in; i += 2)
+        in[i] = 'x', in[i + 1] = 'y';
+    ck_assert_int_eq(write(F.peer, in, sizeof in), (ssize_t)sizeof in);
+    peer_close();
+    run_for(1);
+    ck_assert_uint_eq(B.frames, 600);
+    ck_assert_uint_le(B.max_n, 256);
+    ck_assert_uint_ge(B.calls, 3);
+    ck_assert_int_eq(F.eofs, 1);
+}
+END_TEST
+
+/* Taking one and stopping holds the rest, offsets counting on. */
+START_TEST(taking_fewer_holds_the_rest)
+{
+    B.take = 1;
+    B.stop = true;
+    aeh_read_batches(F.h, &upto, on_batch, "f");
+    peer_send("a.b.c.");
+    run_for(0.05);
+    ck_assert_str_eq(F.got, "f:a|");
+    aeh_start_read(F.h);
+    run_for(0.05);
+    ck_assert_str_eq(F.got, "f:a|f:b|");
+    aeh_start_read(F.h);
+    run_for(0.05);
+    ck_assert_str_eq(F.got, "f:a|f:b|f:c|");
+    ck_assert_uint_eq(B.offsets[2], 4);
+    ck_assert_int_eq(F.errors, 0);
+}
+END_TEST
+
+/* Taking none waits for more bytes, then the same frames come again. */
+START_TEST(taking_none_waits_for_more)
+{
+    B.zero_once = true;
+    aeh_read_batches(F.h, &upto, on_batch, "f");
+    peer_send("a.b.");
+    run_for(0.05);
+    ck_assert_str_eq(F.got, "");
+    peer_send("c.");
+    run_for(0.05);
+    ck_assert_str_eq(F.got, "f:a|f:b|f:c|");
+    ck_assert_uint_eq(B.calls, 2);
+}
+END_TEST
+
+/* A reader set in the callback decodes the frames left after those taken. */
+START_TEST(reader_replaced_in_the_callback)
+{
+    B.take = 1;
+    B.switch_to = &two;
+    aeh_read_batches(F.h, &upto, on_batch, "f");
+    peer_send("ab.cdef");
+    run_for(0.05);
+    ck_assert_str_eq(F.got, "f:ab|one:cd|one:ef|");
+}
+END_TEST
+
+START_TEST(truncated_end_after_the_frames)
+{
+    aeh_read_batches(F.h, &lax, on_batch, "f");
+    peer_send("abcde");
+    peer_close();
+    run_for(1);
+    ck_assert_str_eq(F.got, "f:ab|f:cd|");
+    ck_assert_int_eq(F.errors, 1);
+    ck_assert_int_eq(F.last.reason, AEH_REASON_TRUNCATED);
+    ck_assert_int_eq(F.last.offset, 4);
+}
+END_TEST
+
+START_TEST(destroyed_in_the_callback)
+{
+    F.destroy_in_cb = true;
+    aeh_read_batches(F.h, &upto, on_batch, "f");
+    peer_send("a.b.c.");
+    run_for(0.05);
+    ck_assert_str_eq(F.got, "f:a|");
+    ck_assert_ptr_null(F.h);
+}
+END_TEST
+
+/* aeh_push_frames: the frames before a refused one go out, the refusal is
+ * raised as aeh_push_frame raises it, and the handle stays usable. */
+START_TEST(push_frames_stops_at_a_refused_frame)
+{
+    aeh_error e;
+    aeh_codec *line = aeh_codec_line("\n", 1, NULL, 0, &e);
+    aeh_span f[] = { { (const uint8_t *)"a", 1 }, { (const uint8_t *)"bb", 2 },
+                     { (const uint8_t *)"c\nd", 3 }, { (const uint8_t *)"e", 1 } };
+    ck_assert_int_eq(aeh_push_frames(F.h, line, f, 4), 2);
+    ck_assert_int_eq(F.errors, 1);
+    ck_assert(!F.last_fatal);
+    ck_assert_int_eq(F.last.op, AEH_OP_ENCODE);
+    ck_assert_int_eq(F.last.code, EINVAL);
+    ck_assert_int_eq(aeh_push_frames(F.h, line, f + 3, 1), 1);
+    ck_assert_int_eq(aeh_push_frames(F.h, line, f, 0), 0);
+    char got[64] = { 0 };
+    ck_assert_uint_eq(peer_drain(got, sizeof got - 1, 0.1), 7);
+    ck_assert_str_eq(got, "a\nbb\ne\n");
+    aeh_codec_free(line);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+    Suite *s = suite_create("batch");
+    TCase *tc = tcase_create("batch");
+    tcase_add_checked_fixture(tc, batch_setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, same_frames_at_every_split);
+    tcase_add_test(tc, one_call_for_what_is_buffered);
+    tcase_add_test(tc, more_frames_than_a_batch);
+    tcase_add_test(tc, taking_fewer_holds_the_rest);
+    tcase_add_test(tc, taking_none_waits_for_more);
+    tcase_add_test(tc, reader_replaced_in_the_callback);
+    tcase_add_test(tc, truncated_end_after_the_frames);
+    tcase_add_test(tc, destroyed_in_the_callback);
+    tcase_add_test(tc, push_frames_stops_at_a_refused_frame);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+UNIT_MAIN(make_suite)
