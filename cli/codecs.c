@@ -141,11 +141,8 @@ int codecs_build(session *s)
         return rc;
     /* the same json rules on both sides: what one decoder passed, the
      * other's encoder need not check again */
-    if (is_json(s->recv_codec) && is_json(s->out_codec))
-        s->out_codec->flags |= AEH_CODEC_TRUSTED;
-    if ((is_json(s->in_codec) && is_json(s->send_codec)) ||
-        (is_cbor(s->in_codec) && is_cbor(s->send_codec)))
-        s->send_codec->flags |= AEH_CODEC_TRUSTED;
+    aeh_codec_trust(s->out_codec, s->recv_codec);
+    aeh_codec_trust(s->send_codec, s->in_codec);
     if (c->until) {
         aeh_error e;
         s->until = aeh_match_new(c->until, 0, &e);

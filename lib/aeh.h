@@ -134,6 +134,21 @@ typedef int aeh_decode_fn(const aeh_codec *c, aeh_dstate *st,
 typedef int aeh_encode_fn(const aeh_codec *c, const uint8_t *p, size_t n,
                           aeh_buf *out, aeh_error *err);
 
+/* Optional fast paths for batches (aeh_read_batches, aeh_push_frames),
+ * each doing what a loop of the one-frame call would, minus the calls.
+ * decode_many: frames back to back from buf[0, len) while each is
+ * complete, a slice of buf and acceptable, at most max: frames[i] and the
+ * bytes it used (used[i] > 0); returns how many.  It may stop early, even
+ * at 0, for anything else (a partial or bad frame, st not fresh): decode
+ * then takes over from there.  encode_many: appends frames[0, n) and
+ * returns how many it encoded; fewer than n with *err set for the next
+ * one (nothing of which was appended). */
+typedef size_t aeh_decode_many_fn(const aeh_codec *c, const aeh_dstate *st,
+                                  const uint8_t *buf, size_t len,
+                                  aeh_span *frames, size_t *used, size_t max);
+typedef size_t aeh_encode_many_fn(const aeh_codec *c, const aeh_span *frames, size_t n,
+                                  aeh_buf *out, aeh_error *err);
+
 /* Which built-in constructor made a codec, for a program that treats some
  * framings specially (raw bytes, self-delimiting JSON or CBOR) without
  * comparing names.  A codec of the user's own is AEH_CODEC_KIND_CUSTOM (0,
@@ -166,6 +181,8 @@ struct aeh_codec {
     unsigned flags;               /* AEH_CODEC_* */
     void *priv;                   /* codec-specific configuration */
     aeh_codec_kind kind;          /* set by the built-in constructors */
+    aeh_decode_many_fn *decode_many;   /* NULL: decode in a loop */
+    aeh_encode_many_fn *encode_many;   /* NULL: encode in a loop */
 };
 
 enum {
@@ -176,10 +193,17 @@ enum {
      * passes it to aeh_push_write, which need not copy it. */
     AEH_CODEC_VERBATIM = 1u << 1,
     /* the frames given to the encoder come from a decoder of the same
-     * kind, which validated them (json -> json, cbor -> cbor): the encoder
-     * need not check them again.  Set by the user; json and cbor use it. */
+     * kind, which validated them (json -> json, cbor -> cbor, a line
+     * without the marker written): the encoder need not check them again.
+     * Set by aeh_codec_trust. */
     AEH_CODEC_TRUSTED = 1u << 2,
 };
+
+/* Marks enc AEH_CODEC_TRUSTED when every frame dec can decode is one enc
+ * accepts without its costly checks (json -> json, cbor -> cbor, a line
+ * read up to one byte -> a line written with that byte); true if so.  The
+ * checks of size and the like stay. */
+bool aeh_codec_trust(aeh_codec *enc, const aeh_codec *dec);
 
 /* Constructors return NULL with *err set (code EINVAL for a bad spec, with
  * err->offset the offset in the spec string) or ENOMEM. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Codec plumbing: release, the CLI's framing grammar
+/* Codec plumbing: release, trust between codecs, the CLI's framing grammar
  * (aeh_codec_parse) and C escapes (aeh_unescape). */
 #include <stdlib.h>
 #include "codec_int.h"
@@ -8,6 +8,27 @@ void aeh_codec_free(aeh_codec *c)
 {
     if (c && c->destroy)
         c->destroy(c);
+}
+
+bool aeh_codec_trust(aeh_codec *enc, const aeh_codec *dec)
+{
+    bool carries = false;
+    if (enc->kind == dec->kind) {
+        switch (enc->kind) {
+        case AEH_CODEC_KIND_JSON:
+        case AEH_CODEC_KIND_CBOR:
+            carries = true;
+            break;
+        case AEH_CODEC_KIND_LINE:
+            carries = aeh__line_carries(enc, dec);
+            break;
+        default:
+            break;
+        }
+    }
+    if (carries)
+        enc->flags |= AEH_CODEC_TRUSTED;
+    return carries;
 }
 
 /* ------------------------------------------------------------------ escapes */

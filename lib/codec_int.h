@@ -83,6 +83,13 @@ static inline int codec_malformed(const aeh_codec *c, aeh_error *err, size_t off
 
 /* Encoders: EMSGSIZE when n is over max_frame (a peer using the same limit
  * would refuse the frame, so it is better refused here). */
+/* aeh_buf_reserve with its common case (room enough) inline: encoders
+ * that write many small frames call it per frame. */
+static inline uint8_t *codec_room(aeh_buf *out, size_t n)
+{
+    return out->cap - out->tail >= n ? out->base + out->tail : aeh_buf_reserve(out, n);
+}
+
 static inline int codec_check_encode_size(const aeh_codec *c, size_t n, aeh_error *err)
 {
     if (c->max_frame && n > c->max_frame)
@@ -100,8 +107,53 @@ static inline int codec_put(const aeh_codec *c, aeh_buf *out, const void *p, siz
     return 0;
 }
 
+/* A codec's per-frame function that its batch loop must inline (it is
+ * also called through the codec's pointer, which alone would keep it out
+ * of line). */
+#define CODEC_PER_FRAME static inline __attribute__((always_inline))
+
+/* decode_many and encode_many for a codec whose state is empty between
+ * frames and whose frames are slices of the input: its own decode and
+ * encode in a loop, into which the compiler inlines them (a call per
+ * frame through the codec's pointers is what the batch saves). */
+#define CODEC_BATCH_LOOPS(prefix, decode, encode)                                        \
+    static size_t prefix##_decode_many(const aeh_codec *c, const aeh_dstate *st,         \
+                                       const uint8_t *buf, size_t len, aeh_span *frames, \
+                                       size_t *used, size_t max)                         \
+    {                                                                                    \
+        static const uint64_t zero[4];                                                   \
+        if (st->scan || memcmp(st->u, zero, sizeof zero))                                \
+            return 0;             /* inside a frame: decode resumes it */               \
+        aeh_dstate fresh = { 0 };                                                        \
+        aeh_error err;                                                                   \
+        size_t k = 0, off = 0, u = 0;                                                    \
+        while (k < max && off < len &&                                                   \
+               decode(c, &fresh, buf + off, len - off, false, &frames[k], &u, &err) ==   \
+                   AEH_DEC_FRAME && u) {                                                 \
+            used[k++] = u;                                                               \
+            off += u;                                                                    \
+            u = 0;                                                                       \
+        }                                                                                \
+        return k;                                                                        \
+    }                                                                                    \
+    static size_t prefix##_encode_many(const aeh_codec *c, const aeh_span *frames,       \
+                                       size_t n, aeh_buf *out, aeh_error *err)           \
+    {                                                                                    \
+        size_t k = 0;                                                                    \
+        for (; k < n; k++) {                                                             \
+            size_t mark = aeh_buf_len(out);                                              \
+            if (encode(c, frames[k].p, frames[k].n, out, err) < 0) {                     \
+                out->tail = out->head + mark;   /* no part of the refused frame */      \
+                break;                                                                   \
+            }                                                                            \
+        }                                                                                \
+        return k;                                                                        \
+    }
+
 /* The raw decoder (frame_raw.c), also crlf's. */
 aeh_decode_fn aeh__codec_raw_decode;
+/* frame_line.c: enc writes every line dec can read without containing its marker */
+bool aeh__line_carries(const aeh_codec *enc, const aeh_codec *dec);
 
 /* Line ends "\r?\n" in the text codecs (hexlines, base64lines): given that
  * buf[i] is '\r' or '\n', tells whether the line ends here.  Returns the

@@ -45,6 +45,13 @@ static int line_at_eof(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, s
     return codec_frame(st, buf, len, len, frame, consumed);
 }
 
+/* Where the line ending at the marker byte buf[at] ends its body: before a
+ * '\r' too with the default reader. */
+static inline size_t body_end(const line_conf *cf, const uint8_t *buf, size_t from, size_t at)
+{
+    return !cf->eol_len && at > from && buf[at - 1] == '\r' ? at - 1 : at;
+}
+
 static int line_decode_crlf(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf,
                             size_t len, bool eof, aeh_span *frame, size_t *consumed,
                             aeh_error *err)
@@ -53,7 +60,7 @@ static int line_decode_crlf(const aeh_codec *c, aeh_dstate *st, const uint8_t *b
     const uint8_t *nl = st->scan < len ? memchr(buf + st->scan, '\n', len - st->scan) : NULL;
     if (nl) {
         size_t at = (size_t)(nl - buf);
-        size_t end = at > 0 && buf[at - 1] == '\r' ? at - 1 : at;
+        size_t end = body_end(c->priv, buf, 0, at);
         if (max && end > max)
             return line_too_long(c, err);
         return codec_frame(st, buf, end, at + 1, frame, consumed);
@@ -64,6 +71,32 @@ static int line_decode_crlf(const aeh_codec *c, aeh_dstate *st, const uint8_t *b
     if (max && len > max && (len - max > 1 || buf[max] != '\r'))
         return line_too_long(c, err);
     return eof ? line_at_eof(c, st, buf, len, frame, consumed, err) : AEH_DEC_MORE;
+}
+
+/* Lines back to back, one memchr each, for a one-byte marker or the
+ * default reader; a partial or over-long line is left to line_decode. */
+static size_t line_decode_many(const aeh_codec *c, const aeh_dstate *st, const uint8_t *buf,
+                               size_t len, aeh_span *frames, size_t *used, size_t max)
+{
+    const line_conf *cf = c->priv;
+    if (st->scan || cf->eol_len > 1)
+        return 0;
+    uint8_t marker = cf->eol_len ? cf->eol[0] : '\n';
+    bool crlf = !cf->eol_len;
+    size_t limit = c->max_frame ? c->max_frame : SIZE_MAX, k = 0;
+    const uint8_t *from = buf, *stop = buf + len;
+    while (k < max) {
+        const uint8_t *hit = memchr(from, marker, (size_t)(stop - from));
+        if (!hit)
+            break;
+        const uint8_t *end = crlf && hit > from && hit[-1] == '\r' ? hit - 1 : hit;
+        if ((size_t)(end - from) > limit)
+            break;
+        frames[k] = (aeh_span){ from, (size_t)(end - from) };
+        used[k++] = (size_t)(hit + 1 - from);
+        from = hit + 1;
+    }
+    return k;
 }
 
 static int line_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
@@ -91,17 +124,18 @@ static int line_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, s
 }
 
 /* Refuses frames that would not read back as themselves: a frame containing
- * the written marker, or one whose tail and the marker together contain it
- * earlier (frame "xa" with marker "aa").  With the default reader a frame
- * ending in '\r' is refused too, since "\r\n" would lose that '\r'. */
-static int line_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
-                       aeh_error *err)
+ * the written marker (unless trusted: it came from a line reader that
+ * stops at that marker), or one whose tail and the marker together contain
+ * it earlier (frame "xa" with marker "aa").  With the default reader a
+ * frame ending in '\r' is refused too, since "\r\n" would lose that '\r'. */
+CODEC_PER_FRAME int line_check(const aeh_codec *c, const line_conf *cf, const uint8_t *p, size_t n,
+                      aeh_error *err)
 {
-    const line_conf *cf = c->priv;
     size_t W = cf->weol_len;
     if (codec_check_encode_size(c, n, err) < 0)
         return -1;
-    if (n && (W == 1 ? memchr(p, cf->weol[0], n) != NULL : memmem(p, n, cf->weol, W) != NULL))
+    if (n && !(c->flags & AEH_CODEC_TRUSTED) &&
+        (W == 1 ? memchr(p, cf->weol[0], n) != NULL : memmem(p, n, cf->weol, W) != NULL))
         return aeh_fail(err, EINVAL, 0, "line: frame contains the end-of-line marker");
     /* A marker starting k bytes before the end: the frame's last k bytes
      * are its head and its tail is its own head (a border of the marker). */
@@ -112,14 +146,61 @@ static int line_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *
     if (!cf->eol_len && n && p[n - 1] == '\r' && W == 1 && cf->weol[0] == '\n')
         return aeh_fail(err, EINVAL, n - 1,
                         "line: frame ends in \\r, which the \\r?\\n reader would strip");
-    uint8_t *w = aeh_buf_reserve(out, n + W);   /* once per frame: one reservation */
-    if (!w)
-        return aeh_fail(err, ENOMEM, 0, "line: out of memory");
-    if (n)
-        memcpy(w, p, n);
-    memcpy(w + n, cf->weol, W);
-    aeh_buf_commit(out, n + W);
     return 0;
+}
+
+/* The frames up to the first refused one.  With a one-byte marker the
+ * checks are a size, a memchr (none when trusted: the frames came from a
+ * reader that stops at that byte) and, with the default reader, the last
+ * byte, done here in line; line_check then says why. */
+static size_t line_encode_many(const aeh_codec *c, const aeh_span *frames, size_t n,
+                               aeh_buf *out, aeh_error *err)
+{
+    const line_conf *cf = c->priv;
+    size_t W = cf->weol_len, limit = c->max_frame ? c->max_frame : SIZE_MAX, k;
+    bool quick = W == 1, look_inside = !(c->flags & AEH_CODEC_TRUSTED);
+    bool cr_check = !cf->eol_len && W == 1 && cf->weol[0] == '\n';
+    uint8_t mark = cf->weol[0];
+    for (k = 0; k < n; k++) {
+        const uint8_t *p = frames[k].p;
+        size_t len = frames[k].n;
+        if (quick ? len > limit || (cr_check && len && p[len - 1] == '\r') ||
+                        (look_inside && len && memchr(p, mark, len))
+                  : line_check(c, cf, p, len, err) < 0) {
+            if (quick)
+                line_check(c, cf, p, len, err);
+            break;
+        }
+        uint8_t *w = codec_room(out, len + W);
+        if (!w) {
+            aeh_fail(err, ENOMEM, 0, "line: out of memory");
+            break;
+        }
+        if (len)
+            memcpy(w, p, len);
+        if (W == 1)
+            w[len] = mark;
+        else
+            memcpy(w + len, cf->weol, W);
+        out->tail += len + W;     /* within the room codec_room gave */
+    }
+    return k;
+}
+
+static int line_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
+                       aeh_error *err)
+{
+    aeh_span f = { p, n };
+    return line_encode_many(c, &f, 1, out, err) == 1 ? 0 : -1;
+}
+
+bool aeh__line_carries(const aeh_codec *enc, const aeh_codec *dec)
+{
+    const line_conf *e = enc->priv, *d = dec->priv;
+    if (dec->kind != AEH_CODEC_KIND_LINE || dec->decode != line_decode ||
+        enc->encode != line_encode || d->eol_len > 1 || e->weol_len != 1)
+        return false;
+    return e->weol[0] == (d->eol_len ? d->eol[0] : '\n');
 }
 
 aeh_codec *aeh_codec_line(const void *eol, size_t eol_len, const void *weol, size_t weol_len,
@@ -145,6 +226,8 @@ aeh_codec *aeh_codec_line(const void *eol, size_t eol_len, const void *weol, siz
                                sizeof(line_conf) + rlen + weol_len, err);
     if (!c)
         return NULL;
+    c->decode_many = line_decode_many;
+    c->encode_many = line_encode_many;
     line_conf *cf = c->priv;
     cf->eol_len = rlen;
     cf->weol_len = weol_len;

@@ -17,7 +17,7 @@
 enum { NS_DIGITS, NS_PAYLOAD };
 
 /* st->u[0]: length parsed so far; u[1]: phase; u[2]: payload offset. */
-static int ns_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
+CODEC_PER_FRAME int ns_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
                      bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
     /* Room for the digits, ':' and ',' around the payload. */
@@ -30,13 +30,14 @@ static int ns_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, siz
             if (ch >= '0' && ch <= '9') {
                 if (i > 0 && buf[0] == '0')
                     return codec_malformed(c, err, i, "leading zero in length");
-                unsigned d = ch - '0';
-                if (d > limit || value > (limit - d) / 10) {
+                size_t next;
+                if (__builtin_mul_overflow(value, 10, &next) ||
+                    __builtin_add_overflow(next, (size_t)(ch - '0'), &next) || next > limit) {
                     if (c->max_frame)
                         return codec_too_long(c, err, i);
                     return aeh_fail(err, ENOSPC, i, "netstring: length does not fit in memory");
                 }
-                value = value * 10 + d;
+                value = next;
             } else if (ch == ':' && i > 0) {
                 break;
             } else {
@@ -60,7 +61,7 @@ static int ns_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, siz
     return codec_frame(st, buf + start, n, end + 1, frame, consumed);
 }
 
-static int ns_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
+CODEC_PER_FRAME int ns_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
                      aeh_error *err)
 {
     if (codec_check_encode_size(c, n, err) < 0)
@@ -73,7 +74,7 @@ static int ns_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *ou
         digits[sizeof digits - ++nd] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    uint8_t *w = aeh_buf_reserve(out, nd + n + 2);
+    uint8_t *w = codec_room(out, nd + n + 2);
     if (!w)
         return aeh_fail(err, ENOMEM, 0, "%s: out of memory", c->name);
     memcpy(w, digits + sizeof digits - nd, nd);
@@ -81,11 +82,18 @@ static int ns_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *ou
     if (n)
         memcpy(w + nd + 1, p, n);
     w[nd + 1 + n] = ',';
-    aeh_buf_commit(out, nd + n + 2);
+    out->tail += nd + n + 2;      /* within the room codec_room gave */
     return 0;
 }
 
+CODEC_BATCH_LOOPS(ns, ns_decode, ns_encode)
+
 aeh_codec *aeh_codec_netstring(aeh_error *err)
 {
-    return codec_alloc(AEH_CODEC_KIND_NETSTRING, "netstring", ns_decode, ns_encode, 0, err);
+    aeh_codec *c = codec_alloc(AEH_CODEC_KIND_NETSTRING, "netstring", ns_decode, ns_encode, 0, err);
+    if (c) {
+        c->decode_many = ns_decode_many;
+        c->encode_many = ns_encode_many;
+    }
+    return c;
 }

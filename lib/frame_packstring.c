@@ -51,23 +51,60 @@ static uint64_t pk_limit(const aeh_codec *c)
     return c->max_frame ? c->max_frame : SIZE_MAX - 16;
 }
 
-static uint64_t load_uint(const uint8_t *p, unsigned size, bool big)
+/* A load and at most a byte swap for the common sizes: this runs per frame. */
+static inline uint64_t load_uint(const uint8_t *p, unsigned size, bool big)
 {
+    bool swap = big != NATIVE_BIG_ENDIAN;
+    uint16_t v16;
+    uint32_t v32;
     uint64_t v = 0;
+    switch (size) {
+    case 1:
+        return p[0];
+    case 2:
+        memcpy(&v16, p, 2);
+        return swap ? __builtin_bswap16(v16) : v16;
+    case 4:
+        memcpy(&v32, p, 4);
+        return swap ? __builtin_bswap32(v32) : v32;
+    case 8:
+        memcpy(&v, p, 8);
+        return swap ? __builtin_bswap64(v) : v;
+    }
     for (unsigned k = 0; k < size; k++)
         v = v << 8 | p[big ? k : size - 1 - k];
     return v;
 }
 
-static void store_uint(uint8_t *p, uint64_t v, unsigned size, bool big)
+static inline void store_uint(uint8_t *p, uint64_t v, unsigned size, bool big)
 {
+    bool swap = big != NATIVE_BIG_ENDIAN;
+    uint16_t v16 = (uint16_t)v;
+    uint32_t v32 = (uint32_t)v;
+    switch (size) {
+    case 1:
+        p[0] = (uint8_t)v;
+        return;
+    case 2:
+        v16 = swap ? __builtin_bswap16(v16) : v16;
+        memcpy(p, &v16, 2);
+        return;
+    case 4:
+        v32 = swap ? __builtin_bswap32(v32) : v32;
+        memcpy(p, &v32, 4);
+        return;
+    case 8:
+        v = swap ? __builtin_bswap64(v) : v;
+        memcpy(p, &v, 8);
+        return;
+    }
     for (unsigned k = 0; k < size; k++)
         p[big ? size - 1 - k : k] = (uint8_t)(v >> 8 * k);
 }
 
 /* Decodes the length prefix: 1 with *value and *hlen, 0 if more bytes are
  * needed, -1 with *err. */
-static int pk_prefix(const aeh_codec *c, const uint8_t *buf, size_t len, uint64_t *value,
+CODEC_PER_FRAME int pk_prefix(const aeh_codec *c, const uint8_t *buf, size_t len, uint64_t *value,
                      size_t *hlen, aeh_error *err)
 {
     const pk_conf *cf = c->priv;
@@ -125,7 +162,7 @@ static int pk_prefix(const aeh_codec *c, const uint8_t *buf, size_t len, uint64_
     return 1;
 }
 
-static int pk_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
+CODEC_PER_FRAME int pk_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
                      bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
     uint64_t n = 0;
@@ -151,13 +188,13 @@ static int pk_too_big(size_t n, aeh_error *err)
     return aeh_fail(err, EMSGSIZE, 0, "packstring: frame of %zu bytes is too long for its length prefix", n);
 }
 
-static int pk_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
+CODEC_PER_FRAME int pk_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
                      aeh_error *err)
 {
     const pk_conf *cf = c->priv;
     if (codec_check_encode_size(c, n, err) < 0)
         return -1;
-    uint8_t head[16];
+    uint8_t head[16] = { 0 };
     size_t h = 0;
     uint64_t v = n;
     switch (cf->kind) {
@@ -195,10 +232,19 @@ static int pk_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *ou
         } while (v);
         break;
     }
-    if (codec_put(c, out, head, h, err) < 0 || codec_put(c, out, p, n, err) < 0)
-        return -1;
+    /* room for a whole head[] so that it is copied in one fixed-size move;
+     * the payload then lands over the bytes past the prefix */
+    uint8_t *w = codec_room(out, sizeof head + n);
+    if (!w)
+        return aeh_fail(err, ENOMEM, 0, "%s: out of memory", c->name);
+    memcpy(w, head, sizeof head);
+    if (n)
+        memcpy(w + h, p, n);
+    out->tail += h + n;           /* within the room codec_room gave */
     return 0;
 }
+
+CODEC_BATCH_LOOPS(pk, pk_decode, pk_encode)
 
 /* Fills cf from a single pack letter with modifiers; -1 + err (offset of
  * the bad character) when perlfunc pack would refuse it or it is no integer. */
@@ -259,7 +305,10 @@ aeh_codec *aeh_codec_packstring(const char *fmt, aeh_error *err)
     if (pk_parse(fmt, &cf, err) < 0)
         return NULL;
     aeh_codec *c = codec_alloc(AEH_CODEC_KIND_PACKSTRING, "packstring", pk_decode, pk_encode, sizeof cf, err);
-    if (c)
+    if (c) {
         memcpy(c->priv, &cf, sizeof cf);
+        c->decode_many = pk_decode_many;
+        c->encode_many = pk_encode_many;
+    }
     return c;
 }

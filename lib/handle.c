@@ -445,23 +445,30 @@ long aeh_push_frames(aeh *h, const aeh_codec *c, const aeh_span *frames, size_t 
         return -1;
     aeh_error e;
     bool refused = false;
-    for (; i < n; i++) {
-        size_t before = aeh_buf_len(&h->wbuf);
-        /* an append may move the queued bytes to the front of the buffer:
-         * roll back by length, not by the old tail */
-        if (c->encode(c, frames[i].p, frames[i].n, &h->wbuf, &e) < 0) {
-            h->wbuf.tail = h->wbuf.head + before;
-            e.op = AEH_OP_ENCODE;
-            refused = true;
-            break;
+    /* an append may move the queued bytes to the front of the buffer: roll
+     * back by length, not by the old tail */
+    size_t before = aeh_buf_len(&h->wbuf);
+    if (c->encode_many) {
+        i = c->encode_many(c, frames, n, &h->wbuf, &e);
+        refused = i < n;
+    } else {
+        for (; i < n && !refused; i++) {
+            size_t mark = aeh_buf_len(&h->wbuf);
+            if (c->encode(c, frames[i].p, frames[i].n, &h->wbuf, &e) < 0) {
+                h->wbuf.tail = h->wbuf.head + mark;   /* a custom encoder may leave a part */
+                refused = true;
+                break;
+            }
         }
-        if (h->wbuf_max && out_len(h) > h->wbuf_max) {
-            h->wbuf.tail = h->wbuf.head + before;
-            aeh_fail(&e, ENOSPC, 0, "write buffer over its limit of %zu bytes", h->wbuf_max);
-            e.op = AEH_OP_WRITE;
-            aeh__handle_raise(h, &e, true);
-            return -1;
-        }
+    }
+    if (refused)
+        e.op = AEH_OP_ENCODE;     /* nothing of the refused frame was queued */
+    if (h->wbuf_max && out_len(h) > h->wbuf_max) {
+        h->wbuf.tail = h->wbuf.head + before;     /* none of them */
+        aeh_fail(&e, ENOSPC, 0, "write buffer over its limit of %zu bytes", h->wbuf_max);
+        e.op = AEH_OP_WRITE;
+        aeh__handle_raise(h, &e, true);
+        return -1;
     }
     if (i && aeh__handle_schedule_write(h, queued) < 0)
         return -1;

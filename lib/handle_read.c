@@ -134,9 +134,20 @@ static bool run_batch(aeh *h, rreq *r)
     size_t n = 0, off = 0, len = aeh_buf_len(&h->rbuf);
     const uint8_t *base = aeh_buf_data(&h->rbuf);
     aeh_error e;
-    int rc;
+    int rc = AEH_DEC_FRAME;       /* a full batch: more may follow */
     r->touched = true;
     for (;;) {
+        if (r->codec->decode_many) {
+            size_t k = r->codec->decode_many(r->codec, &r->st, base + off, len - off, f + n,
+                                             end + n, BATCH_MAX - n);
+            for (size_t i = n; i < n + k; i++) {
+                start[i] = off;
+                off += end[i];    /* the bytes it used, made an offset */
+                end[i] = off;
+            }
+            if ((n += k) == BATCH_MAX)
+                break;
+        }
         size_t consumed = 0;
         rc = r->codec->decode(r->codec, &r->st, base + off, len - off, h->eof, &f[n], &consumed, &e);
         if (rc == AEH_DEC_FRAME) {
@@ -259,7 +270,9 @@ void aeh__handle_serve(aeh *h)
             aeh__handle_update_read_watcher(h);
     } else {
         aeh__handle_update_read_watcher(h);
-        if (aeh_buf_len(&h->rbuf) || h->eof)
+        /* a held read error too: the reader may have taken every byte
+         * before it and stopped, and no read will come to raise it */
+        if (aeh_buf_len(&h->rbuf) || h->eof || h->read_err_held)
             aeh__handle_kick(h);
     }
 }

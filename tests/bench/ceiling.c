@@ -4,7 +4,9 @@
  *   ceiling decode TYPE -L READYFILE
  *       listen on 127.0.0.1 port 0 (writes "listening 127.0.0.1 PORT\n" to
  *       READYFILE), accept one connection, read it with 1 MiB reads, cut it
- *       into TYPE frames, write each frame + "\n" to stdout with 256 KiB writes
+ *       into TYPE frames, write each frame + "\n" to stdout with 256 KiB writes;
+ *       a netstring or packstring payload that holds a "\n" is refused, as
+ *       aecat must refuse it (a line record cannot carry it): the same work
  *   ceiling encode TYPE HOST PORT
  *       read stdin with 1 MiB reads, cut it into lines ("\n"; a last line
  *       without one counts), write each as a TYPE frame to the connection
@@ -115,6 +117,8 @@ static int decode(enum type t, int fd)
                 }
                 if (p[i + 1 + len] != ',')
                     bad("netstring: missing ','");
+                if (len && memchr(p + i + 1, '\n', len))
+                    bad("netstring: a payload with \"\\n\" cannot be a line");
                 out_put2(&out, p + i + 1, len, "\n", 1, "", 0);
                 in.head += i + 1 + len + 1;
             } else {
@@ -130,6 +134,8 @@ static int decode(enum type t, int fd)
                         bad("packstring: truncated");
                     break;
                 }
+                if (len && memchr(p + 4, '\n', len))
+                    bad("packstring: a payload with \"\\n\" cannot be a line");
                 out_put2(&out, p + 4, len, "\n", 1, "", 0);
                 in.head += 4 + len;
             }
