@@ -16,12 +16,15 @@
 
 enum { NS_DIGITS, NS_PAYLOAD };
 
-/* st->u[0]: length parsed so far; u[1]: phase; u[2]: payload offset. */
+/* st->u[0]: length parsed so far; u[1]: phase; u[2]: payload offset.  The
+ * state is written only when more input is needed: a frame read whole
+ * (the common case, and the batch loop's) never stores it. */
 CODEC_PER_FRAME int ns_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
-                     bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
+                              bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
     /* Room for the digits, ':' and ',' around the payload. */
     const size_t limit = c->max_frame ? c->max_frame : SIZE_MAX - 32;
+    size_t start, n;
     if (st->u[1] == NS_DIGITS) {
         size_t value = (size_t)st->u[0];
         size_t i = st->scan;
@@ -45,17 +48,27 @@ CODEC_PER_FRAME int ns_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t 
                                                     : "expected a length digit");
             }
         }
-        st->u[0] = value;
-        st->scan = i;
-        if (i == len)
+        if (i == len) {
+            st->u[0] = value;
+            st->scan = i;
             return eof && len ? codec_truncated(c, err, len) : AEH_DEC_MORE;
-        st->u[1] = NS_PAYLOAD;
-        st->u[2] = i + 1;
+        }
+        start = i + 1;
+        n = value;
+    } else {
+        start = (size_t)st->u[2];
+        n = (size_t)st->u[0];
     }
-    size_t start = (size_t)st->u[2], n = (size_t)st->u[0];
     size_t end = start + n;       /* offset of the ',' */
-    if (len <= end)
-        return eof ? codec_truncated(c, err, len) : AEH_DEC_MORE;
+    if (len <= end) {
+        if (eof)
+            return codec_truncated(c, err, len);
+        st->u[0] = n;
+        st->u[1] = NS_PAYLOAD;
+        st->u[2] = start;
+        st->scan = start;
+        return AEH_DEC_MORE;
+    }
     if (buf[end] != ',')
         return codec_malformed(c, err, end, "expected ',' after payload");
     return codec_frame(st, buf + start, n, end + 1, frame, consumed);

@@ -28,10 +28,13 @@
 #                    1000000; aecat median of BENCH_FRAMED_REPS, asyncio,
 #                    AnyEvent and jq BENCH_PEER_REPS times, each tool's output
 #                    checked once more in a separate run)
+#   BENCH_INSTR_FRAMES  frames of the instruction count (default 100000):
+#                    aecat and the ceiling run under callgrind with it and
+#                    twice as many, and the difference per frame is the row
 #   BENCH_STRACE=1   also count aecat's syscalls (strace -c -f) for the raw
 #                    relay and the line decode, per MB, with the read sizes
 #   BENCH_ONLY       comma-separated cases to run, the others skipped and
-#                    left out of the table: raw, framed, ping, slow, tls, json (e.g.
+#                    left out of the table: raw, framed, ping, slow, tls, json, instr (e.g.
 #                    BENCH_ONLY=tls).  The table then goes to
 #                    results/last-CASES.txt, leaving last.txt to full runs.
 #   AECAT            the binary (default ./aecat)
@@ -70,7 +73,7 @@ BD=$ROOT/tests/bench
 
 . "$BD/lib.sh"
 # in this order: slow reuses raw_run, the table reads every case's R[...]
-for bench_case in raw framed ping slow tls json; do
+for bench_case in raw framed ping slow tls json instr; do
     . "$BD/cases/$bench_case.sh"
 done
 . "$BD/strace.sh"

@@ -62,6 +62,15 @@ if want framed; then
         done
     done
 fi
+if want instr; then
+    for type in line netstring packstring:N; do
+        for dir in decode encode; do
+            r=$(ratio "instr $dir $type,aecat" "instr $dir $type,ceiling")
+            printf "$fmt" "instr/frame $dir $type" Ir "$(v "instr $dir $type,aecat")" - - - - \
+                "$(v "instr $dir $type,ceiling")" '<= 1.50 x ceiling' "$r" "$(verdict "$r" '<=' 1.5)"
+        done
+    done
+fi
 if want raw || want framed; then
     printf "$fmt" "EOF after last byte, min" ms "$(f1 "$(v lag,aecat)")" "$(f1 "$(v lag,nc)")" "$(f1 "$(v lag,socat)")" "$(f1 "$(v lag,ae)")" "$(f1 "$(v lag,asyncio)")" "$(f1 "$(v lag,rw)")" '(info)' "" ""
 fi
@@ -119,6 +128,11 @@ if want raw || want framed || want ping || want slow; then
     printf "Rates stop at the last expected byte; 'EOF after last byte' is how long the listener then took to exit.\n"
     printf "RSS cells: listener/sender peak (getrusage ru_maxrss).  ceiling: raw = bare read/write relay\n"
     printf "(256 KiB buffers), framed = bare C read-cut-write loop, PING = bare C client.\n"
+fi
+if want instr; then
+    printf "instr/frame: Ir (callgrind) of the framed runs with $INSTR_FRAMES and $((2 * INSTR_FRAMES)) frames of $ITEM bytes, the difference\n"
+    printf "per frame (start-up cancels out): a count, not a time, so load and machine do not move it.  The decode\n"
+    printf "ceiling refuses a netstring or packstring payload holding \"\\n\", as aecat must for line records.\n"
 fi
 if want tls; then
     printf "TLS relay: gen | CLIENT --TLS--> SERVER | sink, one direction, rate from the first byte (after the\n"

@@ -230,6 +230,92 @@ START_TEST(push_frames_stops_at_a_refused_frame)
 }
 END_TEST
 
+/* decode_many gives what decode gives, frame for frame, and stops before
+ * anything it does not take (an over-long line, a leading zero, a bad
+ * terminator, a negative length), where decode then reports the error. */
+static void decode_many_is_decode(const aeh_codec *c, const char *in, size_t len, size_t want,
+                                  int then)
+{
+    aeh_dstate st = { 0 }, one = { 0 };
+    aeh_span f[16];
+    size_t used[16], off = 0;
+    const uint8_t *buf = (const uint8_t *)in;
+    size_t k = c->decode_many(c, &st, buf, len, f, used, 16);
+    ck_assert_msg(k == want, "%s: %zu frames, want %zu", c->name, k, want);
+    aeh_error e;
+    for (size_t i = 0; i < k; i++) {
+        aeh_span g;
+        size_t u = 0;
+        ck_assert_int_eq(c->decode(c, &one, buf + off, len - off, false, &g, &u, &e), AEH_DEC_FRAME);
+        ck_assert(g.p == f[i].p && g.n == f[i].n && u == used[i]);
+        off += u;
+    }
+    aeh_span g;
+    size_t u = 0;
+    ck_assert_int_eq(c->decode(c, &one, buf + off, len - off, false, &g, &u, &e), then);
+    ck_assert_uint_eq(c->decode_many(c, &st, buf, len, f, used, 2), want < 2 ? want : 2);
+}
+
+/* encode_many writes what encode writes, and stops at the frame it refuses. */
+static void encode_many_is_encode(const aeh_codec *c, const aeh_span *f, size_t n, size_t want)
+{
+    aeh_buf many = { 0 }, one = { 0 };
+    aeh_error e;
+    ck_assert_uint_eq(c->encode_many(c, f, n, &many, &e), want);
+    for (size_t i = 0; i < want; i++)
+        ck_assert_int_eq(c->encode(c, f[i].p, f[i].n, &one, &e), 0);
+    if (want < n)
+        ck_assert_int_eq(c->encode(c, f[want].p, f[want].n, &one, &e), -1);
+    ck_assert_uint_eq(aeh_buf_len(&many), aeh_buf_len(&one));
+    ck_assert(!aeh_buf_len(&one) || !memcmp(aeh_buf_data(&many), aeh_buf_data(&one), aeh_buf_len(&one)));
+    aeh_buf_free(&many);
+    aeh_buf_free(&one);
+}
+
+START_TEST(codec_batch_paths_agree_with_one_frame_calls)
+{
+    aeh_error e;
+    aeh_codec *line = aeh_codec_line(NULL, 0, NULL, 0, &e);
+    decode_many_is_decode(line, "a\nbb\r\n\nccc", 11, 3, AEH_DEC_MORE);
+    line->max_frame = 2;
+    decode_many_is_decode(line, "ab\nabc\nx\n", 9, 1, AEH_DEC_ERROR);
+    aeh_span lf[] = { { (const uint8_t *)"ab", 2 }, { (const uint8_t *)"", 0 },
+                      { (const uint8_t *)"a\r", 2 }, { (const uint8_t *)"z", 1 } };
+    encode_many_is_encode(line, lf, 4, 2);            /* a '\r' the reader would strip */
+    aeh_codec *nl = aeh_codec_line("\n", 1, NULL, 0, &e);
+    aeh_span nf[] = { { (const uint8_t *)"ab", 2 }, { (const uint8_t *)"c\nd", 3 } };
+    encode_many_is_encode(nl, nf, 2, 1);
+    ck_assert(aeh_codec_trust(nl, line));           /* read up to \n, written with \n */
+    encode_many_is_encode(nl, nf, 1, 1);
+    aeh_codec *crlf = aeh_codec_line("\r\n", 2, NULL, 0, &e);
+    ck_assert(!aeh_codec_trust(crlf, line));
+    ck_assert(!aeh_codec_trust(line, crlf));
+    aeh_codec *ns = aeh_codec_netstring(&e);
+    decode_many_is_decode(ns, "1:a,0:,3:abc,01:a,", 18, 3, AEH_DEC_ERROR);
+    decode_many_is_decode(ns, "2:ab;", 5, 0, AEH_DEC_ERROR);
+    decode_many_is_decode(ns, "2:ab,3:a", 8, 1, AEH_DEC_MORE);
+    ns->max_frame = 3;
+    decode_many_is_decode(ns, "3:abc,4:abcd,", 13, 1, AEH_DEC_ERROR);
+    aeh_span sf[] = { { (const uint8_t *)"abc", 3 }, { (const uint8_t *)"", 0 },
+                      { (const uint8_t *)"abcd", 4 } };
+    encode_many_is_encode(ns, sf, 3, 2);
+    aeh_codec *pk = aeh_codec_packstring("n!", &e);
+    decode_many_is_decode(pk, "\0\2ab\0\0\xff\xff", 8, 2, AEH_DEC_ERROR);
+    aeh_codec *c8 = aeh_codec_packstring("C", &e);
+    char big[300];
+    memset(big, 'x', sizeof big);
+    aeh_span cf[] = { { (const uint8_t *)"ab", 2 }, { (const uint8_t *)big, 255 },
+                      { (const uint8_t *)big, 256 } };
+    encode_many_is_encode(c8, cf, 3, 2);
+    aeh_codec *w = aeh_codec_packstring("w", &e);
+    encode_many_is_encode(w, cf, 3, 3);
+    decode_many_is_decode(w, "\x80\x01a", 3, 0, AEH_DEC_ERROR);
+    aeh_codec *codecs[] = { line, nl, crlf, ns, pk, c8, w };
+    for (size_t i = 0; i < sizeof codecs / sizeof *codecs; i++)
+        aeh_codec_free(codecs[i]);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("batch");
@@ -245,6 +331,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, truncated_end_after_the_frames);
     tcase_add_test(tc, destroyed_in_the_callback);
     tcase_add_test(tc, push_frames_stops_at_a_refused_frame);
+    tcase_add_test(tc, codec_batch_paths_agree_with_one_frame_calls);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -5,7 +5,9 @@
 # ------------------------------------------------------------ framed
 # decode: blast pre-encoded frames --wire--> DECODER | sink
 # encode: lines file | ENCODER --wire--> sink -L
-# Sets RATE in M frames/s ("" on failure).
+# Sets RATE in M frames/s ("" on failure).  VG: a command aecat and the
+# ceiling run under (the instr case's callgrind), empty otherwise.
+VG=()
 frames_run() {
     local dir=$1 tool=$2 type=$3 to=$4 port lp kp st rc=0 expect
     local res=$WORK/res out=$WORK/f.out
@@ -18,10 +20,10 @@ frames_run() {
         spawn "$out" /dev/null "$to" "$BIN/sink" -n "$expect" -o "$res"
         kp=$LAST
         case $tool in
-        aecat)   spawn "rw:$HOLD" "$out" "$to" "$AECAT" -l 127.0.0.1 0 --peer-eof-grace 0 --ready=3 --recv-frame "$type" --records lines 3>"$WORK/ready";;
+        aecat)   spawn "rw:$HOLD" "$out" "$to" "${VG[@]}" "$AECAT" -l 127.0.0.1 0 --peer-eof-grace 0 --ready=3 --recv-frame "$type" --records lines 3>"$WORK/ready";;
         ae)      spawn /dev/null "$out" "$to" perl "$PEERS/ae_decode.pl" "$type" "$WORK/ready";;
         asyncio) spawn /dev/null "$out" "$to" env -u PYTHONUNBUFFERED "$PY" "$PEERS/asyncio_decode.py" "$type" "$WORK/ready";;
-        ceiling) spawn /dev/null "$out" "$to" "$BIN/ceiling" decode "$type" -L "$WORK/ready";;
+        ceiling) spawn /dev/null "$out" "$to" "${VG[@]}" "$BIN/ceiling" decode "$type" -L "$WORK/ready";;
         esac
         lp=$LAST
         if port=$(wait_ready "$WORK/ready" "$lp"); then
@@ -39,10 +41,10 @@ frames_run() {
         kp=$LAST
         if port=$(wait_ready "$WORK/ready" "$kp"); then
             case $tool in
-            aecat)   spawn "$WORK/lines" /dev/null "$to" "$AECAT" --send-frame "$type" 127.0.0.1 "$port";;
+            aecat)   spawn "$WORK/lines" /dev/null "$to" "${VG[@]}" "$AECAT" --send-frame "$type" 127.0.0.1 "$port";;
             ae)      spawn "$WORK/lines" /dev/null "$to" perl "$PEERS/ae_encode.pl" "$type" 127.0.0.1 "$port";;
             asyncio) spawn "$WORK/lines" /dev/null "$to" env -u PYTHONUNBUFFERED "$PY" "$PEERS/asyncio_encode.py" "$type" 127.0.0.1 "$port";;
-            ceiling) spawn "$WORK/lines" /dev/null "$to" "$BIN/ceiling" encode "$type" 127.0.0.1 "$port";;
+            ceiling) spawn "$WORK/lines" /dev/null "$to" "${VG[@]}" "$BIN/ceiling" encode "$type" 127.0.0.1 "$port";;
             esac
             lp=$LAST
             wait "$kp"; wait "$lp"
