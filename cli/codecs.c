@@ -141,8 +141,6 @@ int codecs_build(session *s)
         return rc;
     /* the same json rules on both sides: what one decoder passed, the
      * other's encoder need not check again */
-    aeh_codec_trust(s->out_codec, s->recv_codec);
-    aeh_codec_trust(s->send_codec, s->in_codec);
     if (c->until) {
         aeh_error e;
         s->until = aeh_match_new(c->until, 0, &e);

@@ -385,6 +385,11 @@ void relay_net_callbacks(session *s)
 void relay_begin(session *s)
 {
     s->relay_started = true;
+    /* From here on the send codec writes only what stdin's records decoded
+     * (and stdout's only the wire's frames): it need not check them again.
+     * Not before: a dialog's --send data comes from the command line. */
+    aeh_codec_trust(s->out_codec, s->recv_codec);
+    aeh_codec_trust(s->send_codec, s->in_codec);
     aeh_read_batches(s->net, s->recv_codec, net_frames, s);
     stdin_start(s);
 }

@@ -300,6 +300,11 @@ peak_rss_ok() {
     run --separate-stderr ae --frame line --send 'two\nlines' 127.0.0.1 1 </dev/null
     assert_status 64
     assert_one_error "usage: --send \(step 1\): cannot send it as a line frame: .*"
+    # the relay's trust in frames stdin decoded is not extended to --send
+    # (with it, this invalid text was sent)
+    run --separate-stderr ae --frame json --send '{bad' 127.0.0.1 1 </dev/null
+    assert_status 64
+    assert_one_error "usage: --send \(step 1\): cannot send it as a json frame: .*"
 }
 
 @test "dialog: a hand-made STARTTLS on a line protocol (the README's example), then the relay over TLS" {
