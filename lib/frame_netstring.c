@@ -16,6 +16,23 @@
 
 enum { NS_DIGITS, NS_PAYLOAD };
 
+/* The length of a netstring whose digits and ':' are all in buf, when it is
+ * plainly fine (1 to 15 digits, no leading zero, within limit): no
+ * overflow check per digit is needed below 10^15.  false sends everything
+ * else through ns_decode's careful loop, which says what is wrong where. */
+static inline bool plain_length(const uint8_t *buf, size_t len, size_t limit, size_t *colon,
+                                size_t *value)
+{
+    size_t i = 0, v = 0;
+    while (i < len && i < 15 && (unsigned)(buf[i] - '0') <= 9)
+        v = v * 10 + (size_t)(buf[i++] - '0');
+    if (i == 0 || i == len || buf[i] != ':' || (buf[0] == '0' && i > 1) || v > limit)
+        return false;
+    *colon = i;
+    *value = v;
+    return true;
+}
+
 /* st->u[0]: length parsed so far; u[1]: phase; u[2]: payload offset.  The
  * state is written only when more input is needed: a frame read whole
  * (the common case, and the batch loop's) never stores it. */
@@ -25,7 +42,9 @@ CODEC_PER_FRAME int ns_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t 
     /* Room for the digits, ':' and ',' around the payload. */
     const size_t limit = c->max_frame ? c->max_frame : SIZE_MAX - 32;
     size_t start, n;
-    if (st->u[1] == NS_DIGITS) {
+    if (st->u[1] == NS_DIGITS && st->scan == 0 && plain_length(buf, len, limit, &start, &n)) {
+        start++;                  /* past the ':' */
+    } else if (st->u[1] == NS_DIGITS) {
         size_t value = (size_t)st->u[0];
         size_t i = st->scan;
         for (; i < len; i++) {
