@@ -435,10 +435,12 @@ long aeh_push_frames(aeh *h, const aeh_codec *c, const aeh_span *frames, size_t 
 {
     size_t i = 0;
     if (c->flags & AEH_CODEC_VERBATIM) {
-        for (; i < n; i++)
-            if (aeh_push_write(h, frames[i].p, frames[i].n) < 0)
-                return h->destroyed ? -1 : (long)i;
-        return (long)i;
+        /* every failure of a write is fatal: held here, the handle is
+         * freed at leave, not under the loop */
+        enter(h);
+        while (i < n && aeh_push_write(h, frames[i].p, frames[i].n) == 0)
+            i++;
+        return leave(h) && i == n ? (long)i : -1;
     }
     size_t queued = out_len(h);
     if (!write_allowed(h, queued, 0))

@@ -131,8 +131,10 @@ static bool run_batch(aeh *h, rreq *r)
 {
     aeh_span f[BATCH_MAX];
     size_t start[BATCH_MAX], end[BATCH_MAX];
+    static const uint8_t nothing[1];
     size_t n = 0, off = 0, len = aeh_buf_len(&h->rbuf);
-    const uint8_t *base = aeh_buf_data(&h->rbuf);
+    /* an empty buffer has no memory yet: decoders still get a pointer */
+    const uint8_t *base = len ? aeh_buf_data(&h->rbuf) : nothing;
     aeh_error e;
     int rc = AEH_DEC_FRAME;       /* a full batch: more may follow */
     r->touched = true;
