@@ -177,18 +177,16 @@ static bool run_batch(aeh *h, rreq *r)
             taken = n;
     }
     if (!h->destroyed) {
-        if (taken < n) {
-            /* the rest is decoded again from the end of what was taken */
-            r->touched = false;
-            r->st.scan = 0;
-            memset(r->st.u, 0, sizeof r->st.u);
-            aeh_buf_clear(&r->st.out);
-        }
+        if (taken < n)            /* the rest is decoded again from the end of what was taken */
+            restart_scan(r, NULL);
         aeh__handle_rbuf_consumed(h, r, taken < n ? (taken ? end[taken - 1] : 0) : off);
     }
+    /* a reader replaced in the callback is freed now; its successor
+     * decodes what is left, an error included */
+    bool replaced = r->retired;
     finish_callback(h, r, false);
-    if (h->destroyed || taken < n)
-        return taken > 0;
+    if (h->destroyed || taken < n || replaced)
+        return taken > 0 || replaced;
     if (rc == AEH_DEC_ERROR) {
         e.offset += h->rbase;     /* rbuf's head is where the failed decode began */
         e.op = AEH_OP_DECODE;

@@ -184,6 +184,25 @@ START_TEST(reader_replaced_in_the_callback)
 }
 END_TEST
 
+/* Replaced after taking every frame, at EOF with a partial frame left (the
+ * first call took none, so the frames and the EOF meet in one call): the
+ * new reader reports it, the old one being freed by then. */
+START_TEST(reader_replaced_at_a_truncated_end)
+{
+    B.zero_once = true;
+    B.switch_to = &lax;
+    aeh_read_batches(F.h, &lax, on_batch, "f");
+    peer_send("cde");
+    peer_close();
+    run_for(1);
+    ck_assert_str_eq(F.got, "f:cd|");
+    ck_assert_uint_eq(B.calls, 2);
+    ck_assert_int_eq(F.errors, 1);
+    ck_assert_int_eq(F.last.reason, AEH_REASON_TRUNCATED);
+    ck_assert_int_eq(F.last.offset, 2);
+}
+END_TEST
+
 START_TEST(truncated_end_after_the_frames)
 {
     aeh_read_batches(F.h, &lax, on_batch, "f");
@@ -329,6 +348,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, taking_none_waits_for_more);
     tcase_add_test(tc, reader_replaced_in_the_callback);
     tcase_add_test(tc, truncated_end_after_the_frames);
+    tcase_add_test(tc, reader_replaced_at_a_truncated_end);
     tcase_add_test(tc, destroyed_in_the_callback);
     tcase_add_test(tc, push_frames_stops_at_a_refused_frame);
     tcase_add_test(tc, codec_batch_paths_agree_with_one_frame_calls);
