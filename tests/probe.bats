@@ -38,6 +38,14 @@ probe() {
     assert_one_error "^aecat: 127\.0\.0\.1 port $PORT: open$"
 }
 
+@test "probe: -vv adds what the port's connection says with -v alone" {
+    start_peer p --then hold
+    probe -vv 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "${stderr_lines[0]}" "aecat: connected to 127.0.0.1 port $PORT"
+    assert_equal "${stderr_lines[-1]}" "aecat: 127.0.0.1 port $PORT: open"
+}
+
 @test "probe: the peer sees a connection that closes cleanly (EOF, no data)" {
     start_peer p --events "$T/p.ev" --then drain
     probe 127.0.0.1 "$PORT"
@@ -176,6 +184,18 @@ probe() {
     assert_output ''
     [ -z "$stderr" ] || fail "stderr: $stderr"
     assert_equal "$(cat "$T/p.recv")" $'PING\r'
+}
+
+@test "probe: --tls then dialog steps: the steps run over TLS once it is verified, then close_notify; the server ends with 0" {
+    printf 'PONG\n' >"$T/srv.in"
+    start_aecat_listener -i "$T/srv.in" srv --tls "${SRVCERT[@]}" --frame line
+    probe -v --tls "${VERIFY[@]}" --frame line --send PING --expect '^PONG$' "$LHOST" "$LPORT"
+    assert_status 0
+    assert_output ''
+    assert_one_error "^aecat: 127\.0\.0\.1 port $LPORT: open, tls ok \(TLS1\.[23], verified\)$"
+    wait_pid "$AE_PID"
+    [ "$WAIT_RC" -eq 0 ] || fail "the server exited $WAIT_RC: $(cat "$T/srv.err")"
+    assert_equal "$(cat "$T/srv.out")" PING
 }
 
 @test "probe: malformed port lists: 64, one line naming the item and its offset, nothing connects" {
