@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* aecat: netcat with framing.  Parses options, runs a session (cli/) per
- * attempt under the signals and --retry-until, and turns the way the run
- * ended into one exit code (see aecat(1), EXIT STATUS). */
+ * attempt under the signals and --retry-until (with -z, per port of the
+ * list), and turns the way the run ended into one exit code (see aecat(1),
+ * EXIT STATUS). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -21,7 +22,7 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 
 /* One attempt: a session, under the signals.  deadline: seconds for the
  * whole attempt (0: none). */
-static int run_once(const cli_cfg *cfg, double deadline, bool *relayed)
+static int run_once(const cli_cfg *cfg, double deadline, session_outcome *out)
 {
     session s;
     int rc = session_open(&s, cfg, deadline);
@@ -39,7 +40,7 @@ static int run_once(const cli_cfg *cfg, double deadline, bool *relayed)
     ev_signal_stop(s.loop, &sigint_w);
     ev_signal_stop(s.loop, &sigterm_w);
     ev_signal_stop(s.loop, &sighup_w);
-    return session_close(&s, relayed);
+    return session_close(&s, out);
 }
 
 /* Failures that another attempt may mend: not a bad command line or file,
@@ -51,20 +52,21 @@ static bool retryable(int code)
 }
 
 /* --retry-until: the whole connect + TLS + dialog again, 100 ms doubling
- * to 2 s apart, until it works or the time is up.  The messages of a
- * failed attempt are held: shown with -v, else only the last attempt's. */
-static int run_attempts(const cli_cfg *cfg)
+ * to 2 s apart, until it works or SECS after t0 (the run's start) are
+ * over.  The messages of a failed attempt are held: shown with -v, else
+ * only the last attempt's. */
+static int run_attempts(const cli_cfg *cfg, double t0, session_outcome *out)
 {
     if (cfg->retry_until <= 0)
-        return run_once(cfg, cfg->deadline, NULL);
-    double t0 = ev_time(), backoff = 0.1;
+        return run_once(cfg, cfg->deadline, out);
+    double backoff = 0.1;
     for (int attempt = 1;; attempt++) {
         double left = cfg->retry_until - (ev_time() - t0);
         double deadline = cfg->deadline > 0 && cfg->deadline < left ? cfg->deadline : left;
-        bool relayed = false;
         log_attempt(attempt);
         cli_hold(true);
-        int rc = run_once(cfg, deadline > 0.001 ? deadline : 0.001, &relayed);
+        int rc = run_once(cfg, deadline > 0.001 ? deadline : 0.001, out);
+        bool relayed = out->relayed;
         double used = ev_time() - t0;
         /* the pause, shortened to what is left, and no attempt without
          * the time to connect at all */
@@ -90,11 +92,74 @@ static int run_attempts(const cli_cfg *cfg)
     }
 }
 
+/* -z -v: how the port's probe went, in one line. */
+static void probe_say(const cli_cfg *cfg, const char *port, int rc, const session_outcome *o)
+{
+    char where[300];
+    if (o->peer[0])
+        snprintf(where, sizeof where, "%s", o->peer);
+    else
+        snprintf(where, sizeof where, "%s port %s", cfg->host, port);
+    if (rc) {
+        cli_say("%s: %s (exit %d)", where, cli_exit_class(rc), rc);
+        return;
+    }
+    if (!o->tls_version[0]) {
+        cli_say("%s: open", where);
+        return;
+    }
+    const char *checked = o->tls_verified == AEH_TLS_VERIFIED_CHAIN ? "verified"
+                        : o->tls_verified == AEH_TLS_VERIFIED_CHAIN_AND_PIN ? "verified, pinned key"
+                        : o->tls_verified == AEH_TLS_VERIFIED_PIN ? "pinned key"
+                        : o->tls_verified == AEH_TLS_VERIFY_INSECURE ? "not verified: --insecure"
+                                                                     : "not verified";
+    cli_say("%s: open, tls ok (%s, %s)", where, o->tls_version, checked);
+}
+
+/* Signals, a bad command line or file: the ports after it would fare no
+ * better. */
+static bool stops_probing(int code)
+{
+    return code == EXIT_USAGE || code == EXIT_CONFIG || code == EXIT_SIGPIPE ||
+           code == 128 + SIGINT || code == 128 + SIGTERM || code == 128 + SIGHUP;
+}
+
+/* -z: each port of the list in order, each with its own attempts (under
+ * one --retry-until from the start).  Every port is probed, so that -v
+ * tells them all; the first failure's code is the exit code.  The
+ * sessions see -v as one level less: -v is the line per port, -vv adds
+ * what each session says with -v. */
+static int run_probes(const cli_cfg *cfg)
+{
+    double t0 = ev_time();
+    int first_failure = EXIT_OK;
+    cli_cfg port_cfg = *cfg;
+    port_cfg.verbose = cfg->verbose > 0 ? cfg->verbose - 1 : 0;
+    for (size_t i = 0; i < cfg->nprobe_ports; i++) {
+        const cli_port_range *r = &cfg->probe_ports[i];
+        for (unsigned port = r->lo; port <= r->hi; port++) {
+            char number[8];
+            snprintf(number, sizeof number, "%u", port);
+            port_cfg.port = r->service ? r->service : number;
+            session_outcome o = { 0 };
+            int rc = run_attempts(&port_cfg, t0, &o);
+            if (cfg->verbose)
+                probe_say(cfg, port_cfg.port, rc, &o);
+            if (rc && first_failure == EXIT_OK)
+                first_failure = rc;
+            if (stops_probing(rc))
+                return rc;
+        }
+    }
+    return first_failure;
+}
+
 static int cli_run(const cli_cfg *cfg)
 {
     int rc = log_open(cfg);
     if (rc < 0) {
-        rc = run_attempts(cfg);
+        session_outcome o = { 0 };
+        rc = cfg->probe ? run_probes(cfg) : run_attempts(cfg, ev_time(), &o);
         log_result(rc);
         /* the data went through, the record of it did not */
         if (rc == EXIT_OK && log_failed())

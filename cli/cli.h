@@ -26,8 +26,18 @@ typedef struct cli_step {
     double seconds;               /* SLEEP */
 } cli_step;
 
+/* -z: one item of the PORT list, LO to HI (one port: LO == HI), or a
+ * service name (allocated). */
+typedef struct cli_port_range {
+    unsigned lo, hi;
+    char *service;
+} cli_port_range;
+
 typedef struct cli_cfg {
     bool listen, unix_socket;
+    bool probe;                   /* -z: connect to each port, close cleanly, no stdin */
+    cli_port_range *probe_ports;  /* -z's PORT list, in order (allocated) */
+    size_t nprobe_ports;
     int family;                   /* AF_UNSPEC, AF_INET, AF_INET6 */
     const char *host, *port, *path;
     const char *source, *source_port;
@@ -83,6 +93,9 @@ void cli_hold(bool on);
 void cli_hold_drop(const char *prefix, int n);
 /* Prints the held lines, `suffix` after the last one, and stops holding. */
 void cli_hold_end(const char *suffix);
+/* What an exit code says in a word or two: "refused or unreachable",
+ * "timeout", ... ("ok" for 0). */
+const char *cli_exit_class(int code);
 /* Maps a library error code met in a network phase to an exit code. */
 int cli_exit_for(int code);
 /* A file given on the command line that cannot be used: a configuration

@@ -229,9 +229,7 @@ static void on_done(aeh_dialog *d, const aeh_dialog_result *r, void *arg)
         relay_begin(s);
         return;
     }
-    if (!c->no_shutdown)
-        aeh_push_shutdown(s->net);
-    end_finish(s, EXIT_OK, true);
+    end_done(s);
 }
 
 int dialog_prepare(session *s)

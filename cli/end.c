@@ -69,6 +69,13 @@ void end_finish(session *s, int code, bool wait_net)
     end_check_done(s);
 }
 
+void end_done(session *s)
+{
+    if (!s->cfg->no_shutdown && s->transport && s->transport->wire_open(s))
+        s->transport->shutdown(s);
+    end_finish(s, EXIT_OK, true);
+}
+
 /* Half-close (what is queued goes first), -q, the end rules. */
 void end_stdin_ended(session *s)
 {

@@ -10,6 +10,10 @@
 void end_finish(session *s, int code, bool wait_net);
 /* Leaves the loop once everything owed to stdout (and the wire) is out. */
 void end_check_done(session *s);
+/* The session's work is done (the dialog's last step, a probe): the wire
+ * closes cleanly (close_notify under TLS, then FIN, unless --no-shutdown)
+ * once what is queued is out, and the run ends with 0. */
+void end_done(session *s);
 void end_peer_eof(session *s);
 void end_stdin_active(session *s);
 void end_stdin_ended(session *s);      /* stdin's EOF: half-close, -q */

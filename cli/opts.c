@@ -21,6 +21,8 @@ static const char usage_text[] =
 "                                       (PORT 0: any free port)\n"
 "       aecat [options] -U PATH         Unix-domain socket (@name: abstract);\n"
 "                                       with -l, listen\n"
+"       aecat [options] -z HOST PORTS   probe: connect (TLS, steps) to each\n"
+"                                       of PORTS (PORT,LO-HI,...), close\n"
 "\n"
 "Joins stdin/stdout and the connection; each side is cut into frames by its\n"
 "framing.\n"
@@ -35,6 +37,11 @@ static const char usage_text[] =
 "                             (with -l and no operand: the port to listen on)\n"
 "      --ready[=FD]           once listening, print \"listening HOST PORT\" on\n"
 "                             stderr (or on FD)\n"
+"  -z, --zero-io              probe each port of PORTS: connect, --tls\n"
+"                             handshake and dialog steps if given, close;\n"
+"                             no stdin read, nothing on stdout; exit 0 if all\n"
+"                             succeed, else the first failing port's code;\n"
+"                             -v: one line per port\n"
 "Framing:\n"
 "      --frame TYPE           framing of the wire, both directions (default raw)\n"
 "      --recv-frame TYPE      framing of what is received\n"
@@ -160,6 +167,7 @@ static const struct option long_opts[] = {
     { "source", required_argument, NULL, 's' },
     { "source-port", required_argument, NULL, 'p' },
     { "ready", optional_argument, NULL, OPT_READY },
+    { "zero-io", no_argument, NULL, 'z' },
     { "frame", required_argument, NULL, OPT_FRAME },
     { "recv-frame", required_argument, NULL, OPT_RECV_FRAME },
     { "send-frame", required_argument, NULL, OPT_SEND_FRAME },
@@ -244,7 +252,6 @@ static const struct {
     { "--sh-exec", "(run a shell command on the connection) is not supported yet" },
     { "-u", "(UDP) is not supported yet: aecat does streams" },
     { "--udp", "(UDP) is not supported yet: aecat does streams" },
-    { "-z", "(scan without sending data) is not supported yet" },
     { "-x", "(connect through a proxy) is not supported yet" },
     { "--proxy", "(connect through a proxy) is not supported yet" },
 };
@@ -409,6 +416,11 @@ void cli_cfg_free(cli_cfg *cfg)
     cfg->steps = NULL;
     cfg->pins = NULL;
     cfg->nsteps = 0;
+    for (size_t i = 0; i < cfg->nprobe_ports; i++)
+        free(cfg->probe_ports[i].service);
+    free(cfg->probe_ports);
+    cfg->probe_ports = NULL;
+    cfg->nprobe_ports = 0;
 }
 
 static cli_step *add_step(cli_cfg *cfg, int kind, const char *opt, const char *arg)
@@ -473,6 +485,7 @@ static int parse_step(cli_cfg *cfg, int c, const char *arg)
 typedef struct seen_opts {
     const char *tls_opt;          /* needs --tls, --tls-auto or --starttls */
     const char *client_opt;       /* not with -l */
+    const char *relay_opt;        /* about stdin, stdout or the relay: not with -z */
 } seen_opts;
 
 /* The options, into *cfg with its defaults: -1 to go on, 0 when --help or
@@ -488,7 +501,7 @@ static int parse_options(int argc, char **argv, cli_cfg *cfg, seen_opts *seen)
     const char *frame = NULL;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":lU46s:p:Cq:Nw:vhV", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":lU46s:p:Cq:Nw:vzhV", long_opts, NULL)) != -1) {
         double *secs = NULL;
         const char *name = NULL;
         switch (c) {
@@ -501,6 +514,7 @@ static int parse_options(int argc, char **argv, cli_cfg *cfg, seen_opts *seen)
         case 'C': cfg->crlf = true; break;
         case 'N': break;
         case 'v': cfg->verbose++; break;
+        case 'z': cfg->probe = true; break;
         case 'h': fputs(usage_text, stdout); return 0;
         case 'V': return print_version();
         case OPT_READY:
@@ -516,9 +530,9 @@ static int parse_options(int argc, char **argv, cli_cfg *cfg, seen_opts *seen)
         case OPT_FRAME: frame = optarg; break;
         case OPT_RECV_FRAME: cfg->recv_frame = optarg; break;
         case OPT_SEND_FRAME: cfg->send_frame = optarg; break;
-        case OPT_RECORDS: cfg->records = optarg; break;
-        case OPT_SEND_RECORDS: cfg->send_records = optarg; break;
-        case OPT_RECV_RECORDS: cfg->recv_records = optarg; break;
+        case OPT_RECORDS: cfg->records = optarg; seen->relay_opt = "--records"; break;
+        case OPT_SEND_RECORDS: cfg->send_records = optarg; seen->relay_opt = "--send-records"; break;
+        case OPT_RECV_RECORDS: cfg->recv_records = optarg; seen->relay_opt = "--recv-records"; break;
         case OPT_STRICT_LINES: cfg->strict_lines = true; break;
         case OPT_MAX_FRAME:
             if (!parse_size(optarg, &cfg->max_frame))
@@ -528,9 +542,10 @@ static int parse_options(int argc, char **argv, cli_cfg *cfg, seen_opts *seen)
         case OPT_COUNT:
             if (!parse_count(optarg, &cfg->count))
                 return usage_error("--count: '%s' is not a positive number", optarg);
+            seen->relay_opt = "--count";
             break;
-        case OPT_UNTIL: cfg->until = optarg; break;
-        case OPT_NO_SHUTDOWN: cfg->no_shutdown = true; break;
+        case OPT_UNTIL: cfg->until = optarg; seen->relay_opt = "--until"; break;
+        case OPT_NO_SHUTDOWN: cfg->no_shutdown = true; seen->relay_opt = "--no-shutdown"; break;
         case OPT_STATS: cfg->stats = true; break;
         case OPT_TLS: cfg->tls = true; break;
         case OPT_TLS_AUTO: cfg->tls_auto = true; break;
@@ -566,13 +581,16 @@ static int parse_options(int argc, char **argv, cli_cfg *cfg, seen_opts *seen)
             break;
         }
         case OPT_STEP_TIMEOUT: secs = &cfg->step_timeout; name = "--step-timeout"; break;
-        case OPT_THEN_RELAY: cfg->then_relay = true; break;
+        case OPT_THEN_RELAY: cfg->then_relay = true; seen->relay_opt = "--then-relay"; break;
         case OPT_STARTTLS_NAME: cfg->starttls_name = optarg; break;
         case OPT_RETRY_UNTIL: secs = &cfg->retry_until; name = "--retry-until"; break;
         case OPT_JSON_LOG: cfg->json_log = optarg; break;
         case OPT_STARTTLS_REISSUE: cfg->starttls_reissue = true; break;
-        case 'q': secs = &cfg->quit_after_eof; name = "-q"; break;
-        case OPT_PEER_EOF_GRACE: secs = &cfg->peer_eof_grace; name = "--peer-eof-grace"; break;
+        case 'q': secs = &cfg->quit_after_eof; name = seen->relay_opt = "-q"; break;
+        case OPT_PEER_EOF_GRACE:
+            secs = &cfg->peer_eof_grace;
+            name = seen->relay_opt = "--peer-eof-grace";
+            break;
         case 'w': secs = &cfg->wait; name = "-w"; break;
         case OPT_CONNECT_TIMEOUT: secs = &cfg->connect_timeout; name = "--connect-timeout"; break;
         case OPT_RTIMEOUT: secs = &cfg->rtimeout; name = "--rtimeout"; break;
@@ -618,6 +636,69 @@ static int parse_options(int argc, char **argv, cli_cfg *cfg, seen_opts *seen)
             cfg->recv_records = cfg->records;
     }
     return -1;
+}
+
+/* A port number of -z's list: 1 to 65535 in decimal digits (n of them). */
+static bool probe_port_number(const char *p, size_t n, unsigned *port)
+{
+    if (n == 0 || n > 5 || strspn(p, "0123456789") < n)
+        return false;
+    unsigned v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = v * 10 + (unsigned)(p[i] - '0');
+    *port = v;
+    return v >= 1 && v <= 65535;
+}
+
+/* -z's PORT operand: PORT, LO-HI or a comma-separated list of those, into
+ * cfg->probe_ports; -1, or a usage error naming the bad item and its byte
+ * offset in the operand.  A PORT may be a service name; a range takes
+ * numbers only (a name such as "http-alt" is a name, not a range). */
+static int parse_probe_ports(cli_cfg *cfg, const char *spec)
+{
+    const char *p = spec;
+    for (;;) {
+        size_t n = strcspn(p, ","), at = (size_t)(p - spec);
+        const char *dash = memchr(p, '-', n);
+        size_t lo_n = dash ? (size_t)(dash - p) : n, hi_n = dash ? n - lo_n - 1 : 0;
+        bool digits_or_empty = strspn(p, "0123456789") == lo_n &&
+                               (!dash || strspn(dash + 1, "0123456789") == hi_n);
+        cli_port_range r = { 0 };
+        if (n == 0)
+            return usage_error("-z: PORT '%s': empty item at offset %zu", spec, at);
+        if (digits_or_empty && dash && (!lo_n || !hi_n))
+            return usage_error("-z: PORT '%s': range '%.*s' at offset %zu lacks its %s", spec, (int)n, p,
+                               at, lo_n ? "HI" : "LO");
+        if (digits_or_empty) {
+            if (!probe_port_number(p, lo_n, &r.lo) || (dash && !probe_port_number(dash + 1, hi_n, &r.hi)))
+                return usage_error("-z: PORT '%s': '%.*s' at offset %zu: a port is 1 to 65535", spec,
+                                   (int)n, p, at);
+            if (!dash)
+                r.hi = r.lo;
+            if (r.lo > r.hi)
+                return usage_error("-z: PORT '%s': range '%.*s' at offset %zu is reversed (LO-HI, LO <= HI)",
+                                   spec, (int)n, p, at);
+        } else {
+            r.service = strndup(p, n);
+            if (!r.service)
+                return usage_error("-z: %s", strerror(errno));
+            if (!aeh_port_known(r.service)) {
+                free(r.service);
+                return usage_error("-z: PORT '%s': '%.*s' at offset %zu is not a port number, a LO-HI "
+                                   "range or a known service", spec, (int)n, p, at);
+            }
+        }
+        cli_port_range *a = realloc(cfg->probe_ports, (cfg->nprobe_ports + 1) * sizeof *a);
+        if (!a) {
+            free(r.service);
+            return usage_error("-z: %s", strerror(errno));
+        }
+        cfg->probe_ports = a;
+        a[cfg->nprobe_ports++] = r;
+        if (!p[n])
+            return -1;
+        p += n + 1;
+    }
 }
 
 /* HOST PORT, HOST:PORT, PORT (-l) or PATH (-U): -1, or a usage error. */
@@ -667,13 +748,37 @@ static int parse_operands(cli_cfg *cfg, char **op, int nop)
     return -1;
 }
 
+/* The path of a --send-file that reads stdin. */
+static bool names_stdin(const char *path)
+{
+    return !strcmp(path, "/dev/stdin") || !strcmp(path, "/dev/fd/0") || !strcmp(path, "/proc/self/fd/0");
+}
+
+/* -z connects, runs the TLS handshake and the steps, and closes: what needs
+ * stdin, stdout or a listener has no place in it.  -1, or a usage error. */
+static int validate_probe(const cli_cfg *cfg, const seen_opts *seen)
+{
+    if (!cfg->probe)
+        return -1;
+    if (cfg->listen)
+        return usage_error("-z probes by connecting: not with -l");
+    if (cfg->unix_socket)
+        return usage_error("-z probes TCP ports: not with -U");
+    if (seen->relay_opt)
+        return usage_error("%s is about stdin, stdout or the relay: -z has none of them", seen->relay_opt);
+    for (size_t i = 0; i < cfg->nsteps; i++)
+        if (cfg->steps[i].file && names_stdin(cfg->steps[i].file))
+            return usage_error("-z reads no stdin: not --send-file %s", cfg->steps[i].file);
+    return -1;
+}
+
 /* What each option allows alone, checked against the others: -1, or a
  * usage error. */
 static int validate(const cli_cfg *cfg, const seen_opts *seen)
 {
     if (cfg->port && !*cfg->port)
         return usage_error("empty PORT operand");
-    if (cfg->port && !aeh_port_known(cfg->port))
+    if (cfg->port && !cfg->probe && !aeh_port_known(cfg->port))
         return usage_error("PORT '%s' is not a port number (0-65535) or a known service", cfg->port);
     if (cfg->source_port && !aeh_port_known(cfg->source_port))
         return usage_error("-p: '%s' is not a port number (0-65535) or a known service", cfg->source_port);
@@ -682,6 +787,9 @@ static int validate(const cli_cfg *cfg, const seen_opts *seen)
                            sizeof ((struct sockaddr_un *)0)->sun_path - 1);
     if (cfg->host && !*cfg->host)
         return usage_error("empty HOST operand");
+    int rc = validate_probe(cfg, seen);
+    if (rc >= 0)
+        return rc;
     if (cfg->ready_fd >= 0 && !cfg->listen)
         return usage_error("--ready applies to -l");
     if (cfg->tls && cfg->tls_auto)
@@ -730,5 +838,7 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         rc = parse_operands(cfg, argv + optind, argc - optind);
     if (rc < 0)
         rc = validate(cfg, &seen);
+    if (rc < 0 && cfg->probe)
+        rc = parse_probe_ports(cfg, cfg->port);
     return rc;
 }

@@ -195,6 +195,29 @@ static void net_eof(aeh *h)
     end_peer_eof(s);
 }
 
+void relay_drain_wire(session *s, double secs)
+{
+    if (!s->net)
+        return;
+    /* closing a socket with unread bytes sends a reset instead of a FIN:
+     * the peer would see its answer to our close (TLS 1.3 session tickets,
+     * its close_notify, a greeting) refused */
+    int fd = aeh_fd(s->net);
+    double end = ev_time() + secs;
+    char sink[16384];
+    for (;;) {
+        ssize_t n = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            return;
+        double left = end - ev_time();
+        if (left <= 0)
+            return;
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (n < 0 && poll(&p, 1, (int)(left * 1000) + 1) < 0 && errno != EINTR)
+            return;
+    }
+}
+
 void relay_count_bytes(session *s)
 {
     if (s->net) {
@@ -282,6 +305,10 @@ static void net_starttls(aeh *h, const aeh_error *err)
         return;
     }
     relay_tls_info(s, h);
+    if (s->ready_after_tls) {
+        s->ready_after_tls = false;
+        s->on_wire_ready(s);
+    }
 }
 
 /* --tls-info (or -v: version and cipher) once a handshake is done. */
@@ -291,11 +318,16 @@ void relay_tls_info(session *s, aeh *h)
     ev_timer_stop(s->loop, &s->tls_w);
     if (log_on())
         log_tls(h);
+    aeh_tls_info info;
+    bool have_info = aeh_tls_get_info(h, &info) == 0;
+    if (have_info) {              /* for -z -v's line */
+        snprintf(s->tls_version, sizeof s->tls_version, "%s", info.version);
+        s->tls_verified = info.verification;
+    }
     if (!c->tls_info && !c->verbose)
         return;
     if (!c->tls_info) {           /* -v alone: version and cipher */
-        aeh_tls_info info;
-        if (aeh_tls_get_info(h, &info) == 0) {
+        if (have_info) {
             cli_say("tls: version %s", info.version);
             cli_say("tls: cipher %s", info.cipher);
         }
@@ -475,7 +507,7 @@ static void tls_detected(aeh *h, aeh_span f, void *arg)
 int relay_start(session *s, int fd)
 {
     const cli_cfg *c = s->cfg;
-    if (splice_eligible(s)) {
+    if (!c->probe && splice_eligible(s)) {
         s->relay_started = true;
         return splice_start(s, fd);
     }
@@ -495,6 +527,14 @@ int relay_start(session *s, int fd)
         cli_say("connection: %s", strerror(errno));
         close(fd);
         return EXIT_IOERR;
+    }
+    if (c->probe) {
+        /* no stdin, no stdout: a probe closes once the handshake (if any)
+         * and the steps are done, and it says so only on stderr */
+        s->ready_after_tls = c->tls;
+        if (!c->tls)
+            wire_ready(s);
+        return -1;
     }
 
     aeh_opts oo = {

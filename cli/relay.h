@@ -11,5 +11,8 @@ void relay_begin(session *s);
 void relay_net_callbacks(session *s);   /* the relay's callbacks on the wire */
 void relay_tls_info(session *s, aeh *h);
 void relay_count_bytes(session *s);
+/* After a clean end: what the peer still sends is dropped until its EOF,
+ * for at most secs (0: only what has arrived). */
+void relay_drain_wire(session *s, double secs);
 
 #endif

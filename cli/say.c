@@ -102,3 +102,21 @@ int cli_exit_for_file(int code)
 {
     return code == EMFILE || code == ENFILE ? EXIT_IOERR : EXIT_CONFIG;
 }
+
+const char *cli_exit_class(int code)
+{
+    switch (code) {
+    case EXIT_OK: return "ok";
+    case EXIT_EXPECT: return "expect not met";
+    case EXIT_USAGE: return "usage error";
+    case EXIT_DATAERR: return "malformed data";
+    case EXIT_NOHOST: return "name not resolved";
+    case EXIT_UNAVAILABLE: return "refused or unreachable";
+    case EXIT_IOERR: return "I/O error";
+    case EXIT_TEMPFAIL: return "timeout";
+    case EXIT_PROTOCOL: return "TLS or protocol failure";
+    case EXIT_CONFIG: return "configuration error";
+    case EXIT_SIGPIPE: return "stdout closed";
+    default: return code > 128 ? "signal" : "failed";
+    }
+}

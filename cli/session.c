@@ -16,6 +16,9 @@
 #include "codecs.h"
 #include "log.h"
 
+/* How long a probe's TLS close waits for the peer's (seconds). */
+enum { PROBE_LINGER = 1 };
+
 /* ------------------------------------------------------------ timers */
 
 static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -50,11 +53,15 @@ static void quit_cb(struct ev_loop *loop, ev_timer *w, int revents)
     end_finish(s, EXIT_OK, false);
 }
 
-/* The connection is ready for its first bytes: dialog steps, or the relay. */
+/* The connection is ready for its first bytes: dialog steps, or the relay;
+ * a probe (-z) without steps has proven the port (and the handshake): it
+ * closes. */
 static void wire_ready(session *s)
 {
     if (s->dialog)
         dialog_begin(s);
+    else if (s->cfg->probe)
+        end_done(s);
     else
         relay_begin(s);
 }
@@ -378,10 +385,14 @@ void session_interrupt(session *s, int signum)
     end_finish(s, s->exit_code, false);
 }
 
-int session_close(session *s, bool *relayed)
+int session_close(session *s, session_outcome *out)
 {
     const cli_cfg *cfg = s->cfg;
     relay_count_bytes(s);
+    /* a probe's clean close: under TLS the peer answers our close_notify
+     * (its own, after TLS 1.3 session tickets): waited for, briefly */
+    if (cfg->probe && s->exit_code <= EXIT_OK)
+        relay_drain_wire(s, s->tls_version[0] ? PROBE_LINGER : 0);
     if (s->connector)
         aeh_connect_cancel(s->connector);
     end_close(s);
@@ -398,8 +409,11 @@ int session_close(session *s, bool *relayed)
     codecs_free(s);
     aeh_tls_ctx_free(s->tls_ctx);
     ev_loop_destroy(s->loop);
-    if (relayed)
-        *relayed = s->relay_started;
+    if (out) {
+        *out = (session_outcome){ .relayed = s->relay_started, .tls_verified = s->tls_verified };
+        snprintf(out->peer, sizeof out->peer, "%s", s->peer);
+        snprintf(out->tls_version, sizeof out->tls_version, "%s", s->tls_version);
+    }
     int code = s->exit_code < 0 ? EXIT_OK : s->exit_code;
     if (s->peer[0] || s->relay_started)
         log_close_event(s, code);

@@ -28,13 +28,22 @@
 #define AECAT_SESSION_H
 #include "state.h"
 
+/* What a closed session tells main beyond its exit code. */
+typedef struct session_outcome {
+    bool relayed;                 /* stdin began to flow: no retry after that */
+    char peer[200];               /* "127.0.0.1 port 5000" ("" if never connected) */
+    char tls_version[16];         /* "TLS1.3" ("" without a handshake) */
+    aeh_tls_verification tls_verified;
+} session_outcome;
+
 /* session.c: a session's life.  session_open builds its codecs, loop and
  * timers (-1, or the exit code); session_run sets TLS up, prepares the
  * dialog, connects or listens and runs the loop to the end; session_close
- * frees it all and returns the exit code.  session_interrupt: a signal. */
+ * frees it all and returns the exit code (*out, when not NULL: what else it
+ * learnt).  session_interrupt: a signal. */
 int  session_open(session *s, const cli_cfg *cfg, double deadline);
 int  session_run(session *s);
 void session_interrupt(session *s, int signum);
-int  session_close(session *s, bool *relayed);
+int  session_close(session *s, session_outcome *out);
 
 #endif

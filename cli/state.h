@@ -48,6 +48,9 @@ struct session {
     bool in_paused, net_paused, finishing, wait_net;
     bool stdin_done, peer_eof;
     bool peer_ragged_eof;         /* TLS: the peer's end was a TCP close without close_notify */
+    bool ready_after_tls;         /* -z --tls: the first step waits for the handshake */
+    aeh_tls_verification tls_verified;   /* how the last handshake checked the peer */
+    char tls_version[16];         /* its version ("" before any) */
     int in_errno;                 /* why stdin could not be opened as a handle */
     int exit_code;                /* -1 while running */
 };

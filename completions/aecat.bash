@@ -86,7 +86,7 @@ _aecat()
     [[ $split == true ]] && return      # --opt=VALUE of an option without values (--ready=FD)
 
     if [[ $cur == -* ]]; then
-        local opts='-l --listen -U --unix -4 -6 -s --source -p --source-port --ready --ready=
+        local opts='-l --listen -U --unix -4 -6 -s --source -p --source-port --ready --ready= -z --zero-io
             --frame --recv-frame --send-frame --records --send-records --recv-records --strict-lines
             --max-frame --count --until -C --crlf
             -q --peer-eof-grace -N --no-shutdown -w --timeout --connect-timeout --rtimeout --wtimeout --deadline

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # fish completion for aecat(1).  Install as vendor_completions.d/aecat.fish.
 # It completes every option of `aecat --help` (tests/completion.bats checks):
-#   --listen --unix --source --source-port --ready --frame --recv-frame
+#   --listen --unix --source --source-port --ready --zero-io --frame --recv-frame
 #   --send-frame --records --send-records --recv-records --strict-lines
 #   --max-frame --count --until --crlf --no-shutdown --peer-eof-grace
 #   --timeout --connect-timeout --rtimeout --wtimeout --deadline --tls
@@ -10,7 +10,7 @@
 #   --tls-info
 #   --send --send-file --expect --reject --sleep --starttls --starttls-name
 #   --starttls-reissue --step-timeout --then-relay --retry-until --json-log
-#   --verbose --stats --help --version, and -4 -6 -q -N.
+#   --verbose --stats --help --version, and -4 -6 -q -N -z.
 
 # Options that take a value in the next word (for counting operands).
 set -g __aecat_valued -s --source -p --source-port --frame --recv-frame --send-frame \
@@ -89,6 +89,7 @@ complete -c aecat -s 6 -d 'IPv6 only'
 complete -c aecat -s s -l source -x -a '(__fish_print_addresses; __fish_print_hostnames)' -d 'Local address to connect from'
 complete -c aecat -s p -l source-port -x -d 'Local port to connect from'
 complete -c aecat -l ready -f -d 'Once listening, print "listening HOST PORT" on stderr (or --ready=FD)'
+complete -c aecat -s z -l zero-io -d 'Probe each port of PORT,LO-HI,...: connect, TLS, steps, close'
 # Framing
 complete -c aecat -l frame -x -a '(__aecat_frame_types)' -d 'Framing of the wire, both directions'
 complete -c aecat -l recv-frame -x -a '(__aecat_frame_types)' -d 'Framing of what is received'

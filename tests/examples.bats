@@ -700,6 +700,72 @@ $2"
     done
 }
 
+# ------------------------------------------------------------------ probes (-z)
+
+@test "examples: -z -v on two ports: both open (README), one refused (man page transcript)" {
+    local id a
+    ex_find "aecat -z -v localhost 8080,8443 </dev/null"
+    [ ${#EX_IDS[@]} -ge 2 ] || fail "README and man page examples expected"
+    for id in "${EX_IDS[@]}"; do
+        start_peer a --then hold
+        a=$PORT
+        if [[ ${EX_TXT[$id]} == '$ '* ]]; then
+            srv_free_port PORT || fail "no free port"      # nothing listens there
+        else
+            start_peer b --then hold
+        fi
+        EX_PORT=([8080]=$a [8443]=$PORT [8080,8443]=$a,$PORT)
+        if [[ ${EX_TXT[$id]} == '$ '* ]]; then
+            ex_transcript "$id"
+            continue
+        fi
+        ex_run "$id"
+        ex_ok "$id"
+        assert_equal "$stderr" "aecat: 127.0.0.1 port $a: open
+aecat: 127.0.0.1 port $PORT: open"
+    done
+}
+
+@test "examples: -z --retry-until waits for a TLS server that comes up later, its certificate verified" {
+    local id
+    EX_HOSTOPTS[srv.example.org]="--servername localhost"
+    ex_find "aecat -z --retry-until 60 --tls --ca ca.pem srv.example.org 8443 </dev/null"
+    [ ${#EX_IDS[@]} -ge 2 ] || fail "README and man page examples expected"
+    for id in "${EX_IDS[@]}"; do
+        ex_free_port 8443
+        spawn late sh -c "sleep 0.5; exec gnutls-serv -p ${EX_PORT[8443]} --x509certfile $CERTS/srv.pem --x509keyfile $CERTS/srv.key"
+        ex_run "$id"
+        ex_out_is "$id" ''
+        [ -z "$stderr" ] || fail "$stderr"
+        stop_all
+        # a certificate the CA did not sign: 76 when the time is up (1 s here)
+        ex_free_port 8443
+        spawn self gnutls-serv -p "${EX_PORT[8443]}" --x509certfile "$CERTS/self.pem" --x509keyfile "$CERTS/self.key"
+        ex_wait_port "${EX_PORT[8443]}"
+        ex_exec "${EX_TXT[$id]/--retry-until 60/--retry-until 1}"
+        [ "$status" -eq 76 ] || fail "exit $status: $stderr"
+        [[ $stderr == *"aecat: tls: handshake with 127.0.0.1 port ${EX_PORT[8443]} failed: "*"(--retry-until: "* ]] ||
+            fail "$stderr"
+        stop_all
+    done
+}
+
+@test "examples: -z --starttls smtp on two ports, against aecat's smtp server preset" {
+    local id a
+    EX_HOSTOPTS[mail.example.org]="--servername localhost"
+    ex_find "aecat -z -v --starttls smtp --ca ca.pem mail.example.org 25,587"
+    for id in "${EX_IDS[@]}"; do
+        start_aecat_listener s25 --starttls smtp --cert "$CERTS/srv.pem" --key "$CERTS/srv.key"
+        a=$LPORT
+        start_aecat_listener s587 --starttls smtp --cert "$CERTS/srv.pem" --key "$CERTS/srv.key"
+        EX_PORT[25,587]=$a,$LPORT
+        ex_run "$id"
+        ex_out_is "$id" ''
+        [[ $stderr =~ ^"aecat: 127.0.0.1 port $a: open, tls ok (TLS1."[23]", verified)"$'\n'"aecat: 127.0.0.1 port $LPORT: open, tls ok (TLS1."[23]", verified)"$ ]] ||
+            fail "$stderr"
+    done
+}
+
 # ------------------------------------------------------------------ coverage
 
 @test "examples: every example of README.md and man/aecat.1 is run by a test above" {
