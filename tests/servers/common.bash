@@ -60,7 +60,13 @@ _srv_tcp_ports() {
 # srv_free_port VAR: sets VAR to a TCP port that nothing on this machine
 # uses (in any state, IPv4 or IPv6), outside the ephemeral range (so no
 # outgoing connection takes it meanwhile), not handed out before by this
-# shell (a variable, not $(...), so that is remembered).
+# shell (a variable, not $(...), so that is remembered), and reserved
+# against the other tests of the run: a directory made per port in a place
+# they share, which mkdir creates for one of them only.  Without it two
+# tests running at once could pick the same port, and one server's
+# readiness check then saw the other's listener (nginx answered a plain
+# request on its HTTPS port).
+SRV_PORT_LOCKS=${BATS_RUN_TMPDIR:-${TMPDIR:-/tmp}/aecat-srv-ports.$$}/srv-ports
 srv_free_port() {
     local used used_listen p i lo=32768 hi=60999 r
     read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
@@ -70,6 +76,8 @@ srv_free_port() {
         p=$(( 20000 + r % 12000 ))
         if [ "$p" -ge "$lo" ] && [ "$p" -le "$hi" ]; then continue; fi
         if [[ $used == *" $p "* || $SRV_PORTS_GIVEN == *" $p "* ]]; then continue; fi
+        mkdir -p "$SRV_PORT_LOCKS" 2>/dev/null
+        mkdir "$SRV_PORT_LOCKS/$p" 2>/dev/null || continue
         SRV_PORTS_GIVEN+="$p "
         printf -v "$1" '%s' "$p"
         return 0
