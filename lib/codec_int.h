@@ -107,48 +107,10 @@ static inline int codec_put(const aeh_codec *c, aeh_buf *out, const void *p, siz
     return 0;
 }
 
-/* A codec's per-frame function that its batch loop must inline (it is
- * also called through the codec's pointer, which alone would keep it out
- * of line). */
+/* A codec's per-frame function that its batch path (decode_many,
+ * encode_many) must inline: it is also called through the codec's
+ * pointer, which alone would keep it out of line. */
 #define CODEC_PER_FRAME static inline __attribute__((always_inline))
-
-/* decode_many and encode_many for a codec whose state is empty between
- * frames and whose frames are slices of the input: its own decode and
- * encode in a loop, into which the compiler inlines them (a call per
- * frame through the codec's pointers is what the batch saves). */
-#define CODEC_BATCH_LOOPS(prefix, decode, encode)                                        \
-    static size_t prefix##_decode_many(const aeh_codec *c, const aeh_dstate *st,         \
-                                       const uint8_t *buf, size_t len, aeh_span *frames, \
-                                       size_t *used, size_t max)                         \
-    {                                                                                    \
-        static const uint64_t zero[4];                                                   \
-        if (st->scan || memcmp(st->u, zero, sizeof zero))                                \
-            return 0;             /* inside a frame: decode resumes it */               \
-        aeh_dstate fresh = { 0 };                                                        \
-        aeh_error err;                                                                   \
-        size_t k = 0, off = 0, u = 0;                                                    \
-        while (k < max && off < len &&                                                   \
-               decode(c, &fresh, buf + off, len - off, false, &frames[k], &u, &err) ==   \
-                   AEH_DEC_FRAME && u) {                                                 \
-            used[k++] = u;                                                               \
-            off += u;                                                                    \
-            u = 0;                                                                       \
-        }                                                                                \
-        return k;                                                                        \
-    }                                                                                    \
-    static size_t prefix##_encode_many(const aeh_codec *c, const aeh_span *frames,       \
-                                       size_t n, aeh_buf *out, aeh_error *err)           \
-    {                                                                                    \
-        size_t k = 0;                                                                    \
-        for (; k < n; k++) {                                                             \
-            size_t mark = aeh_buf_len(out);                                              \
-            if (encode(c, frames[k].p, frames[k].n, out, err) < 0) {                     \
-                out->tail = out->head + mark;   /* no part of the refused frame */      \
-                break;                                                                   \
-            }                                                                            \
-        }                                                                                \
-        return k;                                                                        \
-    }
 
 /* The raw decoder (frame_raw.c), also crlf's. */
 aeh_decode_fn aeh__codec_raw_decode;

@@ -149,41 +149,51 @@ CODEC_PER_FRAME int line_check(const aeh_codec *c, const line_conf *cf, const ui
     return 0;
 }
 
-/* The frames up to the first refused one.  With a one-byte marker the
- * checks are a size, a memchr (none when trusted: the frames came from a
- * reader that stops at that byte) and, with the default reader, the last
- * byte, done here in line; line_check then says why. */
+/* The frames up to the first refused one, in two passes: the checks
+ * (with a one-byte marker: a size, a memchr, none when trusted since the
+ * frames came from a reader that stops at that byte, and with the default
+ * reader the last byte; line_check for the rest, and to say why), then one
+ * reservation and the copies. */
 static size_t line_encode_many(const aeh_codec *c, const aeh_span *frames, size_t n,
                                aeh_buf *out, aeh_error *err)
 {
     const line_conf *cf = c->priv;
-    size_t W = cf->weol_len, limit = c->max_frame ? c->max_frame : SIZE_MAX, k;
+    size_t W = cf->weol_len, limit = c->max_frame ? c->max_frame : SIZE_MAX, k, total = 0;
     bool quick = W == 1, look_inside = !(c->flags & AEH_CODEC_TRUSTED);
     bool cr_check = !cf->eol_len && W == 1 && cf->weol[0] == '\n';
     uint8_t mark = cf->weol[0];
-    for (k = 0; k < n; k++) {
-        const uint8_t *p = frames[k].p;
-        size_t len = frames[k].n;
-        if (quick ? len > limit || (cr_check && len && p[len - 1] == '\r') ||
-                        (look_inside && len && memchr(p, mark, len))
-                  : line_check(c, cf, p, len, err) < 0) {
-            if (quick)
-                line_check(c, cf, p, len, err);
-            break;
+    if (quick) {
+        for (k = 0; k < n; k++) {
+            const uint8_t *p = frames[k].p;
+            size_t len = frames[k].n;
+            if (len > limit || (len && cr_check && p[len - 1] == '\r') ||
+                (len && look_inside && memchr(p, mark, len)))
+                break;
+            total += len + 1;
         }
-        uint8_t *w = codec_room(out, len + W);
-        if (!w) {
+        if (k < n)
+            line_check(c, cf, frames[k].p, frames[k].n, err);  /* says why */
+    } else {
+        for (k = 0; k < n && line_check(c, cf, frames[k].p, frames[k].n, err) == 0; k++)
+            total += frames[k].n + W;
+    }
+    uint8_t *w = k ? codec_room(out, total) : NULL;
+    if (!w) {
+        if (k)
             aeh_fail(err, ENOMEM, 0, "line: out of memory");
-            break;
-        }
+        return 0;
+    }
+    for (size_t i = 0; i < k; i++) {
+        size_t len = frames[i].n;
         if (len)
-            memcpy(w, p, len);
+            memcpy(w, frames[i].p, len);
         if (W == 1)
             w[len] = mark;
         else
             memcpy(w + len, cf->weol, W);
-        out->tail += len + W;     /* within the room codec_room gave */
+        w += len + W;
     }
+    out->tail += total;           /* within the room codec_room gave */
     return k;
 }
 

@@ -118,7 +118,32 @@ CODEC_PER_FRAME int ns_encode(const aeh_codec *c, const uint8_t *p, size_t n, ae
     return 0;
 }
 
-CODEC_BATCH_LOOPS(ns, ns_decode, ns_encode)
+/* Whole plain netstrings back to back (plain_length, then the payload and
+ * its ','); anything else is left to ns_decode, which says what is wrong. */
+static size_t ns_decode_many(const aeh_codec *c, const aeh_dstate *st, const uint8_t *buf,
+                             size_t len, aeh_span *frames, size_t *used, size_t max)
+{
+    if (st->scan || st->u[0] || st->u[1] != NS_DIGITS)
+        return 0;                 /* inside a frame: ns_decode resumes it */
+    const size_t limit = c->max_frame ? c->max_frame : SIZE_MAX - 32;
+    size_t k = 0, off = 0, colon, n;
+    while (k < max && plain_length(buf + off, len - off, limit, &colon, &n) &&
+           n < len - off - colon - 1 && buf[off + colon + 1 + n] == ',') {
+        frames[k] = (aeh_span){ buf + off + colon + 1, n };
+        used[k++] = colon + 2 + n;
+        off += colon + 2 + n;
+    }
+    return k;
+}
+
+static size_t ns_encode_many(const aeh_codec *c, const aeh_span *frames, size_t n,
+                             aeh_buf *out, aeh_error *err)
+{
+    size_t k = 0;
+    while (k < n && ns_encode(c, frames[k].p, frames[k].n, out, err) == 0)
+        k++;                      /* ns_encode appends nothing when it refuses */
+    return k;
+}
 
 aeh_codec *aeh_codec_netstring(aeh_error *err)
 {

@@ -102,6 +102,12 @@ static inline void store_uint(uint8_t *p, uint64_t v, unsigned size, bool big)
         p[big ? size - 1 - k : k] = (uint8_t)(v >> 8 * k);
 }
 
+/* The bit of a fixed-size length that makes it negative: 0 when unsigned. */
+static inline uint64_t sign_bit(const pk_conf *cf)
+{
+    return cf->is_signed ? UINT64_C(1) << (8 * cf->size - 1) : 0;
+}
+
 /* Decodes the length prefix: 1 with *value and *hlen, 0 if more bytes are
  * needed, -1 with *err. */
 CODEC_PER_FRAME int pk_prefix(const aeh_codec *c, const uint8_t *buf, size_t len, uint64_t *value,
@@ -114,7 +120,7 @@ CODEC_PER_FRAME int pk_prefix(const aeh_codec *c, const uint8_t *buf, size_t len
         if (len < cf->size)
             return 0;
         v = load_uint(buf, cf->size, cf->big_endian);
-        if (cf->is_signed && v >> (8 * cf->size - 1))
+        if (v & sign_bit(cf))
             return codec_malformed(c, err, 0, "negative length");
         *hlen = cf->size;
         break;
@@ -244,7 +250,90 @@ CODEC_PER_FRAME int pk_encode(const aeh_codec *c, const uint8_t *p, size_t n, ae
     return 0;
 }
 
-CODEC_BATCH_LOOPS(pk, pk_decode, pk_encode)
+/* Frames with a fixed-size prefix back to back; inlined with size a
+ * constant, the load is one move and a swap. */
+CODEC_PER_FRAME size_t fixed_frames(const uint8_t *buf, size_t len, aeh_span *frames,
+                                    size_t *used, size_t max, unsigned size, bool big,
+                                    uint64_t sign, uint64_t limit)
+{
+    size_t k = 0, off = 0;
+    uint64_t n;
+    while (k < max && len - off >= size && !((n = load_uint(buf + off, size, big)) & sign) &&
+           n <= limit && n <= len - off - size) {
+        frames[k] = (aeh_span){ buf + off + size, (size_t)n };
+        used[k++] = size + (size_t)n;
+        off += size + (size_t)n;
+    }
+    return k;
+}
+
+/* Whole frames back to back: a prefix pk_prefix accepts, a length within
+ * the limit, the payload all here.  pk_decode keeps no state between
+ * calls, so this may start anywhere; anything else is left to it. */
+static size_t pk_decode_many(const aeh_codec *c, const aeh_dstate *st, const uint8_t *buf,
+                             size_t len, aeh_span *frames, size_t *used, size_t max)
+{
+    (void)st;
+    const pk_conf *cf = c->priv;
+    const uint64_t limit = pk_limit(c);
+    size_t k = 0, off = 0, h = 0;
+    uint64_t n = 0;
+    if (cf->kind == PK_FIXED) {   /* the common case: a loop per prefix size */
+        switch (cf->size) {
+        case 2: return fixed_frames(buf, len, frames, used, max, 2, cf->big_endian, sign_bit(cf), limit);
+        case 4: return fixed_frames(buf, len, frames, used, max, 4, cf->big_endian, sign_bit(cf), limit);
+        default: return fixed_frames(buf, len, frames, used, max, cf->size, cf->big_endian, sign_bit(cf), limit);
+        }
+    }
+    aeh_error unused;
+    while (k < max && pk_prefix(c, buf + off, len - off, &n, &h, &unused) == 1 && n <= limit &&
+           n <= len - off - h) {
+        frames[k] = (aeh_span){ buf + off + h, (size_t)n };
+        used[k++] = h + (size_t)n;
+        off += h + (size_t)n;
+    }
+    return k;
+}
+
+static size_t pk_encode_many(const aeh_codec *c, const aeh_span *frames, size_t n,
+                             aeh_buf *out, aeh_error *err)
+{
+    const pk_conf *cf = c->priv;
+    size_t k = 0;
+    if (cf->kind != PK_FIXED) {
+        while (k < n && pk_encode(c, frames[k].p, frames[k].n, out, err) == 0)
+            k++;                  /* pk_encode appends nothing when it refuses */
+        return k;
+    }
+    /* the common case in two passes: the sizes, then one reservation */
+    const unsigned size = cf->size, bits = 8 * cf->size - (cf->is_signed ? 1 : 0);
+    const bool big = cf->big_endian;
+    const size_t limit = c->max_frame ? c->max_frame : SIZE_MAX;
+    size_t total = 0;
+    for (; k < n; k++) {
+        size_t len = frames[k].n;
+        if (len > limit || (bits < 64 && (uint64_t)len >> bits)) {
+            pk_encode(c, frames[k].p, len, out, err);   /* refuses it, and says why */
+            break;
+        }
+        total += size + len;
+    }
+    uint8_t *w = k ? codec_room(out, total) : NULL;
+    if (!w) {
+        if (k)
+            aeh_fail(err, ENOMEM, 0, "%s: out of memory", c->name);
+        return 0;
+    }
+    for (size_t i = 0; i < k; i++) {
+        size_t len = frames[i].n;
+        store_uint(w, len, size, big);
+        if (len)
+            memcpy(w + size, frames[i].p, len);
+        w += size + len;
+    }
+    out->tail += total;           /* within the room codec_room gave */
+    return k;
+}
 
 /* Fills cf from a single pack letter with modifiers; -1 + err (offset of
  * the bad character) when perlfunc pack would refuse it or it is no integer. */

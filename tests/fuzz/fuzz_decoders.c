@@ -10,7 +10,9 @@
  *     (codecs whose encoder may refuse some frames, like line with a frame
  *     ending in '\r', are checked only when it accepts);
  *   - cbor: the frame limit is exact: each frame alone reads back as itself
- *     with max_frame set to its size, and is ENOSPC with one byte less. */
+ *     with max_frame set to its size, and is ENOSPC with one byte less;
+ *   - the batch paths: decode_many's frames are the first frames of the
+ *     whole stream, and encode_many writes them as encode does, one by one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include "codec_harness.h"
@@ -184,6 +186,44 @@ static void round_trip_frames(const harness_out *o)
     }
 }
 
+/* decode_many (on the whole input, fresh state) gives a prefix of what the
+ * decoder gives; encode_many writes those frames as a loop of encode does,
+ * and stops where it stops. */
+static void batch_paths_agree(const uint8_t *in, size_t len, const harness_out *whole)
+{
+    if (!codec->decode_many)
+        return;
+    aeh_dstate st = { 0 };
+    aeh_span f[64];
+    size_t used[64], off = 0;
+    size_t k = codec->decode_many(codec, &st, in, len, f, used, 64);
+    aeh_buf mine = { 0 };
+    for (size_t i = 0; i < k; i++) {
+        char num[32];
+        int m = snprintf(num, sizeof num, "%zu:", f[i].n);
+        aeh_buf_append(&mine, num, (size_t)m);
+        aeh_buf_append(&mine, f[i].p, f[i].n);
+        aeh_buf_append(&mine, ",", 1);
+        if (!used[i] || f[i].p < in + off || f[i].p + f[i].n > in + off + used[i])
+            mismatch("decode_many: a frame outside the bytes it used", whole, NULL);
+        off += used[i];
+    }
+    if (off > len || (int)k > whole->frames || aeh_buf_len(&mine) > aeh_buf_len(&whole->text) ||
+        (k && memcmp(aeh_buf_data(&mine), aeh_buf_data(&whole->text), aeh_buf_len(&mine))))
+        mismatch("decode_many differs from decode", whole, NULL);
+    aeh_buf many = { 0 }, one = { 0 };
+    aeh_error e;
+    size_t q = codec->encode_many(codec, f, k, &many, &e), j = 0;
+    while (j < k && codec->encode(codec, f[j].p, f[j].n, &one, &e) == 0)
+        j++;
+    if (q != j || aeh_buf_len(&many) != aeh_buf_len(&one) ||
+        (j && memcmp(aeh_buf_data(&many), aeh_buf_data(&one), aeh_buf_len(&one))))
+        mismatch("encode_many differs from encode", whole, NULL);
+    aeh_buf_free(&mine);
+    aeh_buf_free(&many);
+    aeh_buf_free(&one);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -212,6 +252,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (whole.calls > 4 * (len + 2) + 8)
         mismatch("too many decode calls", &whole, NULL);
     round_trip_frames(&whole);
+    batch_paths_agree(in, len, &whole);
     harness_out_free(&whole);
     return 0;
 }
