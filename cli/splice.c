@@ -48,7 +48,7 @@ static bool is_pipe_or_socket(int fd)
     return fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
-static bool is_pipe(int fd)
+bool splice_is_pipe(int fd)
 {
     struct stat st;
     return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
@@ -66,7 +66,7 @@ bool splice_eligible(const session *s)
     if (c->count || c->until || c->verbose >= 2 || c->rtimeout > 0 || c->wtimeout > 0 || s->tls_ctx ||
         s->dialog)
         return false;
-    return is_pipe_or_socket(0) && is_pipe(1);
+    return is_pipe_or_socket(0) && splice_is_pipe(1);
 }
 
 static int set_nonblock(int fd)
@@ -282,7 +282,7 @@ static int pump_init(struct splice_relay *r, pump *p, int src, int dst,
 {
     *p = (pump){ .r = r, .src = src, .dst = dst, .src_name = src_name, .dst_name = dst_name,
                  };
-    if (!is_pipe(dst) && !(p->buf = malloc(COPY_SIZE)))
+    if (!splice_is_pipe(dst) && !(p->buf = malloc(COPY_SIZE)))
         return -1;
     ev_io_init(&p->src_w, src_ready, src, EV_READ);
     ev_io_init(&p->dst_w, dst_ready, dst, EV_WRITE);

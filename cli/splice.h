@@ -7,5 +7,6 @@
  * pipes or sockets and nothing transforms the bytes. */
 bool splice_eligible(const session *s);
 int  splice_start(session *s, int fd);
+bool splice_is_pipe(int fd);
 
 #endif

@@ -108,3 +108,18 @@ duplex_check() {
     [ "$WAIT_RC" -eq 0 ] || fail "aecat -U -l exited $WAIT_RC: $(cat "$T/lst.err")"
     [ "$(sha "$T/lst.out")" = "$(sha "$A")" ] || fail "the listener printed other bytes"
 }
+
+# A pipe on stdout is widened to 1 MiB when the handle relay writes to it
+# (framed here, so not the splice path): a 64 KiB pipe cost four writes and
+# four wakeups per loop turn.  The reader sees its pipe's size once aecat
+# has started relaying.
+@test "relay: a framed relay widens a stdout pipe to 1 MiB" {
+    printf 'one\ntwo\n' >"$T/lines"
+    start_socat_listener sock -t 5 -u FILE:"$T/lines" TCP4-LISTEN:0,bind=127.0.0.1
+    run bash -c 'set -o pipefail; timeout 10 "$1" --frame line 127.0.0.1 "$2" </dev/null 2>"$3" |
+        python3 -c "import fcntl, sys; d = sys.stdin.buffer.read(); print(len(d), fcntl.fcntl(0, 1032))"' \
+        _ "$AECAT" "$PORT" "$T/ae.err"
+    assert_status 0
+    assert_output "8 1048576"
+    [ ! -s "$T/ae.err" ] || fail "stderr: $(cat "$T/ae.err")"
+}
