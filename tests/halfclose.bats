@@ -277,7 +277,7 @@ c, _ = ls.accept()
 # a reply stdout (a pipe nobody reads yet) cannot take: the wire's read stalls
 c.setblocking(False)
 sent = 0
-while sent < 1 << 20:
+while sent < 1 << 23:   # more than stdout's pipe (aecat widens it to 1 MiB) and queue take
     try:
         sent += c.send(b'r' * 65536)
     except BlockingIOError:
