@@ -50,6 +50,14 @@ static aeh_codec *wire_codec(const char *opt, const char *spec, bool sending, co
         *rc = EXIT_USAGE;
         return NULL;
     }
+    if (sending && !codec->encode) {
+        /* len: with a strip that drops bytes the sender cannot invent */
+        cli_say("usage: %s: framing '%s' cannot be sent (use strip=0, or strip=hdr with no @OFF)",
+                opt, spec);
+        aeh_codec_free(codec);
+        *rc = EXIT_USAGE;
+        return NULL;
+    }
     if (!is_raw(spec))
         codec->max_frame = c->max_frame_set ? c->max_frame : DEFAULT_MAX_FRAME;
     /* a last line without its end marker is still a line, as for grep and

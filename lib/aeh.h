@@ -168,6 +168,7 @@ typedef enum aeh_codec_kind {
     AEH_CODEC_KIND_CBOR,
     AEH_CODEC_KIND_JSON_STRINGS,
     AEH_CODEC_KIND_TLS_DETECT,
+    AEH_CODEC_KIND_LEN,           /* aeh_codec_len */
 } aeh_codec_kind;
 
 /* A framing: decoder + encoder + configuration.  Public so that users can
@@ -223,6 +224,10 @@ aeh_codec *aeh_codec_regex(const char *accept, const char *reject,
 aeh_codec *aeh_codec_netstring(aeh_error *err);
 /* Perl pack letter with optional !<> modifier, or "varint" / "grpc". */
 aeh_codec *aeh_codec_packstring(const char *fmt, aeh_error *err);
+/* A length field in a header: "FMT[@OFF][,adj=N][,strip=hdr|N][,max=SIZE]"
+ * or a preset (pg, mysql, dns, tls, h2, ...); encode is NULL for a strip
+ * that sending cannot undo.  See libaeh(3). */
+aeh_codec *aeh_codec_len(const char *spec, aeh_error *err);
 aeh_codec *aeh_codec_hexlines(aeh_error *err);     /* a frame = one line of hex digits */
 aeh_codec *aeh_codec_base64lines(aeh_error *err);  /* a frame = one line of base64 */
 aeh_codec *aeh_codec_crlf(aeh_error *err);         /* raw bytes, "\n" -> "\r\n", never doubling */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Codec plumbing: release, trust between codecs, the CLI's framing grammar
  * (aeh_codec_parse) and C escapes (aeh_unescape). */
+#include <stdio.h>
 #include <stdlib.h>
 #include "codec_int.h"
 
@@ -209,7 +210,13 @@ static int parse_depth(const char *spec, const char *arg, unsigned *depth, aeh_e
 aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err)
 {
     static const char expected[] =
-        "expected raw, line, regex, netstring, packstring, chunk, json, cbor";
+        "expected raw, line, regex, netstring, packstring, len, chunk, json, cbor";
+    const char *switch_at = strstr(spec, ">>");
+    if (switch_at) {
+        aeh_fail(err, ENOTSUP, (size_t)(switch_at - spec),
+                 "the framing switch A>>B is not supported yet");
+        return NULL;
+    }
     size_t name_len = strcspn(spec, ":");
     const char *arg = spec[name_len] ? spec + name_len + 1 : NULL;
     size_t arg_at = name_len + 1;
@@ -230,17 +237,28 @@ aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err)
             return NULL;
         return NAME_IS("json") ? aeh_codec_json(depth, err) : aeh_codec_cbor(depth, err);
     }
-    if (NAME_IS("regex") || NAME_IS("packstring") || NAME_IS("chunk")) {
+    if (NAME_IS("regex") || NAME_IS("packstring") || NAME_IS("chunk") || NAME_IS("len")) {
         if (!arg || !*arg) {
             aeh_fail(err, EINVAL, arg ? arg_at : name_len, "framing '%.*s' needs an argument (%.*s:%s)",
                      (int)name_len, spec, (int)name_len, spec,
-                     NAME_IS("regex") ? "RE" : NAME_IS("chunk") ? "N" : "FMT");
+                     NAME_IS("regex") ? "RE" : NAME_IS("chunk") ? "N" : NAME_IS("len") ? "FMT|PRESET" : "FMT");
             return NULL;
         }
         if (NAME_IS("regex"))
             return shift_error(aeh_codec_regex(arg, NULL, NULL, err), err, arg_at);
         if (NAME_IS("packstring"))
             return shift_error(aeh_codec_packstring(arg, err), err, arg_at);
+        if (NAME_IS("len")) {
+            aeh_codec *c = aeh_codec_len(arg, err);
+            if (!c && (err->code == EINVAL || err->code == ENOTSUP)) {
+                /* a spec with options is long: say where the fault is */
+                err->offset += arg_at;
+                size_t used = strlen(err->msg);
+                snprintf(err->msg + used, sizeof err->msg - used, " (at offset %zu of '%s')",
+                         err->offset, spec);
+            }
+            return c;
+        }
         return parse_chunk(spec, arg, err);
     }
 #undef NAME_IS

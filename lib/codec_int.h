@@ -112,6 +112,71 @@ static inline int codec_put(const aeh_codec *c, aeh_buf *out, const void *p, siz
  * pointer, which alone would keep it out of line. */
 #define CODEC_PER_FRAME static inline __attribute__((always_inline))
 
+/* Fixed-size integers in a given byte order (packstring and len lengths). */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define NATIVE_BIG_ENDIAN true
+#else
+#define NATIVE_BIG_ENDIAN false
+#endif
+
+/* A load and at most a byte swap for the common sizes: this runs per frame. */
+static inline uint64_t codec_load_uint(const uint8_t *p, unsigned size, bool big)
+{
+    bool swap = big != NATIVE_BIG_ENDIAN;
+    uint16_t v16;
+    uint32_t v32;
+    uint64_t v = 0;
+    switch (size) {
+    case 1:
+        return p[0];
+    case 2:
+        memcpy(&v16, p, 2);
+        return swap ? __builtin_bswap16(v16) : v16;
+    case 4:
+        memcpy(&v32, p, 4);
+        return swap ? __builtin_bswap32(v32) : v32;
+    case 8:
+        memcpy(&v, p, 8);
+        return swap ? __builtin_bswap64(v) : v;
+    }
+    for (unsigned k = 0; k < size; k++)
+        v = v << 8 | p[big ? k : size - 1 - k];
+    return v;
+}
+
+static inline void codec_store_uint(uint8_t *p, uint64_t v, unsigned size, bool big)
+{
+    bool swap = big != NATIVE_BIG_ENDIAN;
+    uint16_t v16 = (uint16_t)v;
+    uint32_t v32 = (uint32_t)v;
+    switch (size) {
+    case 1:
+        p[0] = (uint8_t)v;
+        return;
+    case 2:
+        v16 = swap ? __builtin_bswap16(v16) : v16;
+        memcpy(p, &v16, 2);
+        return;
+    case 4:
+        v32 = swap ? __builtin_bswap32(v32) : v32;
+        memcpy(p, &v32, 4);
+        return;
+    case 8:
+        v = swap ? __builtin_bswap64(v) : v;
+        memcpy(p, &v, 8);
+        return;
+    }
+    for (unsigned k = 0; k < size; k++)
+        p[big ? size - 1 - k : k] = (uint8_t)(v >> 8 * k);
+}
+
+/* A Perl pack letter with its modifiers (frame_packstring.c's table): 1 when
+ * it is a fixed-size integer (*size bytes), 0 when it is another length
+ * format (w, varint, grpc), -1 with err (offset into fmt) when pack would
+ * refuse it. */
+int aeh__pack_fixed_format(const char *fmt, unsigned *size, bool *big_endian, bool *is_signed,
+                           aeh_error *err);
+
 /* The raw decoder (frame_raw.c), also crlf's. */
 aeh_decode_fn aeh__codec_raw_decode;
 /* frame_line.c: enc writes every line dec can read without containing its marker */

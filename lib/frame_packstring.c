@@ -38,68 +38,11 @@ typedef struct {
     bool big_endian, is_signed;
 } pk_conf;
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define NATIVE_BIG_ENDIAN true
-#else
-#define NATIVE_BIG_ENDIAN false
-#endif
-
 /* The largest payload a decoded length may announce: max_frame, or what a
  * size_t can hold with the prefix. */
 static uint64_t pk_limit(const aeh_codec *c)
 {
     return c->max_frame ? c->max_frame : SIZE_MAX - 16;
-}
-
-/* A load and at most a byte swap for the common sizes: this runs per frame. */
-static inline uint64_t load_uint(const uint8_t *p, unsigned size, bool big)
-{
-    bool swap = big != NATIVE_BIG_ENDIAN;
-    uint16_t v16;
-    uint32_t v32;
-    uint64_t v = 0;
-    switch (size) {
-    case 1:
-        return p[0];
-    case 2:
-        memcpy(&v16, p, 2);
-        return swap ? __builtin_bswap16(v16) : v16;
-    case 4:
-        memcpy(&v32, p, 4);
-        return swap ? __builtin_bswap32(v32) : v32;
-    case 8:
-        memcpy(&v, p, 8);
-        return swap ? __builtin_bswap64(v) : v;
-    }
-    for (unsigned k = 0; k < size; k++)
-        v = v << 8 | p[big ? k : size - 1 - k];
-    return v;
-}
-
-static inline void store_uint(uint8_t *p, uint64_t v, unsigned size, bool big)
-{
-    bool swap = big != NATIVE_BIG_ENDIAN;
-    uint16_t v16 = (uint16_t)v;
-    uint32_t v32 = (uint32_t)v;
-    switch (size) {
-    case 1:
-        p[0] = (uint8_t)v;
-        return;
-    case 2:
-        v16 = swap ? __builtin_bswap16(v16) : v16;
-        memcpy(p, &v16, 2);
-        return;
-    case 4:
-        v32 = swap ? __builtin_bswap32(v32) : v32;
-        memcpy(p, &v32, 4);
-        return;
-    case 8:
-        v = swap ? __builtin_bswap64(v) : v;
-        memcpy(p, &v, 8);
-        return;
-    }
-    for (unsigned k = 0; k < size; k++)
-        p[big ? size - 1 - k : k] = (uint8_t)(v >> 8 * k);
 }
 
 /* The bit of a fixed-size length that makes it negative: 0 when unsigned. */
@@ -119,7 +62,7 @@ CODEC_PER_FRAME int pk_prefix(const aeh_codec *c, const uint8_t *buf, size_t len
     case PK_FIXED:
         if (len < cf->size)
             return 0;
-        v = load_uint(buf, cf->size, cf->big_endian);
+        v = codec_load_uint(buf, cf->size, cf->big_endian);
         if (v & sign_bit(cf))
             return codec_malformed(c, err, 0, "negative length");
         *hlen = cf->size;
@@ -129,7 +72,7 @@ CODEC_PER_FRAME int pk_prefix(const aeh_codec *c, const uint8_t *buf, size_t len
             return codec_malformed(c, err, 0, "gRPC flag byte is neither 0 nor 1");
         if (len < 5)
             return 0;
-        v = load_uint(buf + 1, 4, true);
+        v = codec_load_uint(buf + 1, 4, true);
         *hlen = 5;
         break;
     case PK_BER:
@@ -208,7 +151,7 @@ CODEC_PER_FRAME int pk_encode(const aeh_codec *c, const uint8_t *p, size_t n, ae
         unsigned bits = 8 * cf->size - (cf->is_signed ? 1 : 0);
         if (bits < 64 && v >> bits)
             return pk_too_big(n, err);
-        store_uint(head, v, cf->size, cf->big_endian);
+        codec_store_uint(head, v, cf->size, cf->big_endian);
         h = cf->size;
         break;
     }
@@ -216,7 +159,7 @@ CODEC_PER_FRAME int pk_encode(const aeh_codec *c, const uint8_t *p, size_t n, ae
         if (v > UINT32_MAX)
             return pk_too_big(n, err);
         head[0] = 0;
-        store_uint(head + 1, v, 4, true);
+        codec_store_uint(head + 1, v, 4, true);
         h = 5;
         break;
     case PK_BER: {
@@ -258,7 +201,7 @@ CODEC_PER_FRAME size_t fixed_frames(const uint8_t *buf, size_t len, aeh_span *fr
 {
     size_t k = 0, off = 0;
     uint64_t n;
-    while (k < max && len - off >= size && !((n = load_uint(buf + off, size, big)) & sign) &&
+    while (k < max && len - off >= size && !((n = codec_load_uint(buf + off, size, big)) & sign) &&
            n <= limit && n <= len - off - size) {
         frames[k] = (aeh_span){ buf + off + size, (size_t)n };
         used[k++] = size + (size_t)n;
@@ -326,7 +269,7 @@ static size_t pk_encode_many(const aeh_codec *c, const aeh_span *frames, size_t 
     }
     for (size_t i = 0; i < k; i++) {
         size_t len = frames[i].n;
-        store_uint(w, len, size, big);
+        codec_store_uint(w, len, size, big);
         if (len)
             memcpy(w + size, frames[i].p, len);
         w += size + len;
@@ -386,6 +329,18 @@ static int pk_parse(const char *fmt, pk_conf *cf, aeh_error *err)
         }
     }
     return 0;
+}
+
+int aeh__pack_fixed_format(const char *fmt, unsigned *size, bool *big_endian, bool *is_signed,
+                           aeh_error *err)
+{
+    pk_conf cf = { 0 };
+    if (pk_parse(fmt, &cf, err) < 0)
+        return -1;
+    *size = cf.size;
+    *big_endian = cf.big_endian;
+    *is_signed = cf.is_signed;
+    return cf.kind == PK_FIXED;
 }
 
 aeh_codec *aeh_codec_packstring(const char *fmt, aeh_error *err)
