@@ -5,7 +5,7 @@
 _aecat_frame_types()
 {
     local cur=$1 f
-    local -a words=(raw line line: regex: netstring packstring: chunk: json json: cbor cbor:)
+    local -a words=(raw line line: regex: netstring packstring: len: chunk: json json: cbor cbor:)
     if [[ $cur == packstring:* ]]; then
         words=()
         for f in c C s S l L q Q i I n N v V j J w; do
@@ -17,6 +17,12 @@ _aecat_frame_types()
             words+=("packstring:$f")
         done
         words+=(packstring:varint packstring:grpc)
+    elif [[ $cur == len:* ]]; then
+        words=()
+        for f in u8 u16be u16le u24be u24le u32be u32le u64be u64le \
+                 pg pg-startup mysql dns tls h2 amqp mongo kafka thrift modbus; do
+            words+=("len:$f")
+        done
     fi
     COMPREPLY=($(compgen -W '"${words[@]}"' -- "$cur"))
     # a prefix such as "line:", "chunk:", "json:" or "cbor:" wants more typed after it

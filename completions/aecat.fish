@@ -57,6 +57,7 @@ function __aecat_frame_types --description 'aecat: framing types'
         regex: 'frame up to and including a regex match' \
         netstring 'LEN:BYTES,' \
         packstring: 'length prefix in a Perl pack format' \
+        len: 'length field in a header, or a protocol preset' \
         chunk: 'fixed-size frames of N bytes' \
         json 'JSON texts, validated; sent compact, one per line' \
         json: 'JSON texts nested at most DEPTH deep (default 512)' \
@@ -68,6 +69,12 @@ function __aecat_frame_types --description 'aecat: framing types'
                 's<' 's>' 'S<' 'S>' 'l<' 'l>' 'L<' 'L>' 'q<' 'q>' 'Q<' 'Q>' \
                 'i<' 'i>' 'I<' 'I>' 'j<' 'j>' 'J<' 'J>' varint grpc
             echo packstring:$f
+        end
+    end
+    if string match -q -- 'len:*' (commandline -ct)
+        for f in u8 u16be u16le u24be u24le u32be u32le u64be u64le \
+                pg pg-startup mysql dns tls h2 amqp mongo kafka thrift modbus
+            echo len:$f
         end
     end
 end

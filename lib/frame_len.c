@@ -55,14 +55,14 @@ CODEC_PER_FRAME int len_end(const aeh_codec *c, const len_conf *cf, const uint8_
         return 0;
     uint64_t v = codec_load_uint(buf + cf->off, cf->width, cf->big_endian);
     int64_t body;
-    if (v > INT64_MAX || __builtin_add_overflow((int64_t)v, cf->adj, &body) ||
-        (uint64_t)body > INT64_MAX - hdr)
-        return aeh_fail(err, EBADMSG, cf->off, "%s: length %llu%+lld is over 2^63", c->name,
-                        (unsigned long long)v, (long long)cf->adj);
-    if (body < 0)
+    bool overflow = v > INT64_MAX || __builtin_add_overflow((int64_t)v, cf->adj, &body);
+    if (!overflow && body < 0)
         return aeh_fail(err, EBADMSG, cf->off,
                         "%s: length %llu%+lld ends the frame inside its %zu-byte header", c->name,
                         (unsigned long long)v, (long long)cf->adj, hdr);
+    if (overflow || (uint64_t)body > INT64_MAX - hdr)
+        return aeh_fail(err, EBADMSG, cf->off, "%s: length %llu%+lld is over 2^63", c->name,
+                        (unsigned long long)v, (long long)cf->adj);
     uint64_t total = hdr + (uint64_t)body;
     if (total - cf->strip > limit) {
         if (limit == c->max_frame || limit == cf->max)

@@ -505,6 +505,30 @@ fish_complete() {
     done
 }
 
+@test "completion: bash: len formats and presets after len:" {
+    [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
+    run bash_complete 'aecat --frame len:pg'
+    assert_success
+    assert_line 'pg'
+    assert_line 'pg-startup'
+    [ "${#lines[@]}" -eq 2 ] || fail "expected pg and pg-startup, got: ${lines[*]}"
+    run bash_complete 'aecat --recv-frame len:u3'
+    assert_success
+    assert_line 'u32be'
+    assert_line 'u32le'
+}
+
+@test "completion: fish: len formats and presets after --frame len:" {
+    command -v fish >/dev/null || skip "fish not installed"
+    run fish_complete 'aecat --frame le'
+    assert_success
+    assert_line --regexp $'^len:(\t.*)?$'
+    run fish_complete 'aecat --frame len:'
+    assert_success
+    assert_line --regexp $'^len:u16be(\t.*)?$'
+    assert_line --regexp $'^len:modbus(\t.*)?$'
+}
+
 @test "completion: fish: packstring formats after --frame packstring:" {
     command -v fish >/dev/null || skip "fish not installed"
     run fish_complete 'aecat --frame packstring:'

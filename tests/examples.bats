@@ -288,6 +288,17 @@ $2"
     done
 }
 
+@test "examples: PostgreSQL's SSLRequest as a len:pg-startup message, against postgres" {
+    need "${POSTGRES_BIN:-/nonexistent}/postgres"
+    start_postgres "$T/pg" "$CERTS/srv.pem" "$CERTS/srv.key" || fail "postgres did not start"
+    EX_PORT[5432]=$POSTGRES_PORT
+    ex_find "--send-frame len:pg-startup"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_out_is "$id" S
+    done
+}
+
 @test "examples: does the mail server offer STARTTLS (--starttls smtp --tls-info), against exim" {
     need exim4
     start_exim "$T/exim" "$CERTS/srv.pem" "$CERTS/srv.key" || fail "exim did not start"

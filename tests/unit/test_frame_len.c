@@ -155,9 +155,24 @@ START_TEST(errors_at_their_byte)
     c = len("len:u16be@2,adj=-3");
     EXPECT(c, "ab\x00\x02", harness_err("", EBADMSG, 2));
     aeh_codec_free(c);
+    aeh_error e;
+    aeh_dstate st = { 0 };
+    aeh_span f;
+    size_t used;
+    c = len("len:pg");
+    ck_assert_int_eq(c->decode(c, &st, (const uint8_t *)"Z\x00\x00\x00\x03", 5, false, &f,
+                               &used, &e), AEH_DEC_ERROR);
+    ck_assert_str_eq(e.msg, "len: length 3-4 ends the frame inside its 5-byte header");
+    ck_assert_int_eq(c->decode(c, &st, (const uint8_t *)"Z\x7f\xff\xff\xff", 5, false, &f,
+                               &used, &e), AEH_DEC_MORE);   /* 2^31 is fine without a limit */
+    aeh_codec_free(c);
     /* over 2^63, and over it only with adj */
     c = len("len:u64be");
     EXPECT(c, "\x80\x00\x00\x00\x00\x00\x00\x00", harness_err("", EBADMSG, 0));
+    aeh_span g;
+    ck_assert_int_eq(c->decode(c, &st, (const uint8_t *)"\x80\0\0\0\0\0\0\0", 8, false, &g,
+                               &used, &e), AEH_DEC_ERROR);
+    ck_assert_str_eq(e.msg, "len: length 9223372036854775808+0 is over 2^63");
     aeh_codec_free(c);
     c = len("len:u64le,adj=9223372036854775807");
     EXPECT(c, "\x01\x00\x00\x00\x00\x00\x00\x00", harness_err("", EBADMSG, 0));
