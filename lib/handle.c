@@ -446,6 +446,14 @@ long aeh_push_frames(aeh *h, const aeh_codec *c, const aeh_span *frames, size_t 
     if (!write_allowed(h, queued, 0))
         return -1;
     aeh_error e;
+    if (!c->encode && n) {        /* a framing that can only be read (len: with a strip) */
+        aeh_fail(&e, EINVAL, 0, "%s: this framing has no encoder: frames cannot be sent with it",
+                 c->name);
+        e.op = AEH_OP_ENCODE;
+        enter(h);
+        aeh__handle_raise(h, &e, false);
+        return leave(h) ? 0 : -1;
+    }
     bool refused = false;
     /* an append may move the queued bytes to the front of the buffer: roll
      * back by length, not by the old tail */

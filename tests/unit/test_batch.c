@@ -246,6 +246,13 @@ START_TEST(push_frames_stops_at_a_refused_frame)
     ck_assert_uint_eq(peer_drain(got, sizeof got - 1, 0.1), 7);
     ck_assert_str_eq(got, "a\nbb\ne\n");
     aeh_codec_free(line);
+    /* a codec that can only read: refused, not a crash */
+    const aeh_codec read_only = { .name = "read-only", .decode = upto_decode };
+    ck_assert_int_eq(aeh_push_frames(F.h, &read_only, f, 1), 0);
+    ck_assert_int_eq(F.errors, 2);
+    ck_assert(!F.last_fatal);
+    ck_assert_int_eq(F.last.op, AEH_OP_ENCODE);
+    ck_assert_int_eq(aeh_push_frame(F.h, &read_only, "x", 1), -1);
 }
 END_TEST
 
