@@ -46,7 +46,6 @@ static bool unterminated_line(const aeh *h, const aeh_codec *c, aeh_span f)
 static long push_batch(session *s, aeh *to, const aeh_codec *c, const aeh_span *f, size_t n)
 {
     s->batch_pushing = true;
-    s->batch_refused = false;
     long queued = aeh_push_frames(to, c, f, n);
     s->batch_pushing = false;
     return queued;
@@ -58,7 +57,6 @@ static bool refusal_held(session *s, const aeh_error *e)
     if (e->op != AEH_OP_ENCODE || !s->batch_pushing)
         return false;
     s->batch_error = *e;
-    s->batch_refused = true;
     return true;
 }
 

@@ -38,7 +38,7 @@ struct session {
     /* stream offset where the frame being handed over began (on stdin, on
      * the wire), for errors about a frame the other side cannot encode */
     uint64_t in_frame_at, net_frame_at;
-    bool batch_pushing, batch_refused;   /* in push_batch; an encoder refused */
+    bool batch_pushing;           /* in push_batch: an encoder's refusal waits in */
     aeh_error batch_error;
     uint64_t bytes_sent, bytes_recv;   /* on the wire, kept when the handle goes */
     uint64_t grace_mark;          /* stdin bytes taken when peer_eof_w last looked */

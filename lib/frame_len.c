@@ -161,15 +161,6 @@ static int len_encode_whole(const aeh_codec *c, const uint8_t *p, size_t n, aeh_
     return codec_put(c, out, p, n, err);
 }
 
-static size_t len_encode_many(const aeh_codec *c, const aeh_span *frames, size_t n,
-                              aeh_buf *out, aeh_error *err)
-{
-    size_t k = 0;
-    while (k < n && c->encode(c, frames[k].p, frames[k].n, out, err) == 0)
-        k++;                      /* the encoders append nothing when they refuse */
-    return k;
-}
-
 /* ------------------------------------------------------------------ spec */
 
 typedef struct {
@@ -360,9 +351,7 @@ aeh_codec *aeh_codec_len(const char *spec, aeh_error *err)
     aeh_codec *c = codec_alloc(AEH_CODEC_KIND_LEN, "len", len_decode, encode, sizeof cf, err);
     if (c) {
         memcpy(c->priv, &cf, sizeof cf);
-        c->decode_many = len_decode_many;
-        if (encode)
-            c->encode_many = len_encode_many;
+        c->decode_many = len_decode_many;   /* encoding: aeh_push_frames' own loop */
     }
     return c;
 }

@@ -446,23 +446,19 @@ long aeh_push_frames(aeh *h, const aeh_codec *c, const aeh_span *frames, size_t 
     if (!write_allowed(h, queued, 0))
         return -1;
     aeh_error e;
-    if (!c->encode && n) {        /* a framing that can only be read (len: with a strip) */
-        aeh_fail(&e, EINVAL, 0, "%s: this framing has no encoder: frames cannot be sent with it",
-                 c->name);
-        e.op = AEH_OP_ENCODE;
-        enter(h);
-        aeh__handle_raise(h, &e, false);
-        return leave(h) ? 0 : -1;
-    }
     bool refused = false;
     /* an append may move the queued bytes to the front of the buffer: roll
      * back by length, not by the old tail */
     size_t before = aeh_buf_len(&h->wbuf);
-    if (c->encode_many) {
+    if (!c->encode) {             /* a framing that can only be read (len: with a strip) */
+        refused = n > 0;
+        aeh_fail(&e, EINVAL, 0, "%s: this framing has no encoder: frames cannot be sent with it",
+                 c->name);
+    } else if (c->encode_many) {
         i = c->encode_many(c, frames, n, &h->wbuf, &e);
         refused = i < n;
     } else {
-        for (; i < n && !refused; i++) {
+        for (; i < n; i++) {
             size_t mark = aeh_buf_len(&h->wbuf);
             if (c->encode(c, frames[i].p, frames[i].n, &h->wbuf, &e) < 0) {
                 h->wbuf.tail = h->wbuf.head + mark;   /* a custom encoder may leave a part */
