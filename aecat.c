@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "cli/session.h"
+#include "cli/keep.h"
 
 /* SIGINT, SIGTERM, SIGHUP: the session flushes what it can and ends. */
 static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -28,6 +28,10 @@ static int run_once(const cli_cfg *cfg, double deadline, session_outcome *out)
     int rc = session_open(&s, cfg, deadline);
     if (rc >= 0)
         return rc;
+    if (cfg->keep_open && (rc = keep_open(&s)) >= 0) {
+        session_close(&s, out);
+        return rc;
+    }
     ev_signal sigint_w, sigterm_w, sighup_w;
     ev_signal_init(&sigint_w, signal_cb, SIGINT);
     ev_signal_init(&sigterm_w, signal_cb, SIGTERM);

@@ -33,8 +33,17 @@ typedef struct cli_port_range {
     char *service;
 } cli_port_range;
 
+/* --slow: what -k does with a connection that does not read fast enough. */
+typedef enum cli_slow { CLI_SLOW_BLOCK, CLI_SLOW_DROP, CLI_SLOW_CLOSE } cli_slow;
+
 typedef struct cli_cfg {
     bool listen, unix_socket;
+    bool keep_open;               /* -k: accept connections until stopped */
+    bool tag;                     /* --tag: records say which connection */
+    bool broker;                  /* --broker: a client's frames go to the others */
+    cli_slow slow;                /* --slow */
+    uint64_t max_conns;           /* --max-conns (default 1000) */
+    uint64_t max_accepts;         /* --max-accepts; 0: no limit */
     bool probe;                   /* -z: connect to each port, close cleanly, no stdin */
     cli_port_range *probe_ports;  /* -z's PORT list, in order (allocated) */
     size_t nprobe_ports;
@@ -83,6 +92,9 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg);
 /* say.c.  One line on stderr: "aecat: " + the formatted text, its control
  * characters escaped (cli_escape_controls), and handed to the tee. */
 void cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same about one connection of several (-k): after "aecat: LABEL: "
+ * when label is not empty ("conn 7 127.0.0.1 port 51234"). */
+void cli_say_in(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cli_escape_controls(const char *in, char *out, size_t cap);
 /* fn hears every line cli_say says (the JSON log keeps the last error). */
 void cli_say_tee(void (*fn)(const char *line));
@@ -116,7 +128,6 @@ void log_cstr(aeh_buf *b, const char *key, const char *s);
 void log_raw(aeh_buf *b, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void log_addr(aeh_buf *b, const struct sockaddr *sa, socklen_t len);
 void log_end(aeh_buf *b);
-void log_tls(aeh *h);
 void log_result(int code);
 
 #endif

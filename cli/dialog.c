@@ -12,6 +12,7 @@
 #include "dialog.h"
 #include "relay.h"
 #include "end.h"
+#include "log.h"
 
 /* The user's numbering: the position among the step options, rejects
  * included, from the dialog's index (rejects are not steps of their own). */
@@ -71,6 +72,7 @@ static void log_step(session *s, const aeh_dialog_event *ev)
     };
     aeh_buf b = { 0 };
     log_begin(&b, "step");
+    log_conn(&b, s);
     log_raw(&b, "step", "%zu", no);
     log_cstr(&b, "kind", kinds[st->kind]);
     if (st->kind == AEH_STEP_EXPECT)
@@ -99,7 +101,7 @@ static void on_event(aeh_dialog *d, const aeh_dialog_event *ev, void *arg)
         if (c->verbose) {
             step_name(s, ev->step, name, sizeof name);
             escape(ev->data.p, ev->data.n < 200 ? ev->data.n : 200, text, sizeof text);
-            cli_say("%s: sent %zu bytes %s", name, ev->data.n, text);
+            cli_say_in(s->label, "%s: sent %zu bytes %s", name, ev->data.n, text);
         }
         break;
     case AEH_DIALOG_FRAME:
@@ -108,7 +110,7 @@ static void on_event(aeh_dialog *d, const aeh_dialog_event *ev, void *arg)
         if (c->verbose) {
             step_name(s, ev->step, name, sizeof name);
             escape(ev->data.p, ev->data.n < 200 ? ev->data.n : 200, text, sizeof text);
-            cli_say("%s: %s %s after %.3f s", name,
+            cli_say_in(s->label, "%s: %s %s after %.3f s", name,
                     ev->kind == AEH_DIALOG_MATCHED ? "matched" : "skipped", text, ev->elapsed);
         }
         if (s->out)
@@ -121,7 +123,7 @@ static void on_event(aeh_dialog *d, const aeh_dialog_event *ev, void *arg)
     case AEH_DIALOG_STARTTLS_GO:
         if (c->verbose) {
             step_name(s, ev->step, name, sizeof name);
-            cli_say("%s: the peer agreed, TLS handshake", name);
+            cli_say_in(s->label, "%s: the peer agreed, TLS handshake", name);
         }
         break;
     }
@@ -161,42 +163,42 @@ static void report(session *s, const aeh_dialog_result *r)
     switch (r->status) {
     case AEH_DIALOG_CLOSED: {
         if (in_starttls(s, r))
-            cli_say("starttls: %s: %s closed the connection during the upgrade; last bytes received: %s",
+            cli_say_in(s->label, "starttls: %s: %s closed the connection during the upgrade; last bytes received: %s",
                     name, s->peer, got);
         else
-            cli_say("%s: not met: %s closed the connection first; last bytes received: %s", name, s->peer, got);
+            cli_say_in(s->label, "%s: not met: %s closed the connection first; last bytes received: %s", name, s->peer, got);
         break;
     }
     case AEH_DIALOG_REJECTED: {
         /* the rejects that waited with this expect, as the user wrote them */
-        cli_say("%s: --reject matched; last bytes received: %s", name, got);
+        cli_say_in(s->label, "%s: --reject matched; last bytes received: %s", name, got);
         break;
     }
     case AEH_DIALOG_TIMEOUT:
         if (r->timeout_which == AEH_RTIMEOUT)
-            cli_say("timeout: %s: nothing received from %s for %g s (--rtimeout); last bytes received: %s",
+            cli_say_in(s->label, "timeout: %s: nothing received from %s for %g s (--rtimeout); last bytes received: %s",
                     name, s->peer, c->rtimeout, got);
         else if (r->timeout_which == AEH_WTIMEOUT)
-            cli_say("timeout: %s: could not send to %s for %g s (--wtimeout)", name, s->peer, c->wtimeout);
+            cli_say_in(s->label, "timeout: %s: could not send to %s for %g s (--wtimeout)", name, s->peer, c->wtimeout);
         else if (r->timeout_which)
-            cli_say("timeout: %s: no traffic with %s for %g s (-w); last bytes received: %s",
+            cli_say_in(s->label, "timeout: %s: no traffic with %s for %g s (-w); last bytes received: %s",
                     name, s->peer, c->wait, got);
         else
-            cli_say("timeout: %s: not done within %g s (--step-timeout); last bytes received: %s",
+            cli_say_in(s->label, "timeout: %s: not done within %g s (--step-timeout); last bytes received: %s",
                     name, c->step_timeout, got);
         break;
     case AEH_DIALOG_TLS:
-        cli_say("tls: %s: handshake with %s failed: %s", name, s->peer, r->err.msg);
+        cli_say_in(s->label, "tls: %s: handshake with %s failed: %s", name, s->peer, r->err.msg);
         break;
     case AEH_DIALOG_REFUSED:
-        cli_say("starttls: %s: %s: %s", name, s->peer, r->err.msg);
+        cli_say_in(s->label, "starttls: %s: %s: %s", name, s->peer, r->err.msg);
         break;
     default:
         if (r->err.op == AEH_OP_DECODE)
-            cli_say("%s: malformed data from %s at byte %llu: %s", name, s->peer,
+            cli_say_in(s->label, "%s: malformed data from %s at byte %llu: %s", name, s->peer,
                     (unsigned long long)r->err.offset, r->err.msg);
         else
-            cli_say("%s: %s: %s", name, s->peer, r->err.msg);
+            cli_say_in(s->label, "%s: %s: %s", name, s->peer, r->err.msg);
         break;
     }
 }
@@ -217,7 +219,7 @@ static void on_done(aeh_dialog *d, const aeh_dialog_result *r, void *arg)
         return;
     }
     if (c->verbose)
-        cli_say("dialog: all %zu steps done", c->nsteps);
+        cli_say_in(s->label, "dialog: all %zu steps done", c->nsteps);
     relay_net_callbacks(s);
     if (c->then_relay) {
         relay_begin(s);
@@ -239,7 +241,7 @@ int dialog_prepare(session *s)
         return -1;
     aeh_step *steps = calloc(c->nsteps, sizeof *steps);
     if (!steps) {
-        cli_say("dialog: out of memory");
+        cli_say_in(s->label, "dialog: out of memory");
         return EXIT_IOERR;
     }
     for (size_t i = 0; i < c->nsteps; i++) {
@@ -271,21 +273,21 @@ int dialog_prepare(session *s)
     if (s->dialog)
         return -1;
     if (e.code == ENOMEM) {
-        cli_say("dialog: out of memory");
+        cli_say_in(s->label, "dialog: out of memory");
         return EXIT_IOERR;
     }
     const cli_step *cs = &c->steps[bad < c->nsteps ? bad : 0];
     if (cs->kind == AEH_STEP_SEND && e.op == AEH_OP_READ) {
-        cli_say("%s: %s", cs->opt, e.msg);
+        cli_say_in(s->label, "%s: %s", cs->opt, e.msg);
         return cli_exit_for_file(e.code);
     }
     if (cs->kind == AEH_STEP_SEND)
-        cli_say("usage: %s (step %zu): cannot send it as a %s frame: %s", cs->opt, bad + 1,
+        cli_say_in(s->label, "usage: %s (step %zu): cannot send it as a %s frame: %s", cs->opt, bad + 1,
                 s->send_codec->name, e.msg);
     else if (cs->kind == AEH_STEP_STARTTLS)
-        cli_say("usage: --starttls (step %zu): %s", bad + 1, e.msg);
+        cli_say_in(s->label, "usage: --starttls (step %zu): %s", bad + 1, e.msg);
     else
-        cli_say("usage: %s '%s' (step %zu): %s at offset %llu of the pattern", cs->opt, cs->arg,
+        cli_say_in(s->label, "usage: %s '%s' (step %zu): %s at offset %llu of the pattern", cs->opt, cs->arg,
                 bad + 1, e.msg, (unsigned long long)e.offset);
     return EXIT_USAGE;
 }
@@ -294,7 +296,7 @@ void dialog_begin(session *s)
 {
     aeh_error e;
     if (aeh_dialog_run(s->dialog, s->net, &e) < 0) {
-        cli_say("dialog: %s", e.msg);
+        cli_say_in(s->label, "dialog: %s", e.msg);
         end_finish(s, EXIT_IOERR, false);
     }
 }

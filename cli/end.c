@@ -36,6 +36,14 @@ static bool closed_watch_wanted(const session *s)
     return s->exit_code <= EXIT_OK;
 }
 
+void end_leave(session *s)
+{
+    if (s->hooks)
+        s->hooks->ended(s);
+    else
+        ev_break(s->loop, EVBREAK_ALL);
+}
+
 void end_check_done(session *s)
 {
     if (!s->finishing)
@@ -44,7 +52,7 @@ void end_check_done(session *s)
         return;
     if (s->wait_net && closed_watch_wanted(s) && ev_is_active(&s->closed_w))
         return;                   /* written after the peer's EOF, not yet acknowledged */
-    ev_break(s->loop, EVBREAK_ALL);
+    end_leave(s);
 }
 
 void end_finish(session *s, int code, bool wait_net)
@@ -82,7 +90,7 @@ void end_stdin_ended(session *s)
     const cli_cfg *c = s->cfg;
     bool shut = !c->no_shutdown && s->transport && s->transport->wire_open(s);
     if (c->verbose)
-        cli_say("stdin: end of file%s", shut ? ", shutting down the write side" : "");
+        cli_say_in(s->label, "stdin: end of file%s", shut ? ", shutting down the write side" : "");
     if (shut)
         s->transport->shutdown(s);
     if (c->quit_after_eof >= 0 && !s->finishing) {
@@ -141,7 +149,7 @@ void end_wire_closed(session *s, const aeh *net, int err)
     if (s->exit_code >= 0 && s->exit_code != EXIT_OK)
         return;                   /* an earlier failure was told */
     uint64_t lost = stdin_lost(s, net);
-    cli_say("send: %s: %s: the peer closed the connection; %llu bytes from stdin not delivered%s",
+    cli_say_in(s->label, "send: %s: %s: the peer closed the connection; %llu bytes from stdin not delivered%s",
             s->peer, strerror(err), (unsigned long long)lost,
             s->stdin_done ? "" : ", the rest of stdin not read");
     s->exit_code = EXIT_IOERR;
@@ -160,7 +168,7 @@ static void grace_expired(struct ev_loop *loop, ev_timer *w, int revents)
         return;
     }
     if (s->cfg->verbose)
-        cli_say("stdin silent for %g s after the peer closed (--peer-eof-grace): finishing",
+        cli_say_in(s->label, "stdin silent for %g s after the peer closed (--peer-eof-grace): finishing",
                 s->cfg->peer_eof_grace);
     end_finish(s, EXIT_OK, true);
 }
@@ -234,7 +242,7 @@ void end_peer_eof(session *s)
 {
     const cli_cfg *c = s->cfg;
     if (c->verbose)
-        cli_say("%s closed the connection", s->peer);
+        cli_say_in(s->label, "%s closed the connection", s->hooks ? "the peer" : s->peer);
     s->peer_eof = true;
     ev_init(&s->closed_w, closed_check);
     s->closed_w.data = s;
@@ -243,13 +251,15 @@ void end_peer_eof(session *s)
     int fd = stdin_flow_of(s, s->net).wire_fd, unacked = 0;
     if (fd >= 0 && ioctl(fd, SIOCOUTQ, &unacked) == 0 && unacked > 0)
         watch_for_reset(s);
-    if (s->stdin_done || s->finishing) {
+    /* one connection of a -k listener ends with its peer's: stdin is
+     * the listener's, and goes on to the others */
+    if (s->stdin_done || s->finishing || s->hooks) {
         end_finish(s, EXIT_OK, true);
         return;
     }
     if (isatty(0) || c->peer_eof_grace == 0) {
         if (c->verbose)
-            cli_say("%s: finishing", c->peer_eof_grace == 0 ? "--peer-eof-grace 0" : "stdin is a terminal");
+            cli_say_in(s->label, "%s: finishing", c->peer_eof_grace == 0 ? "--peer-eof-grace 0" : "stdin is a terminal");
         end_finish(s, EXIT_OK, true);
         return;
     }

@@ -8,6 +8,9 @@
 /* Stops reading, flushes stdout (and the wire when wait_net), then leaves
  * the loop with `code` unless an earlier failure set one. */
 void end_finish(session *s, int code, bool wait_net);
+/* The session is over: leaves the loop, or (a connection of a -k
+ * listener) hands it back to the listener. */
+void end_leave(session *s);
 /* Leaves the loop once everything owed to stdout (and the wire) is out. */
 void end_check_done(session *s);
 /* The session's work is done (the dialog's last step, a probe): the wire

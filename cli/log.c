@@ -189,13 +189,14 @@ void log_addr(aeh_buf *b, const struct sockaddr *sa, socklen_t len)
 }
 
 /* "tls": the session, the peer's strings as their bytes (JSON-escaped). */
-void log_tls(aeh *h)
+void log_tls(const session *s, aeh *h)
 {
     aeh_tls_info info;
     if (aeh_tls_get_info(h, &info) < 0)
         return;
     aeh_buf b = { 0 };
     log_begin(&b, "tls");
+    log_conn(&b, s);
     log_cstr(&b, "version", info.version);
     log_cstr(&b, "cipher", info.cipher);
     if (info.has_alpn)
@@ -254,6 +255,13 @@ static const char *exit_class(int code)
     }
 }
 
+/* -k: which connection an event is about ("conn": N). */
+void log_conn(aeh_buf *b, const session *s)
+{
+    if (s->conn_id)
+        log_raw(b, "conn", "%u", s->conn_id);
+}
+
 /* "close" (who ended the connection and why), once per attempt. */
 void log_close_event(const session *s, int code)
 {
@@ -261,6 +269,7 @@ void log_close_event(const session *s, int code)
         return;
     aeh_buf b = { 0 };
     log_begin(&b, "close");
+    log_conn(&b, s);
     log_cstr(&b, "by", s->peer_eof ? "peer" : "aecat");
     log_cstr(&b, "reason", code == EXIT_OK ? (s->peer_eof ? "end of stream" : "done") : exit_class(code));
     if (s->peer_eof && s->tls_ctx)
@@ -270,10 +279,13 @@ void log_close_event(const session *s, int code)
     log_raw(&b, "frames_sent", "%llu", (unsigned long long)s->frames_sent);
     log_raw(&b, "frames_received", "%llu", (unsigned long long)s->frames_recv);
     log_end(&b);
-    L.bytes[0] = s->bytes_sent;
-    L.bytes[1] = s->bytes_recv;
-    L.frames[0] = s->frames_sent;
-    L.frames[1] = s->frames_recv;
+    /* the result's totals: the last attempt's, or every -k connection's */
+    if (!s->conn_id)
+        L.bytes[0] = L.bytes[1] = L.frames[0] = L.frames[1] = 0;
+    L.bytes[0] += s->bytes_sent;
+    L.bytes[1] += s->bytes_recv;
+    L.frames[0] += s->frames_sent;
+    L.frames[1] += s->frames_recv;
 }
 
 /* The last line: how the run ended. */

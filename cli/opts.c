@@ -162,7 +162,7 @@ enum {
     OPT_TLS_ALLOW_TRUNCATION, OPT_TLS_STRICT_CLOSE, OPT_TLS_INFO, OPT_SEND, OPT_SEND_FILE, OPT_EXPECT, OPT_REJECT,
     OPT_SLEEP, OPT_STARTTLS, OPT_STEP_TIMEOUT, OPT_THEN_RELAY, OPT_STARTTLS_NAME,
     OPT_RETRY_UNTIL, OPT_JSON_LOG, OPT_STARTTLS_REISSUE, OPT_SEND_RECORDS, OPT_RECV_RECORDS,
-    OPT_STRICT_LINES, OPT_PEER_EOF_GRACE,
+    OPT_STRICT_LINES, OPT_PEER_EOF_GRACE, OPT_TAG, OPT_BROKER, OPT_SLOW, OPT_MAX_CONNS, OPT_MAX_ACCEPTS,
 };
 
 static const struct option long_opts[] = {
@@ -172,6 +172,12 @@ static const struct option long_opts[] = {
     { "source-port", required_argument, NULL, 'p' },
     { "ready", optional_argument, NULL, OPT_READY },
     { "zero-io", no_argument, NULL, 'z' },
+    { "keep-open", no_argument, NULL, 'k' },
+    { "tag", no_argument, NULL, OPT_TAG },
+    { "broker", no_argument, NULL, OPT_BROKER },
+    { "slow", required_argument, NULL, OPT_SLOW },
+    { "max-conns", required_argument, NULL, OPT_MAX_CONNS },
+    { "max-accepts", required_argument, NULL, OPT_MAX_ACCEPTS },
     { "frame", required_argument, NULL, OPT_FRAME },
     { "recv-frame", required_argument, NULL, OPT_RECV_FRAME },
     { "send-frame", required_argument, NULL, OPT_SEND_FRAME },
@@ -248,8 +254,6 @@ static const struct {
     { "--ssl-servername", "did you mean --servername?" },
     { "--ssl-alpn", "did you mean --alpn?" },
     { "--ssl-verify", "aecat verifies the server by default (--insecure does not)" },
-    { "-k", "(keep listening for more connections) is not supported yet" },
-    { "--keep-open", "(keep listening for more connections) is not supported yet" },
     { "-e", "(run a program on the connection) is not supported yet" },
     { "--exec", "(run a program on the connection) is not supported yet" },
     { "-c", "(run a shell command on the connection) is not supported yet" },
@@ -490,6 +494,7 @@ typedef struct seen_opts {
     const char *tls_opt;          /* needs --tls, --tls-auto or --starttls */
     const char *client_opt;       /* not with -l */
     const char *relay_opt;        /* about stdin, stdout or the relay: not with -z */
+    const char *keep_opt;         /* needs -k */
 } seen_opts;
 
 /* The options, into *cfg with its defaults: -1 to go on, 0 when --help or
@@ -502,10 +507,11 @@ static int parse_options(int argc, char **argv, cli_cfg *cfg, seen_opts *seen)
     cfg->quit_after_eof = -1;
     cfg->peer_eof_grace = -1;
     cfg->step_timeout = 10;
+    cfg->max_conns = 1000;
     const char *frame = NULL;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":lU46s:p:Cq:Nw:vzhV", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":lkU46s:p:Cq:Nw:vzhV", long_opts, NULL)) != -1) {
         double *secs = NULL;
         const char *name = NULL;
         switch (c) {
@@ -519,6 +525,30 @@ static int parse_options(int argc, char **argv, cli_cfg *cfg, seen_opts *seen)
         case 'N': break;
         case 'v': cfg->verbose++; break;
         case 'z': cfg->probe = true; break;
+        case 'k': cfg->keep_open = true; break;
+        case OPT_TAG: cfg->tag = true; seen->keep_opt = "--tag"; break;
+        case OPT_BROKER: cfg->broker = true; seen->keep_opt = "--broker"; break;
+        case OPT_SLOW:
+            if (!strcmp(optarg, "block"))
+                cfg->slow = CLI_SLOW_BLOCK;
+            else if (!strcmp(optarg, "drop"))
+                cfg->slow = CLI_SLOW_DROP;
+            else if (!strcmp(optarg, "close"))
+                cfg->slow = CLI_SLOW_CLOSE;
+            else
+                return usage_error("--slow: '%s' is not block, drop or close", optarg);
+            seen->keep_opt = "--slow";
+            break;
+        case OPT_MAX_CONNS:
+            if (!parse_count(optarg, &cfg->max_conns) || cfg->max_conns > 1000000)
+                return usage_error("--max-conns: '%s' is not a number from 1 to 1000000", optarg);
+            seen->keep_opt = "--max-conns";
+            break;
+        case OPT_MAX_ACCEPTS:
+            if (!parse_count(optarg, &cfg->max_accepts))
+                return usage_error("--max-accepts: '%s' is not a positive number", optarg);
+            seen->keep_opt = "--max-accepts";
+            break;
         case 'h': fputs(usage_text, stdout); return 0;
         case 'V': return print_version();
         case OPT_READY:
@@ -776,6 +806,35 @@ static int validate_probe(const cli_cfg *cfg, const seen_opts *seen)
     return -1;
 }
 
+/* -k serves connections until stopped, sharing stdin and stdout: what is
+ * about one connection's end has no place in it.  -1, or a usage error. */
+static int validate_keep(const cli_cfg *cfg, const seen_opts *seen)
+{
+    if (!cfg->keep_open) {
+        if (seen->keep_opt)
+            return usage_error("%s needs -k", seen->keep_opt);
+        return -1;
+    }
+    if (cfg->probe)
+        return usage_error("-k keeps a listener open: not with -z");
+    if (!cfg->listen)
+        return usage_error("-k keeps a listener open: it needs -l");
+    if (cfg->quit_after_eof >= 0)
+        return usage_error("-q: not with -k (stdin's end half-closes each connection; "
+                           "--max-accepts or --deadline end the run)");
+    if (cfg->peer_eof_grace >= 0)
+        return usage_error("--peer-eof-grace: not with -k (a connection ends with its peer's EOF)");
+    if (cfg->tag && cfg->recv_records && !strcmp(cfg->recv_records, "raw"))
+        return usage_error("--tag needs records that delimit frames: not --%s raw",
+                           cfg->recv_records == cfg->records ? "records" : "recv-records");
+    if (cfg->tag && !cfg->recv_records && !cfg->recv_frame)
+        return usage_error("--tag needs a framing (--frame) or records that delimit frames (--records)");
+    for (size_t i = 0; i < cfg->nsteps; i++)
+        if (cfg->steps[i].file && names_stdin(cfg->steps[i].file))
+            return usage_error("-k shares stdin among the connections: not --send-file %s", cfg->steps[i].file);
+    return -1;
+}
+
 /* What each option allows alone, checked against the others: -1, or a
  * usage error. */
 static int validate(const cli_cfg *cfg, const seen_opts *seen)
@@ -792,6 +851,8 @@ static int validate(const cli_cfg *cfg, const seen_opts *seen)
     if (cfg->host && !*cfg->host)
         return usage_error("empty HOST operand");
     int rc = validate_probe(cfg, seen);
+    if (rc < 0)
+        rc = validate_keep(cfg, seen);
     if (rc >= 0)
         return rc;
     if (cfg->ready_fd >= 0 && !cfg->listen)

@@ -17,8 +17,9 @@
 #include "relay.h"
 #include "splice.h"
 #include "end.h"
+#include "log.h"
 
-enum { HIGH_WATER = 256 * 1024, LOW_WATER = 64 * 1024, STDOUT_PIPE_SIZE = 1024 * 1024 };
+enum { HIGH_WATER = RELAY_HIGH_WATER, LOW_WATER = RELAY_LOW_WATER, STDOUT_PIPE_SIZE = 1024 * 1024 };
 
 /* A pipe on stdout takes 64 KiB by default: a turn's output (up to
  * HIGH_WATER and more) then needs four write(2)s and as many wakeups, a
@@ -43,7 +44,7 @@ static bool unterminated_line(const aeh *h, const aeh_codec *c, aeh_span f)
 
 /* A batch of frames pushed in one call: an encoder's refusal, raised
  * inside it, is reported once the call has said which frame it was. */
-static long push_batch(session *s, aeh *to, const aeh_codec *c, const aeh_span *f, size_t n)
+long relay_push_batch(session *s, aeh *to, const aeh_codec *c, const aeh_span *f, size_t n)
 {
     s->batch_pushing = true;
     long queued = aeh_push_frames(to, c, f, n);
@@ -60,9 +61,9 @@ static bool refusal_held(session *s, const aeh_error *e)
     return true;
 }
 
-static void send_refused(session *s, const aeh_error *e)
+void relay_send_refused(session *s, const aeh_error *e)
 {
-    cli_say("send: cannot send frame %llu from stdin (record at byte %llu): %s",
+    cli_say_in(s->label, "send: cannot send frame %llu from stdin (record at byte %llu): %s",
             (unsigned long long)s->frames_sent, (unsigned long long)s->in_frame_at, e->msg);
     /* the frames before it are queued: deliver them */
     end_finish(s, EXIT_DATAERR, true);
@@ -76,10 +77,10 @@ static size_t in_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     end_stdin_active(s);
     if (s->cfg->verbose >= 2)
         for (size_t i = 0; i < n; i++)
-            cli_say("> frame %llu, %zu bytes", (unsigned long long)(s->frames_sent + i + 1), f[i].n);
+            cli_say_in(s->label, "> frame %llu, %zu bytes", (unsigned long long)(s->frames_sent + i + 1), f[i].n);
     if (s->cfg->verbose && unterminated_line(h, s->in_codec, f[n - 1]))
-        cli_say("stdin: the last line (%zu bytes) has no end marker: sent as a frame", f[n - 1].n);
-    long queued = push_batch(s, s->net, s->send_codec, f, n);
+        cli_say_in(s->label, "stdin: the last line (%zu bytes) has no end marker: sent as a frame", f[n - 1].n);
+    long queued = relay_push_batch(s, s->net, s->send_codec, f, n);
     if (queued < 0) {             /* the wire failed: the run is over */
         s->frames_sent += n;
         return n;
@@ -88,7 +89,7 @@ static size_t in_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     if ((size_t)queued < n) {
         s->frames_sent++;
         s->in_frame_at = aeh_batch_offset(h, (size_t)queued);
-        send_refused(s, &s->batch_error);
+        relay_send_refused(s, &s->batch_error);
         return (size_t)queued + 1;
     }
     if (s->net && aeh_wbuf_len(s->net) > HIGH_WATER && !s->in_paused) {
@@ -109,10 +110,10 @@ static void in_error(aeh *h, const aeh_error *e, bool fatal)
     if (fatal)
         s->in = NULL;
     if (e->op == AEH_OP_DECODE) {
-        cli_say("stdin: malformed data at byte %llu: %s", (unsigned long long)e->offset, e->msg);
+        cli_say_in(s->label, "stdin: malformed data at byte %llu: %s", (unsigned long long)e->offset, e->msg);
         end_finish(s, EXIT_DATAERR, true);
     } else {
-        cli_say("stdin: %s", e->msg);
+        cli_say_in(s->label, "stdin: %s", e->msg);
         end_finish(s, EXIT_IOERR, true);
     }
 }
@@ -126,13 +127,13 @@ static bool until_matches(session *s, aeh_span f, uint64_t number)
     aeh_error e;
     int rc = aeh_match_test(s->until, f.p, f.n, &e);
     if (rc < 0 && s->cfg->verbose)
-        cli_say("--until: frame %llu: %s", (unsigned long long)number, e.msg);
+        cli_say_in(s->label, "--until: frame %llu: %s", (unsigned long long)number, e.msg);
     return rc > 0;
 }
 
 /* How many of the batch's n frames the run still wants: fewer when
  * --count is reached or --until matches within it (*last: the answer is in). */
-static size_t frames_wanted(session *s, const aeh_span *f, size_t n, bool *last)
+size_t relay_frames_wanted(session *s, const aeh_span *f, size_t n, bool *last)
 {
     const cli_cfg *c = s->cfg;
     if (c->count && c->count - s->frames_recv <= n) {
@@ -147,25 +148,23 @@ static size_t frames_wanted(session *s, const aeh_span *f, size_t n, bool *last)
     return n;
 }
 
-static void out_refused(session *s, const aeh_error *e);
-
 static size_t net_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
 {
     session *s = arg;
     const cli_cfg *c = s->cfg;
     if (c->verbose >= 2)
         for (size_t i = 0; i < n; i++)
-            cli_say("< frame %llu, %zu bytes", (unsigned long long)(s->frames_recv + i + 1), f[i].n);
+            cli_say_in(s->label, "< frame %llu, %zu bytes", (unsigned long long)(s->frames_recv + i + 1), f[i].n);
     if (c->verbose && unterminated_line(h, s->recv_codec, f[n - 1]))
-        cli_say("recv: the last line from %s (%zu bytes) has no end marker: delivered as a frame",
+        cli_say_in(s->label, "recv: the last line from %s (%zu bytes) has no end marker: delivered as a frame",
                 s->peer, f[n - 1].n);
     if (!s->out) {
         s->frames_recv += n;
         return n;
     }
     bool last = false;
-    size_t want = frames_wanted(s, f, n, &last);
-    long queued = push_batch(s, s->out, s->out_codec, f, want);
+    size_t want = relay_frames_wanted(s, f, n, &last);
+    long queued = relay_push_batch(s, s->out, s->out_codec, f, want);
     if (queued < 0) {             /* stdout failed: the run is over */
         s->frames_recv += n;
         return n;
@@ -174,13 +173,13 @@ static size_t net_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     if ((size_t)queued < want) {
         s->frames_recv++;
         s->net_frame_at = aeh_batch_offset(h, (size_t)queued);
-        out_refused(s, &s->batch_error);
+        relay_out_refused(s, &s->batch_error);
         end_check_done(s);
         return (size_t)queued + 1;
     }
     if (last) {
         if (c->verbose)
-            cli_say("%s after %llu frames", c->count && s->frames_recv >= c->count
+            cli_say_in(s->label, "%s after %llu frames", c->count && s->frames_recv >= c->count
                     ? "--count reached" : "--until matched", (unsigned long long)s->frames_recv);
         /* the answer is in: do not wait for a peer that is not reading */
         end_finish(s, EXIT_OK, false);
@@ -198,7 +197,7 @@ static void net_eof(aeh *h)
     session *s = aeh_user(h);
     s->peer_ragged_eof = aeh_tls_ragged_eof(h);
     if (s->cfg->verbose && s->peer_ragged_eof)
-        cli_say("tls: %s closed TCP without close_notify%s", s->peer,
+        cli_say_in(s->label, "tls: %s closed TCP without close_notify%s", s->peer,
                 s->cfg->tls_allow_truncation ? " (--tls-allow-truncation)"
                                              : " after ours: taken as its end");
     end_peer_eof(s);
@@ -248,26 +247,26 @@ static void net_error(aeh *h, const aeh_error *e, bool fatal)
     int code = EXIT_IOERR;
     switch (e->op) {
     case AEH_OP_DECODE:
-        cli_say("recv: malformed data from %s at byte %llu: %s", s->peer,
+        cli_say_in(s->label, "recv: malformed data from %s at byte %llu: %s", s->peer,
                 (unsigned long long)e->offset, e->msg);
         code = EXIT_DATAERR;
         break;
     case AEH_OP_ENCODE:
         if (!refusal_held(s, e))
-            send_refused(s, e);
+            relay_send_refused(s, e);
         return;
     case AEH_OP_WRITE:
         if (e->code == EPIPE || e->code == ECONNRESET)
             end_wire_closed(s, h, e->code);
         else
-            cli_say("send: %s: %s", s->peer, e->msg);
+            cli_say_in(s->label, "send: %s: %s", s->peer, e->msg);
         break;
     case AEH_OP_TLS:
-        cli_say("tls: %s: %s", s->peer, e->msg);
+        cli_say_in(s->label, "tls: %s: %s", s->peer, e->msg);
         code = EXIT_PROTOCOL;
         break;
     default:
-        cli_say("recv: %s: %s", s->peer, e->msg);
+        cli_say_in(s->label, "recv: %s: %s", s->peer, e->msg);
         break;
     }
     if (s->exit_code == EXIT_OK)
@@ -280,11 +279,11 @@ static void net_timeout(aeh *h, int which)
     session *s = aeh_user(h);
     const cli_cfg *c = s->cfg;
     if (which == AEH_RTIMEOUT)
-        cli_say("timeout: nothing received from %s for %g s (--rtimeout)", s->peer, c->rtimeout);
+        cli_say_in(s->label, "timeout: nothing received from %s for %g s (--rtimeout)", s->peer, c->rtimeout);
     else if (which == AEH_WTIMEOUT)
-        cli_say("timeout: could not send to %s for %g s (--wtimeout)", s->peer, c->wtimeout);
+        cli_say_in(s->label, "timeout: could not send to %s for %g s (--wtimeout)", s->peer, c->wtimeout);
     else
-        cli_say("timeout: no traffic with %s for %g s (-w)", s->peer, c->wait);
+        cli_say_in(s->label, "timeout: no traffic with %s for %g s (-w)", s->peer, c->wait);
     end_finish(s, EXIT_TEMPFAIL, false);
     if (s->net)
         aeh_set_timeout(s->net, which, 0);
@@ -293,6 +292,8 @@ static void net_timeout(aeh *h, int which)
 static void net_drain(aeh *h)
 {
     session *s = aeh_user(h);
+    if (s->hooks)
+        s->hooks->drained(s);
     if (s->in_paused && s->in && aeh_wbuf_len(h) <= LOW_WATER) {
         s->in_paused = false;
         aeh_start_read(s->in);
@@ -309,7 +310,7 @@ static void net_starttls(aeh *h, const aeh_error *err)
     if (err) {
         relay_count_bytes(s);
         s->net = NULL;
-        cli_say("tls: handshake with %s failed: %s", s->peer, err->msg);
+        cli_say_in(s->label, "tls: handshake with %s failed: %s", s->peer, err->msg);
         end_finish(s, EXIT_PROTOCOL, false);
         return;
     }
@@ -326,7 +327,7 @@ void relay_tls_info(session *s, aeh *h)
     const cli_cfg *c = s->cfg;
     ev_timer_stop(s->loop, &s->tls_w);
     if (log_on())
-        log_tls(h);
+        log_tls(s, h);
     aeh_tls_info info;
     bool have_info = aeh_tls_get_info(h, &info) == 0;
     if (have_info) {              /* for -z -v's line */
@@ -337,8 +338,8 @@ void relay_tls_info(session *s, aeh *h)
         return;
     if (!c->tls_info) {           /* -v alone: version and cipher */
         if (have_info) {
-            cli_say("tls: version %s", info.version);
-            cli_say("tls: cipher %s", info.cipher);
+            cli_say_in(s->label, "tls: version %s", info.version);
+            cli_say_in(s->label, "tls: cipher %s", info.cipher);
         }
         return;
     }
@@ -347,7 +348,7 @@ void relay_tls_info(session *s, aeh *h)
         const char *p = (const char *)aeh_buf_data(&text), *end = p + aeh_buf_len(&text);
         while (p && p < end) {
             const char *nl = memchr(p, '\n', (size_t)(end - p));
-            cli_say("tls: %.*s", (int)((nl ? nl : end) - p), p);
+            cli_say_in(s->label, "tls: %.*s", (int)((nl ? nl : end) - p), p);
             p = nl ? nl + 1 : end;
         }
     }
@@ -366,12 +367,12 @@ static void out_drain(aeh *h)
     end_check_done(s);
 }
 
-static void out_refused(session *s, const aeh_error *e)
+void relay_out_refused(session *s, const aeh_error *e)
 {
     const char *fmt = s->cfg->recv_records ? s->cfg->recv_records : "lines";
     const char *opt = s->cfg->recv_records == s->cfg->records ? "--records" : "--recv-records";
     bool lines = !strcmp(fmt, "lines") || !strcmp(fmt, "nul");
-    cli_say("stdout: cannot write frame %llu received from %s at byte %llu as %s %s: %s%s%s%s",
+    cli_say_in(s->label, "stdout: cannot write frame %llu received from %s at byte %llu as %s %s: %s%s%s%s",
             (unsigned long long)s->frames_recv, s->peer, (unsigned long long)s->net_frame_at, opt, fmt,
             e->msg, lines ? " (use " : "", lines ? opt : "", lines ? " netstring, hex or base64)" : "");
     end_finish(s, EXIT_DATAERR, false);
@@ -392,9 +393,9 @@ static void out_error(aeh *h, const aeh_error *e, bool fatal)
     if (e->op == AEH_OP_ENCODE) {
         if (refusal_held(s, e))
             return;
-        out_refused(s, e);
+        relay_out_refused(s, e);
     } else {
-        cli_say("stdout: %s", e->msg);
+        cli_say_in(s->label, "stdout: %s", e->msg);
         end_finish(s, EXIT_IOERR, false);
     }
     end_check_done(s);
@@ -408,7 +409,7 @@ static void stdin_start(session *s)
         aeh_read_batches(s->in, s->in_codec, in_frames, s);
     } else {
         if (s->cfg->verbose)
-            cli_say("stdin: not open (%s), treating it as empty", strerror(s->in_errno));
+            cli_say_in(s->label, "stdin: not open (%s), treating it as empty", strerror(s->in_errno));
         end_stdin_ended(s);
     }
 }
@@ -431,6 +432,11 @@ void relay_begin(session *s)
      * Not before: a dialog's --send data comes from the command line. */
     aeh_codec_trust(s->out_codec, s->recv_codec);
     aeh_codec_trust(s->send_codec, s->in_codec);
+    if (s->hooks) {               /* -k: stdin and stdout are the listener's */
+        aeh_read_batches(s->net, s->recv_codec, s->hooks->frames, s);
+        s->hooks->relaying(s);
+        return;
+    }
     aeh_read_batches(s->net, s->recv_codec, net_frames, s);
     stdin_start(s);
 }
@@ -503,7 +509,7 @@ static void tls_detected(aeh *h, aeh_span f, void *arg)
 {
     session *s = arg;
     if (s->cfg->verbose)
-        cli_say("--tls-auto: %s speaks %s", s->peer, f.n ? "TLS" : "plaintext");
+        cli_say_in(s->label, "--tls-auto: %s speaks %s", s->peer, f.n ? "TLS" : "plaintext");
     if (f.n) {
         if (aeh_starttls(h, AEH_TLS_ACCEPT, s->tls_ctx, NULL) < 0)
             return;
@@ -513,10 +519,36 @@ static void tls_detected(aeh *h, aeh_span f, void *arg)
     wire_ready(s);
 }
 
+/* stdin and stdout as handles: -1, or the exit code. */
+int relay_stdio_open(session *s)
+{
+    widen_stdout_pipe();
+    aeh_opts oo = {
+        .loop = s->loop, .fd = 1, .user = s, .no_close = true, .low_water_mark = LOW_WATER,
+        /* frames to stdout, or raw records of a framed wire (one write(2)
+         * per small frame was a fifth of the speed): written per loop turn */
+        .autocork = s->out_codec->kind != AEH_CODEC_KIND_RAW || s->recv_codec->kind != AEH_CODEC_KIND_RAW,
+        .on_error = out_error, .on_drain = out_drain,
+    };
+    s->out = aeh_new(&oo);
+    if (!s->out) {
+        cli_say_in(s->label, "stdout: %s", strerror(errno));
+        return EXIT_IOERR;
+    }
+
+    aeh_opts io = {
+        .loop = s->loop, .fd = 0, .user = s, .no_close = true, .max_read_size = 256 * 1024,
+        .on_error = in_error, .on_eof = in_eof,
+    };
+    s->in = aeh_new(&io);
+    s->in_errno = s->in ? 0 : errno;
+    return -1;
+}
+
 int relay_start(session *s, int fd)
 {
     const cli_cfg *c = s->cfg;
-    if (!c->probe && splice_eligible(s)) {
+    if (!c->probe && !s->hooks && splice_eligible(s)) {
         s->relay_started = true;
         return splice_start(s, fd);
     }
@@ -533,7 +565,7 @@ int relay_start(session *s, int fd)
     };
     s->net = aeh_new(&o);
     if (!s->net) {
-        cli_say("connection: %s", strerror(errno));
+        cli_say_in(s->label, "connection: %s", strerror(errno));
         close(fd);
         return EXIT_IOERR;
     }
@@ -546,26 +578,11 @@ int relay_start(session *s, int fd)
         return -1;
     }
 
-    widen_stdout_pipe();
-    aeh_opts oo = {
-        .loop = s->loop, .fd = 1, .user = s, .no_close = true, .low_water_mark = LOW_WATER,
-        /* frames to stdout, or raw records of a framed wire (one write(2)
-         * per small frame was a fifth of the speed): written per loop turn */
-        .autocork = s->out_codec->kind != AEH_CODEC_KIND_RAW || s->recv_codec->kind != AEH_CODEC_KIND_RAW,
-        .on_error = out_error, .on_drain = out_drain,
-    };
-    s->out = aeh_new(&oo);
-    if (!s->out) {
-        cli_say("stdout: %s", strerror(errno));
-        return EXIT_IOERR;
+    if (!s->hooks) {
+        int rc = relay_stdio_open(s);
+        if (rc >= 0)
+            return rc;
     }
-
-    aeh_opts io = {
-        .loop = s->loop, .fd = 0, .user = s, .no_close = true, .max_read_size = 256 * 1024,
-        .on_error = in_error, .on_eof = in_eof,
-    };
-    s->in = aeh_new(&io);
-    s->in_errno = s->in ? 0 : errno;
     if (c->tls_auto)              /* stdin waits: the client's first bytes decide */
         aeh_push_read(s->net, aeh_codec_tls_detect(), tls_detected, s);
     else

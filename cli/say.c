@@ -30,13 +30,13 @@ void cli_escape_controls(const char *in, char *out, size_t cap)
     out[o] = 0;
 }
 
-void cli_say(const char *fmt, ...)
+static void say_line(const char *label, const char *fmt, va_list ap)
 {
     char raw[1024], line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(raw, sizeof raw, fmt, ap);
-    va_end(ap);
+    size_t at = label && *label ? (size_t)snprintf(raw, sizeof raw, "%s: ", label) : 0;
+    if (at >= sizeof raw)
+        at = 0;
+    vsnprintf(raw + at, sizeof raw - at, fmt, ap);
     cli_escape_controls(raw, line, sizeof line);
     if (tee)
         tee(line);
@@ -44,6 +44,22 @@ void cli_say(const char *fmt, ...)
         aeh_buf_append(&held_lines, "\n", 1) == 0)
         return;
     fprintf(stderr, "aecat: %s\n", line);
+}
+
+void cli_say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say_line(NULL, fmt, ap);
+    va_end(ap);
+}
+
+void cli_say_in(const char *label, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say_line(label, fmt, ap);
+    va_end(ap);
 }
 
 static void held_print(const char *prefix, int n, const char *suffix)

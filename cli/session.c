@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "session.h"
@@ -29,9 +30,9 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
     const char *what = s->cfg->deadline > 0 && s->deadline >= s->cfg->deadline ? "--deadline" : "--retry-until";
     double secs = what[2] == 'd' ? s->cfg->deadline : s->cfg->retry_until;
     if (s->peer[0])
-        cli_say("timeout: %s of %g s reached (connected to %s)", what, secs, s->peer);
+        cli_say_in(s->label, "timeout: %s of %g s reached (connected to %s)", what, secs, s->peer);
     else
-        cli_say("timeout: %s of %g s reached", what, secs);
+        cli_say_in(s->label, "timeout: %s of %g s reached", what, secs);
     if (s->exit_code < 0)
         s->exit_code = EXIT_TEMPFAIL;
     ev_break(loop, EVBREAK_ALL);
@@ -43,13 +44,13 @@ static void quit_cb(struct ev_loop *loop, ev_timer *w, int revents)
     session *s = w->data;
     if (end_wire_unsent(s)) {
         /* -q bounds the wait: stdin the peer has not taken is not delivered */
-        cli_say("timeout: -q %g s after end of stdin: %s has not taken all of stdin",
+        cli_say_in(s->label, "timeout: -q %g s after end of stdin: %s has not taken all of stdin",
                 s->cfg->quit_after_eof, s->peer);
         end_finish(s, EXIT_TEMPFAIL, false);
         return;
     }
     if (s->cfg->verbose)
-        cli_say("-q %g s after end of stdin: closing", s->cfg->quit_after_eof);
+        cli_say_in(s->label, "-q %g s after end of stdin: closing", s->cfg->quit_after_eof);
     end_finish(s, EXIT_OK, false);
 }
 
@@ -76,7 +77,7 @@ static void tls_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
         return;
     if (s->net)
         aeh_set_timeout(s->net, AEH_TIMEOUT | AEH_RTIMEOUT | AEH_WTIMEOUT, 0);
-    cli_say("timeout: TLS handshake with %s not done within %g s", s->peer[0] ? s->peer : "the peer",
+    cli_say_in(s->label, "timeout: TLS handshake with %s not done within %g s", s->peer[0] ? s->peer : "the peer",
             c->connect_timeout > 0 ? c->connect_timeout : c->wait);
     end_finish(s, EXIT_TEMPFAIL, false);
 }
@@ -108,10 +109,10 @@ static int tls_setup(session *s)
     s->tls_ctx = aeh_tls_ctx_new(&o, &e);
     if (!s->tls_ctx) {
         if (e.code == EINVAL) {
-            cli_say("usage: %s (see aecat --help)", e.msg);
+            cli_say_in(s->label, "usage: %s (see aecat --help)", e.msg);
             return EXIT_USAGE;
         }
-        cli_say("tls: %s", e.msg);
+        cli_say_in(s->label, "tls: %s", e.msg);
         return cli_exit_for_file(e.code);
     }
     return -1;
@@ -130,11 +131,11 @@ static void connected(session *s, int fd, const struct sockaddr *peer, socklen_t
 {
     aeh_addr_str(peer, len, s->peer, sizeof s->peer);
     if (s->cfg->verbose)
-        cli_say("connected to %s", s->peer);
+        cli_say_in(s->label, "connected to %s", s->peer);
     int rc = relay_start(s, fd);
     if (rc >= 0) {
         s->exit_code = rc;
-        ev_break(s->loop, EVBREAK_ALL);
+        end_leave(s);
     }
 }
 
@@ -163,12 +164,20 @@ static void connect_cb(void *arg, int fd, const struct sockaddr *peer, socklen_t
     s->connector = NULL;
     if (fd < 0) {
         int code = cli_exit_for(e->code);
-        cli_say("%s: %s", code == EXIT_NOHOST ? "resolve" : code == EXIT_TEMPFAIL ? "timeout" : "connect", e->msg);
+        cli_say_in(s->label, "%s: %s", code == EXIT_NOHOST ? "resolve" : code == EXIT_TEMPFAIL ? "timeout" : "connect", e->msg);
         s->exit_code = code;
         ev_break(s->loop, EVBREAK_ALL);
         return;
     }
     connected(s, fd, peer, len);
+}
+
+static void accept_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    session *s = w->data;
+    if (s->listen_fd >= 0 && !s->finishing)
+        ev_io_start(loop, &s->listen_w);
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -182,9 +191,25 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
     if (fd < 0) {
         if (e.code == EAGAIN || e.code == EINTR || e.code == ECONNABORTED)
             return;
-        cli_say("accept: %s", e.msg);
+        if (s->on_accept && (e.code == EMFILE || e.code == ENFILE || e.code == ENOBUFS || e.code == ENOMEM)) {
+            /* -k out of descriptors or memory: the connections that end
+             * make room; retrying at once would spin on the ready socket */
+            if (!s->accept_paused)
+                cli_say("accept: %s: not accepting for now, retrying every 0.1 s", e.msg);
+            s->accept_paused = true;
+            ev_io_stop(loop, w);
+            ev_timer_set(&s->accept_w, 0.1, 0);
+            ev_timer_start(loop, &s->accept_w);
+            return;
+        }
+        cli_say_in(s->label, "accept: %s", e.msg);
         s->exit_code = EXIT_IOERR;
         ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    s->accept_paused = false;
+    if (s->on_accept) {           /* -k: the listener goes on */
+        s->on_accept(s, fd, (struct sockaddr *)&peer, len);
         return;
     }
     ev_io_stop(loop, w);
@@ -192,7 +217,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
     s->listen_fd = -1;
     if (s->cfg->verbose) {
         char buf[200];
-        cli_say("accepted connection from %s", aeh_addr_str((struct sockaddr *)&peer, len, buf, sizeof buf));
+        cli_say_in(s->label, "accepted connection from %s", aeh_addr_str((struct sockaddr *)&peer, len, buf, sizeof buf));
     }
     if (log_on()) {
         aeh_buf b = { 0 };
@@ -216,7 +241,7 @@ static int announce(session *s)
         char host[100], port[16];
         if (getsockname(s->listen_fd, (struct sockaddr *)&ss, &len) < 0 ||
             aeh_addr_numeric((struct sockaddr *)&ss, len, host, sizeof host, port, sizeof port) < 0) {
-            cli_say("listen: getsockname: %s", strerror(errno));
+            cli_say_in(s->label, "listen: getsockname: %s", strerror(errno));
             return EXIT_IOERR;
         }
         snprintf(line, sizeof line, "listening %s %s\n", host, port);
@@ -224,7 +249,7 @@ static int announce(session *s)
     if (s->tls_ctx && aeh_tls_ctx_pin(s->tls_ctx) && !c->cert)   /* the client's --pin */
         snprintf(strchr(line, '\n'), sizeof line - strlen(line), " %s\n", aeh_tls_ctx_pin(s->tls_ctx));
     if (c->verbose)
-        cli_say("%.*s", (int)strlen(line) - 1, line);
+        cli_say_in(s->label, "%.*s", (int)strlen(line) - 1, line);
     if (log_on()) {
         aeh_buf b = { 0 };
         log_begin(&b, "listen");
@@ -234,7 +259,7 @@ static int announce(session *s)
     if (c->ready_fd >= 0) {
         size_t n = strlen(line);
         if (write(c->ready_fd, line, n) != (ssize_t)n) {
-            cli_say("--ready: cannot write to fd %d: %s", c->ready_fd, strerror(errno));
+            cli_say_in(s->label, "--ready: cannot write to fd %d: %s", c->ready_fd, strerror(errno));
             return EXIT_IOERR;
         }
     }
@@ -246,10 +271,12 @@ static int start(session *s)
     const cli_cfg *c = s->cfg;
     aeh_error e;
     if (c->listen) {
-        s->listen_fd = c->unix_socket ? aeh_listen_unix(c->path, 1, &e)
-                                      : aeh_listen(c->host, c->port, c->family, 1, &e);
+        /* one connection: a backlog of one; -k: what the kernel allows */
+        int backlog = c->keep_open ? SOMAXCONN : 1;
+        s->listen_fd = c->unix_socket ? aeh_listen_unix(c->path, backlog, &e)
+                                      : aeh_listen(c->host, c->port, c->family, backlog, &e);
         if (s->listen_fd < 0) {
-            cli_say("listen: %s", e.msg);
+            cli_say_in(s->label, "listen: %s", e.msg);
             return e.code == EINVAL ? EXIT_USAGE
                  : cli_exit_for(e.code) == EXIT_NOHOST ? EXIT_NOHOST : EXIT_IOERR;
         }
@@ -271,12 +298,12 @@ static int start(session *s)
     if (c->unix_socket) {
         int fd = aeh_connect_unix(c->path, &e);
         if (fd < 0) {
-            cli_say("connect: %s", e.msg);
+            cli_say_in(s->label, "connect: %s", e.msg);
             return e.code == ENAMETOOLONG ? EXIT_USAGE : cli_exit_for(e.code);
         }
         snprintf(s->peer, sizeof s->peer, "unix socket %s", c->path);
         if (c->verbose)
-            cli_say("connected to %s", s->peer);
+            cli_say_in(s->label, "connected to %s", s->peer);
         if (log_on()) {
             aeh_buf b = { 0 };
             log_begin(&b, "connect");
@@ -294,10 +321,10 @@ static int start(session *s)
     s->connector = aeh_connect(s->loop, c->host, c->port, &co, connect_cb, s, &e);
     if (!s->connector) {
         if (e.code == EINVAL) {
-            cli_say("usage: %s", e.msg);
+            cli_say_in(s->label, "usage: %s", e.msg);
             return EXIT_USAGE;
         }
-        cli_say("connect: %s", e.msg);
+        cli_say_in(s->label, "connect: %s", e.msg);
         return cli_exit_for(e.code);
     }
     return -1;
@@ -316,7 +343,7 @@ static void unlink_own_socket(const session *s)
 static void print_stats(session *s, uint64_t sent, uint64_t recvd)
 {
     double t = ev_time() - s->t_start;
-    cli_say("stats: sent %llu bytes %llu frames, received %llu bytes %llu frames, in %.3f s (%.1f MB/s)",
+    cli_say_in(s->label, "stats: sent %llu bytes %llu frames, received %llu bytes %llu frames, in %.3f s (%.1f MB/s)",
             (unsigned long long)sent, (unsigned long long)s->frames_sent,
             (unsigned long long)recvd, (unsigned long long)s->frames_recv, t,
             t > 0 ? (double)(sent + recvd) / t / 1e6 : 0.0);
@@ -333,7 +360,7 @@ int session_open(session *s, const cli_cfg *cfg, double deadline)
     }
     s->loop = ev_default_loop(EVFLAG_NOENV);
     if (!s->loop) {
-        cli_say("cannot initialise the event loop");
+        cli_say_in(s->label, "cannot initialise the event loop");
         codecs_free(s);
         return EXIT_IOERR;
     }
@@ -344,7 +371,8 @@ int session_open(session *s, const cli_cfg *cfg, double deadline)
     ev_timer_init(&s->quit_w, quit_cb, 0, 0);
     ev_timer_init(&s->grace_w, grace_cb, 0, 0);
     ev_timer_init(&s->tls_w, tls_timeout_cb, 0, 0);
-    s->deadline_w.data = s->quit_w.data = s->grace_w.data = s->tls_w.data = s;
+    ev_timer_init(&s->accept_w, accept_retry_cb, 0, 0);
+    s->deadline_w.data = s->quit_w.data = s->grace_w.data = s->tls_w.data = s->accept_w.data = s;
     if (deadline > 0)
         ev_timer_start(s->loop, &s->deadline_w);
     return -1;
@@ -358,7 +386,7 @@ int session_run(session *s)
         rc = dialog_prepare(s);
     /* told once the whole command line holds up */
     if (rc < 0 && s->tls_ctx && cfg->listen && !cfg->cert)
-        cli_say("ephemeral certificate %s", aeh_tls_ctx_pin(s->tls_ctx));
+        cli_say_in(s->label, "ephemeral certificate %s", aeh_tls_ctx_pin(s->tls_ctx));
     if (rc < 0)
         rc = start(s);
     if (rc < 0)
@@ -371,7 +399,7 @@ int session_run(session *s)
 void session_interrupt(session *s, int signum)
 {
     if (s->cfg->verbose)
-        cli_say("%s: flushing and exiting", signum == SIGINT ? "interrupted"
+        cli_say_in(s->label, "%s: flushing and exiting", signum == SIGINT ? "interrupted"
                                               : signum == SIGHUP ? "hung up" : "terminated");
     if (s->exit_code < 0)
         s->exit_code = 128 + signum;
@@ -397,8 +425,9 @@ int session_close(session *s, session_outcome *out)
         aeh_connect_cancel(s->connector);
     end_close(s);
     dialog_free(s);
-    if (cfg->stats)
+    if (cfg->stats && !s->hub)    /* -k: the listener tells its totals */
         print_stats(s, s->bytes_sent, s->bytes_recv);
+    ev_timer_stop(s->loop, &s->accept_w);
     if (s->listen_fd >= 0)
         close(s->listen_fd);
     if (s->bound_path)
@@ -417,5 +446,53 @@ int session_close(session *s, session_outcome *out)
     int code = s->exit_code < 0 ? EXIT_OK : s->exit_code;
     if (s->peer[0] || s->relay_started)
         log_close_event(s, code);
+    return code;
+}
+
+/* ------------------------------------------------------------ -k connections */
+
+void session_conn_open(session *c, const session *l, unsigned id, const conn_hooks *hooks)
+{
+    *c = (session){
+        .cfg = l->cfg, .loop = l->loop, .recv_codec = l->recv_codec, .send_codec = l->send_codec,
+        .in_codec = l->in_codec, .out_codec = l->out_codec, .until = l->until, .tls_ctx = l->tls_ctx,
+        .exit_code = -1, .listen_fd = -1, .saved_fl = { -1, -1 }, .on_wire_ready = wire_ready,
+        .hub = l->hub, .hooks = hooks, .conn_id = id, .t_start = ev_now(l->loop),
+    };
+    ev_timer_init(&c->tls_w, tls_timeout_cb, 0, 0);
+    c->tls_w.data = c;
+}
+
+int session_conn_start(session *c, int fd, const struct sockaddr *peer, socklen_t len)
+{
+    aeh_addr_str(peer, len, c->peer, sizeof c->peer);
+    if (c->peer[0])
+        snprintf(c->label, sizeof c->label, "conn %u %s", c->conn_id, c->peer);
+    else
+        snprintf(c->label, sizeof c->label, "conn %u", c->conn_id);
+    if (c->cfg->verbose)
+        cli_say_in(c->label, "accepted");
+    int rc = dialog_prepare(c);
+    if (rc >= 0) {
+        close(fd);
+        return rc;
+    }
+    tls_timer_start(c);
+    return relay_start(c, fd);
+}
+
+int session_conn_close(session *c)
+{
+    relay_count_bytes(c);
+    end_close(c);
+    dialog_free(c);
+    /* the loop goes on: none of its timers may outlive it */
+    ev_timer_stop(c->loop, &c->tls_w);
+    ev_timer_stop(c->loop, &c->closed_w);
+    ev_timer_stop(c->loop, &c->peer_eof_w);
+    if (c->cfg->stats)
+        print_stats(c, c->bytes_sent, c->bytes_recv);
+    int code = c->exit_code < 0 ? EXIT_OK : c->exit_code;
+    log_close_event(c, code);
     return code;
 }

@@ -7,6 +7,8 @@
  * reaches a higher one):
  *
  *   aecat.c       main, signals, the retry loop: one session per attempt
+ *   keep.c        -k: a listener's session serving many connections, each
+ *                 a session of its own sharing stdin and stdout
  *   session.c     a session's life: timers, TLS context, connect/accept,
  *                 then the dialog or the relay, and its end
  *   dialog.c      --send/--expect/... on the wire, then the relay
@@ -19,7 +21,7 @@
  *   opts.c        the command line into a cli_cfg
  *   say.c         messages on stderr, exit codes of library errors
  *
- * Layers, top to bottom: aecat.c session.c dialog.c relay.c splice.c end.c codecs.c log.c opts.c say.c
+ * Layers, top to bottom: aecat.c keep.c session.c dialog.c relay.c splice.c end.c codecs.c log.c opts.c say.c
  * (tests/build.bats checks that each file calls only files after it.)
  * Every file includes only aeh.h of the library (the Makefile's -Iinclude);
  * each layer's functions are declared in its own header (end.h, relay.h,
@@ -45,5 +47,14 @@ int  session_open(session *s, const cli_cfg *cfg, double deadline);
 int  session_run(session *s);
 void session_interrupt(session *s, int signum);
 int  session_close(session *s, session_outcome *out);
+
+/* -k: one accepted connection of listener l as a session of its own,
+ * sharing l's loop, codecs and TLS context.  session_conn_open readies c;
+ * session_conn_start runs it on fd (-1, or the exit code of a failure,
+ * after which the caller closes it); session_conn_close frees what it
+ * holds (not what it shares) and returns its exit code. */
+void session_conn_open(session *c, const session *l, unsigned id, const conn_hooks *hooks);
+int  session_conn_start(session *c, int fd, const struct sockaddr *peer, socklen_t len);
+int  session_conn_close(session *c);
 
 #endif

@@ -10,6 +10,7 @@
 
 typedef struct session session;
 typedef struct transport transport;
+typedef struct conn_hooks conn_hooks;
 
 struct session {
     const cli_cfg *cfg;
@@ -30,6 +31,8 @@ struct session {
     dev_t bound_dev;              /* ... and it is this inode: unlinked at exit */
     ino_t bound_ino;              /* only while the path still names it */
     ev_io listen_w;
+    ev_timer accept_w;            /* -k: accepting again after running out of fds */
+    bool accept_paused;
     ev_timer deadline_w, quit_w, grace_w;
     ev_timer peer_eof_w;          /* --peer-eof-grace: stdin's silence after the peer's EOF */
     ev_timer closed_w;            /* after the peer's EOF, a write's reset is looked for */
@@ -53,6 +56,23 @@ struct session {
     char tls_version[16];         /* its version ("" before any) */
     int in_errno;                 /* why stdin could not be opened as a handle */
     int exit_code;                /* -1 while running */
+    /* -k: the listener takes each accepted fd (NULL: one connection) */
+    void (*on_accept)(session *s, int fd, const struct sockaddr *peer, socklen_t len);
+    void *hub;                    /* -k: the listener's state (keep.c), for both */
+    /* -k: one connection of the listener's (conn_id > 0); its stdin and
+     * stdout are the listener's (s->in, s->out NULL here) */
+    const conn_hooks *hooks;
+    unsigned conn_id;
+    char label[240];              /* "conn 7 127.0.0.1 port 51234": its messages' start ("" alone) */
+};
+
+/* How a connection of a -k listener reaches the listener (keep.c), which
+ * owns stdin and stdout. */
+struct conn_hooks {
+    aeh_frames_cb *frames;        /* the wire's frames, once the relay began */
+    void (*relaying)(session *c); /* the relay began: stdin's frames may come */
+    void (*drained)(session *c);  /* the wire's queue is down to its low-water mark */
+    void (*ended)(session *c);    /* nothing more is owed: the listener frees it */
 };
 
 /* ------------------------------------------------------------ transports
