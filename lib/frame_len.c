@@ -102,17 +102,19 @@ static int len_ber_load(const uint8_t *p, size_t n, uint64_t *v, unsigned *width
 }
 
 /* The length field at p[0, n): 1 with its value, width and last-fragment
- * bit, 0 if not all here, -1 with err at its byte (offsets from p). */
+ * bit, 0 if not all here, -1 with err at its byte (offsets from p).
+ * `plain`: the caller knows the field is fixed-size and there are no
+ * fragments (a constant, so that the batch loop has no other path). */
 CODEC_PER_FRAME int len_field(const aeh_codec *c, const len_conf *cf, const uint8_t *p, size_t n,
-                              uint64_t *v, unsigned *width, bool *last, aeh_error *err)
+                              bool plain, uint64_t *v, unsigned *width, bool *last, aeh_error *err)
 {
-    if (cf->format == LEN_FIXED) {
+    if (plain || cf->format == LEN_FIXED) {
         if (n < cf->width)
             return 0;
         uint64_t field = codec_load_uint(p, cf->width, cf->big_endian);
         *v = field & cf->mask;
         *width = cf->width;
-        *last = !cf->last || (field & cf->last);
+        *last = plain || !cf->last || (field & cf->last);
         return 1;
     }
     size_t bad = 0;
@@ -129,12 +131,13 @@ CODEC_PER_FRAME int len_field(const aeh_codec *c, const len_conf *cf, const uint
  * -1 with err (at the length field).  `joined`: payload bytes of the
  * record's earlier fragments, which count against the limit. */
 CODEC_PER_FRAME int len_end(const aeh_codec *c, const len_conf *cf, const uint8_t *buf,
-                            size_t len, uint64_t limit, uint64_t joined, size_t *end,
+                            size_t len, bool plain, uint64_t limit, uint64_t joined, size_t *end,
                             size_t *skip, bool *last, aeh_error *err)
 {
     uint64_t v = 0;
     unsigned width = 0;
-    int rc = len < cf->off ? 0 : len_field(c, cf, buf + cf->off, len - cf->off, &v, &width, last, err);
+    int rc = len < cf->off ? 0 : len_field(c, cf, buf + cf->off, len - cf->off, plain, &v, &width,
+                                           last, err);
     if (rc <= 0) {
         if (rc < 0)
             err->offset += cf->off;
@@ -151,7 +154,7 @@ CODEC_PER_FRAME int len_end(const aeh_codec *c, const len_conf *cf, const uint8_
         return aeh_fail(err, EBADMSG, cf->off, "%s: length %llu%+lld is over 2^63", c->name,
                         (unsigned long long)v, (long long)cf->adj);
     uint64_t total = hdr + (uint64_t)body;
-    *skip = cf->strip_hdr ? hdr : cf->strip;   /* strip=N is at most OFF + 1 */
+    *skip = !plain && cf->strip_hdr ? hdr : cf->strip;   /* strip=N is at most OFF + 1 */
     if (total - *skip > limit || joined > limit - (total - *skip)) {
         if (limit == c->max_frame || limit == cf->max)
             return aeh_fail(err, ENOSPC, cf->off, "%s: frame of %llu bytes is longer than %llu",
@@ -164,8 +167,8 @@ CODEC_PER_FRAME int len_end(const aeh_codec *c, const len_conf *cf, const uint8_
     return 1;
 }
 
-/* A record of several fragments, all in buf[0, len) up to the last one at
- * `last_at`: their payloads joined in st->out. */
+/* A record of several fragments, all in buf[0, record_end) (already
+ * checked by len_decode): their payloads joined in st->out. */
 static int len_join(const aeh_codec *c, const len_conf *cf, aeh_dstate *st, const uint8_t *buf,
                     size_t len, size_t record_end, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
@@ -173,7 +176,7 @@ static int len_join(const aeh_codec *c, const len_conf *cf, aeh_dstate *st, cons
     for (size_t pos = 0; pos < record_end;) {
         size_t end = 0, skip = 0;
         bool last;
-        len_end(c, cf, buf + pos, len - pos, SIZE_MAX, 0, &end, &skip, &last, err);
+        len_end(c, cf, buf + pos, len - pos, false, SIZE_MAX, 0, &end, &skip, &last, err);
         if (codec_put(c, &st->out, buf + pos + skip, end - skip, err) < 0)
             return AEH_DEC_ERROR;
         pos += end;
@@ -183,7 +186,8 @@ static int len_join(const aeh_codec *c, const len_conf *cf, aeh_dstate *st, cons
 }
 
 /* st->u[0]: where the next fragment header is (0 before the first or
- * without last=), u[1]: the payload bytes before it. */
+ * without last=); u[1]: the bytes of the fragments before it, headers
+ * included, which count against the limit. */
 static int len_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
                       bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
@@ -192,7 +196,8 @@ static int len_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, si
     size_t pos = (size_t)st->u[0], end = 0, skip = 0;
     bool last = false;
     for (;;) {
-        int rc = len_end(c, cf, buf + pos, len - pos, limit, st->u[1], &end, &skip, &last, err);
+        int rc = len_end(c, cf, buf + pos, len - pos, false, limit, st->u[1], &end, &skip, &last,
+                         err);
         if (rc < 0) {
             err->offset += pos;
             return AEH_DEC_ERROR;
@@ -211,6 +216,24 @@ static int len_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, si
     return codec_frame(st, buf + skip, end - skip, end, frame, consumed);
 }
 
+CODEC_PER_FRAME size_t len_frames(const aeh_codec *c, const len_conf *cf, const uint8_t *buf,
+                                  size_t len, bool plain, aeh_span *frames, size_t *used,
+                                  size_t max)
+{
+    const uint64_t limit = len_limit(c, cf);
+    size_t k = 0, off = 0, end = 0, skip = 0;
+    bool last = false;
+    aeh_error unused;
+    while (k < max &&
+           len_end(c, cf, buf + off, len - off, plain, limit, 0, &end, &skip, &last, &unused) == 1 &&
+           last && end <= len - off) {
+        frames[k] = (aeh_span){ buf + off + skip, end - skip };
+        used[k++] = end;
+        off += end;
+    }
+    return k;
+}
+
 /* Whole frames back to back; len_decode keeps no state between frames, so
  * this may start anywhere, and leaves anything else (errors, a frame not
  * all here, a record of several fragments) to it. */
@@ -218,19 +241,11 @@ static size_t len_decode_many(const aeh_codec *c, const aeh_dstate *st, const ui
                               size_t len, aeh_span *frames, size_t *used, size_t max)
 {
     const len_conf *cf = c->priv;
-    const uint64_t limit = len_limit(c, cf);
-    size_t k = 0, off = 0, end = 0, skip = 0;
-    bool last = false;
-    aeh_error unused;
     if (st->u[0])
         return 0;
-    while (k < max && len_end(c, cf, buf + off, len - off, limit, 0, &end, &skip, &last, &unused) == 1 &&
-           last && end <= len - off) {
-        frames[k] = (aeh_span){ buf + off + skip, end - skip };
-        used[k++] = end;
-        off += end;
-    }
-    return k;
+    if (cf->format == LEN_FIXED && !cf->last)
+        return len_frames(c, cf, buf, len, true, frames, used, max);
+    return len_frames(c, cf, buf, len, false, frames, used, max);
 }
 
 /* The length field a payload of n bytes needs (value n - adj), written
@@ -299,7 +314,8 @@ static int len_encode_whole(const aeh_codec *c, const uint8_t *p, size_t n, aeh_
     uint64_t v = 0;
     unsigned width = 0;
     bool last;
-    int rc = n < cf->off ? 0 : len_field(c, cf, p + cf->off, n - cf->off, &v, &width, &last, err);
+    int rc = n < cf->off ? 0 : len_field(c, cf, p + cf->off, n - cf->off, false, &v, &width, &last,
+                                         err);
     if (rc < 0) {
         err->code = EINVAL;
         err->offset += cf->off;

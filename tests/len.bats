@@ -230,4 +230,11 @@ load servers_helpers
     assert_equal "$(head -n1 "$T/out")" 520000000800000000
     grep -qx 440000000b00010000000131 "$T/out" || fail "no DataRow '1': $(cat "$T/out")"
     assert_equal "$(grep -c '^5a0000000549$' "$T/out")" 2
+    # the same inside TLS, after --starttls postgres (its SSLRequest is not a frame of ours)
+    ae_files "$T/in" "$T/out" --starttls postgres --ca "$CERTS/ca.pem" --servername localhost \
+        --send-frame 'len:pg-startup>>len:pg' --recv-frame len:pg --records hex \
+        --then-relay 127.0.0.1 "$POSTGRES_PORT"
+    assert_status 0
+    assert_equal "$(head -n1 "$T/out")" 520000000800000000
+    grep -qx 440000000b00010000000131 "$T/out" || fail "no DataRow '1' over TLS: $(cat "$T/out")"
 }
