@@ -19,8 +19,8 @@ _aecat_frame_types()
         words+=(packstring:varint packstring:grpc)
     elif [[ $cur == len:* ]]; then
         words=()
-        for f in u8 u16be u16le u24be u24le u32be u32le u64be u64le \
-                 pg pg-startup mysql dns tls h2 amqp mongo kafka thrift modbus; do
+        for f in u8 u16be u16le u24be u24le u32be u32le u64be u64le varint varint4 ber \
+                 pg pg-startup mysql dns tls h2 amqp mongo kafka thrift modbus mqtt rpc; do
             words+=("len:$f")
         done
     fi

@@ -72,8 +72,8 @@ function __aecat_frame_types --description 'aecat: framing types'
         end
     end
     if string match -q -- 'len:*' (commandline -ct)
-        for f in u8 u16be u16le u24be u24le u32be u32le u64be u64le \
-                pg pg-startup mysql dns tls h2 amqp mongo kafka thrift modbus
+        for f in u8 u16be u16le u24be u24le u32be u32le u64be u64le varint varint4 ber \
+                pg pg-startup mysql dns tls h2 amqp mongo kafka thrift modbus mqtt rpc
             echo len:$f
         end
     end

@@ -109,6 +109,9 @@ typedef struct aeh_dstate {
     uint64_t u[4];                /* decoder-defined */
     aeh_buf out;                  /* scratch for decoders whose frame is not a
                                      slice of the input (hex, base64, crlf) */
+    uint64_t frames;              /* kept by the driver, read by decoders: the
+                                     frames of the stream already delivered with
+                                     this codec (the switch A>>B reads it) */
 } aeh_dstate;
 
 enum {
@@ -169,6 +172,7 @@ typedef enum aeh_codec_kind {
     AEH_CODEC_KIND_JSON_STRINGS,
     AEH_CODEC_KIND_TLS_DETECT,
     AEH_CODEC_KIND_LEN,           /* aeh_codec_len */
+    AEH_CODEC_KIND_SWITCH,        /* aeh_codec_switch */
 } aeh_codec_kind;
 
 /* A framing: decoder + encoder + configuration.  Public so that users can
@@ -224,10 +228,15 @@ aeh_codec *aeh_codec_regex(const char *accept, const char *reject,
 aeh_codec *aeh_codec_netstring(aeh_error *err);
 /* Perl pack letter with optional !<> modifier, or "varint" / "grpc". */
 aeh_codec *aeh_codec_packstring(const char *fmt, aeh_error *err);
-/* A length field in a header: "FMT[@OFF][,adj=N][,strip=hdr|N][,max=SIZE]"
- * or a preset (pg, mysql, dns, tls, h2, ...); encode is NULL for a strip
- * that sending cannot undo.  See libaeh(3). */
+/* A length field in a header:
+ * "FMT[@OFF][,adj=N][,strip=hdr|N][,mask=HEX][,last=HEX][,max=SIZE]" (FMT
+ * u8 ... u64le, varint, varint4, ber) or a preset (pg, mysql, mqtt, rpc,
+ * ...); encode is NULL for a strip that sending cannot undo.  See libaeh(3). */
 aeh_codec *aeh_codec_len(const char *spec, aeh_error *err);
+/* A>>B: the first frame by first, every later one by then; it owns both
+ * (freed with it, or at once when it fails).  Its encoder remembers that
+ * it wrote the first frame: one switch codec per stream and direction. */
+aeh_codec *aeh_codec_switch(aeh_codec *first, aeh_codec *then, aeh_error *err);
 aeh_codec *aeh_codec_hexlines(aeh_error *err);     /* a frame = one line of hex digits */
 aeh_codec *aeh_codec_base64lines(aeh_error *err);  /* a frame = one line of base64 */
 aeh_codec *aeh_codec_crlf(aeh_error *err);         /* raw bytes, "\n" -> "\r\n", never doubling */

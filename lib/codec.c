@@ -207,16 +207,55 @@ static int parse_depth(const char *spec, const char *arg, unsigned *depth, aeh_e
     return 0;
 }
 
+static aeh_codec *parse_one(const char *spec, aeh_error *err);
+
+/* A side of A>>B: its errors say which side and point into the whole spec. */
+static aeh_codec *parse_side(const char *side, size_t at, bool second, aeh_error *err)
+{
+    aeh_codec *c = parse_one(side, err);
+    if (!c) {
+        char inner[sizeof err->msg];
+        memcpy(inner, err->msg, sizeof inner);
+        snprintf(err->msg, sizeof err->msg, "%s >>: %.180s", second ? "after" : "before", inner);
+        shift_error(NULL, err, at);
+    }
+    return c;
+}
+
+/* A>>B: one switch; a third framing (A>>B>>C) would need the switch to
+ * count frames per side, and no protocol asks for it. */
 aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err)
+{
+    const char *switch_at = strstr(spec, ">>");
+    if (!switch_at)
+        return parse_one(spec, err);
+    size_t at = (size_t)(switch_at - spec), b_at = at + 2;
+    const char *again = strstr(spec + b_at, ">>");
+    if (again) {
+        aeh_fail(err, EINVAL, (size_t)(again - spec), "only one framing switch (A>>B) is allowed");
+        return NULL;
+    }
+    char *first_spec = strndup(spec, at);
+    if (!first_spec) {
+        aeh_fail(err, ENOMEM, 0, "out of memory");
+        return NULL;
+    }
+    aeh_codec *first = parse_side(first_spec, 0, false, err);
+    free(first_spec);
+    if (!first)
+        return NULL;
+    aeh_codec *then = parse_side(spec + b_at, b_at, true, err);
+    if (!then) {
+        aeh_codec_free(first);
+        return NULL;
+    }
+    return aeh_codec_switch(first, then, err);
+}
+
+static aeh_codec *parse_one(const char *spec, aeh_error *err)
 {
     static const char expected[] =
         "expected raw, line, regex, netstring, packstring, len, chunk, json, cbor";
-    const char *switch_at = strstr(spec, ">>");
-    if (switch_at) {
-        aeh_fail(err, ENOTSUP, (size_t)(switch_at - spec),
-                 "the framing switch A>>B is not supported yet");
-        return NULL;
-    }
     size_t name_len = strcspn(spec, ":");
     const char *arg = spec[name_len] ? spec + name_len + 1 : NULL;
     size_t arg_at = name_len + 1;
@@ -250,7 +289,7 @@ aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err)
             return shift_error(aeh_codec_packstring(arg, err), err, arg_at);
         if (NAME_IS("len")) {
             aeh_codec *c = aeh_codec_len(arg, err);
-            if (!c && (err->code == EINVAL || err->code == ENOTSUP)) {
+            if (!c && err->code == EINVAL) {
                 /* a spec with options is long: say where the fault is */
                 err->offset += arg_at;
                 size_t used = strlen(err->msg);

@@ -170,6 +170,53 @@ static inline void codec_store_uint(uint8_t *p, uint64_t v, unsigned size, bool 
         p[big ? size - 1 - k : k] = (uint8_t)(v >> 8 * k);
 }
 
+/* Unsigned LEB128 (protobuf's varint; MQTT's remaining length with
+ * max_bytes 4) at buf[0, len): 1 with *v and *width, 0 when it goes on past
+ * len, -1 with *bad (the offset of the byte at fault) and *why: over 64
+ * bits, a trailing zero group (the same value has a shorter form), or more
+ * than max_bytes bytes (at most 10). */
+static inline int codec_varint_load(const uint8_t *buf, size_t len, unsigned max_bytes,
+                                    uint64_t *v, unsigned *width, size_t *bad, const char **why)
+{
+    uint64_t x = 0;
+    for (unsigned i = 0; i < max_bytes; i++) {
+        if (i == len)
+            return 0;
+        /* The tenth group holds bit 63 only and must be the last. */
+        if (i == 9 && buf[i] > 1) {
+            *bad = i;
+            *why = "varint length over 64 bits";
+            return -1;
+        }
+        x |= (uint64_t)(buf[i] & 0x7f) << (7 * i);
+        if (!(buf[i] & 0x80)) {
+            if (i > 0 && buf[i] == 0) {
+                *bad = i;
+                *why = "non-canonical varint (trailing zero group)";
+                return -1;
+            }
+            *v = x;
+            *width = i + 1;
+            return 1;
+        }
+    }
+    *bad = max_bytes - 1;
+    *why = max_bytes == 4 ? "varint longer than 4 bytes" : "varint too long";
+    return -1;
+}
+
+/* Writes v as the shortest LEB128 (at most 10 bytes); returns its size. */
+static inline unsigned codec_varint_store(uint8_t *p, uint64_t v)
+{
+    unsigned h = 0;
+    do {
+        p[h] = v & 0x7f;
+        v >>= 7;
+        p[h++] |= v ? 0x80 : 0;
+    } while (v);
+    return h;
+}
+
 /* A Perl pack letter with its modifiers (frame_packstring.c's table): 1 when
  * it is a fixed-size integer (*size bytes), 0 when it is another length
  * format (w, varint, grpc), -1 with err (offset into fmt) when pack would

@@ -90,22 +90,16 @@ CODEC_PER_FRAME int pk_prefix(const aeh_codec *c, const uint8_t *buf, size_t len
             }
         }
         break;
-    case PK_VARINT:
-        for (size_t i = 0;; i++) {
-            if (i == len)
-                return 0;
-            /* The tenth group holds bit 63 only and must be the last. */
-            if (i == 9 && buf[i] > 1)
-                return codec_malformed(c, err, i, "varint length over 64 bits");
-            v |= (uint64_t)(buf[i] & 0x7f) << (7 * i);
-            if (!(buf[i] & 0x80)) {
-                if (i > 0 && buf[i] == 0)
-                    return codec_malformed(c, err, i, "non-canonical varint (trailing zero group)");
-                *hlen = i + 1;
-                break;
-            }
-        }
+    case PK_VARINT: {
+        unsigned width = 0;
+        size_t bad = 0;
+        const char *why = NULL;
+        int rc = codec_varint_load(buf, len, 10, &v, &width, &bad, &why);
+        if (rc <= 0)
+            return rc < 0 ? codec_malformed(c, err, bad, why) : 0;
+        *hlen = width;
         break;
+    }
     }
     *value = v;
     return 1;
@@ -174,11 +168,7 @@ CODEC_PER_FRAME int pk_encode(const aeh_codec *c, const uint8_t *p, size_t n, ae
         break;
     }
     case PK_VARINT:
-        do {
-            head[h] = v & 0x7f;
-            v >>= 7;
-            head[h++] |= v ? 0x80 : 0;
-        } while (v);
+        h = codec_varint_store(head, v);
         break;
     }
     /* room for a whole head[] so that it is copied in one fixed-size move;

@@ -24,6 +24,7 @@ typedef struct rreq {
     void *arg;
     bool retired;                 /* replaced while its callback ran: free after it */
     bool touched;                 /* its decoder has run: st may hold a position */
+    bool counted;                 /* st.frames taken over from the last request */
     aeh_dstate st;
 } rreq;
 
@@ -48,6 +49,8 @@ struct aeh {
     char *peername;
     size_t tls_plain_at;          /* stoptls: wbuf bytes still to encrypt */
     uint64_t rbase;               /* stream offset of the head of rbuf */
+    const aeh_codec *last_codec;  /* the codec of the last frame delivered, and */
+    uint64_t last_frames;         /* the frames it delivered in a row (st.frames) */
     uint64_t nread, nwritten;
     rreq *q_head, *q_tail;        /* one-shot requests */
     rreq *frames;                 /* persistent request (aeh_read_frames) */

@@ -54,6 +54,24 @@ void aeh__handle_rbuf_consumed(aeh *h, const rreq *by, size_t n)
     restart_scan(h->frames, by);
 }
 
+/* st.frames of a request about to decode: a request that reads on with
+ * the codec of the last frame delivered (the next expect of a dialog, the
+ * relay after it) continues its count, so a switch A>>B stays past A. */
+static void count_from_last(aeh *h, rreq *r)
+{
+    if (r->counted)
+        return;
+    r->counted = true;
+    r->st.frames = r->codec == h->last_codec ? h->last_frames : 0;
+}
+
+static void delivered(aeh *h, rreq *r, uint64_t frames)
+{
+    r->st.frames = frames;
+    h->last_codec = r->codec;
+    h->last_frames = frames;
+}
+
 /* The stream ended inside a frame: the bytes left in rbuf are its start. */
 static void raise_truncated(aeh *h, const rreq *r)
 {
@@ -84,6 +102,7 @@ static bool run_request(aeh *h, rreq *r)
     aeh_error e;
     size_t len = aeh_buf_len(&h->rbuf);
     r->touched = true;
+    count_from_last(h, r);
     int rc = r->codec->decode(r->codec, &r->st, aeh_buf_data(&h->rbuf), len, h->eof,
                               &f, &consumed, &e);
     if (rc == AEH_DEC_ERROR) {
@@ -107,6 +126,7 @@ static bool run_request(aeh *h, rreq *r)
         if (!h->q_head)
             h->q_tail = NULL;
     }
+    delivered(h, r, r->st.frames + 1);
     h->running = r;
     r->cb(h, f, r->arg);
     h->running = NULL;
@@ -138,7 +158,10 @@ static bool run_batch(aeh *h, rreq *r)
     aeh_error e;
     int rc = AEH_DEC_FRAME;       /* a full batch: more may follow */
     r->touched = true;
+    count_from_last(h, r);
+    const uint64_t frames_before = r->st.frames;
     for (;;) {
+        r->st.frames = frames_before + n;
         if (r->codec->decode_many) {
             size_t k = r->codec->decode_many(r->codec, &r->st, base + off, len - off, f + n,
                                              end + n, BATCH_MAX - n);
@@ -151,6 +174,7 @@ static bool run_batch(aeh *h, rreq *r)
                 break;
         }
         size_t consumed = 0;
+        r->st.frames = frames_before + n;
         rc = r->codec->decode(r->codec, &r->st, base + off, len - off, h->eof, &f[n], &consumed, &e);
         if (rc == AEH_DEC_FRAME) {
             start[n] = off;
@@ -166,6 +190,7 @@ static bool run_batch(aeh *h, rreq *r)
         }
     }
     size_t taken = 0;
+    r->st.frames = frames_before;
     if (n) {
         h->running = r;
         h->batch_start = start;
@@ -175,6 +200,8 @@ static bool run_batch(aeh *h, rreq *r)
         h->batch_start = NULL;
         if (taken > n)
             taken = n;
+        if (taken && !h->destroyed)
+            delivered(h, r, frames_before + taken);
     }
     if (!h->destroyed) {
         if (taken < n)            /* the rest is decoded again from the end of what was taken */

@@ -516,6 +516,16 @@ fish_complete() {
     assert_success
     assert_line 'u32be'
     assert_line 'u32le'
+    run bash_complete 'aecat --frame len:v'
+    assert_success
+    assert_line 'varint'
+    assert_line 'varint4'
+    run bash_complete 'aecat --frame len:m'
+    assert_success
+    assert_line 'mysql'
+    assert_line 'mqtt'
+    assert_line 'mongo'
+    assert_line 'modbus'
 }
 
 @test "completion: fish: len formats and presets after --frame len:" {
@@ -527,6 +537,9 @@ fish_complete() {
     assert_success
     assert_line --regexp $'^len:u16be(\t.*)?$'
     assert_line --regexp $'^len:modbus(\t.*)?$'
+    assert_line --regexp $'^len:mqtt(\t.*)?$'
+    assert_line --regexp $'^len:rpc(\t.*)?$'
+    assert_line --regexp $'^len:ber(\t.*)?$'
 }
 
 @test "completion: fish: packstring formats after --frame packstring:" {

@@ -47,6 +47,7 @@ teardown() {
     [ -z "${REDIS_PID:-}" ] || stop_redis
     [ -z "${EXIM_PID:-}" ] || stop_exim
     [ -z "${POSTGRES_PID:-}" ] || stop_postgres
+    [ -z "${MOSQUITTO_PID:-}" ] || stop_mosquitto
     stop_all
 }
 
@@ -296,6 +297,31 @@ $2"
     for id in "${EX_IDS[@]}"; do
         ex_run "$id"
         ex_out_is "$id" S
+    done
+}
+
+@test "examples: a PostgreSQL query through the switch len:pg-startup>>len:pg, against postgres" {
+    need "${POSTGRES_BIN:-/nonexistent}/postgres"
+    start_postgres "$T/pg" "$CERTS/srv.pem" "$CERTS/srv.key" || fail "postgres did not start"
+    EX_PORT[5432]=$POSTGRES_PORT
+    ex_find "len:pg-startup>>len:pg"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_ok "$id"
+        # AuthenticationOk first, the DataRow of "1", ReadyForQuery twice
+        [[ $output == 520000000800000000$'\n'* && $output == *$'\n'440000000b00010000000131$'\n'* ]] ||
+            fail "unexpected replies: $output"
+    done
+}
+
+@test "examples: an MQTT CONNECT answered by CONNACK (len:mqtt), against mosquitto" {
+    need mosquitto
+    start_mosquitto "$T/mqtt" || fail "mosquitto did not start"
+    EX_PORT[1883]=$MOSQUITTO_PORT
+    ex_find "--frame len:mqtt"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_out_is "$id" 20020000
     done
 }
 

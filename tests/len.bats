@@ -3,9 +3,12 @@
 # The len: framing through real sockets: aecat <-> aecat, aecat <-> a raw
 # Python peer and socat, presets on real protocol bytes, --max-frame
 # refused at the length field, bad specs and unsendable strips as usage
-# errors.  The codec itself is tests/unit/test_frame_len.c.
+# errors; varint, ber, ONC RPC records, the framing switch A>>B, and real
+# servers (Mosquitto for len:mqtt, PostgreSQL for len:pg-startup>>len:pg).
+# The codecs themselves are tests/unit/test_frame_len.c and
+# test_frame_switch.c.
 
-load helpers
+load servers_helpers
 
 @test "len: lines -> len:u16be on the wire -> hex records on the other aecat" {
     start_aecat_listener lst --no-shutdown --recv-frame len:u16be --records hex
@@ -99,15 +102,6 @@ load helpers
     assert_one_error "strip=2 is more than the 1-byte header \(at offset 7 of"
 }
 
-@test "len: what a later version will do is a usage error 'not supported yet'" {
-    for spec in len:varint len:varint4@1 len:ber len:mqtt len:rpc 'len:u32be,mask=0x7fffffff' \
-                'len:u32be,last=0x80000000' 'len:pg-startup>>len:pg'; do
-        run --separate-stderr "$AECAT" --frame "$spec" 127.0.0.1 1
-        assert_status 64
-        assert_one_error 'not supported yet'
-    done
-}
-
 @test "len: a strip the sender cannot undo is a usage error for sending only" {
     run --separate-stderr "$AECAT" --send-frame 'len:pg,strip=hdr' 127.0.0.1 1 </dev/null
     assert_status 64
@@ -116,4 +110,131 @@ load helpers
     run --separate-stderr ae --recv-frame 'len:pg,strip=hdr' 127.0.0.1 "$PORT" </dev/null
     assert_status 0
     assert_output xy
+}
+
+@test "len:varint and len:ber: the header in its shortest form on the wire, read back by aecat" {
+    start_peer peer --when eof --recv "$T/wire"
+    head -c 300 /dev/zero | tr '\0' x >"$T/in"
+    printf '\nab\n' >>"$T/in"
+    ae_files "$T/in" /dev/null --send-frame len:varint 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(hex "$T/wire" | cut -c1-4)" ac02
+    assert_equal "$(hex "$T/wire" | cut -c605-)" 026162
+    start_aecat_listener lst --no-shutdown --recv-frame len:ber --records hex
+    printf 'hello\n%0200d\n' 7 >"$T/in"
+    ae_files "$T/in" /dev/null --send-frame len:ber 127.0.0.1 "$LPORT"
+    assert_status 0
+    wait_pid "$AE_PID" 10
+    [ "$WAIT_RC" -eq 0 ] || fail "listener exited $WAIT_RC: $(cat "$T/lst.err")"
+    assert_equal "$(head -n1 "$T/lst.out")" 68656c6c6f
+    assert_equal "$(sed -n 2p "$T/lst.out" | wc -c)" 401
+}
+
+@test "len: a non-minimal varint and a BER indefinite length are malformed data at their byte" {
+    start_peer peer --send-hex 0161838000
+    run --separate-stderr ae --recv-frame len:varint --records hex 127.0.0.1 "$PORT" </dev/null
+    assert_status 65
+    assert_output 61
+    assert_one_error 'at byte 4: len: non-canonical varint \(trailing zero group\)'
+    start_peer peer --send-hex 3003020101308000
+    run --separate-stderr ae --recv-frame len:ber@1 --records hex 127.0.0.1 "$PORT" </dev/null
+    assert_status 65
+    assert_output 3003020101
+    assert_one_error 'at byte 6: len: BER indefinite length'
+}
+
+@test "len:rpc: fragments joined into one record; a sent record is one last fragment" {
+    start_peer peer --send-hex 0000000261628000000163800000027879
+    run --separate-stderr ae --recv-frame len:rpc --records hex 127.0.0.1 "$PORT" </dev/null
+    assert_status 0
+    assert_output $'616263\n7879'
+    start_peer peer --when eof --recv "$T/wire"
+    printf 'abc\n' >"$T/in"
+    ae_files "$T/in" /dev/null --send-frame len:rpc 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(hex "$T/wire")" 80000003616263
+    run --separate-stderr "$AECAT" --frame 'len:rpc,strip=0' 127.0.0.1 1 </dev/null
+    assert_status 64
+    assert_one_error 'last= joins fragments'
+}
+
+@test "len:mqtt: a CONNECT to Mosquitto is answered by CONNACK 20 02 00 00" {
+    need mosquitto
+    start_mosquitto "$T/mqtt" || fail "mosquitto did not start"
+    # CONNECT, MQTT 3.1.1, clean session, keep-alive 60, client id "aecat"
+    echo 101100044d5154540402003c00056165636174 >"$T/in"
+    ae_files "$T/in" "$T/out" --frame len:mqtt --records hex --count 1 127.0.0.1 "$MOSQUITTO_PORT"
+    assert_status 0
+    assert_equal "$(cat "$T/out")" 20020000
+    # a Remaining Length that does not match the packet is refused before sending
+    echo 101000044d5154540402003c00056165636174 >"$T/in"
+    ae_files "$T/in" "$T/out" --frame len:mqtt --records hex --count 1 127.0.0.1 "$MOSQUITTO_PORT"
+    assert_status 65
+    assert_one_error 'length field says 16, a record of 19 bytes needs 17'
+}
+
+@test "len: A>>B sends the first record by A, the rest by B (a raw peer sees the wire)" {
+    start_peer peer --when eof --recv "$T/wire"
+    printf 'SSH-2.0-aecat\nabc\nxy\n' >"$T/in"
+    ae_files "$T/in" /dev/null --send-frame 'line>>len:u16be' 127.0.0.1 "$PORT"
+    assert_status 0
+    assert_equal "$(hex "$T/wire")" 5353482d322e302d61656361740a000361626300027879
+}
+
+@test "len: A>>B reads the first frame by A, the rest by B; aecat to aecat" {
+    start_aecat_listener lst --no-shutdown --recv-frame 'line>>len:u16be' --records hex
+    printf 'SSH-2.0-aecat\nabc\nxy\n' >"$T/in"
+    ae_files "$T/in" /dev/null --send-frame 'line>>len:u16be' 127.0.0.1 "$LPORT"
+    assert_status 0
+    wait_pid "$AE_PID" 10
+    [ "$WAIT_RC" -eq 0 ] || fail "listener exited $WAIT_RC: $(cat "$T/lst.err")"
+    assert_equal "$(cat "$T/lst.out")" $'5353482d322e302d6165636174\n616263\n7879'
+}
+
+@test "len: A>>B stays past A from a dialog's --expect into the relay" {
+    # the banner is A's frame, matched by --expect; the relay reads B's frames
+    start_peer peer --send-hex 5353482d322e302d780d0a000261620002630a
+    run --separate-stderr ae --recv-frame 'line>>len:u16be' --recv-records hex \
+        --expect '^SSH-2\.0-' --then-relay 127.0.0.1 "$PORT" </dev/null
+    assert_status 0
+    assert_output $'5353482d322e302d78\n6162\n630a'
+}
+
+@test "len: A>>B errors name the side that failed, at the byte" {
+    start_peer peer --send-hex 0000000804d2162f5100000001
+    run --separate-stderr ae --recv-frame 'len:pg-startup>>len:pg' --records hex 127.0.0.1 "$PORT" </dev/null
+    assert_status 65
+    assert_output 0000000804d2162f
+    assert_one_error 'at byte 9: after the first frame \(B of A>>B\): len: length 1-4 ends'
+    run --separate-stderr "$AECAT" --frame 'line>>len:u8>>raw' 127.0.0.1 1 </dev/null
+    assert_status 64
+    assert_one_error 'only one framing switch \(A>>B\) is allowed'
+    run --separate-stderr "$AECAT" --frame 'line>>len:u33' 127.0.0.1 1 </dev/null
+    assert_status 64
+    assert_one_error "after >>: len: 'u33' is not a length format"
+}
+
+@test "len:pg-startup>>len:pg: a StartupMessage, a query and Terminate to PostgreSQL" {
+    need "${POSTGRES_BIN:-/nonexistent}/postgres"
+    start_postgres "$T/pg" "$CERTS/srv.pem" "$CERTS/srv.key" || fail "postgres did not start"
+    # StartupMessage 3.0 user=postgres database=postgres; Query 'SELECT 1;'; Terminate
+    {
+        echo 00000029000300007573657200706f73746772657300646174616261736500706f7374677265730000
+        echo 510000000e53454c45435420313b00
+        echo 5800000004
+    } >"$T/in"
+    ae_files "$T/in" "$T/out" --send-frame 'len:pg-startup>>len:pg' --recv-frame len:pg \
+        --records hex 127.0.0.1 "$POSTGRES_PORT"
+    assert_status 0
+    # AuthenticationOk, ..., ReadyForQuery 'I' (twice), the DataRow of "1"
+    assert_equal "$(head -n1 "$T/out")" 520000000800000000
+    grep -qx 440000000b00010000000131 "$T/out" || fail "no DataRow '1': $(cat "$T/out")"
+    assert_equal "$(grep -c '^5a0000000549$' "$T/out")" 2
+    # the same inside TLS, after --starttls postgres (its SSLRequest is not a frame of ours)
+    ae_files "$T/in" "$T/out" --starttls postgres --ca "$CERTS/ca.pem" --servername localhost \
+        --send-frame 'len:pg-startup>>len:pg' --recv-frame len:pg --records hex \
+        --then-relay 127.0.0.1 "$POSTGRES_PORT"
+    assert_status 0
+    assert_equal "$(head -n1 "$T/out")" 520000000800000000
+    grep -qx 440000000b00010000000131 "$T/out" || fail "no DataRow '1' over TLS: $(cat "$T/out")"
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Drives a decoder the way lib/handle.c does (a read buffer that grows by
- * reads and shrinks from the head, state kept across calls, eof last) and
+ * reads and shrinks from the head, state kept across calls, the frames
+ * delivered counted in st.frames, eof last) and
  * renders what came out as one comparable string:
  *     "<len>:<bytes>," per frame, then "E<code>@<stream offset>" on error.
  * A stream must give the same string whole, cut at every byte position and
@@ -74,6 +75,7 @@ static inline void harness_decode_cuts(const aeh_codec *c, const uint8_t *in, si
             harness_render(o, (const char *)f.p, f.n);
             harness_render(o, ",", 1);
             o->frames++;
+            st.frames++;          /* the driver's count, as the handle keeps it */
             head += consumed;
             if (eof && consumed == 0 && f.n == 0)
                 break;            /* a decoder may not loop forever on EOF */
