@@ -409,6 +409,8 @@ static int resp_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, s
             i++;
             continue;
         }
+        if (c->max_frame && i + 1 >= c->max_frame)
+            return codec_too_long(c, err, i + 1);   /* its LF cannot fit */
         if (i + 1 >= len)
             break;
         if (buf[i + 1] != '\n')

@@ -16,7 +16,8 @@
  *   - Decoder: a line ("\n" or "\r\n" ended) in redis-cli syntax is the
  *     command it means, a RESP array of bulk strings (aeh_resp_command);
  *     a blank line gives nothing.  An unterminated quote is EBADMSG at the
- *     quote.  max_frame bounds the line (ENOSPC at the byte past it).
+ *     quote.  max_frame bounds the line (ENOSPC at the byte past it) and
+ *     the command (ENOSPC at the line's end).
  *     AEH_CODEC_PARTIAL_AT_EOF: a last line without its end is a line. */
 #include <stdio.h>
 #include "codec_int.h"
@@ -315,6 +316,9 @@ static int rj_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, siz
         snprintf(what, sizeof what, "%s", err->msg);
         return aeh_fail(err, err->code, err->offset, "%s: %s in a command line", c->name, what);
     }
+    if (c->max_frame && aeh_buf_len(&st->out) > c->max_frame)
+        return aeh_fail(err, ENOSPC, end, "%s: the command of this line is %zu bytes, over the %zu-byte limit",
+                        c->name, aeh_buf_len(&st->out), c->max_frame);
     size_t used = nl ? end + 1 : len;
     if (!words) {                 /* a blank line: nothing to send */
         st->scan = 0;

@@ -11,7 +11,8 @@
  *     (a code of three digits, the first 1 to 5, then ' ', '-' or the line
  *     end), checked as its bytes arrive; a reply line whose code is not the
  *     reply's (at its first byte).  The stream ending inside a reply is the
- *     usual truncation.  A byte past max_frame is ENOSPC at that byte.
+ *     usual truncation.  max_frame bounds the frame: a byte past it, but
+ *     for the last line's end, is ENOSPC at that byte.
  *   - Encoder: a record is one command line, written with "\r\n"; a record
  *     holding CR or LF is refused (EINVAL), so one record is one command.
  * State: st->scan the next byte to examine, u[0] the reply's code (0 before
@@ -44,9 +45,18 @@ static int smtp_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, s
                        bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
     size_t ls = (size_t)st->u[1];
-    for (size_t i = st->scan; i < len; i++) {
-        if (c->max_frame && i >= c->max_frame)
-            return codec_too_long(c, err, i);
+    size_t i = st->scan;
+    for (; i < len; i++) {
+        /* the frame is the reply without its last line end: that may pass
+         * the limit, nothing else */
+        if (c->max_frame && i >= c->max_frame && buf[i] != '\n') {
+            if (buf[i] != '\r')
+                return codec_too_long(c, err, i);
+            if (i + 1 == len)
+                break;
+            if (buf[i + 1] != '\n')
+                return codec_too_long(c, err, i);
+        }
         if (ls == 0 && i < 4 && smtp_first_line(c, buf[i], i, err) < 0)
             return AEH_DEC_ERROR;
         if (buf[i] != '\n')
@@ -67,7 +77,7 @@ static int smtp_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, s
         ls = i + 1;
         st->u[1] = ls;
     }
-    st->scan = len;
+    st->scan = i;
     if (eof && len)
         return codec_truncated(c, err, len);
     return AEH_DEC_MORE;

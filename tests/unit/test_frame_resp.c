@@ -132,6 +132,7 @@ START_TEST(max_frame_before_the_body)
     EXPECT(c, "+aaaaaaaaaaaaaaa", harness_err("", ENOSPC, 10));
     EXPECT(c, "*2\r\n:1\r\n:12", harness_err("", ENOSPC, 10));
     EXPECT(c, "$?\r\n;4\r\nabcd\r\n", harness_err("", ENOSPC, 5));
+    EXPECT(c, "+abcdefgh\r", harness_err("", ENOSPC, 10));   /* its LF cannot fit */
     aeh_codec_free(c);
 }
 END_TEST
@@ -255,6 +256,7 @@ START_TEST(command_lines)
     EXPECT(c, "PING", "14:*1\r\n$4\r\nPING\r\n,");
     c->max_frame = 8;
     EXPECT(c, "GET abcdefgh\n", harness_err("", ENOSPC, 8));
+    EXPECT(c, "a b c\n", harness_err("", ENOSPC, 5));      /* the command is longer */
     aeh_codec_free(c);
 
     aeh_buf out = { 0 };
