@@ -70,6 +70,7 @@ static aeh_codec *wire_codec(const char *opt, const char *spec, bool sending, co
 static bool is_json(const aeh_codec *wire) { return wire->kind == AEH_CODEC_KIND_JSON; }
 static bool is_cbor(const aeh_codec *wire) { return wire->kind == AEH_CODEC_KIND_CBOR; }
 static bool is_resp(const aeh_codec *wire) { return wire->kind == AEH_CODEC_KIND_RESP; }
+static bool is_smtp(const aeh_codec *wire) { return wire->kind == AEH_CODEC_KIND_SMTP; }
 
 /* Records: how frames look on stdin (decoder) and stdout (encoder).  wire:
  * the framing on the other side of the relay, wire_spec its spec (json
@@ -143,13 +144,14 @@ int codecs_build(session *s)
         return rc;
     /* JSON texts may span lines: by default they travel as JSON Lines;
      * CBOR items are binary: as hex lines; RESP values as JSON lines, and
-     * commands as redis-cli lines */
+     * commands as redis-cli lines; SMTP replies as they came (each holds
+     * its line ends), commands as lines */
     const char *in_fmt = c->send_records ? c->send_records : is_raw(c->send_frame) ? "raw"
                        : is_json(s->send_codec) || is_resp(s->send_codec) ? "json"
                        : is_cbor(s->send_codec) ? "hex" : "lines";
     const char *out_fmt = c->recv_records ? c->recv_records : is_raw(c->recv_frame) ? "raw"
                         : is_json(s->recv_codec) || is_resp(s->recv_codec) ? "json"
-                        : is_cbor(s->recv_codec) ? "hex" : "lines";
+                        : is_cbor(s->recv_codec) ? "hex" : is_smtp(s->recv_codec) ? "raw" : "lines";
     if (!(s->in_codec = records_codec(in_fmt, true, s->send_codec, c->send_frame, c, &rc)) ||
         !(s->out_codec = records_codec(out_fmt, false, s->recv_codec, c->recv_frame, c, &rc)))
         return rc;

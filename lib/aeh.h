@@ -258,8 +258,8 @@ aeh_codec *aeh_codec_resp_json(aeh_error *err);
  * quote not followed by a blank). */
 long aeh_resp_command(const void *line, size_t n, aeh_buf *out, aeh_error *err);
 /* SMTP, LMTP and FTP control replies: a frame is one whole reply, its
- * lines up to the last one without its final line end; the encoder writes
- * a command line + CRLF. */
+ * lines up to the last one, line ends included; the encoder writes a
+ * command line (no CR or LF in it) + CRLF. */
 aeh_codec *aeh_codec_smtp(aeh_error *err);
 /* The CLI's framing grammar: raw, line[:EOL], line:/RE/, regex:RE,
  * netstring, packstring:FMT, chunk:N, json[:DEPTH], cbor[:DEPTH] (EOL with C

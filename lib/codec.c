@@ -19,7 +19,6 @@ bool aeh_codec_trust(aeh_codec *enc, const aeh_codec *dec)
         case AEH_CODEC_KIND_JSON:
         case AEH_CODEC_KIND_CBOR:
         case AEH_CODEC_KIND_RESP:
-        case AEH_CODEC_KIND_SMTP:
             carries = true;
             break;
         case AEH_CODEC_KIND_LINE:

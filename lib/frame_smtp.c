@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* smtp: a frame is one whole reply of SMTP (RFC 5321 §4.2), LMTP or an FTP
  * control connection (RFC 959 §4.2): "NNN-text" lines up to the "NNN text"
- * (or bare "NNN") line with the same code, as its bytes without the last
- * line's end.  Lines end in CRLF; a bare LF is accepted too (a CR is only
- * part of the line end right before the LF).
+ * (or bare "NNN") line with the same code, as its bytes (line ends
+ * included: the replies written one after the other are the stream as it
+ * came, and they delimit themselves).  Lines end in CRLF; a bare LF is
+ * accepted too (a CR is only part of the line end right before the LF).
  *   - Inside a multi-line reply, a line that does not start with a code
  *     followed by ' ', '-' or its end is free text (FTP's FEAT lists its
  *     features on lines starting with a space), part of the reply.
@@ -11,8 +12,7 @@
  *     (a code of three digits, the first 1 to 5, then ' ', '-' or the line
  *     end), checked as its bytes arrive; a reply line whose code is not the
  *     reply's (at its first byte).  The stream ending inside a reply is the
- *     usual truncation.  max_frame bounds the frame: a byte past it, but
- *     for the last line's end, is ENOSPC at that byte.
+ *     usual truncation.  A byte past max_frame is ENOSPC at that byte.
  *   - Encoder: a record is one command line, written with "\r\n"; a record
  *     holding CR or LF is refused (EINVAL), so one record is one command.
  * State: st->scan the next byte to examine, u[0] the reply's code (0 before
@@ -45,18 +45,9 @@ static int smtp_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, s
                        bool eof, aeh_span *frame, size_t *consumed, aeh_error *err)
 {
     size_t ls = (size_t)st->u[1];
-    size_t i = st->scan;
-    for (; i < len; i++) {
-        /* the frame is the reply without its last line end: that may pass
-         * the limit, nothing else */
-        if (c->max_frame && i >= c->max_frame && buf[i] != '\n') {
-            if (buf[i] != '\r')
-                return codec_too_long(c, err, i);
-            if (i + 1 == len)
-                break;
-            if (buf[i + 1] != '\n')
-                return codec_too_long(c, err, i);
-        }
+    for (size_t i = st->scan; i < len; i++) {
+        if (c->max_frame && i >= c->max_frame)
+            return codec_too_long(c, err, i);
         if (ls == 0 && i < 4 && smtp_first_line(c, buf[i], i, err) < 0)
             return AEH_DEC_ERROR;
         if (buf[i] != '\n')
@@ -73,11 +64,11 @@ static int smtp_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, s
                             c->name, (unsigned)st->u[0], code);
         bool more = code < 0 || (end - ls > 3 && buf[ls + 3] == '-');
         if (!more)
-            return codec_frame(st, buf, end, i + 1, frame, consumed);
+            return codec_frame(st, buf, i + 1, i + 1, frame, consumed);
         ls = i + 1;
         st->u[1] = ls;
     }
-    st->scan = i;
+    st->scan = len;
     if (eof && len)
         return codec_truncated(c, err, len);
     return AEH_DEC_MORE;

@@ -19,15 +19,15 @@ static aeh_codec *smtp(void)
 START_TEST(whole_replies)
 {
     aeh_codec *c = smtp();
-    EXPECT(c, "220 mail.example ESMTP ready\r\n", "28:220 mail.example ESMTP ready,");
+    EXPECT(c, "220 mail.example ESMTP ready\r\n", "30:220 mail.example ESMTP ready\r\n,");
     EXPECT(c, "250-mail.example\r\n250-SIZE 52428800\r\n250 HELP\r\n",
-           "45:250-mail.example\r\n250-SIZE 52428800\r\n250 HELP,");
-    EXPECT(c, "250\r\n221 bye\n", "3:250,7:221 bye,");
+           "47:250-mail.example\r\n250-SIZE 52428800\r\n250 HELP\r\n,");
+    EXPECT(c, "250\r\n221 bye\n", "5:250\r\n,8:221 bye\n,");
     EXPECT(c, "211-Features:\r\n EPRT\r\n UTF8\r\n211 End\r\n",
-           "36:211-Features:\r\n EPRT\r\n UTF8\r\n211 End,");
+           "38:211-Features:\r\n EPRT\r\n UTF8\r\n211 End\r\n,");
     /* FTP: a text line may even start with digits (RFC 959 pads them) */
-    EXPECT(c, "150-x\r\n123x\r\n150 y\r\n", "18:150-x\r\n123x\r\n150 y,");
-    EXPECT(c, "354 go\r\n250 2.0.0 Ok: queued\r\n", "6:354 go,20:250 2.0.0 Ok: queued,");
+    EXPECT(c, "150-x\r\n123x\r\n150 y\r\n", "20:150-x\r\n123x\r\n150 y\r\n,");
+    EXPECT(c, "354 go\r\n250 2.0.0 Ok: queued\r\n", "8:354 go\r\n,22:250 2.0.0 Ok: queued\r\n,");
     aeh_codec_free(c);
 }
 END_TEST
@@ -42,11 +42,12 @@ START_TEST(errors_at_their_byte)
     EXPECT(c, "25\r\n", harness_err("", EBADMSG, 2));
     EXPECT(c, "\r\n", harness_err("", EBADMSG, 0));
     EXPECT(c, "250\rX\n", harness_err("", EBADMSG, 3));
-    EXPECT(c, "220 hi\r\n250-a\r\n251 b\r\n", harness_err("6:220 hi,", EBADMSG, 15));
+    EXPECT(c, "220 hi\r\n250-a\r\n251 b\r\n", harness_err("8:220 hi\r\n,", EBADMSG, 15));
     EXPECT(c, "250-a\r\n250-b", harness_err("", EBADMSG, 12));
     EXPECT(c, "250 ok", harness_err("", EBADMSG, 6));
     c->max_frame = 10;
-    EXPECT(c, "250 ok\r\n", "6:250 ok,");
+    EXPECT(c, "250 ok\r\n", "8:250 ok\r\n,");
+    EXPECT(c, "250 okays\r\n", harness_err("", ENOSPC, 10));
     EXPECT(c, "250-a\r\n250 bbbbbbbb\r\n", harness_err("", ENOSPC, 10));
     aeh_codec_free(c);
 }
