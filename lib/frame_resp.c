@@ -29,7 +29,6 @@
  * 64-bit words in st->out (one per level, at most max_depth).
  * The encoder writes a frame as it is once it is checked to be exactly one
  * value (AEH_CODEC_TRUSTED: not checked). */
-#include <stdio.h>
 #include "codec_int.h"
 
 enum { RESP_DEFAULT_DEPTH = 512 };
@@ -402,8 +401,11 @@ static int resp_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, s
         size_t ls = (size_t)st->u[1];
         uint8_t t = buf[ls], ch = buf[i];
         if (ch != '\r') {
+            if (ch == '\n')
+                return resp_bad(c, err, i, "LF without CR");
             if (!resp_line_char(t, ch))
-                return resp_bad(c, err, i, ch == '\n' ? "LF without CR" : "character not allowed in this header");
+                return aeh_fail(err, EBADMSG, i, "%s: byte 0x%02x cannot be in a '%c' header",
+                                c->name, ch, t);
             if (t != '+' && t != '-' && t != '(' && t != ',' && i - ls > 21)
                 return resp_bad(c, err, i, "header too long");
             i++;
