@@ -69,6 +69,8 @@ static aeh_codec *wire_codec(const char *opt, const char *spec, bool sending, co
 
 static bool is_json(const aeh_codec *wire) { return wire->kind == AEH_CODEC_KIND_JSON; }
 static bool is_cbor(const aeh_codec *wire) { return wire->kind == AEH_CODEC_KIND_CBOR; }
+static bool is_resp(const aeh_codec *wire) { return wire->kind == AEH_CODEC_KIND_RESP; }
+static bool is_smtp(const aeh_codec *wire) { return wire->kind == AEH_CODEC_KIND_SMTP; }
 
 /* Records: how frames look on stdin (decoder) and stdout (encoder).  wire:
  * the framing on the other side of the relay, wire_spec its spec (json
@@ -82,12 +84,14 @@ static aeh_codec *records_codec(const char *fmt, bool for_stdin, const aeh_codec
                     : for_stdin && c->send_records != c->records ? "--send-records" : "--records";
     aeh_error e;
     aeh_codec *codec = NULL;
-    bool self_delimiting = is_json(wire) || is_cbor(wire);
+    bool self_delimiting = is_json(wire) || is_cbor(wire) || is_resp(wire);
     if (!strcmp(fmt, "json"))
-        codec = is_json(wire) ? aeh_codec_parse(wire_spec, &e) : aeh_codec_json_strings(&e);
+        /* RESP values as JSON, and redis-cli command lines on stdin */
+        codec = is_json(wire) ? aeh_codec_parse(wire_spec, &e)
+              : is_resp(wire) ? aeh_codec_resp_json(&e) : aeh_codec_json_strings(&e);
     else if (!strcmp(fmt, "raw") && for_stdin && self_delimiting)
-        /* a JSON or CBOR sequence file: split by the wire's own rules, not
-         * one item per read */
+        /* a JSON, CBOR or RESP sequence file: split by the wire's own
+         * rules, not one item per read */
         codec = aeh_codec_parse(wire_spec, &e);
     else if (!strcmp(fmt, "raw"))
         codec = aeh_codec_raw();
@@ -139,11 +143,15 @@ int codecs_build(session *s)
         !(s->send_codec = wire_codec(send_opt, c->send_frame, true, c, &rc)))
         return rc;
     /* JSON texts may span lines: by default they travel as JSON Lines;
-     * CBOR items are binary: as hex lines */
+     * CBOR items are binary: as hex lines; RESP values as JSON lines, and
+     * commands as redis-cli lines; SMTP replies as they came (each holds
+     * its line ends), commands as lines */
     const char *in_fmt = c->send_records ? c->send_records : is_raw(c->send_frame) ? "raw"
-                       : is_json(s->send_codec) ? "json" : is_cbor(s->send_codec) ? "hex" : "lines";
+                       : is_json(s->send_codec) || is_resp(s->send_codec) ? "json"
+                       : is_cbor(s->send_codec) ? "hex" : "lines";
     const char *out_fmt = c->recv_records ? c->recv_records : is_raw(c->recv_frame) ? "raw"
-                        : is_json(s->recv_codec) ? "json" : is_cbor(s->recv_codec) ? "hex" : "lines";
+                        : is_json(s->recv_codec) || is_resp(s->recv_codec) ? "json"
+                        : is_cbor(s->recv_codec) ? "hex" : is_smtp(s->recv_codec) ? "raw" : "lines";
     if (!(s->in_codec = records_codec(in_fmt, true, s->send_codec, c->send_frame, c, &rc)) ||
         !(s->out_codec = records_codec(out_fmt, false, s->recv_codec, c->recv_frame, c, &rc)))
         return rc;

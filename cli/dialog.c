@@ -234,6 +234,13 @@ static void on_done(aeh_dialog *d, const aeh_dialog_result *r, void *arg)
     end_done(s);
 }
 
+static void dialog_free_commands(aeh_buf *resp, size_t n)
+{
+    for (size_t i = 0; resp && i < n; i++)
+        aeh_buf_free(&resp[i]);
+    free(resp);
+}
+
 int dialog_prepare(session *s)
 {
     const cli_cfg *c = s->cfg;
@@ -244,10 +251,31 @@ int dialog_prepare(session *s)
         cli_say_in(s->label, "dialog: out of memory");
         return EXIT_IOERR;
     }
+    /* --send on a resp wire with json records is a command line, as a
+     * stdin line would be */
+    bool commands = s->in_codec->kind == AEH_CODEC_KIND_RESP_JSON;
+    aeh_buf *resp = commands ? calloc(c->nsteps, sizeof *resp) : NULL;
+    if (commands && !resp) {
+        free(steps);
+        cli_say("dialog: out of memory");
+        return EXIT_IOERR;
+    }
     for (size_t i = 0; i < c->nsteps; i++) {
         const cli_step *cs = &c->steps[i];
+        const aeh_buf *data = &cs->data;
+        aeh_error e;
+        if (commands && cs->kind == AEH_STEP_SEND && !cs->file) {
+            if (aeh_resp_command(aeh_buf_data(data), aeh_buf_len(data), &resp[i], &e) < 0) {
+                cli_say("usage: %s (step %zu): not a command line: %s at byte %llu", cs->opt,
+                        i + 1, e.msg, (unsigned long long)e.offset);
+                dialog_free_commands(resp, c->nsteps);
+                free(steps);
+                return EXIT_USAGE;
+            }
+            data = &resp[i];
+        }
         steps[i] = (aeh_step){
-            .kind = cs->kind, .data = aeh_buf_data(&cs->data), .len = aeh_buf_len(&cs->data),
+            .kind = cs->kind, .data = aeh_buf_data(data), .len = aeh_buf_len(data),
             .file = cs->file,
             .regex = cs->arg, .seconds = cs->seconds,
             .tls_mode = c->listen ? AEH_TLS_ACCEPT : AEH_TLS_CONNECT,
@@ -270,6 +298,7 @@ int dialog_prepare(session *s)
     aeh_error e;
     s->dialog = aeh_dialog_new(steps, c->nsteps, &o, &bad, &e);
     free(steps);
+    dialog_free_commands(resp, c->nsteps);
     if (s->dialog)
         return -1;
     if (e.code == ENOMEM) {

@@ -5,7 +5,7 @@
 _aecat_frame_types()
 {
     local cur=$1 f
-    local -a words=(raw line line: regex: netstring packstring: len: chunk: json json: cbor cbor:)
+    local -a words=(raw line line: regex: netstring packstring: len: chunk: json json: cbor cbor: resp resp: smtp)
     if [[ $cur == packstring:* ]]; then
         words=()
         for f in c C s S l L q Q i I n N v V j J w; do
@@ -25,7 +25,7 @@ _aecat_frame_types()
         done
     fi
     COMPREPLY=($(compgen -W '"${words[@]}"' -- "$cur"))
-    # a prefix such as "line:", "chunk:", "json:" or "cbor:" wants more typed after it
+    # a prefix such as "line:", "chunk:", "json:", "cbor:" or "resp:" wants more typed after it
     if [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *: ]]; then
         compopt -o nospace 2>/dev/null
     fi

@@ -62,7 +62,10 @@ function __aecat_frame_types --description 'aecat: framing types'
         json 'JSON texts, validated; sent compact, one per line' \
         json: 'JSON texts nested at most DEPTH deep (default 512)' \
         cbor 'CBOR data items, checked well-formed; sent as they are' \
-        cbor: 'CBOR data items nested at most DEPTH deep (default 512)'
+        cbor: 'CBOR data items nested at most DEPTH deep (default 512)' \
+        resp 'Redis values (RESP2, RESP3); records JSON, commands in redis-cli syntax' \
+        resp: 'Redis values nested at most DEPTH deep (default 512)' \
+        smtp 'whole SMTP, LMTP or FTP replies; commands sent with CRLF'
     if string match -q -- 'packstring:*' (commandline -ct)
         for f in c C s S l L q Q i I n N v V j J w \
                 's!' 'S!' 'l!' 'L!' 'i!' 'I!' 'n!' 'N!' 'v!' 'V!' \

@@ -173,6 +173,9 @@ typedef enum aeh_codec_kind {
     AEH_CODEC_KIND_TLS_DETECT,
     AEH_CODEC_KIND_LEN,           /* aeh_codec_len */
     AEH_CODEC_KIND_SWITCH,        /* aeh_codec_switch */
+    AEH_CODEC_KIND_RESP,          /* aeh_codec_resp */
+    AEH_CODEC_KIND_RESP_JSON,     /* aeh_codec_resp_json */
+    AEH_CODEC_KIND_SMTP,          /* aeh_codec_smtp */
 } aeh_codec_kind;
 
 /* A framing: decoder + encoder + configuration.  Public so that users can
@@ -249,6 +252,24 @@ aeh_codec *aeh_codec_json_strings(aeh_error *err); /* frame = JSON string "..." 
  * nothing; the frame is the record's two version bytes (major, minor) when it
  * does, empty when it does not (AnyEvent's tls_detect). */
 aeh_codec *aeh_codec_tls_detect(void);
+/* Redis RESP2/RESP3: a frame is one whole value as its bytes (an attribute
+ * is part of the value it precedes); the encoder writes a frame that is
+ * exactly one value as it is.  max_depth 0 = 512. */
+aeh_codec *aeh_codec_resp(unsigned max_depth, aeh_error *err);
+/* Records for RESP: the encoder writes a RESP value (a resp frame) as one
+ * JSON line; the decoder reads a line in redis-cli syntax and gives the
+ * command, an array of bulk strings (blank lines give nothing). */
+aeh_codec *aeh_codec_resp_json(aeh_error *err);
+/* Appends the command of one redis-cli line (words, "double quotes" with
+ * \xHH \n \r \t \b \a escapes, 'single quotes') to out as a RESP array of
+ * bulk strings: the number of words (0 for a blank line: nothing written),
+ * or -1 with err (EBADMSG at the byte: an unterminated quote, a closing
+ * quote not followed by a blank). */
+long aeh_resp_command(const void *line, size_t n, aeh_buf *out, aeh_error *err);
+/* SMTP, LMTP and FTP control replies: a frame is one whole reply, its
+ * lines up to the last one, line ends included; the encoder writes a
+ * command line (no CR or LF in it) + CRLF. */
+aeh_codec *aeh_codec_smtp(aeh_error *err);
 /* The CLI's framing grammar: raw, line[:EOL], line:/RE/, regex:RE,
  * netstring, packstring:FMT, chunk:N, json[:DEPTH], cbor[:DEPTH] (EOL with C
  * escapes). */

@@ -18,6 +18,7 @@ bool aeh_codec_trust(aeh_codec *enc, const aeh_codec *dec)
         switch (enc->kind) {
         case AEH_CODEC_KIND_JSON:
         case AEH_CODEC_KIND_CBOR:
+        case AEH_CODEC_KIND_RESP:
             carries = true;
             break;
         case AEH_CODEC_KIND_LINE:
@@ -187,7 +188,7 @@ static aeh_codec *parse_chunk(const char *spec, const char *arg, aeh_error *err)
     return shift_error(aeh_codec_chunk(n, err), err, at);
 }
 
-/* The DEPTH of json:DEPTH and cbor:DEPTH, from 1 to 100000 (0 would be the
+/* The DEPTH of json:DEPTH, cbor:DEPTH and resp:DEPTH, from 1 to 100000 (0 would be the
  * constructors' default, which is what leaving it out means).  The name
  * before the ':' prefixes the message. */
 static int parse_depth(const char *spec, const char *arg, unsigned *depth, aeh_error *err)
@@ -255,26 +256,28 @@ aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err)
 static aeh_codec *parse_one(const char *spec, aeh_error *err)
 {
     static const char expected[] =
-        "expected raw, line, regex, netstring, packstring, len, chunk, json, cbor";
+        "expected raw, line, regex, netstring, packstring, len, chunk, json, cbor, resp, smtp";
     size_t name_len = strcspn(spec, ":");
     const char *arg = spec[name_len] ? spec + name_len + 1 : NULL;
     size_t arg_at = name_len + 1;
 #define NAME_IS(s) (name_len == sizeof(s) - 1 && memcmp(spec, s, name_len) == 0)
-    if (NAME_IS("raw") || NAME_IS("netstring")) {
+    if (NAME_IS("raw") || NAME_IS("netstring") || NAME_IS("smtp")) {
         if (arg) {
             aeh_fail(err, EINVAL, name_len, "framing '%.*s' takes no argument", (int)name_len,
                      spec);
             return NULL;
         }
-        return NAME_IS("raw") ? aeh_codec_raw() : aeh_codec_netstring(err);
+        return NAME_IS("raw") ? aeh_codec_raw()
+             : NAME_IS("smtp") ? aeh_codec_smtp(err) : aeh_codec_netstring(err);
     }
     if (NAME_IS("line"))
         return arg ? parse_line(spec, arg, err) : aeh_codec_line(NULL, 0, NULL, 0, err);
-    if (NAME_IS("json") || NAME_IS("cbor")) {   /* NAME or NAME:DEPTH, the nesting cap */
+    if (NAME_IS("json") || NAME_IS("cbor") || NAME_IS("resp")) {   /* NAME or NAME:DEPTH, the nesting cap */
         unsigned depth = 0;
         if (arg && parse_depth(spec, arg, &depth, err) < 0)
             return NULL;
-        return NAME_IS("json") ? aeh_codec_json(depth, err) : aeh_codec_cbor(depth, err);
+        return NAME_IS("json") ? aeh_codec_json(depth, err)
+             : NAME_IS("cbor") ? aeh_codec_cbor(depth, err) : aeh_codec_resp(depth, err);
     }
     if (NAME_IS("regex") || NAME_IS("packstring") || NAME_IS("chunk") || NAME_IS("len")) {
         if (!arg || !*arg) {

@@ -268,6 +268,15 @@ static inline bool codec_json_ws(uint8_t ch)
     return ch == ' ' || ch == '\n' || ch == '\r' || ch == '\t';
 }
 
+/* frame_jsonstr.c: p[0, n) as a JSON string when it is valid UTF-8, else
+ * as {"base64":"..."}; no newline.  0, or -1 with err (ENOMEM, EMSGSIZE). */
+int aeh__json_put_text(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
+                       aeh_error *err);
+
+/* frame_resp.c: 0 when p[0, n) is exactly one RESP value (c's priv starts
+ * with the depth limit, a size_t), else -1 with EINVAL at the fault. */
+int aeh__resp_check(const aeh_codec *c, const uint8_t *p, size_t n, aeh_error *err);
+
 /* Strict UTF-8 (RFC 3629: no overlong forms, surrogates or code points past
  * U+10FFFF), one byte at a time so that a character may span reads: json's
  * strings and cbor's text strings.  *state is 0 between characters, else the

@@ -261,10 +261,10 @@ static char jsonstr_escape_of(uint8_t ch)
     }
 }
 
-/* Writes p[0, n) as a JSON string + "\n" if it is valid UTF-8: 0 written,
- * 1 not UTF-8 (out unchanged), -1 ENOMEM.  The UTF-8 check is the
- * splitter's own, run on the string as written: what is written is then
- * exactly what the decoder accepts. */
+/* Writes p[0, n) as a JSON string if it is valid UTF-8: 0 written, 1 not
+ * UTF-8 (out unchanged), -1 ENOMEM.  The UTF-8 check is the splitter's
+ * own, run on the string as written: what is written is then exactly what
+ * the decoder accepts. */
 static int jsonstr_put_string(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
                               aeh_error *err)
 {
@@ -295,6 +295,7 @@ static int jsonstr_put_string(const aeh_codec *c, const uint8_t *p, size_t n, ae
     w[m++] = '"';
     aeh_codec split = *c;
     split.max_frame = 0;
+    split.priv = &(codec_json_conf){ .max_depth = 1 };
     aeh_dstate st;
     memset(&st, 0, sizeof st);
     aeh_span f;
@@ -304,17 +305,14 @@ static int jsonstr_put_string(const aeh_codec *c, const uint8_t *p, size_t n, ae
     aeh_buf_free(&st.out);
     if (rc != AEH_DEC_FRAME)
         return 1;                 /* not committed: out is as it was */
-    w[m++] = '\n';
     aeh_buf_commit(out, m);
     return 0;
 }
 
-static int jsonstr_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
-                          aeh_error *err)
+int aeh__json_put_text(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
+                       aeh_error *err)
 {
-    static const char head[] = "{\"base64\":\"", tail[] = "\"}\n";
-    if (codec_check_encode_size(c, n, err) < 0)
-        return -1;
+    static const char head[] = "{\"base64\":\"", tail[] = "\"}";
     if (n > (SIZE_MAX - 3) / 6)   /* the longest string form: 6 per byte */
         return aeh_fail(err, EMSGSIZE, 0, "%s: frame too long", c->name);
     int rc = jsonstr_put_string(c, p, n, out, err);
@@ -330,6 +328,14 @@ static int jsonstr_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_bu
     memcpy(w + m, tail, sizeof tail - 1);
     aeh_buf_commit(out, m + sizeof tail - 1);
     return 0;
+}
+
+static int jsonstr_encode(const aeh_codec *c, const uint8_t *p, size_t n, aeh_buf *out,
+                          aeh_error *err)
+{
+    if (codec_check_encode_size(c, n, err) < 0 || aeh__json_put_text(c, p, n, out, err) < 0)
+        return -1;
+    return codec_put(c, out, "\n", 1, err);
 }
 
 aeh_codec *aeh_codec_json_strings(aeh_error *err)

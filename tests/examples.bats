@@ -277,6 +277,53 @@ $2"
     done
 }
 
+@test "examples: Redis commands as redis-cli lines, replies as JSON lines (--frame resp), against redis-server" {
+    need redis-server
+    start_redis "$T/redis" || fail "redis did not start"
+    EX_PORT[6379]=$REDIS_PORT
+    ex_find "aecat --frame resp --count 2 localhost 6379"
+    [ ${#EX_IDS[@]} -ge 1 ] || fail "README example expected"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_out_is "$id" $'"OK"\n"v"'
+    done
+    ex_find "aecat --frame resp --count 3 localhost 6379"
+    for id in "${EX_IDS[@]}"; do ex_transcript "$id"; done
+    ex_find "CLIENT TRACKING on"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_ok "$id"
+        [[ $output == '{"server":"redis",'*$'\n"OK"\n'* && $output == *'{"push":["invalidate",["k"]]}'* ]] ||
+            fail "$output"
+    done
+    ex_find "aecat --frame resp --send PING --expect PONG localhost 6379"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_out_is "$id" '"PONG"'
+    done
+}
+
+@test "examples: whole SMTP replies (--frame smtp), plain and in a dialog, against exim" {
+    need exim4
+    start_exim "$T/exim" "$CERTS/srv.pem" "$CERTS/srv.key" || fail "exim did not start"
+    EX_PORT[25]=$EXIM_PORT
+    ex_find "| aecat --frame smtp mail.example.org 25"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_ok "$id"
+        [[ $output == '220 localhost ESMTP'*$'\r\n250-localhost Hello client.example'*$'\r\n250 HELP\r\n221 '*$'\r' ]] ||
+            fail "$output"
+    done
+    ex_find "aecat --frame smtp --recv-records json --expect"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_ok "$id"
+        mapfile -t got <<<"$output"
+        [ "${#got[@]}" -eq 3 ] || fail "$output"
+        [[ ${got[1]} == '"250-localhost Hello client.example '*'\r\n250 HELP\r\n"' ]] || fail "$output"
+    done
+}
+
 @test "examples: wait for PostgreSQL to accept TLS (--retry-until, --starttls postgres)" {
     need "${POSTGRES_BIN:-/nonexistent}/postgres"
     start_postgres "$T/pg" "$CERTS/srv.pem" "$CERTS/srv.key" || fail "postgres did not start"

@@ -48,6 +48,7 @@ static aeh_codec *make_switch_pg(aeh_error *e) { return aeh_codec_parse("len:pg-
 static aeh_codec *make_switch_line(aeh_error *e) { return aeh_codec_parse("line>>len:u8", e); }
 /* A small depth, so that the depth limit is reached by short inputs. */
 static aeh_codec *make_cbor(aeh_error *e) { return aeh_codec_cbor(8, e); }
+static aeh_codec *make_resp(aeh_error *e) { return aeh_codec_resp(8, e); }
 
 static const struct {
     const char *name;
@@ -81,6 +82,11 @@ static const struct {
     { "len_rpc", make_len_rpc, true },
     { "switch_pg", make_switch_pg, true },
     { "switch_line", make_switch_line, false },
+    { "resp", make_resp, true },
+    /* decodes command lines into RESP arrays, which its encoder (RESP
+     * values as JSON) must take */
+    { "resp_json", aeh_codec_resp_json, true },
+    { "smtp", aeh_codec_smtp, false },
 };
 
 static const size_t max_frames[8] = { 0, 1, 2, 3, 5, 8, 16, 64 };
@@ -122,6 +128,30 @@ static void same_or_abort(const char *what, const harness_out *whole, harness_ou
     harness_out_free(other);
 }
 
+/* resp: every value shows as exactly one JSON text (resp-json's encoder
+ * walks what the decoder passed). */
+static void resp_as_json(const uint8_t *p, size_t n)
+{
+    static aeh_codec *as_json, *json;
+    aeh_error e;
+    if (!as_json && (!(as_json = aeh_codec_resp_json(&e)) || !(json = aeh_codec_json(0, &e))))
+        abort();
+    aeh_buf out = { 0 };
+    if (as_json->encode(as_json, p, n, &out, &e) < 0) {
+        fprintf(stderr, "resp: resp-json refused a %zu-byte value: %s\n", n, e.msg);
+        abort();
+    }
+    harness_out o;
+    harness_decode(json, aeh_buf_data(&out), aeh_buf_len(&out), &o);
+    if (o.frames != 1 || o.error) {
+        fprintf(stderr, "resp: %.*s is not one JSON text: %s\n", (int)aeh_buf_len(&out),
+                (const char *)aeh_buf_data(&out), harness_text(&o));
+        abort();
+    }
+    harness_out_free(&o);
+    aeh_buf_free(&out);
+}
+
 /* Encodes one frame and checks that it reads back as itself. */
 static void round_trip(const uint8_t *p, size_t n)
 {
@@ -138,6 +168,12 @@ static void round_trip(const uint8_t *p, size_t n)
         aeh_buf_free(&wire);
         return;
     }
+    if (strcmp(FUZZ_TARGET, "resp_json") == 0) {
+        aeh_buf_free(&wire);
+        return;                   /* JSON out, command lines in: no way back */
+    }
+    if (strcmp(FUZZ_TARGET, "resp") == 0)
+        resp_as_json(p, n);
     if (strcmp(FUZZ_TARGET, "json") == 0) {
         /* json writes texts compact: the encoding (minus its "\n") must read
          * back as itself, and be no longer than the frame it came from */
