@@ -12,6 +12,7 @@
 #include "dialog.h"
 #include "relay.h"
 #include "end.h"
+#include "hexdump.h"
 
 /* The user's numbering: the position among the step options, rejects
  * included, from the dialog's index (rejects are not steps of their own). */
@@ -96,6 +97,8 @@ static void on_event(aeh_dialog *d, const aeh_dialog_event *ev, void *arg)
     switch (ev->kind) {
     case AEH_DIALOG_SENT:
         s->frames_sent++;
+        if (c->hexdump && s->send_codec->kind != AEH_CODEC_KIND_RAW)
+            hexdump_frame(AEH_BYTES_SENT, s->frames_sent, ev->data.n);
         if (c->verbose) {
             step_name(s, ev->step, name, sizeof name);
             escape(ev->data.p, ev->data.n < 200 ? ev->data.n : 200, text, sizeof text);
@@ -105,6 +108,8 @@ static void on_event(aeh_dialog *d, const aeh_dialog_event *ev, void *arg)
     case AEH_DIALOG_FRAME:
     case AEH_DIALOG_MATCHED:
         s->frames_recv++;
+        if (c->hexdump && s->recv_codec->kind != AEH_CODEC_KIND_RAW)
+            hexdump_frame(AEH_BYTES_RECV, s->frames_recv, ev->data.n);
         if (c->verbose) {
             step_name(s, ev->step, name, sizeof name);
             escape(ev->data.p, ev->data.n < 200 ? ev->data.n : 200, text, sizeof text);
