@@ -164,12 +164,24 @@ marks() { grep -v '^[<>] [0-9a-f]\{8\}  ' "$1"; }
 < 00000000  66 72 6f 6d 20 70 65 65  72 0a                    |from peer.|"
 }
 
+# wire_is_server_stats DUMP: the streams rebuilt from DUMP are as long as
+# what the server's --stats line ($T/lst.err) counted through its socket.
+wire_is_server_stats() {
+    local sent recvd
+    read -r sent recvd < <(sed -nE 's/^aecat: stats: sent ([0-9]+) bytes .* received ([0-9]+) bytes .*/\1 \2/p' "$T/lst.err")
+    [ -n "$sent" ] || fail "no stats line: $(cat "$T/lst.err")"
+    rebuild "$1" '<' "$T/wire.recvd"
+    rebuild "$1" '>' "$T/wire.sent"
+    assert_equal "$(stat -c %s "$T/wire.recvd")" "$sent"
+    assert_equal "$(stat -c %s "$T/wire.sent")" "$recvd"
+}
+
 # A TLS exchange with aecat -l --tls (ephemeral certificate, --pin): A
 # from the client, B from the server; the client dumps with ARGS.
 tls_exchange() {
     "$PYTHON" -c 'import sys; sys.stdout.buffer.write(b"client says " + bytes(range(256)) * 20 + b"end")' >"$T/a"
     "$PYTHON" -c 'import sys; sys.stdout.buffer.write(b"server says " + bytes(range(256)) * 90 + b"!")' >"$T/b"
-    start_aecat_listener -i "$T/b" lst --tls
+    start_aecat_listener -i "$T/b" lst --tls --stats
     local port pin
     read -r _ _ port pin <<<"$READY_LINE"
     ae_files "$T/a" "$T/out" --tls --pin "$pin" "$@" 127.0.0.1 "$port"
@@ -210,6 +222,48 @@ for wire, plain in ((sys.argv[1], sys.argv[2]), (sys.argv[3], sys.argv[4])):
     print(wire, records, 'records')
 EOF
     assert_status 0
+    wire_is_server_stats "$T/dump"
+}
+
+@test "hexdump: --starttls imap: the plaintext dialog, then the plaintext over TLS; -wire: the records after it" {
+    local wire want_sent=$'a1 CAPABILITY\r\na2 STARTTLS\r\nfrom client\n'
+    for wire in "" --hexdump-wire; do
+        printf 'from server\n' >"$T/b"
+        start_aecat_listener -i "$T/b" "lst$wire" --starttls imap --then-relay
+        local port pin
+        read -r _ _ port pin <<<"$READY_LINE"
+        printf 'from client\n' >"$T/a"
+        ae_files "$T/a" "$T/out" --starttls imap --then-relay --pin "$pin" $wire --hexdump="$T/dump" 127.0.0.1 "$port"
+        assert_status 0
+        assert_equal "$(cat "$T/out")" "from server"
+        wait_pid "$AE_PID" 10
+        rebuild "$T/dump" '>' "$T/sent"
+        rebuild "$T/dump" '<' "$T/recvd"
+        if [ -z "$wire" ]; then
+            assert_equal "$(cat "$T/sent")" "${want_sent%$'\n'}"
+            [[ $(cat "$T/recvd") == '* OK '*$'a2 OK Begin TLS negotiation now\r\nfrom server' ]] ||
+                fail "received: $(cat "$T/recvd")"
+        else
+            # the commands in plaintext, then a ClientHello record, nothing readable
+            assert_equal "$(head -c 28 "$T/sent" | od -An -c | tr -s ' ')" \
+                "$(printf 'a1 CAPABILITY\r\na2 STARTTLS\r\n' | od -An -c | tr -s ' ')"
+            assert_equal "$(tail -c +29 "$T/sent" | head -c 1 | od -An -tx1 | tr -d ' ')" 16
+            ! grep -q 'from client' "$T/sent" || fail "plaintext on the wire"
+            ! grep -q 'from server' "$T/recvd" || fail "plaintext on the wire"
+        fi
+        stop_all
+    done
+}
+
+@test "hexdump: -z --tls --hexdump-wire: every byte, the close_notify read after the end included" {
+    start_aecat_listener lst --tls --stats
+    local port pin
+    read -r _ _ port pin <<<"$READY_LINE"
+    run --separate-stderr ae -z --tls --pin "$pin" --hexdump-wire --hexdump="$T/dump" 127.0.0.1 "$port" </dev/null
+    assert_status 0
+    wait_pid "$AE_PID" 10
+    [ "$WAIT_RC" -eq 0 ] || fail "listener exited $WAIT_RC: $(cat "$T/lst.err")"
+    wire_is_server_stats "$T/dump"
 }
 
 @test "hexdump: FILE that cannot be opened is 78 with one line, before connecting" {
