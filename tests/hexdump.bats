@@ -59,15 +59,18 @@ marks() { grep -v '^[<>] [0-9a-f]\{8\}  ' "$1"; }
     [ ! -s "$T/ae.err" ] || fail "stderr: $(cat "$T/ae.err")"
 }
 
-@test "hexdump: on stderr by default, the data on stdout untouched" {
-    start_peer peer --send 'pong\n' --when request
+@test "hexdump: on stderr by default, the data on stdout untouched; --hexdump-wire alone implies it (no TLS: the same)" {
+    local opt
     printf 'ping\n' >"$T/in"
-    ae_files "$T/in" "$T/out" --hexdump 127.0.0.1 "$PORT"
-    assert_status 0
-    assert_equal "$(cat "$T/out")" pong
-    assert_equal "$(cat "$T/ae.err")" "\
+    for opt in --hexdump --hexdump-wire; do
+        start_peer peer --send 'pong\n' --when request
+        ae_files "$T/in" "$T/out" "$opt" 127.0.0.1 "$PORT"
+        assert_status 0
+        assert_equal "$(cat "$T/out")" pong
+        assert_equal "$(cat "$T/ae.err")" "\
 > 00000000  70 69 6e 67 0a                                    |ping.|
 < 00000000  70 6f 6e 67 0a                                    |pong.|"
+    done
 }
 
 @test "hexdump: --frame line marks each frame sent and received with its number and length" {
