@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cli/keep.h"
+#include "cli/hexdump.h"
 
 /* SIGINT, SIGTERM, SIGHUP: the session flushes what it can and ends. */
 static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
@@ -161,14 +162,17 @@ static int run_probes(const cli_cfg *cfg)
 static int cli_run(const cli_cfg *cfg)
 {
     int rc = log_open(cfg);
+    if (rc < 0)
+        rc = hexdump_open(cfg);
     if (rc < 0) {
         session_outcome o = { 0 };
         rc = cfg->probe ? run_probes(cfg) : run_attempts(cfg, ev_time(), &o);
         log_result(rc);
         /* the data went through, the record of it did not */
-        if (rc == EXIT_OK && log_failed())
+        if (rc == EXIT_OK && (log_failed() || hexdump_failed()))
             rc = EXIT_IOERR;
     }
+    hexdump_close();
     log_close();
     return rc;
 }

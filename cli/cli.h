@@ -80,6 +80,8 @@ typedef struct cli_cfg {
     bool starttls_reissue;
     double retry_until;           /* --retry-until SECS; 0: one attempt */
     const char *json_log;         /* --json-log FILE, "-" or "&FD" */
+    const char *hexdump;          /* --hexdump[=FILE]: FILE, "-" or "&FD"; NULL: none */
+    bool hexdump_wire, hexdump_time;
 } cli_cfg;
 
 /* Frees what cli_parse allocated. */
@@ -113,6 +115,13 @@ int cli_exit_for(int code);
 /* A file given on the command line that cannot be used: a configuration
  * error (78), unless the process is out of descriptors (74). */
 int cli_exit_for_file(int code);
+/* An output file named by an option (--json-log, --hexdump): "-" stderr,
+ * "&N" descriptor N, else the path, created or truncated (*own: opened
+ * here, to close).  -1 with *fd set, or the exit code after one line. */
+int cli_open_output(const char *opt, const char *name, int *fd, bool *own);
+/* All of p[0, n) to fd (waiting while a non-blocking fd is full): 0, or
+ * the errno of the failure (EIO when nothing could be written). */
+int cli_write_all(int fd, const void *p, size_t n);
 
 
 /* log.c: --json-log.  log_begin, the log_ field writers and log_end build

@@ -13,6 +13,7 @@
 #include "relay.h"
 #include "end.h"
 #include "log.h"
+#include "hexdump.h"
 
 /* The user's numbering: the position among the step options, rejects
  * included, from the dialog's index (rejects are not steps of their own). */
@@ -98,6 +99,8 @@ static void on_event(aeh_dialog *d, const aeh_dialog_event *ev, void *arg)
     switch (ev->kind) {
     case AEH_DIALOG_SENT:
         s->frames_sent++;
+        if (c->hexdump && s->send_codec->kind != AEH_CODEC_KIND_RAW)
+            hexdump_frame(AEH_BYTES_SENT, s->frames_sent, ev->data.n);
         if (c->verbose) {
             step_name(s, ev->step, name, sizeof name);
             escape(ev->data.p, ev->data.n < 200 ? ev->data.n : 200, text, sizeof text);
@@ -107,6 +110,8 @@ static void on_event(aeh_dialog *d, const aeh_dialog_event *ev, void *arg)
     case AEH_DIALOG_FRAME:
     case AEH_DIALOG_MATCHED:
         s->frames_recv++;
+        if (c->hexdump && s->recv_codec->kind != AEH_CODEC_KIND_RAW)
+            hexdump_frame(AEH_BYTES_RECV, s->frames_recv, ev->data.n);
         if (c->verbose) {
             step_name(s, ev->step, name, sizeof name);
             escape(ev->data.p, ev->data.n < 200 ? ev->data.n : 200, text, sizeof text);
@@ -257,7 +262,7 @@ int dialog_prepare(session *s)
     aeh_buf *resp = commands ? calloc(c->nsteps, sizeof *resp) : NULL;
     if (commands && !resp) {
         free(steps);
-        cli_say("dialog: out of memory");
+        cli_say_in(s->label, "dialog: out of memory");
         return EXIT_IOERR;
     }
     for (size_t i = 0; i < c->nsteps; i++) {
@@ -266,7 +271,7 @@ int dialog_prepare(session *s)
         aeh_error e;
         if (commands && cs->kind == AEH_STEP_SEND && !cs->file) {
             if (aeh_resp_command(aeh_buf_data(data), aeh_buf_len(data), &resp[i], &e) < 0) {
-                cli_say("usage: %s (step %zu): not a command line: %s at byte %llu", cs->opt,
+                cli_say_in(s->label, "usage: %s (step %zu): not a command line: %s at byte %llu", cs->opt,
                         i + 1, e.msg, (unsigned long long)e.offset);
                 dialog_free_commands(resp, c->nsteps);
                 free(steps);

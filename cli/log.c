@@ -53,28 +53,11 @@ int log_open(const cli_cfg *c)
         cli_say("--json-log: %s", e.msg);
         return EXIT_IOERR;
     }
-    const char *f = c->json_log;
-    L.name = f;
-    if (!strcmp(f, "-")) {
-        L.fd = 2;
-    } else if (f[0] == '&') {
-        char *end;
-        long fd = strtol(f + 1, &end, 10);
-        if (f[1] < '0' || f[1] > '9' || *end || fd > 65535 || fcntl((int)fd, F_GETFD) < 0) {
-            cli_say("--json-log: '%s' is not an open file descriptor", f);
-            return EXIT_USAGE;
-        }
-        L.fd = (int)fd;
-    } else {
-        L.fd = open(f, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (L.fd < 0) {
-            int open_errno = errno;
-            cli_say("--json-log: cannot open %s: %s", f, strerror(open_errno));
-            return cli_exit_for_file(open_errno);
-        }
-        L.own = true;
-    }
-    return -1;
+    L.name = c->json_log;
+    int rc = cli_open_output("--json-log", c->json_log, &L.fd, &L.own);
+    if (rc >= 0)
+        L.fd = -1;
+    return rc;
 }
 
 void log_close(void)
@@ -157,19 +140,10 @@ void log_begin(aeh_buf *b, const char *event)
 void log_end(aeh_buf *b)
 {
     aeh_buf_append(b, "}\n", 2);
-    const uint8_t *p = aeh_buf_data(b);
-    size_t n = aeh_buf_len(b);
-    while (n && !L.failed) {
-        ssize_t w = write(L.fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            L.failed = true;
-            cli_say("--json-log: cannot write to %s: %s", L.name, w < 0 ? strerror(errno) : "nothing written");
-            break;
-        }
-        p += w;
-        n -= (size_t)w;
+    int err = L.failed ? 0 : cli_write_all(L.fd, aeh_buf_data(b), aeh_buf_len(b));
+    if (err) {
+        L.failed = true;
+        cli_say("--json-log: cannot write to %s: %s", L.name, strerror(err));
     }
     aeh_buf_free(b);
 }

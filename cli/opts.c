@@ -152,6 +152,14 @@ static const char usage_text[] =
 "  -v, --verbose              events on stderr (repeat for more)\n"
 "      --stats                bytes, frames, duration and rate each way at\n"
 "                             exit, on stderr\n"
+"      --hexdump[=FILE]       the bytes both ways as they cross the socket,\n"
+"                             16 a line as hexdump -C (\"> \" sent, \"< \"\n"
+"                             received), a \"#\" line per frame; on stderr or\n"
+"                             FILE (- stderr, &N file descriptor N)\n"
+"      --hexdump-wire         dump TLS records as sent, not the plaintext\n"
+"                             (implies --hexdump)\n"
+"      --hexdump-time         each dump line after the seconds since the start\n"
+"                             (implies --hexdump)\n"
 "  -h, --help                 this help\n"
 "  -V, --version              version, and those of libev, PCRE2 and GnuTLS\n"
 "\n"
@@ -169,6 +177,7 @@ enum {
     OPT_SLEEP, OPT_STARTTLS, OPT_STEP_TIMEOUT, OPT_THEN_RELAY, OPT_STARTTLS_NAME,
     OPT_RETRY_UNTIL, OPT_JSON_LOG, OPT_STARTTLS_REISSUE, OPT_SEND_RECORDS, OPT_RECV_RECORDS,
     OPT_STRICT_LINES, OPT_PEER_EOF_GRACE, OPT_TAG, OPT_BROKER, OPT_SLOW, OPT_MAX_CONNS, OPT_MAX_ACCEPTS,
+    OPT_HEXDUMP, OPT_HEXDUMP_WIRE, OPT_HEXDUMP_TIME,
 };
 
 static const struct option long_opts[] = {
@@ -229,6 +238,9 @@ static const struct option long_opts[] = {
     { "starttls-name", required_argument, NULL, OPT_STARTTLS_NAME },
     { "retry-until", required_argument, NULL, OPT_RETRY_UNTIL },
     { "json-log", required_argument, NULL, OPT_JSON_LOG },
+    { "hexdump", optional_argument, NULL, OPT_HEXDUMP },
+    { "hexdump-wire", no_argument, NULL, OPT_HEXDUMP_WIRE },
+    { "hexdump-time", no_argument, NULL, OPT_HEXDUMP_TIME },
     { "starttls-reissue", no_argument, NULL, OPT_STARTTLS_REISSUE },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -625,6 +637,13 @@ static int parse_options(int argc, char **argv, cli_cfg *cfg, seen_opts *seen)
         case OPT_STARTTLS_NAME: cfg->starttls_name = optarg; break;
         case OPT_RETRY_UNTIL: secs = &cfg->retry_until; name = "--retry-until"; break;
         case OPT_JSON_LOG: cfg->json_log = optarg; break;
+        case OPT_HEXDUMP:
+            if (optarg && !*optarg)
+                return usage_error("--hexdump=: empty FILE (- for stderr)");
+            cfg->hexdump = optarg ? optarg : "-";
+            break;
+        case OPT_HEXDUMP_WIRE: cfg->hexdump_wire = true; break;
+        case OPT_HEXDUMP_TIME: cfg->hexdump_time = true; break;
         case OPT_STARTTLS_REISSUE: cfg->starttls_reissue = true; break;
         case 'q': secs = &cfg->quit_after_eof; name = seen->relay_opt = "-q"; break;
         case OPT_PEER_EOF_GRACE:
@@ -830,6 +849,8 @@ static int validate_keep(const cli_cfg *cfg, const seen_opts *seen)
                            "--max-accepts or --deadline end the run)");
     if (cfg->peer_eof_grace >= 0)
         return usage_error("--peer-eof-grace: not with -k (a connection ends with its peer's EOF)");
+    if (cfg->hexdump)
+        return usage_error("--hexdump: not with -k (the connections' bytes would interleave, unmarked)");
     if (cfg->tag && cfg->recv_records && !strcmp(cfg->recv_records, "raw"))
         return usage_error("--tag needs records that delimit frames: not --%s raw",
                            cfg->recv_records == cfg->records ? "records" : "recv-records");
@@ -907,6 +928,8 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
     int rc = parse_options(argc, argv, cfg, &seen);
     if (rc < 0)
         rc = parse_operands(cfg, argv + optind, argc - optind);
+    if ((cfg->hexdump_wire || cfg->hexdump_time) && !cfg->hexdump)
+        cfg->hexdump = "-";
     if (rc < 0)
         rc = validate(cfg, &seen);
     if (rc < 0 && cfg->probe)

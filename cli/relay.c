@@ -18,6 +18,7 @@
 #include "splice.h"
 #include "end.h"
 #include "log.h"
+#include "hexdump.h"
 
 enum { HIGH_WATER = RELAY_HIGH_WATER, LOW_WATER = RELAY_LOW_WATER, STDOUT_PIPE_SIZE = 1024 * 1024 };
 
@@ -81,6 +82,9 @@ static size_t in_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     if (s->cfg->verbose && unterminated_line(h, s->in_codec, f[n - 1]))
         cli_say_in(s->label, "stdin: the last line (%zu bytes) has no end marker: sent as a frame", f[n - 1].n);
     long queued = relay_push_batch(s, s->net, s->send_codec, f, n);
+    if (s->cfg->hexdump && s->send_codec->kind != AEH_CODEC_KIND_RAW)
+        for (long i = 0; i < queued; i++)
+            hexdump_frame(AEH_BYTES_SENT, s->frames_sent + (uint64_t)i + 1, f[i].n);
     if (queued < 0) {             /* the wire failed: the run is over */
         s->frames_sent += n;
         return n;
@@ -155,6 +159,9 @@ static size_t net_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     if (c->verbose >= 2)
         for (size_t i = 0; i < n; i++)
             cli_say_in(s->label, "< frame %llu, %zu bytes", (unsigned long long)(s->frames_recv + i + 1), f[i].n);
+    if (c->hexdump && s->recv_codec->kind != AEH_CODEC_KIND_RAW)
+        for (size_t i = 0; i < n; i++)
+            hexdump_frame(AEH_BYTES_RECV, s->frames_recv + i + 1, f[i].n);
     if (c->verbose && unterminated_line(h, s->recv_codec, f[n - 1]))
         cli_say_in(s->label, "recv: the last line from %s (%zu bytes) has no end marker: delivered as a frame",
                 s->peer, f[n - 1].n);
@@ -215,6 +222,8 @@ void relay_drain_wire(session *s, double secs)
     char sink[16384];
     for (;;) {
         ssize_t n = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (n > 0 && s->cfg->hexdump && (s->cfg->hexdump_wire || !aeh_tls_active(s->net)))
+            hexdump_bytes(s->net, AEH_BYTES_RECV, (const uint8_t *)sink, (size_t)n, NULL);
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
             return;
         double left = end - ev_time();
@@ -562,7 +571,9 @@ int relay_start(session *s, int fd)
         .tls = c->tls ? (c->listen ? AEH_TLS_ACCEPT : AEH_TLS_CONNECT) : 0, .tls_ctx = s->tls_ctx,
         .peername = c->servername ? c->servername : c->host,
         .on_starttls = s->tls_ctx ? net_starttls : NULL,
+        .on_bytes = c->hexdump ? hexdump_bytes : NULL, .bytes_wire = c->hexdump_wire,
     };
+    hexdump_begin();
     s->net = aeh_new(&o);
     if (!s->net) {
         cli_say_in(s->label, "connection: %s", strerror(errno));

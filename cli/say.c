@@ -3,14 +3,18 @@
  * retried; and the exit code a library error maps to.  A leaf: calls
  * nothing of the CLI (the JSON log hears each line through cli_say_tee). */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 
-static void (*tee)(const char *line);
+static void (*say_tee)(const char *line);
 
-void cli_say_tee(void (*fn)(const char *line)) { tee = fn; }
+void cli_say_tee(void (*fn)(const char *line)) { say_tee = fn; }
 
 static bool held;
 static aeh_buf held_lines;        /* "line\n"..., without the "aecat: " */
@@ -38,8 +42,8 @@ static void say_line(const char *label, const char *fmt, va_list ap)
         at = 0;
     vsnprintf(raw + at, sizeof raw - at, fmt, ap);
     cli_escape_controls(raw, line, sizeof line);
-    if (tee)
-        tee(line);
+    if (say_tee)
+        say_tee(line);
     if (held && aeh_buf_append(&held_lines, line, strlen(line)) == 0 &&
         aeh_buf_append(&held_lines, "\n", 1) == 0)
         return;
@@ -117,6 +121,55 @@ int cli_exit_for(int code)
 int cli_exit_for_file(int code)
 {
     return code == EMFILE || code == ENFILE ? EXIT_IOERR : EXIT_CONFIG;
+}
+
+int cli_open_output(const char *opt, const char *name, int *fd, bool *own)
+{
+    *own = false;
+    if (!strcmp(name, "-")) {
+        *fd = 2;
+        return -1;
+    }
+    if (name[0] == '&') {
+        char *end;
+        long n = strtol(name + 1, &end, 10);
+        if (name[1] < '0' || name[1] > '9' || *end || n > 65535 || fcntl((int)n, F_GETFD) < 0) {
+            cli_say("%s: '%s' is not an open file descriptor", opt, name);
+            return EXIT_USAGE;
+        }
+        *fd = (int)n;
+        return -1;
+    }
+    *fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (*fd < 0) {
+        int open_errno = errno;
+        cli_say("%s: cannot open %s: %s", opt, name, strerror(open_errno));
+        return cli_exit_for_file(open_errno);
+    }
+    *own = true;
+    return -1;
+}
+
+int cli_write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        /* stderr may share a terminal's file description with stdin,
+         * which the relay made non-blocking */
+        if (w < 0 && errno == EAGAIN) {
+            struct pollfd pf = { .fd = fd, .events = POLLOUT };
+            if (poll(&pf, 1, -1) >= 0 || errno == EINTR)
+                continue;
+        }
+        if (w <= 0)
+            return w < 0 ? errno : EIO;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
 }
 
 const char *cli_exit_class(int code)

@@ -64,7 +64,7 @@ bool splice_eligible(const session *s)
         if (codecs[i]->kind != AEH_CODEC_KIND_RAW)
             return false;
     if (c->count || c->until || c->verbose >= 2 || c->rtimeout > 0 || c->wtimeout > 0 || s->tls_ctx ||
-        s->dialog)
+        s->dialog || c->hexdump)
         return false;
     return is_pipe_or_socket(0) && splice_is_pipe(1);
 }

@@ -78,6 +78,12 @@ _aecat()
             _filedir
             return
             ;;
+        --hexdump)
+            if [[ $split == true ]]; then     # --hexdump=FILE (the file is optional)
+                _filedir
+                return
+            fi
+            ;;
         --starttls)
             COMPREPLY=($(compgen -W 'now smtp lmtp pop3 imap ftp xmpp xmpp-server nntp sieve
                 ldap postgres mysql irc telnet submission imap2 postgresql' -- "$cur"))
@@ -100,7 +106,8 @@ _aecat()
             --tls-priority --verify-client --tls-allow-truncation --tls-strict-close --tls-info
             --send --send-file --expect --reject --sleep --starttls --starttls-name --starttls-reissue
             --step-timeout --then-relay --retry-until --json-log
-            -v --verbose --stats -h --help -V --version'
+            -v --verbose --stats --hexdump --hexdump= --hexdump-wire --hexdump-time
+            -h --help -V --version'
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace 2>/dev/null
         return

@@ -10,7 +10,8 @@
 #   --tls-info
 #   --send --send-file --expect --reject --sleep --starttls --starttls-name
 #   --starttls-reissue --step-timeout --then-relay --retry-until --json-log
-#   --verbose --stats --help --version, and -4 -6 -q -N -z.
+#   --verbose --stats --hexdump --hexdump-wire --hexdump-time --help
+#   --version, and -4 -6 -q -N -z.
 
 # Options that take a value in the next word (for counting operands).
 set -g __aecat_valued -s --source -p --source-port --frame --recv-frame --send-frame \
@@ -156,5 +157,8 @@ complete -c aecat -l json-log -r -F -d 'JSON Lines events to FILE (- stderr, &N 
 # Output
 complete -c aecat -s v -l verbose -d 'Events on stderr (repeat for more)'
 complete -c aecat -l stats -d 'Bytes, frames, duration and rate at exit'
+complete -c aecat -l hexdump -F -d 'The bytes both ways as hexdump -C lines on stderr (--hexdump=FILE: to FILE)'
+complete -c aecat -l hexdump-wire -d 'Dump TLS records as sent, not the plaintext (implies --hexdump)'
+complete -c aecat -l hexdump-time -d 'Seconds since the start before each dump line (implies --hexdump)'
 complete -c aecat -s h -l help -d 'Print help'
 complete -c aecat -s V -l version -d 'Print the versions of aecat, libev, PCRE2 and GnuTLS'

@@ -346,6 +346,15 @@ enum { AEH_TLS_CONNECT = 1, AEH_TLS_ACCEPT = 2 };
 
 enum { AEH_TIMEOUT = 1, AEH_RTIMEOUT = 2, AEH_WTIMEOUT = 4 };
 
+/* A tap on the bytes a handle moves, for dumps and traces: dir is
+ * AEH_BYTES_RECV or AEH_BYTES_SENT, p[0, n) the bytes, in the order they
+ * moved.  Plaintext (the default): what enters the read buffer and leaves
+ * the write queue, after TLS decryption and before encryption.  Wire
+ * (bytes_wire): each read(2) and write(2) on the fd, TLS records as they
+ * are.  The callback must not call into the handle. */
+enum { AEH_BYTES_RECV = 1, AEH_BYTES_SENT = 2 };
+typedef void aeh_bytes_cb(aeh *h, int dir, const uint8_t *p, size_t n, void *arg);
+
 typedef struct aeh_opts {
     struct ev_loop *loop;         /* required */
     int fd;                       /* the non-blocking stream; the handle owns it */
@@ -370,6 +379,9 @@ typedef struct aeh_opts {
      * not called) */
     void (*on_starttls)(aeh *h, const aeh_error *err);
     void (*on_stoptls)(aeh *h);   /* peer's close_notify: TLS is gone, plaintext follows */
+    aeh_bytes_cb *on_bytes;       /* the tap, or NULL; see aeh_on_bytes */
+    void *bytes_arg;
+    bool bytes_wire;
 } aeh_opts;
 
 aeh *aeh_new(const aeh_opts *o);  /* NULL + errno on failure */
@@ -433,6 +445,8 @@ void aeh_on_eof(aeh *h, void (*cb)(aeh *));
 void aeh_on_error(aeh *h, void (*cb)(aeh *, const aeh_error *, bool));
 void aeh_on_read(aeh *h, void (*cb)(aeh *));
 void aeh_on_timeout(aeh *h, void (*cb)(aeh *, int));
+/* The tap (NULL: none), plaintext or wire; a dialog leaves it alone. */
+void aeh_on_bytes(aeh *h, aeh_bytes_cb *cb, void *arg, bool wire);
 
 /* TLS at any point of the stream.  Bytes queued for writing go out in
  * plaintext first; bytes already read are handed to TLS (a pipelined

@@ -193,6 +193,7 @@ static ssize_t read_fd(aeh *h)
     if (n > 0) {
         aeh_buf_commit(dst, (size_t)n);
         h->nread += (uint64_t)n;
+        tap(h, AEH_BYTES_RECV, p, (size_t)n, true, !h->tls);
     } else if (n == 0) {
         h->teof = true;
         if (h->tls)
@@ -326,6 +327,7 @@ void aeh__handle_flush(aeh *h)
             }
             break;
         }
+        tap(h, AEH_BYTES_SENT, aeh_buf_data(src), (size_t)n, true, src == &h->wbuf);
         aeh_buf_consume(src, (size_t)n);
         h->nwritten += (uint64_t)n;
         h->last[TO_ANY] = h->last[TO_WRITE] = ev_now(h->loop);
@@ -411,6 +413,7 @@ int aeh_push_write(aeh *h, const void *p, size_t n)
             return -1;
         }
         if (w > 0) {
+            tap(h, AEH_BYTES_SENT, p, (size_t)w, true, true);
             h->nwritten += (uint64_t)w;
             h->last[TO_ANY] = h->last[TO_WRITE] = ev_now(h->loop);
             p = (const uint8_t *)p + w;
@@ -643,6 +646,9 @@ aeh *aeh_new(const aeh_opts *o)
     h->on_timeout = o->on_timeout;
     h->on_starttls = o->on_starttls;
     h->on_stoptls = o->on_stoptls;
+    h->on_bytes = o->on_bytes;
+    h->bytes_arg = o->bytes_arg;
+    h->bytes_wire = o->bytes_wire;
     if (o->peername && !(h->peername = strdup(o->peername))) {
         free(h);
         return NULL;
@@ -740,6 +746,13 @@ void aeh_set_autocork(aeh *h, bool on) { h->autocork = on; }
 void aeh_on_eof(aeh *h, void (*cb)(aeh *)) { h->on_eof = cb; }
 void aeh_on_error(aeh *h, void (*cb)(aeh *, const aeh_error *, bool)) { h->on_error = cb; }
 void aeh_on_timeout(aeh *h, void (*cb)(aeh *, int)) { h->on_timeout = cb; }
+
+void aeh_on_bytes(aeh *h, aeh_bytes_cb *cb, void *arg, bool wire)
+{
+    h->on_bytes = cb;
+    h->bytes_arg = arg;
+    h->bytes_wire = wire;
+}
 
 void aeh_on_read(aeh *h, void (*cb)(aeh *))
 {

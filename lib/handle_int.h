@@ -68,6 +68,9 @@ struct aeh {
     void (*on_timeout)(aeh *, int);
     void (*on_starttls)(aeh *, const aeh_error *);
     void (*on_stoptls)(aeh *);
+    aeh_bytes_cb *on_bytes;       /* the tap (aeh_on_bytes) */
+    void *bytes_arg;
+    bool bytes_wire;
     int busy;                     /* callbacks on the stack: defer the free */
     bool is_socket, autocork, no_close;
     bool user_stopped;            /* aeh_stop_read */
@@ -109,6 +112,15 @@ void aeh__handle_tls_pump(aeh *h);
 void aeh__handle_tls_adopt(aeh *h);
 
 static inline void enter(aeh *h) { h->busy++; }
+
+/* The tap, at each place bytes move: `wire` for a read or write on the fd,
+ * `plain` for bytes entering rbuf or leaving wbuf (without TLS, one move
+ * is both).  Unset, it costs one branch per move, not per frame. */
+static inline void tap(aeh *h, int dir, const void *p, size_t n, bool wire, bool plain)
+{
+    if (h->on_bytes && (h->bytes_wire ? wire : plain))
+        h->on_bytes(h, dir, p, n, h->bytes_arg);
+}
 
 /* false when the handle is gone (and must not be touched again). */
 static inline bool leave(aeh *h)

@@ -13,6 +13,16 @@
 #include <sys/socket.h>
 #include "handle_int.h"
 
+/* TLS is over: the bytes read after its last record are plaintext. */
+static void tls_leftover_to_rbuf(aeh *h)
+{
+    aeh_buf *in = aeh__tls_in(h->tls);
+    if (!aeh_buf_len(in))
+        return;
+    tap(h, AEH_BYTES_RECV, aeh_buf_data(in), aeh_buf_len(in), false, true);
+    aeh_buf_append(&h->rbuf, aeh_buf_data(in), aeh_buf_len(in));
+}
+
 /* TLS: queued plaintext into records (at most TLS_OUT_MAX ahead of the
  * socket unless all is asked), then close_notify when shutting down or
  * stopping TLS.  false when the handle failed. */
@@ -31,6 +41,7 @@ bool aeh__handle_tls_encrypt(aeh *h, bool all)
             aeh__handle_raise(h, &e, true);
             return false;
         }
+        tap(h, AEH_BYTES_SENT, aeh_buf_data(&h->wbuf), (size_t)n, false, true);
         aeh_buf_consume(&h->wbuf, (size_t)n);
         len -= (size_t)n;
         if (h->stoptls_pending)
@@ -43,8 +54,7 @@ bool aeh__handle_tls_encrypt(aeh *h, bool all)
          * answers, arrives as bytes it must skip */
         aeh__tls_bye(h->tls);
         h->stoptls_pending = false;
-        aeh_buf *in = aeh__tls_in(h->tls);
-        aeh_buf_append(&h->rbuf, aeh_buf_data(in), aeh_buf_len(in));
+        tls_leftover_to_rbuf(h);
         aeh__tls_session_free(h->tls);
         h->tls = NULL;
         return true;
@@ -68,8 +78,13 @@ static void set_tcp_nodelay(aeh *h, bool on)
 static void write_alert(aeh *h)
 {
     size_t len = aeh_buf_len(&h->rout);
-    if (len && !h->write_dead && h->fd >= 0 && aeh__handle_write_fd(h, aeh_buf_data(&h->rout), len) > 0)
-        aeh_buf_clear(&h->rout);
+    if (len && !h->write_dead && h->fd >= 0) {
+        ssize_t n = aeh__handle_write_fd(h, aeh_buf_data(&h->rout), len);
+        if (n > 0) {
+            tap(h, AEH_BYTES_SENT, aeh_buf_data(&h->rout), (size_t)n, true, false);
+            aeh_buf_clear(&h->rout);
+        }
+    }
 }
 
 /* The handshake failed: on_starttls hears it and the handle goes, or,
@@ -96,8 +111,7 @@ static void tls_peer_closed(aeh *h)
         h->eof = true;
         return;
     }
-    aeh_buf *in = aeh__tls_in(h->tls);
-    aeh_buf_append(&h->rbuf, aeh_buf_data(in), aeh_buf_len(in));
+    tls_leftover_to_rbuf(h);
     if (aeh_buf_len(&h->wbuf))        /* our records cannot be made any more */
         aeh_buf_clear(&h->wbuf);
     aeh__tls_session_free(h->tls);
@@ -145,6 +159,7 @@ void aeh__handle_tls_pump(aeh *h)
         }
         long n = aeh__tls_recv(h->tls, p, TLS_ROOM, &e);
         if (n > 0) {
+            tap(h, AEH_BYTES_RECV, p, (size_t)n, false, true);
             aeh_buf_commit(&h->rbuf, (size_t)n);
             continue;
         }
@@ -215,8 +230,11 @@ int aeh_starttls(aeh *h, int mode, aeh_tls_ctx *ctx, const char *peername)
         return -1;
     }
     /* what was queued before goes out as it is, ahead of the handshake */
-    if (aeh_buf_len(&h->wbuf) && aeh_buf_append(&h->rout, aeh_buf_data(&h->wbuf), aeh_buf_len(&h->wbuf)) == 0)
+    if (aeh_buf_len(&h->wbuf) && aeh_buf_append(&h->rout, aeh_buf_data(&h->wbuf), aeh_buf_len(&h->wbuf)) == 0) {
+        /* the plaintext leaves the write queue now; the wire sees it in rout */
+        tap(h, AEH_BYTES_SENT, aeh_buf_data(&h->wbuf), aeh_buf_len(&h->wbuf), false, true);
         aeh_buf_clear(&h->wbuf);
+    }
     h->tls = t;
     h->tls_ctx = ctx;
     h->tls_bye_sent = false;

@@ -89,15 +89,17 @@ ex_find() {
     [ ${#EX_IDS[@]} -gt 0 ] || fail "no example contains: $1"
 }
 
-# ex_lines ID: EX_LINES, the logical lines of example ID (a line ending in
-# "\" or "|" goes on with the next one; comments after a command kept).
+# ex_lines ID [transcript]: EX_LINES, the logical lines of example ID (a
+# line ending in "\" or "|" goes on with the next one; comments after a
+# command kept).  In a transcript a "|" at the end continues only a "$ "
+# command: a line it printed may end with one (a hex dump's).
 ex_lines() {
-    local l cur=''
+    local l cur='' transcript=${2:-}
     EX_LINES=()
     while IFS= read -r l; do
         if [ -n "$cur" ]; then l=${l#"${l%%[! ]*}"}; fi
         if [[ $l == *\\ ]]; then cur+=${l%\\}; continue; fi
-        if [[ $l == *'|' ]]; then cur+="$l "; continue; fi
+        if [[ $l == *'|' && ( -z $transcript || ${cur:-$l} == '$ '* ) ]]; then cur+="$l "; continue; fi
         EX_LINES+=("$cur$l")
         cur=''
     done <<<"${EX_TXT[$1]}"
@@ -150,7 +152,7 @@ ex_free_port() {
 # compares the status of the command before.
 ex_transcript() {
     local l cmd='' want='' got last=0 k
-    ex_lines "$1"
+    ex_lines "$1" transcript
     EX_LINES+=('$ ')              # ends the last command's output
     for l in "${EX_LINES[@]}"; do
         if [[ $l != '$ '* ]]; then
@@ -321,6 +323,23 @@ $2"
         mapfile -t got <<<"$output"
         [ "${#got[@]}" -eq 3 ] || fail "$output"
         [[ ${got[1]} == '"250-localhost Hello client.example '*'\r\n250 HELP\r\n"' ]] || fail "$output"
+    done
+}
+
+@test "examples: --hexdump of a dialog, against redis-server (README; man page transcript)" {
+    need redis-server
+    start_redis "$T/redis" || fail "redis did not start"
+    EX_PORT[6379]=$REDIS_PORT
+    ex_find "aecat --hexdump --frame line --send PING --expect PONG localhost 6379"
+    [ ${#EX_IDS[@]} -ge 2 ] || fail "README and man page examples expected"
+    for id in "${EX_IDS[@]}"; do
+        if [[ ${EX_TXT[id]} == '$ '* ]]; then
+            ex_transcript "$id"
+        else
+            ex_run "$id"
+            ex_out_is "$id" "+PONG"
+            [[ $stderr == *'< 00000000  2b 50 4f 4e 47 0d 0a       '*'|+PONG..|'* ]] || fail "$stderr"
+        fi
     done
 }
 

@@ -350,6 +350,96 @@ START_TEST(stoptls_returns_to_plaintext)
 }
 END_TEST
 
+/* The tap: each side's bytes, sent and received, as on_bytes saw them. */
+typedef struct tapped {
+    aeh_buf sent, recv;
+} tapped;
+
+static void on_bytes(aeh *h, int dir, const uint8_t *p, size_t n, void *arg)
+{
+    (void)h;
+    tapped *t = arg;
+    ck_assert(dir == AEH_BYTES_SENT || dir == AEH_BYTES_RECV);
+    ck_assert_uint_gt(n, 0);
+    aeh_buf_append(dir == AEH_BYTES_SENT ? &t->sent : &t->recv, p, n);
+}
+
+static void tapped_free(tapped *t)
+{
+    aeh_buf_free(&t->sent);
+    aeh_buf_free(&t->recv);
+}
+
+static bool buf_is(const aeh_buf *b, const char *s)
+{
+    return aeh_buf_len(b) == strlen(s) && !memcmp(aeh_buf_data(b), s, strlen(s));
+}
+
+/* Through a STARTTLS: the plaintext tap sees the application's bytes on
+ * both sides of the switch, never a record; the wire tap sees every byte
+ * of the fd, the plaintext before the switch, then records. */
+START_TEST(tap_sees_plaintext_or_the_wire_through_starttls)
+{
+    tapped ta = { 0 }, tb = { 0 };
+    open_pair(0, NULL, 0, NULL);
+    aeh_on_bytes(A.h, on_bytes, &ta, false);
+    aeh_on_bytes(B.h, on_bytes, &tb, true);
+    B.on_frame_hook = server_on_command;
+    A.on_frame_hook = client_on_go;
+    aeh_push_write(A.h, "STARTTLS.", 9);
+    RUN_UNTIL(B.frames == 2, 5);
+    aeh_push_write(B.h, "bye.", 4);
+    RUN_UNTIL(A.frames == 2, 5);
+    ck_assert_str_eq(A.got, "go|bye|");
+    ck_assert(buf_is(&ta.sent, "STARTTLS.secret."));
+    ck_assert(buf_is(&ta.recv, "go.bye."));
+    ck_assert_uint_eq(aeh_buf_len(&tb.recv), aeh_bytes_read(B.h));
+    ck_assert_uint_eq(aeh_buf_len(&tb.sent), aeh_bytes_written(B.h));
+    const uint8_t *r = aeh_buf_data(&tb.recv), *w = aeh_buf_data(&tb.sent);
+    ck_assert(!memcmp(r, "STARTTLS.", 9) && r[9] == 22);      /* then a ClientHello record */
+    ck_assert(!memcmp(w, "go.", 3) && w[3] == 22);             /* then a ServerHello record */
+    ck_assert(!memmem(r, aeh_buf_len(&tb.recv), "secret", 6));
+    ck_assert(!memmem(w, aeh_buf_len(&tb.sent), "bye", 3));
+    /* unset, it sees nothing more */
+    aeh_on_bytes(A.h, NULL, NULL, false);
+    aeh_push_write(A.h, "more.", 5);
+    RUN_UNTIL(B.frames == 3, 5);
+    ck_assert(buf_is(&ta.sent, "STARTTLS.secret."));
+    ck_assert_int_eq(A.errors + B.errors, 0);
+    tapped_free(&ta);
+    tapped_free(&tb);
+}
+END_TEST
+
+/* After stoptls, the bytes that followed the close_notify in the same read
+ * are plaintext: the plaintext tap sees them once, as received. */
+START_TEST(tap_plaintext_across_stoptls)
+{
+    tapped ta = { 0 }, tb = { 0 };
+    aeh_opts oa = opts_for(&A, fds[0], AEH_TLS_CONNECT, client_ctx);
+    aeh_opts ob = opts_for(&B, fds[1], AEH_TLS_ACCEPT, server_ctx);
+    oa.on_bytes = ob.on_bytes = on_bytes;
+    oa.bytes_arg = &ta;
+    ob.bytes_arg = &tb;
+    A.h = aeh_new(&oa);
+    B.h = aeh_new(&ob);
+    ck_assert_ptr_nonnull(A.h);
+    ck_assert_ptr_nonnull(B.h);
+    aeh_read_frames(B.h, &upto, on_frame, NULL);
+    aeh_on_stoptls(B.h, on_stoptls);
+    aeh_push_write(A.h, "secret.", 7);
+    aeh_stoptls(A.h);
+    aeh_push_write(A.h, "plain.", 6);
+    RUN_UNTIL(B.frames == 2, 5);
+    ck_assert_str_eq(B.got, "secret|plain|");
+    ck_assert(buf_is(&ta.sent, "secret.plain."));
+    ck_assert(buf_is(&tb.recv, "secret.plain."));
+    ck_assert_int_eq(A.errors + B.errors, 0);
+    tapped_free(&ta);
+    tapped_free(&tb);
+}
+END_TEST
+
 START_TEST(autostart_takes_tls_and_plaintext)
 {
     for (int tls = 0; tls < 2; tls++) {
@@ -535,6 +625,8 @@ static Suite *make_suite(void)
     tcase_add_test(tc, starttls_reply_goes_out_in_plaintext_first);
     tcase_add_test(tc, starttls_takes_a_pipelined_client_hello);
     tcase_add_test(tc, stoptls_returns_to_plaintext);
+    tcase_add_test(tc, tap_sees_plaintext_or_the_wire_through_starttls);
+    tcase_add_test(tc, tap_plaintext_across_stoptls);
     tcase_add_test(tc, autostart_takes_tls_and_plaintext);
     tcase_add_test(tc, unverified_server_fails_the_handshake_with_a_reason);
     tcase_add_test(tc, wrong_pin_fails);
