@@ -71,6 +71,13 @@ typedef struct cli_cfg {
     bool starttls_reissue;
     double retry_until;           /* --retry-until SECS; 0: one attempt */
     const char *json_log;         /* --json-log FILE, "-" or "&FD" */
+    /* -e/-c: the program run for the connection, in place of stdin/stdout:
+     * its argv (allocated; -c: /bin/sh -c CMD), and which option gave it */
+    char **exec_argv;
+    const char *exec_opt;
+    /* --inetd: the connection is fd 0 (and 1); listen is set too, as aecat
+     * is the server's side of it (TLS accepts, --starttls serves) */
+    bool inetd;
 } cli_cfg;
 
 /* Frees what cli_parse allocated. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "relay.h"
 #include "splice.h"
+#include "child.h"
 #include "end.h"
 
 enum { HIGH_WATER = 256 * 1024, LOW_WATER = 64 * 1024, STDOUT_PIPE_SIZE = 1024 * 1024 };
@@ -24,10 +25,10 @@ enum { HIGH_WATER = 256 * 1024, LOW_WATER = 64 * 1024, STDOUT_PIPE_SIZE = 1024 *
  * HIGH_WATER and more) then needs four write(2)s and as many wakeups, a
  * tenth of the time of a stream of small frames.  Linux lets any process
  * make it 1 MiB (pipe-max-size); failing that, it stays as it is. */
-static void widen_stdout_pipe(void)
+static void widen_stdout_pipe(const session *s)
 {
-    if (splice_is_pipe(1) && fcntl(1, F_GETPIPE_SZ) < STDOUT_PIPE_SIZE)
-        (void)fcntl(1, F_SETPIPE_SZ, STDOUT_PIPE_SIZE);
+    if (splice_is_pipe(s->out_fd) && fcntl(s->out_fd, F_GETPIPE_SZ) < STDOUT_PIPE_SIZE)
+        (void)fcntl(s->out_fd, F_SETPIPE_SZ, STDOUT_PIPE_SIZE);
 }
 
 /* A line codec's frame that ends where the stream ended: the last line
@@ -78,7 +79,7 @@ static size_t in_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
         for (size_t i = 0; i < n; i++)
             cli_say("> frame %llu, %zu bytes", (unsigned long long)(s->frames_sent + i + 1), f[i].n);
     if (s->cfg->verbose && unterminated_line(h, s->in_codec, f[n - 1]))
-        cli_say("stdin: the last line (%zu bytes) has no end marker: sent as a frame", f[n - 1].n);
+        cli_say("%s: the last line (%zu bytes) has no end marker: sent as a frame", s->in_name, f[n - 1].n);
     long queued = push_batch(s, s->net, s->send_codec, f, n);
     if (queued < 0) {             /* the wire failed: the run is over */
         s->frames_sent += n;
@@ -109,10 +110,10 @@ static void in_error(aeh *h, const aeh_error *e, bool fatal)
     if (fatal)
         s->in = NULL;
     if (e->op == AEH_OP_DECODE) {
-        cli_say("stdin: malformed data at byte %llu: %s", (unsigned long long)e->offset, e->msg);
+        cli_say("%s: malformed data at byte %llu: %s", s->in_name, (unsigned long long)e->offset, e->msg);
         end_finish(s, EXIT_DATAERR, true);
     } else {
-        cli_say("stdin: %s", e->msg);
+        cli_say("%s: %s", s->in_name, e->msg);
         end_finish(s, EXIT_IOERR, true);
     }
 }
@@ -193,6 +194,18 @@ static size_t net_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     return n;
 }
 
+/* -e/-c: the peer's EOF becomes the program's, once what came before it
+ * is written to the program. */
+static void close_child_stdin(session *s)
+{
+    if (!s->child_pid || !s->peer_eof || !s->out || aeh_wbuf_len(s->out))
+        return;
+    aeh_destroy(s->out);
+    s->out = NULL;
+    close(s->out_fd);
+    s->out_fd = -1;
+}
+
 static void net_eof(aeh *h)
 {
     session *s = aeh_user(h);
@@ -202,6 +215,7 @@ static void net_eof(aeh *h)
                 s->cfg->tls_allow_truncation ? " (--tls-allow-truncation)"
                                              : " after ours: taken as its end");
     end_peer_eof(s);
+    close_child_stdin(s);
 }
 
 void relay_drain_wire(session *s, double secs)
@@ -300,6 +314,23 @@ static void net_drain(aeh *h)
     end_check_done(s);
 }
 
+/* -e/-c: the program starts once the wire is ready for the relay: the
+ * dialog done and the TLS handshake over (the environment tells how it
+ * went).  Until then its pipes hold what comes.  false: the run ends. */
+static bool child_launch(session *s)
+{
+    if (aeh_tls_active(s->net) && !s->tls_version[0]) {
+        s->child_after_tls = true;
+        return true;
+    }
+    s->child_after_tls = false;
+    int rc = child_start(s, s->conn, aeh_fd(s->net));
+    if (rc < 0)
+        return true;
+    end_finish(s, rc, false);
+    return false;
+}
+
 /* The handshake is over: --tls-info, or the reason it failed (the handle
  * is gone after this callback then). */
 static void net_starttls(aeh *h, const aeh_error *err)
@@ -314,6 +345,8 @@ static void net_starttls(aeh *h, const aeh_error *err)
         return;
     }
     relay_tls_info(s, h);
+    if (s->child_after_tls)
+        child_launch(s);
     if (s->ready_after_tls) {
         s->ready_after_tls = false;
         s->on_wire_ready(s);
@@ -356,13 +389,19 @@ void relay_tls_info(session *s, aeh *h)
 
 /* ------------------------------------------------------------ stdout side */
 
-static void out_drain(aeh *h)
+static void resume_wire(session *s)
 {
-    session *s = aeh_user(h);
     if (s->net_paused && s->net) {
         s->net_paused = false;
         aeh_start_read(s->net);
     }
+}
+
+static void out_drain(aeh *h)
+{
+    session *s = aeh_user(h);
+    resume_wire(s);
+    close_child_stdin(s);
     end_check_done(s);
 }
 
@@ -371,8 +410,8 @@ static void out_refused(session *s, const aeh_error *e)
     const char *fmt = s->cfg->recv_records ? s->cfg->recv_records : "lines";
     const char *opt = s->cfg->recv_records == s->cfg->records ? "--records" : "--recv-records";
     bool lines = !strcmp(fmt, "lines") || !strcmp(fmt, "nul");
-    cli_say("stdout: cannot write frame %llu received from %s at byte %llu as %s %s: %s%s%s%s",
-            (unsigned long long)s->frames_recv, s->peer, (unsigned long long)s->net_frame_at, opt, fmt,
+    cli_say("%s: cannot write frame %llu received from %s at byte %llu as %s %s: %s%s%s%s",
+            s->out_name, (unsigned long long)s->frames_recv, s->peer, (unsigned long long)s->net_frame_at, opt, fmt,
             e->msg, lines ? " (use " : "", lines ? opt : "", lines ? " netstring, hex or base64)" : "");
     end_finish(s, EXIT_DATAERR, false);
 }
@@ -382,6 +421,15 @@ static void out_error(aeh *h, const aeh_error *e, bool fatal)
     session *s = aeh_user(h);
     if (fatal)
         s->out = NULL;
+    if (e->code == EPIPE && s->child_pid) {
+        /* the program closed its stdin (or exited): its output still goes
+         * to the wire; what the peer sends has no reader and is dropped */
+        if (s->cfg->verbose)
+            cli_say("child %d closed its stdin: what %s sends is dropped", (int)s->child_pid, s->peer);
+        resume_wire(s);
+        end_check_done(s);
+        return;
+    }
     if (e->code == EPIPE) {
         /* The reader went away: end quietly, as `cat` killed by SIGPIPE would. */
         if (s->exit_code < 0)
@@ -394,7 +442,7 @@ static void out_error(aeh *h, const aeh_error *e, bool fatal)
             return;
         out_refused(s, e);
     } else {
-        cli_say("stdout: %s", e->msg);
+        cli_say("%s: %s", s->out_name, e->msg);
         end_finish(s, EXIT_IOERR, false);
     }
     end_check_done(s);
@@ -426,6 +474,8 @@ void relay_net_callbacks(session *s)
 void relay_begin(session *s)
 {
     s->relay_started = true;
+    if (s->cfg->exec_argv && !child_launch(s))
+        return;
     /* From here on the send codec writes only what stdin's records decoded
      * (and stdout's only the wire's frames): it need not check them again.
      * Not before: a dialog's --send data comes from the command line. */
@@ -516,6 +566,13 @@ static void tls_detected(aeh *h, aeh_span f, void *arg)
 int relay_start(session *s, int fd)
 {
     const cli_cfg *c = s->cfg;
+    if (c->exec_argv) {
+        int rc = child_prepare(s);
+        if (rc >= 0) {
+            close(fd);
+            return rc;
+        }
+    }
     if (!c->probe && splice_eligible(s)) {
         s->relay_started = true;
         return splice_start(s, fd);
@@ -546,9 +603,9 @@ int relay_start(session *s, int fd)
         return -1;
     }
 
-    widen_stdout_pipe();
+    widen_stdout_pipe(s);
     aeh_opts oo = {
-        .loop = s->loop, .fd = 1, .user = s, .no_close = true, .low_water_mark = LOW_WATER,
+        .loop = s->loop, .fd = s->out_fd, .user = s, .no_close = true, .low_water_mark = LOW_WATER,
         /* frames to stdout, or raw records of a framed wire (one write(2)
          * per small frame was a fifth of the speed): written per loop turn */
         .autocork = s->out_codec->kind != AEH_CODEC_KIND_RAW || s->recv_codec->kind != AEH_CODEC_KIND_RAW,
@@ -561,7 +618,7 @@ int relay_start(session *s, int fd)
     }
 
     aeh_opts io = {
-        .loop = s->loop, .fd = 0, .user = s, .no_close = true, .max_read_size = 256 * 1024,
+        .loop = s->loop, .fd = s->in_fd, .user = s, .no_close = true, .max_read_size = 256 * 1024,
         .on_error = in_error, .on_eof = in_eof,
     };
     s->in = aeh_new(&io);

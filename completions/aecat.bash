@@ -78,6 +78,10 @@ _aecat()
             _filedir
             return
             ;;
+        -e | --exec)
+            COMPREPLY=($(compgen -c -- "$cur"))
+            return
+            ;;
         --starttls)
             COMPREPLY=($(compgen -W 'now smtp lmtp pop3 imap ftp xmpp xmpp-server nntp sieve
                 ldap postgres mysql irc telnet submission imap2 postgresql' -- "$cur"))
@@ -85,7 +89,8 @@ _aecat()
             ;;
         -p | --source-port | --max-frame | --count | --until | -q | --peer-eof-grace | -w | \
             --timeout | --connect-timeout | --rtimeout | --wtimeout | --deadline | --pin | --send | \
-            --expect | --reject | --sleep | --step-timeout | --starttls-name | --retry-until)
+            --expect | --reject | --sleep | --step-timeout | --starttls-name | --retry-until | \
+            -c | --sh-exec)
             return          # a value of the user's own: nothing to offer
             ;;
     esac
@@ -100,6 +105,7 @@ _aecat()
             --tls-priority --verify-client --tls-allow-truncation --tls-strict-close --tls-info
             --send --send-file --expect --reject --sleep --starttls --starttls-name --starttls-reissue
             --step-timeout --then-relay --retry-until --json-log
+            -e --exec -c --sh-exec --inetd
             -v --verbose --stats -h --help -V --version'
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace 2>/dev/null
@@ -119,7 +125,7 @@ _aecat()
                 --connect-timeout | --rtimeout | --wtimeout | --deadline | --ca | --cert | \
                 --key | --servername | --alpn | --pin | --tls-priority | --send | --send-file | \
                 --expect | --reject | --sleep | --starttls | --starttls-name | --step-timeout | \
-                --retry-until | --json-log)
+                --retry-until | --json-log | -e | --exec | -c | --sh-exec)
                 ((i++)) ;;
             -*) ;;
             *) ((nops++)) ;;

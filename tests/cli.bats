@@ -96,7 +96,7 @@ load helpers
 
 @test "cli: nc options aecat does not have yet are named as not supported yet (64, one line)" {
     local opt
-    for opt in -k -e -c -u -x --keep-open --exec --sh-exec --udp --proxy; do
+    for opt in -k -u -x --keep-open --udp --proxy; do
         run --separate-stderr ae -l "$opt" 9 </dev/null
         assert_status 64
         assert_one_error "^aecat: usage: option $opt \(.*\) is not supported yet"
