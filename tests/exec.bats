@@ -198,6 +198,54 @@ print(os.getpid(), got.decode().strip())' "$T/sock"
     assert_output 'late'
 }
 
+@test "exec: raw wire, raw bytes both ways: 4 MB through -e cat intact" {
+    head -c 4000000 /dev/urandom >"$T/data"
+    start_aecat_listener ae -e cat
+    "$PYTHON" - "$LPORT" "$T/data" "$T/back" <<'EOF' 3>&-
+import socket, sys, threading
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+data = open(sys.argv[2], 'rb').read()
+def send():
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+t = threading.Thread(target=send)
+t.start()
+with open(sys.argv[3], 'wb') as f:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        f.write(b)
+t.join()
+EOF
+    [ "$(sha "$T/back")" = "$(sha "$T/data")" ] || fail "$(stat -c %s "$T/back") bytes came back, not the same"
+    wait_pid "$AE_PID"
+    [ "$WAIT_RC" -eq 0 ] || fail "aecat exited $WAIT_RC: $(cat "$T/ae.err")"
+}
+
+@test "exec: a program that closes its stdin early: the peer's bytes are dropped, its output still sent" {
+    head -c 1000000 /dev/zero >"$T/data"
+    start_aecat_listener ae -v -c 'exec 0<&-; sleep 0.2; echo done'
+    run -0 "$PYTHON" -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+try:
+    s.sendall(open(sys.argv[2], "rb").read())
+    s.shutdown(socket.SHUT_WR)
+except OSError:
+    pass
+got = b""
+while True:
+    b = s.recv(4096)
+    if not b: break
+    got += b
+print(got.decode().strip())' "$LPORT" "$T/data"
+    assert_output done
+    wait_pid "$AE_PID"
+    [ "$WAIT_RC" -eq 0 ] || fail "aecat exited $WAIT_RC: $(cat "$T/ae.err")"
+    grep -q "closed its stdin: what 127.0.0.1 port [0-9]* sends is dropped" "$T/ae.err" || fail "$(cat "$T/ae.err")"
+}
+
 @test "exec: a peer's reset terminates the program (no orphan) and aecat exits 74" {
     start_aecat_listener ae -c "echo \$\$ >'$T/child.pid'; exec sleep 30"
     run -0 "$PYTHON" -c '
