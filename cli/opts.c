@@ -162,8 +162,9 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 ok; 1 expect not met; 64 usage; 65 malformed data or frame\n"
 "over the limit; 68 name not resolved; 69 refused or unreachable; 74 I/O error;\n"
-"75 timeout; 76 TLS or protocol failure; 78 configuration error; 129/130/143\n"
-"on SIGHUP/SIGINT/SIGTERM.\n";
+"75 timeout; 76 TLS or protocol failure; 78 configuration error; -e/-c: the\n"
+"program's non-zero exit (128+N: killed by signal N); 129/130/143 on\n"
+"SIGHUP/SIGINT/SIGTERM.\n";
 
 enum {
     OPT_READY = 256, OPT_FRAME, OPT_RECV_FRAME, OPT_SEND_FRAME, OPT_RECORDS, OPT_MAX_FRAME,

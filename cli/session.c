@@ -254,10 +254,11 @@ static int hand_over_std_fd(int fd, const struct stat *sock_st)
     if (fstat(fd, &st) < 0 || st.st_dev != sock_st->st_dev || st.st_ino != sock_st->st_ino)
         return 0;
     int null_fd = open("/dev/null", fd ? O_WRONLY : O_RDONLY);
-    if (null_fd < 0 || dup2(null_fd, fd) < 0)
+    if (null_fd < 0)
         return -1;
+    int rc = dup2(null_fd, fd);
     close(null_fd);
-    return 0;
+    return rc < 0 ? -1 : 0;
 }
 
 /* --inetd: the connection was accepted by inetd, tcpserver or systemd and
