@@ -82,6 +82,13 @@ typedef struct cli_cfg {
     const char *json_log;         /* --json-log FILE, "-" or "&FD" */
     const char *hexdump;          /* --hexdump[=FILE]: FILE, "-" or "&FD"; NULL: none */
     bool hexdump_wire, hexdump_time;
+    /* -e/-c: the program run for the connection, in place of stdin/stdout:
+     * its argv (allocated; -c: /bin/sh -c CMD), and which option gave it */
+    char **exec_argv;
+    const char *exec_opt;
+    /* --inetd: the connection is fd 0 (and 1); listen is set too, as aecat
+     * is the server's side of it (TLS accepts, --starttls serves) */
+    bool inetd;
 } cli_cfg;
 
 /* Frees what cli_parse allocated. */

@@ -90,7 +90,7 @@ void end_stdin_ended(session *s)
     const cli_cfg *c = s->cfg;
     bool shut = !c->no_shutdown && s->transport && s->transport->wire_open(s);
     if (c->verbose)
-        cli_say_in(s->label, "stdin: end of file%s", shut ? ", shutting down the write side" : "");
+        cli_say_in(s->label, "%s: end of file%s", s->in_name, shut ? ", shutting down the write side" : "");
     if (shut)
         s->transport->shutdown(s);
     if (c->quit_after_eof >= 0 && !s->finishing) {
@@ -257,7 +257,7 @@ void end_peer_eof(session *s)
         end_finish(s, EXIT_OK, true);
         return;
     }
-    if (isatty(0) || c->peer_eof_grace == 0) {
+    if (isatty(s->in_fd) || c->peer_eof_grace == 0) {
         if (c->verbose)
             cli_say_in(s->label, "%s: finishing", c->peer_eof_grace == 0 ? "--peer-eof-grace 0" : "stdin is a terminal");
         end_finish(s, EXIT_OK, true);
@@ -283,7 +283,9 @@ void end_stdin_active(session *s)
 void end_stdin_done(session *s)
 {
     s->stdin_done = true;
-    if (s->peer_eof)
+    /* -e/-c: a program that exited and whose output is all read has no
+     * more to say, nor a reader for what the peer would send */
+    if (s->peer_eof || s->child_gone)
         end_finish(s, EXIT_OK, true);
 }
 

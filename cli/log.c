@@ -252,6 +252,10 @@ void log_close_event(const session *s, int code)
     log_raw(&b, "bytes_received", "%llu", (unsigned long long)s->bytes_recv);
     log_raw(&b, "frames_sent", "%llu", (unsigned long long)s->frames_sent);
     log_raw(&b, "frames_received", "%llu", (unsigned long long)s->frames_recv);
+    if (s->child_pid > 0) {       /* -e/-c: the program and how it ended */
+        log_raw(&b, "child_pid", "%d", (int)s->child_pid);
+        log_raw(&b, "child_exit", "%d", s->child_code);
+    }
     log_end(&b);
     /* the result's totals: the last attempt's, or every -k connection's */
     if (!s->conn_id)

@@ -135,6 +135,17 @@ static const char usage_text[] =
 "      --json-log FILE        JSON Lines events (resolve, connect, tls, steps,\n"
 "                             close, result) to FILE; - for stderr, &N for\n"
 "                             file descriptor N\n"
+"Program (the connection's other end instead of stdin/stdout):\n"
+"  -e, --exec 'PROG ARGS'     run PROG (words split on blanks, no shell) once\n"
+"                             the wire is ready (after TLS and the dialog):\n"
+"                             its stdin gets the received frames as\n"
+"                             --records, its stdout's records are sent;\n"
+"                             UCSPI, ncat and mod_ssl variables in its\n"
+"                             environment; its non-zero exit is aecat's\n"
+"  -c, --sh-exec 'COMMAND'    the same with /bin/sh -c COMMAND\n"
+"      --inetd                the connection is stdin/stdout (inetd,\n"
+"                             tcpserver, systemd Accept=yes): aecat is its\n"
+"                             server side, for -e or -c\n"
 "End of stream:\n"
 "  -q SECS                    after EOF on stdin, wait at most SECS for the\n"
 "                             peer, then exit 0\n"
@@ -165,8 +176,9 @@ static const char usage_text[] =
 "\n"
 "Exit status: 0 ok; 1 expect not met; 64 usage; 65 malformed data or frame\n"
 "over the limit; 68 name not resolved; 69 refused or unreachable; 74 I/O error;\n"
-"75 timeout; 76 TLS or protocol failure; 78 configuration error; 129/130/143\n"
-"on SIGHUP/SIGINT/SIGTERM.\n";
+"75 timeout; 76 TLS or protocol failure; 78 configuration error; -e/-c: the\n"
+"program's non-zero exit (128+N: killed by signal N); 129/130/143 on\n"
+"SIGHUP/SIGINT/SIGTERM.\n";
 
 enum {
     OPT_READY = 256, OPT_FRAME, OPT_RECV_FRAME, OPT_SEND_FRAME, OPT_RECORDS, OPT_MAX_FRAME,
@@ -178,6 +190,7 @@ enum {
     OPT_RETRY_UNTIL, OPT_JSON_LOG, OPT_STARTTLS_REISSUE, OPT_SEND_RECORDS, OPT_RECV_RECORDS,
     OPT_STRICT_LINES, OPT_PEER_EOF_GRACE, OPT_TAG, OPT_BROKER, OPT_SLOW, OPT_MAX_CONNS, OPT_MAX_ACCEPTS,
     OPT_HEXDUMP, OPT_HEXDUMP_WIRE, OPT_HEXDUMP_TIME,
+    OPT_INETD,
 };
 
 static const struct option long_opts[] = {
@@ -241,6 +254,9 @@ static const struct option long_opts[] = {
     { "hexdump", optional_argument, NULL, OPT_HEXDUMP },
     { "hexdump-wire", no_argument, NULL, OPT_HEXDUMP_WIRE },
     { "hexdump-time", no_argument, NULL, OPT_HEXDUMP_TIME },
+    { "exec", required_argument, NULL, 'e' },
+    { "sh-exec", required_argument, NULL, 'c' },
+    { "inetd", no_argument, NULL, OPT_INETD },
     { "starttls-reissue", no_argument, NULL, OPT_STARTTLS_REISSUE },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -272,10 +288,6 @@ static const struct {
     { "--ssl-servername", "did you mean --servername?" },
     { "--ssl-alpn", "did you mean --alpn?" },
     { "--ssl-verify", "aecat verifies the server by default (--insecure does not)" },
-    { "-e", "(run a program on the connection) is not supported yet" },
-    { "--exec", "(run a program on the connection) is not supported yet" },
-    { "-c", "(run a shell command on the connection) is not supported yet" },
-    { "--sh-exec", "(run a shell command on the connection) is not supported yet" },
     { "-u", "(UDP) is not supported yet: aecat does streams" },
     { "--udp", "(UDP) is not supported yet: aecat does streams" },
     { "-x", "(connect through a proxy) is not supported yet" },
@@ -446,6 +458,8 @@ void cli_cfg_free(cli_cfg *cfg)
         free(cfg->probe_ports[i].service);
     free(cfg->probe_ports);
     cfg->probe_ports = NULL;
+    free(cfg->exec_argv);
+    cfg->exec_argv = NULL;
     cfg->nprobe_ports = 0;
 }
 
@@ -506,6 +520,52 @@ static int parse_step(cli_cfg *cfg, int c, const char *arg)
     return -1;
 }
 
+/* -e 'PROG ARGS' (split on blanks) or -c 'COMMAND' (/bin/sh -c) into
+ * cfg->exec_argv: one block, the pointers then -e's words.  -1 to go on,
+ * else the exit code. */
+static int parse_exec(cli_cfg *cfg, int c, const char *arg)
+{
+    const char *opt = c == 'e' ? "-e" : "-c";
+    if (cfg->exec_opt && strcmp(cfg->exec_opt, opt))
+        return usage_error("-e and -c exclude each other (one program per connection)");
+    size_t len = strlen(arg), nwords = 0;
+    for (const char *p = arg; *p;) {
+        p += strspn(p, " \t");
+        if (*p)
+            nwords++;
+        p += strcspn(p, " \t");
+    }
+    if (!nwords)
+        return usage_error("%s: empty %s", opt, c == 'e' ? "program" : "command");
+    size_t nptrs = c == 'e' ? nwords + 1 : 4;
+    char **argv = malloc(nptrs * sizeof *argv + len + 1);
+    if (!argv)
+        return usage_error("%s: %s", opt, strerror(errno));
+    free(cfg->exec_argv);
+    cfg->exec_argv = argv;
+    cfg->exec_opt = opt;
+    if (c == 'c') {
+        argv[0] = (char *)"/bin/sh";
+        argv[1] = (char *)"-c";
+        argv[2] = (char *)arg;
+        argv[3] = NULL;
+        return -1;
+    }
+    char *words = memcpy((char *)(argv + nptrs), arg, len + 1);
+    size_t i = 0;
+    for (char *p = words; *p;) {
+        p += strspn(p, " \t");
+        if (!*p)
+            break;
+        argv[i++] = p;
+        p += strcspn(p, " \t");
+        if (*p)
+            *p++ = 0;
+    }
+    argv[i] = NULL;
+    return -1;
+}
+
 /* Options that only make sense with others: the last of each group seen,
  * named in validate()'s messages. */
 typedef struct seen_opts {
@@ -529,7 +589,7 @@ static int parse_options(int argc, char **argv, cli_cfg *cfg, seen_opts *seen)
     const char *frame = NULL;
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":lkU46s:p:Cq:Nw:vzhV", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":lkU46s:p:Cq:Nw:vzhVe:c:", long_opts, NULL)) != -1) {
         double *secs = NULL;
         const char *name = NULL;
         switch (c) {
@@ -644,6 +704,14 @@ static int parse_options(int argc, char **argv, cli_cfg *cfg, seen_opts *seen)
             break;
         case OPT_HEXDUMP_WIRE: cfg->hexdump_wire = true; break;
         case OPT_HEXDUMP_TIME: cfg->hexdump_time = true; break;
+        case 'e': case 'c': {
+            int rc = parse_exec(cfg, c, optarg);
+            if (rc >= 0)
+                return rc;
+            seen->relay_opt = cfg->exec_opt;
+            break;
+        }
+        case OPT_INETD: cfg->inetd = true; break;
         case OPT_STARTTLS_REISSUE: cfg->starttls_reissue = true; break;
         case 'q': secs = &cfg->quit_after_eof; name = seen->relay_opt = "-q"; break;
         case OPT_PEER_EOF_GRACE:
@@ -760,9 +828,28 @@ static int parse_probe_ports(cli_cfg *cfg, const char *spec)
     }
 }
 
+/* --inetd: the connection is fd 0, so no operand names one; aecat is its
+ * server side (cfg->listen).  -1, or a usage error. */
+static int inetd_operands(cli_cfg *cfg, int nop)
+{
+    if (!cfg->exec_argv)
+        return usage_error("--inetd needs -e or -c: the program that serves the connection");
+    if (cfg->listen || cfg->probe || cfg->unix_socket)
+        return usage_error("--inetd serves the connection on stdin: not with %s",
+                           cfg->listen ? "-l" : cfg->probe ? "-z" : "-U");
+    if (nop)
+        return usage_error("--inetd serves the connection on stdin: no HOST or PORT operand");
+    if (cfg->ready_fd >= 0)
+        return usage_error("--ready applies to -l, not to --inetd");
+    cfg->listen = true;
+    return -1;
+}
+
 /* HOST PORT, HOST:PORT, PORT (-l) or PATH (-U): -1, or a usage error. */
 static int parse_operands(cli_cfg *cfg, char **op, int nop)
 {
+    if (cfg->inetd)
+        return inetd_operands(cfg, nop);
     for (int i = 0; i < nop; i++) {
         int rc = socat_operand(op[i]);
         if (rc >= 0)
@@ -851,6 +938,10 @@ static int validate_keep(const cli_cfg *cfg, const seen_opts *seen)
         return usage_error("--peer-eof-grace: not with -k (a connection ends with its peer's EOF)");
     if (cfg->hexdump)
         return usage_error("--hexdump: not with -k (the connections' bytes would interleave, unmarked)");
+    if (cfg->inetd)
+        return usage_error("--inetd serves the one connection inetd passed: not with -k");
+    if (cfg->exec_argv)
+        return usage_error("%s with -k is not supported yet", cfg->exec_opt);
     if (cfg->tag && cfg->recv_records && !strcmp(cfg->recv_records, "raw"))
         return usage_error("--tag needs records that delimit frames: not --%s raw",
                            cfg->recv_records == cfg->records ? "records" : "recv-records");
@@ -882,6 +973,10 @@ static int validate(const cli_cfg *cfg, const seen_opts *seen)
         rc = validate_keep(cfg, seen);
     if (rc >= 0)
         return rc;
+    for (size_t i = 0; cfg->exec_argv && i < cfg->nsteps; i++)
+        if (cfg->steps[i].file && names_stdin(cfg->steps[i].file))
+            return usage_error("%s: aecat's stdin is not read: not --send-file %s", cfg->exec_opt,
+                               cfg->steps[i].file);
     if (cfg->ready_fd >= 0 && !cfg->listen)
         return usage_error("--ready applies to -l");
     if (cfg->tls && cfg->tls_auto)
@@ -934,5 +1029,9 @@ int cli_parse(int argc, char **argv, cli_cfg *cfg)
         rc = validate(cfg, &seen);
     if (rc < 0 && cfg->probe)
         rc = parse_probe_ports(cfg, cfg->port);
+    /* the program serves the connection once the steps are done (a
+     * STARTTLS server's plaintext after the upgrade) */
+    if (rc < 0 && cfg->exec_argv)
+        cfg->then_relay = true;
     return rc;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "relay.h"
 #include "splice.h"
+#include "child.h"
 #include "end.h"
 #include "log.h"
 #include "hexdump.h"
@@ -26,10 +27,10 @@ enum { HIGH_WATER = RELAY_HIGH_WATER, LOW_WATER = RELAY_LOW_WATER, STDOUT_PIPE_S
  * HIGH_WATER and more) then needs four write(2)s and as many wakeups, a
  * tenth of the time of a stream of small frames.  Linux lets any process
  * make it 1 MiB (pipe-max-size); failing that, it stays as it is. */
-static void widen_stdout_pipe(void)
+static void widen_stdout_pipe(const session *s)
 {
-    if (splice_is_pipe(1) && fcntl(1, F_GETPIPE_SZ) < STDOUT_PIPE_SIZE)
-        (void)fcntl(1, F_SETPIPE_SZ, STDOUT_PIPE_SIZE);
+    if (splice_is_pipe(s->out_fd) && fcntl(s->out_fd, F_GETPIPE_SZ) < STDOUT_PIPE_SIZE)
+        (void)fcntl(s->out_fd, F_SETPIPE_SZ, STDOUT_PIPE_SIZE);
 }
 
 /* A line codec's frame that ends where the stream ended: the last line
@@ -80,7 +81,7 @@ static size_t in_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
         for (size_t i = 0; i < n; i++)
             cli_say_in(s->label, "> frame %llu, %zu bytes", (unsigned long long)(s->frames_sent + i + 1), f[i].n);
     if (s->cfg->verbose && unterminated_line(h, s->in_codec, f[n - 1]))
-        cli_say_in(s->label, "stdin: the last line (%zu bytes) has no end marker: sent as a frame", f[n - 1].n);
+        cli_say_in(s->label, "%s: the last line (%zu bytes) has no end marker: sent as a frame", s->in_name, f[n - 1].n);
     long queued = relay_push_batch(s, s->net, s->send_codec, f, n);
     if (s->cfg->hexdump && s->send_codec->kind != AEH_CODEC_KIND_RAW)
         for (long i = 0; i < queued; i++)
@@ -114,10 +115,10 @@ static void in_error(aeh *h, const aeh_error *e, bool fatal)
     if (fatal)
         s->in = NULL;
     if (e->op == AEH_OP_DECODE) {
-        cli_say_in(s->label, "stdin: malformed data at byte %llu: %s", (unsigned long long)e->offset, e->msg);
+        cli_say_in(s->label, "%s: malformed data at byte %llu: %s", s->in_name, (unsigned long long)e->offset, e->msg);
         end_finish(s, EXIT_DATAERR, true);
     } else {
-        cli_say_in(s->label, "stdin: %s", e->msg);
+        cli_say_in(s->label, "%s: %s", s->in_name, e->msg);
         end_finish(s, EXIT_IOERR, true);
     }
 }
@@ -199,6 +200,18 @@ static size_t net_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     return n;
 }
 
+/* -e/-c: the peer's EOF becomes the program's, once what came before it
+ * is written to the program. */
+static void close_child_stdin(session *s)
+{
+    if (!s->child_pid || !s->peer_eof || !s->out || aeh_wbuf_len(s->out))
+        return;
+    aeh_destroy(s->out);
+    s->out = NULL;
+    close(s->out_fd);
+    s->out_fd = -1;
+}
+
 static void net_eof(aeh *h)
 {
     session *s = aeh_user(h);
@@ -208,6 +221,7 @@ static void net_eof(aeh *h)
                 s->cfg->tls_allow_truncation ? " (--tls-allow-truncation)"
                                              : " after ours: taken as its end");
     end_peer_eof(s);
+    close_child_stdin(s);
 }
 
 void relay_drain_wire(session *s, double secs)
@@ -310,6 +324,23 @@ static void net_drain(aeh *h)
     end_check_done(s);
 }
 
+/* -e/-c: the program starts once the wire is ready for the relay: the
+ * dialog done and the TLS handshake over (the environment tells how it
+ * went).  Until then its pipes hold what comes.  false: the run ends. */
+static bool child_launch(session *s)
+{
+    if (aeh_tls_active(s->net) && !s->tls_version[0]) {
+        s->child_after_tls = true;
+        return true;
+    }
+    s->child_after_tls = false;
+    int rc = child_start(s, s->conn_id ? s->conn_id : 1, aeh_fd(s->net));
+    if (rc < 0)
+        return true;
+    end_finish(s, rc, false);
+    return false;
+}
+
 /* The handshake is over: --tls-info, or the reason it failed (the handle
  * is gone after this callback then). */
 static void net_starttls(aeh *h, const aeh_error *err)
@@ -324,6 +355,8 @@ static void net_starttls(aeh *h, const aeh_error *err)
         return;
     }
     relay_tls_info(s, h);
+    if (s->child_after_tls)
+        child_launch(s);
     if (s->ready_after_tls) {
         s->ready_after_tls = false;
         s->on_wire_ready(s);
@@ -366,13 +399,19 @@ void relay_tls_info(session *s, aeh *h)
 
 /* ------------------------------------------------------------ stdout side */
 
-static void out_drain(aeh *h)
+static void resume_wire(session *s)
 {
-    session *s = aeh_user(h);
     if (s->net_paused && s->net) {
         s->net_paused = false;
         aeh_start_read(s->net);
     }
+}
+
+static void out_drain(aeh *h)
+{
+    session *s = aeh_user(h);
+    resume_wire(s);
+    close_child_stdin(s);
     end_check_done(s);
 }
 
@@ -381,8 +420,8 @@ void relay_out_refused(session *s, const aeh_error *e)
     const char *fmt = s->cfg->recv_records ? s->cfg->recv_records : "lines";
     const char *opt = s->cfg->recv_records == s->cfg->records ? "--records" : "--recv-records";
     bool lines = !strcmp(fmt, "lines") || !strcmp(fmt, "nul");
-    cli_say_in(s->label, "stdout: cannot write frame %llu received from %s at byte %llu as %s %s: %s%s%s%s",
-            (unsigned long long)s->frames_recv, s->peer, (unsigned long long)s->net_frame_at, opt, fmt,
+    cli_say_in(s->label, "%s: cannot write frame %llu received from %s at byte %llu as %s %s: %s%s%s%s",
+            s->out_name, (unsigned long long)s->frames_recv, s->peer, (unsigned long long)s->net_frame_at, opt, fmt,
             e->msg, lines ? " (use " : "", lines ? opt : "", lines ? " netstring, hex or base64)" : "");
     end_finish(s, EXIT_DATAERR, false);
 }
@@ -392,6 +431,15 @@ static void out_error(aeh *h, const aeh_error *e, bool fatal)
     session *s = aeh_user(h);
     if (fatal)
         s->out = NULL;
+    if (e->code == EPIPE && s->child_pid) {
+        /* the program closed its stdin (or exited): its output still goes
+         * to the wire; what the peer sends has no reader and is dropped */
+        if (s->cfg->verbose)
+            cli_say("child %d closed its stdin: what %s sends is dropped", (int)s->child_pid, s->peer);
+        resume_wire(s);
+        end_check_done(s);
+        return;
+    }
     if (e->code == EPIPE) {
         /* The reader went away: end quietly, as `cat` killed by SIGPIPE would. */
         if (s->exit_code < 0)
@@ -404,7 +452,7 @@ static void out_error(aeh *h, const aeh_error *e, bool fatal)
             return;
         relay_out_refused(s, e);
     } else {
-        cli_say_in(s->label, "stdout: %s", e->msg);
+        cli_say_in(s->label, "%s: %s", s->out_name, e->msg);
         end_finish(s, EXIT_IOERR, false);
     }
     end_check_done(s);
@@ -436,6 +484,8 @@ void relay_net_callbacks(session *s)
 void relay_begin(session *s)
 {
     s->relay_started = true;
+    if (s->cfg->exec_argv && !child_launch(s))
+        return;
     /* From here on the send codec writes only what stdin's records decoded
      * (and stdout's only the wire's frames): it need not check them again.
      * Not before: a dialog's --send data comes from the command line. */
@@ -531,9 +581,9 @@ static void tls_detected(aeh *h, aeh_span f, void *arg)
 /* stdin and stdout as handles: -1, or the exit code. */
 int relay_stdio_open(session *s)
 {
-    widen_stdout_pipe();
+    widen_stdout_pipe(s);
     aeh_opts oo = {
-        .loop = s->loop, .fd = 1, .user = s, .no_close = true, .low_water_mark = LOW_WATER,
+        .loop = s->loop, .fd = s->out_fd, .user = s, .no_close = true, .low_water_mark = LOW_WATER,
         /* frames to stdout, or raw records of a framed wire (one write(2)
          * per small frame was a fifth of the speed): written per loop turn */
         .autocork = s->out_codec->kind != AEH_CODEC_KIND_RAW || s->recv_codec->kind != AEH_CODEC_KIND_RAW,
@@ -541,12 +591,12 @@ int relay_stdio_open(session *s)
     };
     s->out = aeh_new(&oo);
     if (!s->out) {
-        cli_say_in(s->label, "stdout: %s", strerror(errno));
+        cli_say_in(s->label, "%s: %s", s->out_name, strerror(errno));
         return EXIT_IOERR;
     }
 
     aeh_opts io = {
-        .loop = s->loop, .fd = 0, .user = s, .no_close = true, .max_read_size = 256 * 1024,
+        .loop = s->loop, .fd = s->in_fd, .user = s, .no_close = true, .max_read_size = 256 * 1024,
         .on_error = in_error, .on_eof = in_eof,
     };
     s->in = aeh_new(&io);
@@ -557,6 +607,13 @@ int relay_stdio_open(session *s)
 int relay_start(session *s, int fd)
 {
     const cli_cfg *c = s->cfg;
+    if (c->exec_argv) {
+        int rc = child_prepare(s);
+        if (rc >= 0) {
+            close(fd);
+            return rc;
+        }
+    }
     if (!c->probe && !s->hooks && splice_eligible(s)) {
         s->relay_started = true;
         return splice_start(s, fd);

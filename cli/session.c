@@ -13,6 +13,7 @@
 #include "session.h"
 #include "dialog.h"
 #include "relay.h"
+#include "child.h"
 #include "end.h"
 #include "codecs.h"
 #include "log.h"
@@ -180,6 +181,16 @@ static void accept_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
         ev_io_start(loop, &s->listen_w);
 }
 
+static void log_accept(const struct sockaddr_storage *peer, socklen_t len)
+{
+    if (log_on()) {
+        aeh_buf b = { 0 };
+        log_begin(&b, "accept");
+        log_addr(&b, (const struct sockaddr *)peer, len);
+        log_end(&b);
+    }
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)revents;
@@ -219,12 +230,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
         char buf[200];
         cli_say_in(s->label, "accepted connection from %s", aeh_addr_str((struct sockaddr *)&peer, len, buf, sizeof buf));
     }
-    if (log_on()) {
-        aeh_buf b = { 0 };
-        log_begin(&b, "accept");
-        log_addr(&b, (struct sockaddr *)&peer, len);
-        log_end(&b);
-    }
+    log_accept(&peer, len);
     tls_timer_start(s);
     connected(s, fd, (struct sockaddr *)&peer, len);
 }
@@ -266,10 +272,64 @@ static int announce(session *s)
     return -1;
 }
 
+/* Fd 0 (and 1) stop naming the socket: its close must reach the peer. */
+static int hand_over_std_fd(int fd, const struct stat *sock_st)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_dev != sock_st->st_dev || st.st_ino != sock_st->st_ino)
+        return 0;
+    int null_fd = open("/dev/null", fd ? O_WRONLY : O_RDONLY);
+    if (null_fd < 0)
+        return -1;
+    int rc = dup2(null_fd, fd);
+    close(null_fd);
+    return rc < 0 ? -1 : 0;
+}
+
+/* --inetd: the connection was accepted by inetd, tcpserver or systemd and
+ * is fd 0 (and 1). */
+static int inetd_start(session *s)
+{
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+    struct stat st;
+    if (fstat(0, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+        cli_say("usage: --inetd: stdin is not a socket (run by inetd, tcpserver or systemd Accept=yes)");
+        return EXIT_USAGE;
+    }
+    if (getpeername(0, (struct sockaddr *)&peer, &len) < 0) {
+        if (errno == ENOTCONN) {
+            cli_say("usage: --inetd: stdin is a socket but no connection (a listening socket: "
+                    "systemd needs Accept=yes)");
+            return EXIT_USAGE;
+        }
+        cli_say("--inetd: stdin: getpeername: %s", strerror(errno));
+        return EXIT_IOERR;
+    }
+    int fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0 || hand_over_std_fd(0, &st) < 0 || hand_over_std_fd(1, &st) < 0) {
+        cli_say("--inetd: stdin: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return EXIT_IOERR;
+    }
+    s->saved_fl[0] = s->saved_fl[1] = -1;   /* no longer the caller's socket */
+    if (s->cfg->verbose) {
+        char buf[200];
+        cli_say("--inetd: connection from %s", aeh_addr_str((struct sockaddr *)&peer, len, buf, sizeof buf));
+    }
+    log_accept(&peer, len);
+    tls_timer_start(s);
+    connected(s, fd, (struct sockaddr *)&peer, len);
+    return -1;
+}
+
 static int start(session *s)
 {
     const cli_cfg *c = s->cfg;
     aeh_error e;
+    if (c->inetd)
+        return inetd_start(s);
     if (c->listen) {
         /* one connection: a backlog of one; -k: what the kernel allows */
         int backlog = c->keep_open ? SOMAXCONN : 1;
@@ -352,7 +412,9 @@ static void print_stats(session *s, uint64_t sent, uint64_t recvd)
 int session_open(session *s, const cli_cfg *cfg, double deadline)
 {
     *s = (session){ .cfg = cfg, .exit_code = -1, .listen_fd = -1, .deadline = deadline,
-                    .on_wire_ready = wire_ready };
+                    .on_wire_ready = wire_ready, .in_fd = 0, .out_fd = 1,
+                    .in_name = "stdin", .out_name = "stdout",
+                    .child_ends = { -1, -1 } };
     int rc = codecs_build(s);
     if (rc) {
         codecs_free(s);
@@ -424,6 +486,7 @@ int session_close(session *s, session_outcome *out)
     if (s->connector)
         aeh_connect_cancel(s->connector);
     end_close(s);
+    child_reap(s);
     dialog_free(s);
     if (cfg->stats && !s->hub)    /* -k: the listener tells its totals */
         print_stats(s, s->bytes_sent, s->bytes_recv);
@@ -458,6 +521,7 @@ void session_conn_open(session *c, const session *l, unsigned id, const conn_hoo
         .in_codec = l->in_codec, .out_codec = l->out_codec, .until = l->until, .tls_ctx = l->tls_ctx,
         .exit_code = -1, .listen_fd = -1, .saved_fl = { -1, -1 }, .on_wire_ready = wire_ready,
         .hub = l->hub, .hooks = hooks, .conn_id = id, .t_start = ev_now(l->loop),
+        .in_fd = 0, .out_fd = 1, .in_name = "stdin", .out_name = "stdout",
     };
     ev_timer_init(&c->tls_w, tls_timeout_cb, 0, 0);
     c->tls_w.data = c;

@@ -13,6 +13,7 @@
  *                 then the dialog or the relay, and its end
  *   dialog.c      --send/--expect/... on the wire, then the relay
  *   relay.c       the handle transport: framing, TLS, backpressure
+ *   child.c       -e/-c: the program that takes stdin/stdout's place
  *   splice.c      the splice(2) transport for raw bytes
  *   end.c         how a run ends: the end-of-stream policy, one for both
  *                 transports, and the exit code
@@ -22,7 +23,7 @@
  *   opts.c        the command line into a cli_cfg
  *   say.c         messages on stderr, exit codes of library errors
  *
- * Layers, top to bottom: aecat.c keep.c session.c dialog.c relay.c splice.c end.c codecs.c hexdump.c log.c opts.c say.c
+ * Layers, top to bottom: aecat.c keep.c session.c dialog.c relay.c child.c splice.c end.c codecs.c hexdump.c log.c opts.c say.c
  * (tests/build.bats checks that each file calls only files after it.)
  * Every file includes only aeh.h of the library (the Makefile's -Iinclude);
  * each layer's functions are declared in its own header (end.h, relay.h,

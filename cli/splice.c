@@ -57,7 +57,9 @@ bool splice_is_pipe(int fd)
 bool splice_eligible(const session *s)
 {
     const cli_cfg *c = s->cfg;
-    if (getenv("AECAT_NO_SPLICE"))
+    /* -e/-c: the handle relay, whose stdout side outlives a program that
+     * stops reading */
+    if (getenv("AECAT_NO_SPLICE") || c->exec_argv)
         return false;
     const aeh_codec *codecs[] = { s->recv_codec, s->send_codec, s->in_codec, s->out_codec };
     for (size_t i = 0; i < sizeof codecs / sizeof *codecs; i++)
@@ -66,7 +68,7 @@ bool splice_eligible(const session *s)
     if (c->count || c->until || c->verbose >= 2 || c->rtimeout > 0 || c->wtimeout > 0 || s->tls_ctx ||
         s->dialog || c->hexdump)
         return false;
-    return is_pipe_or_socket(0) && splice_is_pipe(1);
+    return is_pipe_or_socket(s->in_fd) && splice_is_pipe(s->out_fd);
 }
 
 static int set_nonblock(int fd)
@@ -295,9 +297,9 @@ static const transport splice_transport;
 int splice_start(session *s, int fd)
 {
     struct splice_relay *r = calloc(1, sizeof *r);
-    if (!r || set_nonblock(0) < 0 || set_nonblock(1) < 0 ||
-        pump_init(r, &r->up, 0, fd, "stdin", "wire") < 0 ||
-        pump_init(r, &r->down, fd, 1, "wire", "stdout") < 0) {
+    if (!r || set_nonblock(s->in_fd) < 0 || set_nonblock(s->out_fd) < 0 ||
+        pump_init(r, &r->up, s->in_fd, fd, "stdin", "wire") < 0 ||
+        pump_init(r, &r->down, fd, s->out_fd, "wire", "stdout") < 0) {
         cli_say("relay: %s", strerror(errno));
         if (r)
             free(r->up.buf);

@@ -55,6 +55,20 @@ struct session {
     aeh_tls_verification tls_verified;   /* how the last handshake checked the peer */
     char tls_version[16];         /* its version ("" before any) */
     int in_errno;                 /* why stdin could not be opened as a handle */
+    /* The session's "stdin side" and "stdout side": 0 and 1, or with -e/-c
+     * aecat's ends of the pipes from and to the child (child.c). */
+    int in_fd, out_fd;
+    const char *in_name, *out_name;   /* for messages: "stdin", "stdout", or the child's */
+    /* -e/-c: the program on this connection (child.c) */
+    pid_t child_pid;              /* 0: none (not started, or reaped at exec failure) */
+    int child_ends[2];            /* the child's ends of the pipes until it starts (-1: none) */
+    ev_child child_w;
+    ev_timer child_kill_w;        /* SIGKILL after the grace that follows SIGTERM */
+    bool child_gone;              /* reaped: child_code holds its status */
+    bool child_stopping;          /* SIGTERM was sent */
+    bool child_after_tls;         /* starts when the handshake under way is over */
+    bool child_reaping;           /* the relay is over: the loop runs for the child alone */
+    int child_code;               /* its exit code, 128+N for signal N */
     int exit_code;                /* -1 while running */
     /* -k: the listener takes each accepted fd (NULL: one connection) */
     void (*on_accept)(session *s, int fd, const struct sockaddr *peer, socklen_t len);

@@ -78,6 +78,10 @@ _aecat()
             _filedir
             return
             ;;
+        -e | --exec)
+            COMPREPLY=($(compgen -c -- "$cur"))
+            return
+            ;;
         --hexdump)
             if [[ $split == true ]]; then     # --hexdump=FILE (the file is optional)
                 _filedir
@@ -91,7 +95,8 @@ _aecat()
             ;;
         -p | --source-port | --max-frame | --count | --until | -q | --peer-eof-grace | -w | \
             --timeout | --connect-timeout | --rtimeout | --wtimeout | --deadline | --pin | --send | \
-            --expect | --reject | --sleep | --step-timeout | --starttls-name | --retry-until)
+            --expect | --reject | --sleep | --step-timeout | --starttls-name | --retry-until | \
+            -c | --sh-exec)
             return          # a value of the user's own: nothing to offer
             ;;
     esac
@@ -106,6 +111,7 @@ _aecat()
             --tls-priority --verify-client --tls-allow-truncation --tls-strict-close --tls-info
             --send --send-file --expect --reject --sleep --starttls --starttls-name --starttls-reissue
             --step-timeout --then-relay --retry-until --json-log
+            -e --exec -c --sh-exec --inetd
             -v --verbose --stats --hexdump --hexdump= --hexdump-wire --hexdump-time
             -h --help -V --version'
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -126,7 +132,7 @@ _aecat()
                 --connect-timeout | --rtimeout | --wtimeout | --deadline | --ca | --cert | \
                 --key | --servername | --alpn | --pin | --tls-priority | --send | --send-file | \
                 --expect | --reject | --sleep | --starttls | --starttls-name | --step-timeout | \
-                --retry-until | --json-log)
+                --retry-until | --json-log | -e | --exec | -c | --sh-exec)
                 ((i++)) ;;
             -*) ;;
             *) ((nops++)) ;;

@@ -10,8 +10,9 @@
 #   --tls-info
 #   --send --send-file --expect --reject --sleep --starttls --starttls-name
 #   --starttls-reissue --step-timeout --then-relay --retry-until --json-log
+#   --exec --sh-exec --inetd
 #   --verbose --stats --hexdump --hexdump-wire --hexdump-time --help
-#   --version, and -4 -6 -q -N -z.
+#   --version, and -4 -6 -q -N -z -e -c.
 
 # Options that take a value in the next word (for counting operands).
 set -g __aecat_valued -s --source -p --source-port --frame --recv-frame --send-frame \
@@ -19,7 +20,7 @@ set -g __aecat_valued -s --source -p --source-port --frame --recv-frame --send-f
     -w --timeout --connect-timeout --rtimeout \
     --wtimeout --deadline --ca --cert --key --servername --alpn --pin --tls-priority \
     --send --send-file --expect --reject --sleep --starttls --starttls-name --step-timeout \
-    --retry-until --json-log
+    --retry-until --json-log -e --exec -c --sh-exec
 
 function __aecat_unix --description 'aecat: -U given'
     for w in (commandline -opc)[2..-1]
@@ -154,6 +155,10 @@ complete -c aecat -l step-timeout -x -d 'Bound for each --expect and --starttls 
 complete -c aecat -l then-relay -d 'After the dialog steps, relay stdin/stdout'
 complete -c aecat -l retry-until -x -d 'Repeat connect + TLS + steps with backoff until they succeed (SECS)'
 complete -c aecat -l json-log -r -F -d 'JSON Lines events to FILE (- stderr, &N a descriptor)'
+# Program
+complete -c aecat -s e -l exec -x -a '(__fish_complete_command)' -d 'Run PROG ARGS (no shell) in place of stdin/stdout'
+complete -c aecat -s c -l sh-exec -x -d 'Run /bin/sh -c COMMAND in place of stdin/stdout'
+complete -c aecat -l inetd -d 'The connection is stdin/stdout (inetd, tcpserver, systemd Accept=yes)'
 # Output
 complete -c aecat -s v -l verbose -d 'Events on stderr (repeat for more)'
 complete -c aecat -l stats -d 'Bytes, frames, duration and rate at exit'

@@ -869,6 +869,55 @@ aecat: 127.0.0.1 port $PORT: open"
     done
 }
 
+# ------------------------------------------------------------------ programs (-e, -c, --inetd)
+
+# ex_served ID TEXT: runs example ID's first logical line as a server on
+# EX_PORT[9000] and its second as the client, which must print TEXT.
+ex_served() {
+    ex_free_port 9000
+    ex_lines "$1"
+    ex_spawn srv "${EX_LINES[0]}"
+    ex_wait_port "${EX_PORT[9000]}"
+    ex_exec "${EX_LINES[1]}"
+    ex_out_is "$1" "$2"
+    wait_pid "$SPAWN_PID"
+    [ "$WAIT_RC" -eq 0 ] || fail "server exited $WAIT_RC: $(cat "$T/srv.err")"
+}
+
+@test "examples: a mock server in a shell loop (-c)" {
+    local id
+    ex_find "echo hello | aecat localhost 9000"
+    for id in "${EX_IDS[@]}"; do
+        ex_served "$id" 'echo: hello (127.0.0.1)'
+    done
+}
+
+@test "examples: a mock server in a shell loop, netstrings on the wire" {
+    local id
+    ex_find "echo hello | aecat --frame netstring localhost 9000"
+    for id in "${EX_IDS[@]}"; do
+        ex_served "$id" 'you said hello'
+    done
+}
+
+@test "examples: a TLS wrapper under systemd-socket-activate (Accept=yes), --inetd -e" {
+    local id
+    # systemd-socket-activate runs aecat by its name: this build's
+    mkdir -p "$T/bin"
+    ln -s "$AECAT" "$T/bin/aecat"
+    export PATH=$T/bin:$PATH
+    EX_HOSTOPTS[srv.example.org]="--servername localhost"
+    ex_find "aecat --inetd --tls --cert srv.pem --key srv.key"
+    for id in "${EX_IDS[@]}"; do
+        ex_free_port 8443
+        ex_lines "$id"
+        ex_spawn srv "${EX_LINES[0]//127.0.0.1:8443/127.0.0.1:${EX_PORT[8443]}}"
+        ex_wait_port "${EX_PORT[8443]}"
+        ex_exec "${EX_LINES[1]}"
+        ex_out_is "$id" HELLO
+    done
+}
+
 # ------------------------------------------------------------------ coverage
 
 @test "examples: every example of README.md and man/aecat.1 is run by a test above" {
