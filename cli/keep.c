@@ -13,10 +13,12 @@
  *
  * A connection's end (its peer's EOF, a failure, its dialog done) is its
  * own: told on one line naming it, and the listener goes on.  Stdin's EOF
- * half-closes every connection and each later one.  The run ends on a
+ * half-closes every connection and each later one (not with --broker: the
+ * clients still speak to each other).  The run ends on a
  * signal, --deadline, --count/--until (across all connections),
  * --max-accepts, or a failure of stdin or stdout. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +56,8 @@ struct keep {
     uint64_t relaying;            /* connections in the relay */
     uint64_t nover;               /* of them, over the high-water mark */
     bool stdin_reading;           /* stdin's reader is set */
-    bool json_tag;                /* --tag with --records json */
+    bool json_tag;                /* --tag with --records json (stdout) */
+    aeh_codec *routed;            /* --tag, stdin json: splits its JSON texts (NULL: not routed) */
     int first_failure;            /* --max-accepts: the exit code */
     aeh_buf record;               /* --tag: one record, encoded */
     aeh_error refusal;            /* fan_out: why the encoder refused a frame */
@@ -151,6 +154,160 @@ static size_t fan_out(keep *k, const aeh_span *f, size_t n, conn *from)
     return ok;
 }
 
+/* ------------------------------------------------------------ routed stdin
+ * With --tag and json records on stdin, a record may name its connection:
+ * {"conn":N,"frame":VALUE} goes to connection N only (VALUE is what the
+ * record would be alone: a string, {"base64":...}, or any JSON text when
+ * the wire is JSON); "peer" is ignored, so that stdout's tagged records
+ * can be fed back.  Any other record goes to every connection. */
+
+/* The end of the JSON value starting at t[i] (the text was validated). */
+static size_t json_value_end(const uint8_t *t, size_t n, size_t i)
+{
+    unsigned depth = 0;
+    bool in_string = false;
+    for (; i < n; i++) {
+        uint8_t ch = t[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"' && (in_string = false, depth == 0))
+                return i + 1;
+            continue;
+        }
+        if (ch == '"')
+            in_string = true;
+        else if (ch == '{' || ch == '[')
+            depth++;
+        else if ((ch == '}' || ch == ']') && depth-- == 0)
+            return i;             /* the end of the enclosing object */
+        else if (depth == 0 && (ch == ',' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'))
+            return i;
+        if (depth == 0 && (ch == '}' || ch == ']'))
+            return i + 1;
+    }
+    return n;
+}
+
+static size_t json_skip_ws(const uint8_t *t, size_t n, size_t i)
+{
+    while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+        i++;
+    return i;
+}
+
+/* A record's route: 1 with *conn_no and *value set (the member "frame"),
+ * 0 when it names no connection, -1 when it names one without a frame or
+ * with a bad number (*at: the offending byte). */
+static int record_route(aeh_span text, unsigned *conn_no, aeh_span *value, size_t *at)
+{
+    const uint8_t *t = text.p;
+    size_t n = text.n, i = json_skip_ws(t, n, 0);
+    bool has_conn = false, has_frame = false;
+    if (i >= n || t[i] != '{')
+        return 0;
+    for (i = json_skip_ws(t, n, i + 1); i < n && t[i] == '"';) {
+        size_t key = i + 1, key_end = key;
+        while (key_end < n && t[key_end] != '"' && t[key_end] != '\\')
+            key_end++;
+        if (key_end >= n || t[key_end] != '"')
+            return 0;             /* an escaped name: not one of ours */
+        size_t v = json_skip_ws(t, n, json_skip_ws(t, n, key_end + 1) + 1);
+        size_t v_end = json_value_end(t, n, v);
+        size_t key_len = key_end - key;
+        if (key_len == 4 && !memcmp(t + key, "conn", 4)) {
+            unsigned long long c = 0;
+            size_t d = v;
+            while (d < v_end && t[d] >= '0' && t[d] <= '9' && c <= UINT_MAX)
+                c = c * 10 + (unsigned)(t[d++] - '0');
+            if (d == v || d != v_end || c == 0 || c > UINT_MAX) {
+                *at = v;
+                return -1;
+            }
+            *conn_no = (unsigned)c;
+            has_conn = true;
+        } else if (key_len == 5 && !memcmp(t + key, "frame", 5)) {
+            *value = (aeh_span){ t + v, v_end - v };
+            has_frame = true;
+        }
+        i = json_skip_ws(t, n, v_end);
+        if (i < n && t[i] == ',')
+            i = json_skip_ws(t, n, i + 1);
+    }
+    if (!has_conn)
+        return 0;
+    if (!has_frame) {
+        *at = 0;
+        return -1;
+    }
+    return 1;
+}
+
+static conn *conn_by_id(keep *k, unsigned id)
+{
+    for (conn *c = k->head; c; c = c->next)
+        if (c->s.conn_id == id)
+            return c;
+    return NULL;
+}
+
+static size_t fan_out(keep *k, const aeh_span *f, size_t n, conn *from);
+
+/* One routed stdin record at stream offset `at`: sent, or -1 with the
+ * run's end begun (a record that is not one). */
+static int route_record(keep *k, aeh_span text, uint64_t at)
+{
+    session *s = k->s;
+    unsigned id = 0;
+    aeh_span value = text;
+    size_t bad_at = 0;
+    int routed = record_route(text, &id, &value, &bad_at);
+    aeh_error e = { 0 };
+    if (routed < 0) {
+        cli_say("stdin: malformed data at byte %llu: a record naming \"conn\" needs a positive "
+                "connection number and a \"frame\"", (unsigned long long)(at + bad_at));
+        end_finish(s, EXIT_DATAERR, true);
+        return -1;
+    }
+    /* the record (or its frame) as the records decoder sees it alone */
+    aeh_dstate st = { 0 };
+    aeh_span frame = value;
+    size_t used = 0;
+    if (s->in_codec != k->routed &&
+        s->in_codec->decode(s->in_codec, &st, value.p, value.n, true, &frame, &used, &e) != AEH_DEC_FRAME) {
+        cli_say("stdin: malformed data at byte %llu: %s",
+                (unsigned long long)(at + (size_t)(value.p - text.p) + e.offset), e.msg);
+        aeh_buf_free(&st.out);
+        end_finish(s, EXIT_DATAERR, true);
+        return -1;
+    }
+    if (!routed) {
+        size_t ok = fan_out(k, &frame, 1, NULL);
+        if (!ok) {
+            s->in_frame_at = at;
+            s->frames_sent++;
+            relay_send_refused(s, &k->refusal);
+        }
+    } else {
+        conn *c = conn_by_id(k, id);
+        if (!c || !c->relaying || c->dead || !c->s.net) {
+            if (s->cfg->verbose)
+                cli_say("stdin: the record at byte %llu names conn %u, which is not open: dropped",
+                        (unsigned long long)at, id);
+        } else if (relay_push_batch(&c->s, c->s.net, s->send_codec, &frame, 1) == 0) {
+            s->in_frame_at = at;
+            s->frames_sent++;
+            relay_send_refused(s, &c->s.batch_error);
+        } else {
+            c->s.frames_sent++;
+            if (c->s.net && aeh_wbuf_len(c->s.net) > RELAY_HIGH_WATER)
+                over_high(k, c);
+        }
+    }
+    aeh_buf_free(&st.out);
+    return s->finishing ? -1 : 0;
+}
+
 static size_t stdin_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
 {
     session *s = arg;
@@ -158,6 +315,19 @@ static size_t stdin_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     if (s->cfg->verbose >= 2)
         for (size_t i = 0; i < n; i++)
             cli_say("> frame %llu, %zu bytes", (unsigned long long)(s->frames_sent + i + 1), f[i].n);
+    if (k->routed) {
+        /* a text's own offset: its frame's start is that of the blanks before it */
+        aeh_span unread = aeh_rbuf(h);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t at = f[i].p >= unread.p && f[i].p < unread.p + unread.n
+                        ? aeh_batch_offset(h, 0) + (uint64_t)(f[i].p - unread.p) : aeh_batch_offset(h, i);
+            if (route_record(k, f[i], at) < 0)
+                return i + 1;
+            s->frames_sent++;
+        }
+        stdin_update(k);
+        return n;
+    }
     size_t ok = fan_out(k, f, n, NULL);
     s->frames_sent += ok;
     if (ok < n) {
@@ -289,12 +459,12 @@ static void conn_relaying(session *cs)
     session *s = k->s;
     c->relaying = true;
     k->relaying++;
-    if (s->stdin_done && !s->cfg->no_shutdown)
+    if (s->stdin_done && !s->cfg->no_shutdown && !s->cfg->broker)
         aeh_push_shutdown(cs->net);   /* stdin ended before it came */
     if (!k->stdin_reading && !s->stdin_done) {
         k->stdin_reading = true;
         if (s->in)
-            aeh_read_batches(s->in, s->in_codec, stdin_frames, s);
+            aeh_read_batches(s->in, k->routed ? k->routed : s->in_codec, stdin_frames, s);
         else
             end_stdin_ended(s);
     }
@@ -470,6 +640,8 @@ static bool keep_wire_open(const session *s)
 static void keep_shutdown(session *s)
 {
     keep *k = s->hub;
+    if (s->cfg->broker)           /* the clients still speak to each other */
+        return;
     for (conn *c = k->head; c; c = c->next)
         if (c->relaying && c->s.net)
             aeh_push_shutdown(c->s.net);
@@ -510,6 +682,8 @@ static void keep_close(session *s)
                 (unsigned long long)s->frames_recv, t);
     }
     aeh_buf_free(&k->record);
+    if (k->routed != s->in_codec)
+        aeh_codec_free(k->routed);
     free(k);
     s->hub = NULL;
 }
@@ -542,6 +716,19 @@ int keep_open(session *s)
     k->s = s;
     k->json_tag = s->cfg->tag && s->out_codec->kind == AEH_CODEC_KIND_JSON_STRINGS;
     k->json_tag = k->json_tag || (s->cfg->tag && s->out_codec->kind == AEH_CODEC_KIND_JSON);
+    if (s->cfg->tag && (s->in_codec->kind == AEH_CODEC_KIND_JSON_STRINGS ||
+                        s->in_codec->kind == AEH_CODEC_KIND_JSON)) {
+        /* whole JSON texts first, each then routed (a JSON wire's records
+         * are its frames already) */
+        aeh_error e;
+        k->routed = s->in_codec->kind == AEH_CODEC_KIND_JSON ? s->in_codec : aeh_codec_json(0, &e);
+        if (!k->routed) {
+            cli_say("-k: %s", e.msg);
+            free(k);
+            return EXIT_IOERR;
+        }
+        k->routed->max_frame = s->in_codec->max_frame ? 8 * s->in_codec->max_frame + 64 : 0;
+    }
     ev_prepare_init(&k->reap_w, reap);
     k->reap_w.data = k;
     s->hub = k;
@@ -549,6 +736,8 @@ int keep_open(session *s)
     if (rc >= 0) {
         aeh_destroy(s->out);
         s->out = NULL;
+        if (k->routed != s->in_codec)
+            aeh_codec_free(k->routed);
         free(k);
         s->hub = NULL;
         return rc;

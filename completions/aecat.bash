@@ -54,6 +54,10 @@ _aecat()
             COMPREPLY=($(compgen -W 'lines nul netstring hex base64 json raw' -- "$cur"))
             return
             ;;
+        --slow)
+            COMPREPLY=($(compgen -W 'block drop close' -- "$cur"))
+            return
+            ;;
         -s | --source)
             _ip_addresses 2>/dev/null || _known_hosts_real -- "$cur"
             return
@@ -96,7 +100,7 @@ _aecat()
         -p | --source-port | --max-frame | --count | --until | -q | --peer-eof-grace | -w | \
             --timeout | --connect-timeout | --rtimeout | --wtimeout | --deadline | --pin | --send | \
             --expect | --reject | --sleep | --step-timeout | --starttls-name | --retry-until | \
-            -c | --sh-exec)
+            -c | --sh-exec | --max-conns | --max-accepts)
             return          # a value of the user's own: nothing to offer
             ;;
     esac
@@ -104,6 +108,7 @@ _aecat()
 
     if [[ $cur == -* ]]; then
         local opts='-l --listen -U --unix -4 -6 -s --source -p --source-port --ready --ready= -z --zero-io
+            -k --keep-open --tag --broker --slow --max-conns --max-accepts
             --frame --recv-frame --send-frame --records --send-records --recv-records --strict-lines
             --max-frame --count --until -C --crlf
             -q --peer-eof-grace -N --no-shutdown -w --timeout --connect-timeout --rtimeout --wtimeout --deadline
@@ -132,7 +137,8 @@ _aecat()
                 --connect-timeout | --rtimeout | --wtimeout | --deadline | --ca | --cert | \
                 --key | --servername | --alpn | --pin | --tls-priority | --send | --send-file | \
                 --expect | --reject | --sleep | --starttls | --starttls-name | --step-timeout | \
-                --retry-until | --json-log | -e | --exec | -c | --sh-exec)
+                --retry-until | --json-log | -e | --exec | -c | --sh-exec | --slow | --max-conns | \
+                --max-accepts)
                 ((i++)) ;;
             -*) ;;
             *) ((nops++)) ;;

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # fish completion for aecat(1).  Install as vendor_completions.d/aecat.fish.
 # It completes every option of `aecat --help` (tests/completion.bats checks):
-#   --listen --unix --source --source-port --ready --zero-io --frame --recv-frame
+#   --listen --unix --source --source-port --ready --zero-io --keep-open --tag
+#   --broker --slow --max-conns --max-accepts --frame --recv-frame
 #   --send-frame --records --send-records --recv-records --strict-lines
 #   --max-frame --count --until --crlf --no-shutdown --peer-eof-grace
 #   --timeout --connect-timeout --rtimeout --wtimeout --deadline --tls
@@ -20,7 +21,7 @@ set -g __aecat_valued -s --source -p --source-port --frame --recv-frame --send-f
     -w --timeout --connect-timeout --rtimeout \
     --wtimeout --deadline --ca --cert --key --servername --alpn --pin --tls-priority \
     --send --send-file --expect --reject --sleep --starttls --starttls-name --step-timeout \
-    --retry-until --json-log -e --exec -c --sh-exec
+    --retry-until --json-log -e --exec -c --sh-exec --slow --max-conns --max-accepts
 
 function __aecat_unix --description 'aecat: -U given'
     for w in (commandline -opc)[2..-1]
@@ -102,6 +103,12 @@ complete -c aecat -s s -l source -x -a '(__fish_print_addresses; __fish_print_ho
 complete -c aecat -s p -l source-port -x -d 'Local port to connect from'
 complete -c aecat -l ready -f -d 'Once listening, print "listening HOST PORT" on stderr (or --ready=FD)'
 complete -c aecat -s z -l zero-io -d 'Probe each port of PORT,LO-HI,...: connect, TLS, steps, close'
+complete -c aecat -s k -l keep-open -d 'With -l: serve many connections at once until stopped'
+complete -c aecat -l tag -d '-k: records on stdout say the connection and peer'
+complete -c aecat -l broker -d "-k: a client's frames go to the other clients too"
+complete -c aecat -l slow -x -a 'block\t"hold stdin back (default)" drop\t"it misses frames" close\t"close it"' -d '-k: a connection that reads too slowly'
+complete -c aecat -l max-conns -x -d '-k: connections at once (default 1000)'
+complete -c aecat -l max-accepts -x -d '-k: accept N connections, exit when they ended'
 # Framing
 complete -c aecat -l frame -x -a '(__aecat_frame_types)' -d 'Framing of the wire, both directions'
 complete -c aecat -l recv-frame -x -a '(__aecat_frame_types)' -d 'Framing of what is received'

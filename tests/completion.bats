@@ -636,3 +636,26 @@ fish_complete() {
     assert_success
     assert_output ''
 }
+
+@test "completion: -k's --slow takes block, drop and close in bash, zsh and fish; its number options take no operand's place" {
+    [ -r /usr/share/bash-completion/bash_completion ] || skip "bash-completion not installed"
+    run bash_complete 'aecat -l -k --slow d'
+    assert_success
+    assert_output 'drop'
+    run bash_complete 'aecat -l -k --max-conns 5 --max-accepts 3 --slow close lo'
+    assert_success
+    assert_line 'localhost'
+    run bash_complete 'aecat --keep'
+    assert_output '--keep-open'
+    command -v zsh >/dev/null || skip "zsh not installed"
+    zsh -f -c 'zmodload zsh/zpty' 2>/dev/null || skip "no zsh/zpty module"
+    run zsh_complete 'aecat -l -k --slow=b'
+    assert_success
+    assert_output --partial 'ARGS<-l -k --slow=block>'
+    command -v fish >/dev/null || skip "fish not installed"
+    run fish_complete 'aecat -l -k --slow '
+    assert_success
+    assert_line --regexp $'^block(\t.*)?$'
+    assert_line --regexp $'^drop(\t.*)?$'
+    assert_line --regexp $'^close(\t.*)?$'
+}

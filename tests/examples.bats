@@ -884,6 +884,90 @@ ex_served() {
     [ "$WAIT_RC" -eq 0 ] || fail "server exited $WAIT_RC: $(cat "$T/srv.err")"
 }
 
+# ex_accepted PORT N: until aecat has accepted N connections on PORT (a
+# socket still in the listen backlog names no process).
+ex_accepted() {
+    local end=$(( $(now_us) + 10000000 ))
+    until [ "$(ss -tnpH state established "( sport = :$1 )" 2>/dev/null | grep -c '"aecat"')" -ge "$2" ]; do
+        [ "$(now_us)" -lt "$end" ] || fail "aecat did not accept $2 connections on port $1"
+        sleep 0.02
+    done
+}
+
+@test "examples: a log sink for many clients (-k --tag)" {
+    local id
+    ex_find "aecat -l -k --frame line --tag 9000 </dev/null >>sink.log"
+    [ ${#EX_IDS[@]} -ge 2 ] || fail "README and man page examples expected"
+    for id in "${EX_IDS[@]}"; do
+        rm -f "$EX_DIR/sink.log"
+        ex_free_port 9000
+        ex_lines "$id"
+        ex_spawn srv "${EX_LINES[0]}"
+        ex_wait_port "${EX_PORT[9000]}"
+        ex_exec "${EX_LINES[1]}"
+        ex_ok "$id"
+        ex_exec "${EX_LINES[1]}"
+        ex_ok "$id"
+        until [ "$(wc -l <"$EX_DIR/sink.log")" -ge 2 ]; do sleep 0.02; done
+        run cat "$EX_DIR/sink.log"
+        [[ ${lines[0]} =~ ^1$'\t'127\.0\.0\.1:[0-9]+$'\t'started$ && ${lines[1]} =~ ^2$'\t'127\.0\.0\.1:[0-9]+$'\t'started$ ]] ||
+            fail "$output"
+        stop_all
+    done
+}
+
+@test "examples: a live feed of a file's new lines for every client (-k)" {
+    local id
+    ex_find "tail -n 0 -f app.log | aecat -l -k --frame line 9000"
+    for id in "${EX_IDS[@]}"; do
+        : >"$EX_DIR/app.log"
+        ex_free_port 9000
+        ex_spawn srv "${EX_TXT[$id]}"
+        ex_wait_port "${EX_PORT[9000]}"
+        mkdir "$T/c"
+        spawn cl "$PYTHON" "$TOP/tests/peers/clients.py" recv "${EX_PORT[9000]}" 2 "$T/c" --lines 2
+        local cl=$SPAWN_PID
+        ex_accepted "${EX_PORT[9000]}" 2
+        printf 'one\ntwo\n' >>"$EX_DIR/app.log"
+        wait_pid "$cl"
+        assert_equal "$(cat "$T/c/0.recv")" $'one\ntwo'
+        assert_equal "$(cat "$T/c/1.recv")" $'one\ntwo'
+    done
+}
+
+@test "examples: a chat room (-k --broker)" {
+    local id
+    ex_find "aecat -l -k --broker --frame line 9000 </dev/null"
+    for id in "${EX_IDS[@]}"; do
+        ex_free_port 9000
+        ex_spawn srv "${EX_TXT[$id]}"
+        ex_wait_port "${EX_PORT[9000]}"
+        mkdir "$T/c"
+        spawn cl "$PYTHON" "$TOP/tests/peers/clients.py" recv "${EX_PORT[9000]}" 3 "$T/c" \
+            --send 'hi from %d' --hold "$T/go" --lines 2
+        local cl=$SPAWN_PID
+        ex_accepted "${EX_PORT[9000]}" 3
+        touch "$T/go"
+        wait_pid "$cl"
+        for i in 0 1 2; do
+            assert_equal "$(sort "$T/c/$i.recv" | tr '\n' ' ')" \
+                "$(printf 'hi from %d\n' 0 1 2 | grep -v "from $i" | tr '\n' ' ')"
+        done
+    done
+}
+
+@test "examples: a test's server for exactly three clients (-k --max-accepts --tag)" {
+    local id
+    ex_find "aecat -l -k --max-accepts 3 --frame netstring --records json --tag"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_ok "$id"
+        run "$PYTHON" -c 'import json,sys; print(sorted((o["conn"], o["frame"]) for o in map(json.loads, open(sys.argv[1]))))' \
+            "$EX_DIR/frames.jsonl"
+        assert_output "[(1, 'hello'), (2, 'hello'), (3, 'hello')]"
+    done
+}
+
 @test "examples: a mock server in a shell loop (-c)" {
     local id
     ex_find "echo hello | aecat localhost 9000"

@@ -101,15 +101,13 @@ accepted() { wait_for_match "$T/srv.err" "^aecat: conn $1 [^:]*: accepted$"; }
 }
 
 @test "keep: --broker: each client's frame goes to the others and stdout, as ncat --broker does" {
-    stdin_after "$T/go" true
-    keep -i "$T/in" --frame line --broker --max-accepts 3
+    keep --frame line --broker --max-accepts 3     # stdin's EOF does not half-close them
     mkdir "$T/c"
-    spawn cl "${CLIENTS[@]}" recv "$LPORT" 3 "$T/c" --send 'from %d' --hold "$T/send"
+    spawn cl "${CLIENTS[@]}" recv "$LPORT" 3 "$T/c" --send 'from %d' --hold "$T/send" --lines 2
+    local cl=$SPAWN_PID
     accepted 3
     touch "$T/send"
-    wait_for_line "$T/srv.out" "$AE_PID"
-    until [ "$(wc -l <"$T/srv.out")" -ge 3 ]; do sleep 0.02; done
-    touch "$T/go"
+    wait_pid "$cl"
     wait_pid "$AE_PID"
     [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/srv.err")"
     run sort "$T/srv.out"
@@ -337,5 +335,47 @@ print(acc, sorted(cls), res["exit"], res["bytes_received"], res["frames_received
         run --separate-stderr ae "${args[@]}" </dev/null
         assert_status 64
         assert_one_error "^aecat: usage: ${c#*|}"
+    done
+}
+
+@test "keep: --tag --records json on stdin: a record naming its conn goes to that connection only, others to all" {
+    printf '%s\n' '{"conn":1,"frame":"to one"}' '"to all"' '{"frame":"to two","conn":2,"peer":"x"}' \
+        '{"conn":7,"frame":"nobody"}' '{"base64":"YWxs"}' >"$T/records"
+    stdin_after "$T/go" cat "$T/records"
+    keep -i "$T/in" --frame line --records json --tag --max-accepts 2
+    mkdir "$T/c"
+    spawn cl "${CLIENTS[@]}" recv "$LPORT" 2 "$T/c"
+    accepted 2
+    touch "$T/go"
+    wait_pid "$AE_PID"
+    [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/srv.err")"
+    assert_equal "$(cat "$T/c/0.recv")" $'to one\nto all\nall'
+    assert_equal "$(cat "$T/c/1.recv")" $'to all\nto two\nall'
+    grep -q '^aecat: stdin: the record at byte 76 names conn 7, which is not open: dropped$' "$T/srv.err" ||
+        fail "$(cat "$T/srv.err")"
+}
+
+@test "keep: routed stdin records that are not: 65 at their byte, the records before them delivered" {
+    local cases=(
+        '{"conn":0,"frame":"x"}|16|a record naming "conn" needs a positive connection number and a "frame"'
+        '{"conn":1}|8|a record naming "conn" needs a positive connection number and a "frame"'
+        '{"conn":1,"frame":5}|26|json-strings: expected a JSON string or \{"base64": ...\}'
+    )
+    local c rec at msg
+    for c in "${cases[@]}"; do
+        IFS='|' read -r rec at msg <<<"$c"
+        rm -rf "$T/c" "$T/in" "$T/go" "$T/srv.ready"
+        printf '%s\n' '"first"' "$rec" '"never"' >"$T/records"
+        stdin_after "$T/go" cat "$T/records"
+        keep -i "$T/in" --frame line --records json --tag
+        mkdir "$T/c"
+        spawn cl "${CLIENTS[@]}" recv "$LPORT" 1 "$T/c"
+        accepted 1
+        touch "$T/go"
+        wait_pid "$AE_PID"
+        assert_equal "$WAIT_RC" 65
+        wait_pid "$SPAWN_PID"
+        assert_equal "$(cat "$T/c/0.recv")" first
+        grep -Eq "^aecat: stdin: malformed data at byte $at: $msg" "$T/srv.err" || fail "$(cat "$T/srv.err")"
     done
 }
