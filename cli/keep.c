@@ -44,7 +44,7 @@ struct conn {
     bool paused_out;              /* not read while stdout is full */
     bool paused_fanout;           /* --broker: not read while a target is full */
     uint64_t dropped;             /* --slow drop: frames it did not get */
-    char tag[160];                /* --tag: "7\t127.0.0.1:51234\t", or the JSON object's start */
+    char *tag;                    /* --tag: "7\t127.0.0.1:51234\t", or the JSON object's start */
     size_t tag_len;
 };
 
@@ -140,13 +140,14 @@ static size_t fan_out(keep *k, const aeh_span *f, size_t n, conn *from)
             c->dropped += ok;
             continue;
         }
-        long queued = relay_push_batch(&c->s, c->s.net, s->send_codec, f, ok);
+        aeh_error why;
+        long queued = relay_push_batch(&c->s, c->s.net, s->send_codec, f, ok, &why);
         if (queued < 0)           /* that connection failed: its own error path ends it */
             continue;
         c->s.frames_sent += (uint64_t)queued;
         if ((size_t)queued < ok) {
             ok = (size_t)queued;
-            k->refusal = c->s.batch_error;
+            k->refusal = why;
         }
         if (c->s.net && aeh_wbuf_len(c->s.net) > RELAY_HIGH_WATER)
             over_high(k, c);
@@ -294,10 +295,10 @@ static int route_record(keep *k, aeh_span text, uint64_t at)
             if (s->cfg->verbose)
                 cli_say("stdin: the record at byte %llu names conn %u, which is not open: dropped",
                         (unsigned long long)at, id);
-        } else if (relay_push_batch(&c->s, c->s.net, s->send_codec, &frame, 1) == 0) {
+        } else if (relay_push_batch(&c->s, c->s.net, s->send_codec, &frame, 1, &e) == 0) {
             s->in_frame_at = at;
             s->frames_sent++;
-            relay_send_refused(s, &c->s.batch_error);
+            relay_send_refused(s, &e);
         } else {
             c->s.frames_sent++;
             if (c->s.net && aeh_wbuf_len(c->s.net) > RELAY_HIGH_WATER)
@@ -351,10 +352,12 @@ static void make_tag(keep *k, conn *c, const struct sockaddr *peer, socklen_t le
         snprintf(where, sizeof where, "unix");
     else
         snprintf(where, sizeof where, strchr(host, ':') ? "[%s]:%s" : "%s:%s", host, port);
-    int n = k->json_tag ? snprintf(c->tag, sizeof c->tag, "{\"conn\":%u,\"peer\":\"%s\",\"frame\":",
+    char tag[160];
+    int n = k->json_tag ? snprintf(tag, sizeof tag, "{\"conn\":%u,\"peer\":\"%s\",\"frame\":",
                                    c->s.conn_id, where)
-                        : snprintf(c->tag, sizeof c->tag, "%u\t%s\t", c->s.conn_id, where);
-    c->tag_len = n > 0 && (size_t)n < sizeof c->tag ? (size_t)n : 0;
+                        : snprintf(tag, sizeof tag, "%u\t%s\t", c->s.conn_id, where);
+    c->tag = n > 0 && (size_t)n < sizeof tag ? strdup(tag) : NULL;
+    c->tag_len = c->tag ? (size_t)n : 0;
 }
 
 /* One frame as a tagged record on stdout: 0, or -1 with *e (the records
@@ -384,8 +387,7 @@ static size_t to_stdout(keep *k, conn *c, const aeh_span *f, size_t n, aeh_error
 {
     session *s = k->s;
     if (!s->cfg->tag) {
-        long queued = relay_push_batch(s, s->out, s->out_codec, f, n);
-        *e = s->batch_error;
+        long queued = relay_push_batch(s, s->out, s->out_codec, f, n, e);
         return queued < 0 ? n : (size_t)queued;
     }
     for (size_t i = 0; i < n; i++)
@@ -513,17 +515,19 @@ static int conn_free(keep *k, conn *c)
         c->next->prev = c->prev;
     else
         k->tail = c->prev;
-    int code = session_conn_close(&c->s);
-    s->bytes_sent += c->s.bytes_sent;
-    s->bytes_recv += c->s.bytes_recv;
     if (s->cfg->verbose) {
+        int code = c->s.exit_code < 0 ? EXIT_OK : c->s.exit_code;
         char dropped[64] = "";
         if (c->dropped)
             snprintf(dropped, sizeof dropped, ", %llu frames dropped (--slow drop)",
                      (unsigned long long)c->dropped);
         cli_say_in(c->s.label, "closed: %s%s", code ? cli_exit_class(code) : "ok", dropped);
     }
+    int code = session_conn_close(&c->s);
+    s->bytes_sent += c->s.bytes_sent;
+    s->bytes_recv += c->s.bytes_recv;
     k->live--;
+    free(c->tag);
     free(c);
     return code;
 }

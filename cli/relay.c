@@ -46,20 +46,21 @@ static bool unterminated_line(const aeh *h, const aeh_codec *c, aeh_span f)
 
 /* A batch of frames pushed in one call: an encoder's refusal, raised
  * inside it, is reported once the call has said which frame it was. */
-long relay_push_batch(session *s, aeh *to, const aeh_codec *c, const aeh_span *f, size_t n)
+long relay_push_batch(session *s, aeh *to, const aeh_codec *c, const aeh_span *f, size_t n,
+                      aeh_error *why)
 {
-    s->batch_pushing = true;
+    s->batch_refusal = why;
     long queued = aeh_push_frames(to, c, f, n);
-    s->batch_pushing = false;
+    s->batch_refusal = NULL;
     return queued;
 }
 
 /* An encoder's refusal during push_batch: kept for the caller to report. */
 static bool refusal_held(session *s, const aeh_error *e)
 {
-    if (e->op != AEH_OP_ENCODE || !s->batch_pushing)
+    if (e->op != AEH_OP_ENCODE || !s->batch_refusal)
         return false;
-    s->batch_error = *e;
+    *s->batch_refusal = *e;
     return true;
 }
 
@@ -82,7 +83,8 @@ static size_t in_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
             cli_say_in(s->label, "> frame %llu, %zu bytes", (unsigned long long)(s->frames_sent + i + 1), f[i].n);
     if (s->cfg->verbose && unterminated_line(h, s->in_codec, f[n - 1]))
         cli_say_in(s->label, "%s: the last line (%zu bytes) has no end marker: sent as a frame", s->in_name, f[n - 1].n);
-    long queued = relay_push_batch(s, s->net, s->send_codec, f, n);
+    aeh_error why;
+    long queued = relay_push_batch(s, s->net, s->send_codec, f, n, &why);
     if (s->cfg->hexdump && s->send_codec->kind != AEH_CODEC_KIND_RAW)
         for (long i = 0; i < queued; i++)
             hexdump_frame(AEH_BYTES_SENT, s->frames_sent + (uint64_t)i + 1, f[i].n);
@@ -94,7 +96,7 @@ static size_t in_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     if ((size_t)queued < n) {
         s->frames_sent++;
         s->in_frame_at = aeh_batch_offset(h, (size_t)queued);
-        relay_send_refused(s, &s->batch_error);
+        relay_send_refused(s, &why);
         return (size_t)queued + 1;
     }
     if (s->net && aeh_wbuf_len(s->net) > HIGH_WATER && !s->in_paused) {
@@ -172,7 +174,8 @@ static size_t net_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     }
     bool last = false;
     size_t want = relay_frames_wanted(s, f, n, &last);
-    long queued = relay_push_batch(s, s->out, s->out_codec, f, want);
+    aeh_error why;
+    long queued = relay_push_batch(s, s->out, s->out_codec, f, want, &why);
     if (queued < 0) {             /* stdout failed: the run is over */
         s->frames_recv += n;
         return n;
@@ -181,7 +184,7 @@ static size_t net_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     if ((size_t)queued < want) {
         s->frames_recv++;
         s->net_frame_at = aeh_batch_offset(h, (size_t)queued);
-        relay_out_refused(s, &s->batch_error);
+        relay_out_refused(s, &why);
         end_check_done(s);
         return (size_t)queued + 1;
     }
@@ -626,7 +629,7 @@ int relay_start(session *s, int fd)
         .autocork = send_framed, .low_water_mark = LOW_WATER,
         .on_error = net_error, .on_eof = net_eof, .on_drain = net_drain, .on_timeout = net_timeout,
         .tls = c->tls ? (c->listen ? AEH_TLS_ACCEPT : AEH_TLS_CONNECT) : 0, .tls_ctx = s->tls_ctx,
-        .peername = c->servername ? c->servername : c->host,
+        .peername = c->listen ? NULL : c->servername ? c->servername : c->host,
         .on_starttls = s->tls_ctx ? net_starttls : NULL,
         .on_bytes = c->hexdump ? hexdump_bytes : NULL, .bytes_wire = c->hexdump_wire,
     };

@@ -530,10 +530,12 @@ void session_conn_open(session *c, const session *l, unsigned id, const conn_hoo
 int session_conn_start(session *c, int fd, const struct sockaddr *peer, socklen_t len)
 {
     aeh_addr_str(peer, len, c->peer, sizeof c->peer);
+    char label[sizeof c->peer + 20];
     if (c->peer[0])
-        snprintf(c->label, sizeof c->label, "conn %u %s", c->conn_id, c->peer);
+        snprintf(label, sizeof label, "conn %u %s", c->conn_id, c->peer);
     else
-        snprintf(c->label, sizeof c->label, "conn %u", c->conn_id);
+        snprintf(label, sizeof label, "conn %u", c->conn_id);
+    c->label = strdup(label);     /* without it, its lines are the listener's */
     if (c->cfg->verbose)
         cli_say_in(c->label, "accepted");
     int rc = dialog_prepare(c);
@@ -558,5 +560,7 @@ int session_conn_close(session *c)
         print_stats(c, c->bytes_sent, c->bytes_recv);
     int code = c->exit_code < 0 ? EXIT_OK : c->exit_code;
     log_close_event(c, code);
+    free(c->label);
+    c->label = NULL;
     return code;
 }

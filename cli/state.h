@@ -18,7 +18,7 @@ struct session {
     aeh_codec *recv_codec, *send_codec, *in_codec, *out_codec;
     aeh_match *until;             /* --until */
     aeh *in, *out, *net;          /* stdin, stdout, the connection */
-    char peer[200];               /* "127.0.0.1 port 5000", for messages */
+    char peer[128];               /* "127.0.0.1 port 5000", for messages */
     aeh_connector *connector;
     aeh_tls_ctx *tls_ctx;         /* --tls / --tls-auto */
     ev_timer tls_w;               /* the handshake's share of --connect-timeout */
@@ -41,8 +41,7 @@ struct session {
     /* stream offset where the frame being handed over began (on stdin, on
      * the wire), for errors about a frame the other side cannot encode */
     uint64_t in_frame_at, net_frame_at;
-    bool batch_pushing;           /* in push_batch: an encoder's refusal waits in */
-    aeh_error batch_error;
+    aeh_error *batch_refusal;     /* in relay_push_batch: where an encoder's refusal goes */
     uint64_t bytes_sent, bytes_recv;   /* on the wire, kept when the handle goes */
     uint64_t grace_mark;          /* stdin bytes taken when peer_eof_w last looked */
     double deadline;              /* this attempt's: --deadline, or what --retry-until leaves */
@@ -77,7 +76,8 @@ struct session {
      * stdout are the listener's (s->in, s->out NULL here) */
     const conn_hooks *hooks;
     unsigned conn_id;
-    char label[240];              /* "conn 7 127.0.0.1 port 51234": its messages' start ("" alone) */
+    char *label;                  /* "conn 7 127.0.0.1 port 51234": its messages' start
+                                     (allocated; NULL alone) */
 };
 
 /* How a connection of a -k listener reaches the listener (keep.c), which

@@ -63,8 +63,11 @@ void aeh__handle_raise_after_reads(aeh *h, const aeh_error *e)
 {
     if (h->destroyed)
         return;
-    h->read_err = *e;
-    h->read_err_held = true;
+    if (!h->read_err && !(h->read_err = malloc(sizeof *h->read_err))) {
+        aeh__handle_raise(h, e, true);   /* no room to hold it: told now */
+        return;
+    }
+    *h->read_err = *e;
     enter(h);
     aeh__handle_update_read_watcher(h);
     aeh__handle_dispatch(h);
@@ -75,7 +78,7 @@ void aeh__handle_raise_after_reads(aeh *h, const aeh_error *e)
 
 static bool read_wanted(const aeh *h)
 {
-    if (h->teof || h->fd < 0 || h->read_err_held)
+    if (h->teof || h->fd < 0 || h->read_err)
         return false;
     if (handshaking(h))           /* the handshake reads whatever the user wants */
         return true;
@@ -699,6 +702,7 @@ void aeh__handle_free(aeh *h)
     aeh_buf_free(&h->rbuf);
     aeh_buf_free(&h->wbuf);
     aeh_buf_free(&h->rout);
+    free(h->read_err);
     aeh__tls_session_free(h->tls);
     free(h->peername);
     free(h);

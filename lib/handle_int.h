@@ -76,8 +76,8 @@ struct aeh {
     bool user_stopped;            /* aeh_stop_read */
     bool eof;                     /* read side saw EOF (under TLS: close_notify) */
     bool tls_ragged;              /* ... or a TCP EOF without it, taken as the end */
-    bool read_err_held;           /* read_err waits for the readers to take rbuf */
-    aeh_error read_err;
+    aeh_error *read_err;          /* held for the readers to take rbuf first (NULL:
+                                     none; allocated: an idle handle is small) */
     bool teof;                    /* the fd reached EOF */
     bool tls_adopt;               /* starttls in a read callback: hand rbuf over after it */
     bool tls_due;                 /* a handshake step owed, from the loop */

@@ -254,9 +254,11 @@ void aeh__handle_dispatch(aeh *h)
             break;                /* on_read wants more bytes */
     }
     /* stopped: an error or EOF waits, like the bytes before it, for aeh_start_read */
-    if (h->read_err_held && !h->destroyed && !h->user_stopped) {
-        h->read_err_held = false;
-        aeh__handle_raise(h, &h->read_err, true);
+    if (h->read_err && !h->destroyed && !h->user_stopped) {
+        aeh_error e = *h->read_err;
+        free(h->read_err);
+        h->read_err = NULL;
+        aeh__handle_raise(h, &e, true);
     }
     if (!h->destroyed && h->eof && !h->user_stopped && (!h->eof_done || h->q_head)) {
         if (h->q_head) {          /* also a read pushed after on_eof: it can never be served */
@@ -299,7 +301,7 @@ void aeh__handle_serve(aeh *h)
         aeh__handle_update_read_watcher(h);
         /* a held read error too: the reader may have taken every byte
          * before it and stopped, and no read will come to raise it */
-        if (aeh_buf_len(&h->rbuf) || h->eof || h->read_err_held)
+        if (aeh_buf_len(&h->rbuf) || h->eof || h->read_err)
             aeh__handle_kick(h);
     }
 }

@@ -259,7 +259,7 @@ probe() {
                 "--peer-eof-grace 1|--peer-eof-grace is about stdin, stdout or the relay" \
                 "--no-shutdown|--no-shutdown is about stdin, stdout or the relay" \
                 "--send-file /dev/stdin|-z reads no stdin: not --send-file /dev/stdin" \
-                "-k|option -k \(keep listening"; do
+                "-k|-k keeps a listener open: not with -z"; do
         want=${args#*|}
         # shellcheck disable=SC2086  # the options, split on purpose
         probe ${args%%|*} 127.0.0.1 9
