@@ -379,3 +379,32 @@ print(acc, sorted(cls), res["exit"], res["bytes_received"], res["frames_received
         grep -Eq "^aecat: stdin: malformed data at byte $at: $msg" "$T/srv.err" || fail "$(cat "$T/srv.err")"
     done
 }
+
+@test "keep: what each client says while its --expect waits goes to stdout too, tagged" {
+    keep --frame line --tag --send 'HELLO' --expect '^READY' --then-relay --max-accepts 2
+    for i in 1 2; do
+        run bash -c "printf 'noise $i\nREADY\nafter $i\n' | timeout 10 socat -t 5 - TCP:127.0.0.1:$LPORT"
+        assert_output 'HELLO'
+    done
+    wait_pid "$AE_PID"
+    [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/srv.err")"
+    run cut -f1,3 "$T/srv.out"
+    assert_output $'1\tnoise 1\n1\tREADY\n1\tafter 1\n2\tnoise 2\n2\tREADY\n2\tafter 2'
+}
+
+@test "keep: --tag names an IPv6 peer [::1]:PORT; --tls-auto serves TLS and plaintext clients side by side" {
+    start_aecat_ready v6 -l -k -6 ::1 0 --frame line --tag --max-accepts 1
+    run bash -c "printf 'v6\n' | timeout 10 socat -t 5 - TCP6:[::1]:$LPORT"
+    wait_pid "$AE_PID"
+    [ "$WAIT_RC" -eq 0 ]
+    grep -Eq $'^1\t\\[::1\\]:[0-9]+\tv6$' "$T/v6.out" || fail "$(cat "$T/v6.out")"
+    keep --tls-auto --frame line --tag --max-accepts 2
+    local pin; pin=$(awk '{print $4}' <<<"$READY_LINE")
+    run --separate-stderr ae --tls --pin "$pin" --frame line 127.0.0.1 "$LPORT" <<<'secret'
+    assert_success
+    run bash -c "printf 'plain\n' | timeout 10 socat -t 5 - TCP:127.0.0.1:$LPORT"
+    wait_pid "$AE_PID"
+    [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/srv.err")"
+    run cut -f1,3 "$T/srv.out"
+    assert_output $'1\tsecret\n2\tplain'
+}
