@@ -32,6 +32,22 @@ stdin_after() {
     PIDS+=($!)
 }
 
+# slow_and_fast [ARGS...]: aecat -k --frame line --max-accepts 2 ARGS with
+# two clients, conn 1 not reading until $T/read exists (a small receive
+# buffer), conn 2 reading at once; then stdin gives 10 MB of lines
+# ($T/lines: more than the slow client's socket buffers take).
+slow_and_fast() {
+    seq 1 1500000 >"$T/lines"
+    stdin_after "$T/go" cat "$T/lines"
+    keep -i "$T/in" --frame line --max-accepts 2 "$@"
+    mkdir "$T/fast" "$T/slow"
+    spawn slow "${CLIENTS[@]}" recv "$LPORT" 1 "$T/slow" --no-read-until "$T/read"
+    accepted 1
+    spawn fast "${CLIENTS[@]}" recv "$LPORT" 1 "$T/fast"
+    accepted 2
+    touch "$T/go"
+}
+
 # accepted N: until aecat has accepted its Nth connection.
 accepted() { wait_for_match "$T/srv.err" "^aecat: conn $1 [^:]*: accepted$"; }
 
@@ -134,15 +150,7 @@ accepted() { wait_for_match "$T/srv.err" "^aecat: conn $1 [^:]*: accepted$"; }
 }
 
 @test "keep: --slow block (the default): a client that does not read holds stdin back, nobody loses a frame" {
-    seq 1 1500000 >"$T/lines"         # 10 MB: more than the slow client's socket buffers take
-    stdin_after "$T/go" cat "$T/lines"
-    keep -i "$T/in" --frame line --max-accepts 2
-    mkdir "$T/fast" "$T/slow"
-    spawn slow "${CLIENTS[@]}" recv "$LPORT" 1 "$T/slow" --no-read-until "$T/read"
-    accepted 1
-    spawn fast "${CLIENTS[@]}" recv "$LPORT" 1 "$T/fast"
-    accepted 2
-    touch "$T/go"
+    slow_and_fast
     # stdin stalls: the fast client has far less than all while the slow one sleeps
     sleep 1
     [ "$(stat -c %s "$T/fast/0.recv" 2>/dev/null || echo 0)" -eq 0 ] || fail "fast client finished early"
@@ -155,15 +163,7 @@ accepted() { wait_for_match "$T/srv.err" "^aecat: conn $1 [^:]*: accepted$"; }
 }
 
 @test "keep: --slow drop: the slow client misses frames (whole ones, counted), the fast one gets all" {
-    seq 1 1500000 >"$T/lines"
-    stdin_after "$T/go" cat "$T/lines"
-    keep -i "$T/in" --frame line --slow drop --max-accepts 2
-    mkdir "$T/fast" "$T/slow"
-    spawn slow "${CLIENTS[@]}" recv "$LPORT" 1 "$T/slow" --no-read-until "$T/read"
-    accepted 1
-    spawn fast "${CLIENTS[@]}" recv "$LPORT" 1 "$T/fast"
-    accepted 2
-    touch "$T/go"
+    slow_and_fast --slow drop
     until [ -s "$T/fast/0.recv" ]; do kill -0 "$AE_PID" || fail "aecat died"; sleep 0.05; done
     touch "$T/read"
     wait_pid "$AE_PID" 60
@@ -178,15 +178,7 @@ accepted() { wait_for_match "$T/srv.err" "^aecat: conn $1 [^:]*: accepted$"; }
 }
 
 @test "keep: --slow close: the slow client is closed with one line, the fast one gets all" {
-    seq 1 1500000 >"$T/lines"
-    stdin_after "$T/go" cat "$T/lines"
-    keep -i "$T/in" --frame line --slow close --max-accepts 2
-    mkdir "$T/fast" "$T/slow"
-    spawn slow "${CLIENTS[@]}" recv "$LPORT" 1 "$T/slow" --no-read-until "$T/read"
-    accepted 1
-    spawn fast "${CLIENTS[@]}" recv "$LPORT" 1 "$T/fast"
-    accepted 2
-    touch "$T/go"
+    slow_and_fast --slow close
     wait_for_match "$T/srv.err" '^aecat: conn 1 [^:]*: slow reader: [0-9]+ bytes queued for it \(--slow close\): closing$'
     touch "$T/read"
     wait_pid "$AE_PID" 60
