@@ -400,3 +400,26 @@ print(acc, sorted(cls), res["exit"], res["bytes_received"], res["frames_received
     run cut -f1,3 "$T/srv.out"
     assert_output $'1\tsecret\n2\tplain'
 }
+
+@test "keep: out of file descriptors, accepting pauses (a line) and resumes as connections end; nobody is lost" {
+    # a hard limit of 24 descriptors: about 16 connections at once
+    mkfifo "$T/srv.ready"
+    local fd line
+    exec {fd}<>"$T/srv.ready"
+    bash -c 'ulimit -n 24 && exec "$0" "$@"' "$AECAT" -l -k 127.0.0.1 0 -v --frame line --tag --max-accepts 40 \
+        --ready=3 </dev/null >"$T/srv.out" 2>"$T/srv.err" 3>"$T/srv.ready" &
+    AE_PID=$!
+    PIDS+=("$AE_PID")
+    read -r -t 10 -u "$fd" line || fail "no --ready line: $(cat "$T/srv.err")"
+    exec {fd}<&-
+    read -r _ _ LPORT <<<"$line"
+    mkdir "$T/c"
+    run "${CLIENTS[@]}" send "$LPORT" 40 20 "$T/c" --read
+    assert_success
+    wait_pid "$AE_PID"
+    [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/srv.err")"
+    run "${CLIENTS[@]}" check "$T/srv.out" "$T/c" 40
+    assert_success
+    grep -q '^aecat: accept: Too many open files: not accepting for now, retrying every 0.1 s$' "$T/srv.err" ||
+        fail "$(grep accept "$T/srv.err")"
+}
