@@ -206,14 +206,14 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
             /* -k out of descriptors or memory: the connections that end
              * make room; retrying at once would spin on the ready socket */
             if (!s->accept_paused)
-                cli_say("accept: %s: not accepting for now, retrying every 0.1 s", e.msg);
+                cli_say("%s: not accepting for now, retrying every 0.1 s", e.msg);
             s->accept_paused = true;
             ev_io_stop(loop, w);
             ev_timer_set(&s->accept_w, 0.1, 0);
             ev_timer_start(loop, &s->accept_w);
             return;
         }
-        cli_say_in(s->label, "accept: %s", e.msg);
+        cli_say_in(s->label, "%s", e.msg);   /* "accept: ..." */
         s->exit_code = EXIT_IOERR;
         ev_break(loop, EVBREAK_ALL);
         return;
