@@ -30,6 +30,10 @@ teardown() {
     assert_status 0
     assert_equal "$(grep -c '^HTTP/1.1 200 OK' "$T/raw")" 2
     assert_equal "$(tail -n1 "$T/raw")" "hello from nginx"
+    # --until matches a whole message: the first with a body ends the run
+    ae_files "$T/in" "$T/until" --frame http --until 'hello from nginx\n$' --recv-records json 127.0.0.1 "$NGINX_PORT"
+    assert_status 0
+    assert_equal "$(cat "$T/until")" "$(cat "$T/out")"
 }
 
 @test "http: a gzipped chunked file from nginx is one frame, its chunks whole" {
@@ -122,6 +126,15 @@ PY
     assert_equal "${#lines[@]}" 2
     [[ $stderr == *"recv: message 2 has Content-Length and Transfer-Encoding: framed by Transfer-Encoding (--http-lenient)"* ]] ||
         fail "$stderr"
+    # sending, the same rule and the same notice
+    start_peer peer --when eof --recv "$T/wire"
+    printf 'POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' >"$T/in"
+    ae_files "$T/in" /dev/null -v --http-lenient --frame http 127.0.0.1 "$PORT"
+    assert_status 0
+    [[ $stderr == *"send: message 1 has Content-Length and Transfer-Encoding: framed by Transfer-Encoding"* ]] ||
+        fail "$stderr"
+    wait_pid "$PEER_PID"
+    assert_equal "$(hex "$T/wire")" "$(hex "$T/in")"
     run --separate-stderr ae --http-lenient 127.0.0.1 "$PORT" </dev/null
     assert_status 64
     assert_one_error '--http-lenient applies to the http framing'
