@@ -61,6 +61,7 @@ typedef struct cli_cfg {
     const char *until;
     bool crlf, no_shutdown;
     bool strict_lines;            /* an unterminated last line is truncation (65) */
+    bool http_lenient;            /* http: Transfer-Encoding wins over Content-Length */
     double quit_after_eof;        /* -q; < 0: wait for the peer */
     double peer_eof_grace;        /* --peer-eof-grace; < 0: stdin flows until its own EOF */
     double wait, connect_timeout, rtimeout, wtimeout, deadline;

@@ -32,6 +32,14 @@ static aeh_codec *crlf_line_codec(const char *spec, aeh_error *e)
     return c;
 }
 
+/* A framing spec; http with the CLI's leniency. */
+static aeh_codec *parse_spec(const char *spec, const cli_cfg *c, aeh_error *e)
+{
+    if (!strcmp(spec, "http"))
+        return aeh_codec_http(c->http_lenient ? AEH_HTTP_LENIENT : 0, e);
+    return aeh_codec_parse(spec, e);
+}
+
 static bool is_line(const char *spec)
 {
     return spec && (!strcmp(spec, "line") || !strncmp(spec, "line:", 5));
@@ -44,7 +52,7 @@ static aeh_codec *wire_codec(const char *opt, const char *spec, bool sending, co
      * encoder does it (its decoder is plain raw, so it cannot sit on stdin) */
     aeh_codec *codec = sending && c->crlf && is_line(spec) ? crlf_line_codec(spec, &e)
                      : sending && c->crlf && is_raw(spec) ? aeh_codec_crlf(&e)
-                                                          : aeh_codec_parse(spec ? spec : "raw", &e);
+                                                          : parse_spec(spec ? spec : "raw", c, &e);
     if (!codec) {
         cli_say("usage: %s: %s", opt, e.msg);
         *rc = EXIT_USAGE;
@@ -71,6 +79,7 @@ static bool is_json(const aeh_codec *wire) { return wire->kind == AEH_CODEC_KIND
 static bool is_cbor(const aeh_codec *wire) { return wire->kind == AEH_CODEC_KIND_CBOR; }
 static bool is_resp(const aeh_codec *wire) { return wire->kind == AEH_CODEC_KIND_RESP; }
 static bool is_smtp(const aeh_codec *wire) { return wire->kind == AEH_CODEC_KIND_SMTP; }
+static bool is_http(const aeh_codec *wire) { return wire->kind == AEH_CODEC_KIND_HTTP; }
 
 /* Records: how frames look on stdin (decoder) and stdout (encoder).  wire:
  * the framing on the other side of the relay, wire_spec its spec (json
@@ -84,15 +93,15 @@ static aeh_codec *records_codec(const char *fmt, bool for_stdin, const aeh_codec
                     : for_stdin && c->send_records != c->records ? "--send-records" : "--records";
     aeh_error e;
     aeh_codec *codec = NULL;
-    bool self_delimiting = is_json(wire) || is_cbor(wire) || is_resp(wire);
+    bool self_delimiting = is_json(wire) || is_cbor(wire) || is_resp(wire) || is_http(wire);
     if (!strcmp(fmt, "json"))
         /* RESP values as JSON, and redis-cli command lines on stdin */
         codec = is_json(wire) ? aeh_codec_parse(wire_spec, &e)
               : is_resp(wire) ? aeh_codec_resp_json(&e) : aeh_codec_json_strings(&e);
     else if (!strcmp(fmt, "raw") && for_stdin && self_delimiting)
-        /* a JSON, CBOR or RESP sequence file: split by the wire's own
-         * rules, not one item per read */
-        codec = aeh_codec_parse(wire_spec, &e);
+        /* a JSON, CBOR, RESP or HTTP sequence file: split by the wire's
+         * own rules, not one item per read */
+        codec = parse_spec(wire_spec, c, &e);
     else if (!strcmp(fmt, "raw"))
         codec = aeh_codec_raw();
     else if (!strcmp(fmt, "lines"))
@@ -145,20 +154,27 @@ int codecs_build(session *s)
     /* JSON texts may span lines: by default they travel as JSON Lines;
      * CBOR items are binary: as hex lines; RESP values as JSON lines, and
      * commands as redis-cli lines; SMTP replies as they came (each holds
-     * its line ends), commands as lines */
-    const char *in_fmt = c->send_records ? c->send_records : is_raw(c->send_frame) ? "raw"
+     * its line ends), commands as lines; HTTP messages as they came, both
+     * ways */
+    const char *in_fmt = c->send_records ? c->send_records
+                       : is_raw(c->send_frame) || is_http(s->send_codec) ? "raw"
                        : is_json(s->send_codec) || is_resp(s->send_codec) ? "json"
                        : is_cbor(s->send_codec) ? "hex" : "lines";
-    const char *out_fmt = c->recv_records ? c->recv_records : is_raw(c->recv_frame) ? "raw"
+    const char *out_fmt = c->recv_records ? c->recv_records
+                        : is_raw(c->recv_frame) || is_http(s->recv_codec) ? "raw"
                         : is_json(s->recv_codec) || is_resp(s->recv_codec) ? "json"
                         : is_cbor(s->recv_codec) ? "hex" : is_smtp(s->recv_codec) ? "raw" : "lines";
+    /* the responses read answer the requests sent (HEAD's have no body);
+     * two http codecs always can share */
+    aeh_error e;
+    if (is_http(s->recv_codec) && is_http(s->send_codec))
+        aeh_codec_http_share(s->recv_codec, s->send_codec, &e);
     if (!(s->in_codec = records_codec(in_fmt, true, s->send_codec, c->send_frame, c, &rc)) ||
         !(s->out_codec = records_codec(out_fmt, false, s->recv_codec, c->recv_frame, c, &rc)))
         return rc;
     /* the same json rules on both sides: what one decoder passed, the
      * other's encoder need not check again */
     if (c->until) {
-        aeh_error e;
         s->until = aeh_match_new(c->until, 0, &e);
         if (!s->until) {
             cli_say("usage: --until: %s", e.msg);

@@ -70,19 +70,22 @@ static const char usage_text[] =
 "                             chunk:N, json[:DEPTH] (JSON texts),\n"
 "                             cbor[:DEPTH] (CBOR data items),\n"
 "                             resp[:DEPTH] (Redis values, RESP2 and RESP3),\n"
-"                             smtp (whole SMTP, LMTP or FTP replies);\n"
+"                             smtp (whole SMTP, LMTP or FTP replies),\n"
+"                             http (whole HTTP/1.1 messages);\n"
 "                             DEPTH: nesting limit, default 512; A>>B: the\n"
 "                             first frame by framing A, the rest by B\n"
 "      --records FMT          frames on stdin/stdout: lines (default when\n"
 "                             framed), nul, netstring, hex (default when the\n"
 "                             wire is cbor), base64, json (default when the\n"
 "                             wire is json or resp: redis-cli command lines\n"
-"                             in), raw (default when it is raw, and stdout's\n"
-"                             when it is smtp)\n"
+"                             in), raw (default when it is raw or http, and\n"
+"                             stdout's when it is smtp)\n"
 "      --send-records FMT     records of stdin only (default: --records)\n"
 "      --recv-records FMT     records of stdout only (default: --records)\n"
 "      --strict-lines         a last line without its end marker is error 65\n"
-"                             (line framings, stdin records), not a last frame\n"
+"                             (line framings, stdin records), not a last frame\n""      --http-lenient         http: Content-Length with Transfer-Encoding is\n"
+"                             read by Transfer-Encoding (RFC 9112), not error\n"
+"                             65 (request smuggling)\n"
 "      --max-frame SIZE       largest frame, with K/M/G suffix\n"
 "                             (default 16M when framed)\n"
 "      --count N              stop after N frames received\n"
@@ -201,7 +204,7 @@ enum {
     OPT_TLS_ALLOW_TRUNCATION, OPT_TLS_STRICT_CLOSE, OPT_TLS_INFO, OPT_SEND, OPT_SEND_FILE, OPT_EXPECT, OPT_REJECT,
     OPT_SLEEP, OPT_STARTTLS, OPT_STEP_TIMEOUT, OPT_THEN_RELAY, OPT_STARTTLS_NAME,
     OPT_RETRY_UNTIL, OPT_JSON_LOG, OPT_STARTTLS_REISSUE, OPT_SEND_RECORDS, OPT_RECV_RECORDS,
-    OPT_STRICT_LINES, OPT_PEER_EOF_GRACE, OPT_TAG, OPT_BROKER, OPT_SLOW, OPT_MAX_CONNS, OPT_MAX_ACCEPTS,
+    OPT_STRICT_LINES, OPT_HTTP_LENIENT, OPT_PEER_EOF_GRACE, OPT_TAG, OPT_BROKER, OPT_SLOW, OPT_MAX_CONNS, OPT_MAX_ACCEPTS,
     OPT_HEXDUMP, OPT_HEXDUMP_WIRE, OPT_HEXDUMP_TIME,
     OPT_INETD,
 };
@@ -226,6 +229,7 @@ static const struct option long_opts[] = {
     { "send-records", required_argument, NULL, OPT_SEND_RECORDS },
     { "recv-records", required_argument, NULL, OPT_RECV_RECORDS },
     { "strict-lines", no_argument, NULL, OPT_STRICT_LINES },
+    { "http-lenient", no_argument, NULL, OPT_HTTP_LENIENT },
     { "max-frame", required_argument, NULL, OPT_MAX_FRAME },
     { "count", required_argument, NULL, OPT_COUNT },
     { "until", required_argument, NULL, OPT_UNTIL },
@@ -275,6 +279,8 @@ static const struct option long_opts[] = {
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
 };
+
+static bool is_http_spec(const char *spec) { return spec && !strcmp(spec, "http"); }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
@@ -659,6 +665,7 @@ static int parse_options(int argc, char **argv, cli_cfg *cfg, seen_opts *seen)
         case OPT_SEND_RECORDS: cfg->send_records = optarg; seen->relay_opt = "--send-records"; break;
         case OPT_RECV_RECORDS: cfg->recv_records = optarg; seen->relay_opt = "--recv-records"; break;
         case OPT_STRICT_LINES: cfg->strict_lines = true; break;
+        case OPT_HTTP_LENIENT: cfg->http_lenient = true; break;
         case OPT_MAX_FRAME:
             if (!parse_size(optarg, &cfg->max_frame))
                 return usage_error("--max-frame: '%s' is not a size (e.g. 4096, 64K, 16M)", optarg);
@@ -1009,6 +1016,8 @@ static int validate(const cli_cfg *cfg, const seen_opts *seen)
         return usage_error("--starttls-name needs --starttls");
     if (cfg->starttls_reissue && (!cfg->starttls || cfg->listen))
         return usage_error("--starttls-reissue needs --starttls smtp or lmtp as a client");
+    if (cfg->http_lenient && !is_http_spec(cfg->recv_frame) && !is_http_spec(cfg->send_frame))
+        return usage_error("--http-lenient applies to the http framing");
     if (cfg->then_relay && !cfg->nsteps)
         return usage_error("--then-relay needs dialog steps (--send, --expect, ...)");
     if (seen->client_opt && cfg->listen)

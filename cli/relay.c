@@ -72,6 +72,23 @@ void relay_send_refused(session *s, const aeh_error *e)
     end_finish(s, EXIT_DATAERR, true);
 }
 
+/* -v with --http-lenient: which messages had both lengths, so that
+ * Transfer-Encoding framed them; first is the number of f[0] minus 1. */
+static void say_http_lenient(const session *s, const char *dir, const aeh_codec *wire,
+                             const aeh_span *f, size_t n, uint64_t first)
+{
+    if (!s->cfg->verbose || !s->cfg->http_lenient || wire->kind != AEH_CODEC_KIND_HTTP)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        aeh_http_info info;
+        aeh_error e;
+        if (aeh_http_parse_head(f[i].p, f[i].n, AEH_HTTP_LENIENT, &info, &e) == 1 && info.te_over_cl)
+            cli_say_in(s->label, "%s: message %llu has Content-Length and Transfer-Encoding: "
+                       "framed by Transfer-Encoding (--http-lenient)", dir,
+                       (unsigned long long)(first + i + 1));
+    }
+}
+
 static size_t in_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
 {
     session *s = arg;
@@ -81,6 +98,7 @@ static size_t in_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     if (s->cfg->verbose >= 2)
         for (size_t i = 0; i < n; i++)
             cli_say_in(s->label, "> frame %llu, %zu bytes", (unsigned long long)(s->frames_sent + i + 1), f[i].n);
+    say_http_lenient(s, "send", s->send_codec, f, n, s->frames_sent);
     if (s->cfg->verbose && unterminated_line(h, s->in_codec, f[n - 1]))
         cli_say_in(s->label, "%s: the last line (%zu bytes) has no end marker: sent as a frame", s->in_name, f[n - 1].n);
     aeh_error why;
@@ -165,6 +183,7 @@ static size_t net_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     if (c->hexdump && s->recv_codec->kind != AEH_CODEC_KIND_RAW)
         for (size_t i = 0; i < n; i++)
             hexdump_frame(AEH_BYTES_RECV, s->frames_recv + i + 1, f[i].n);
+    say_http_lenient(s, "recv", s->recv_codec, f, n, s->frames_recv);
     if (c->verbose && unterminated_line(h, s->recv_codec, f[n - 1]))
         cli_say_in(s->label, "recv: the last line from %s (%zu bytes) has no end marker: delivered as a frame",
                 s->peer, f[n - 1].n);

@@ -5,7 +5,7 @@
 _aecat_frame_types()
 {
     local cur=$1 f
-    local -a words=(raw line line: regex: netstring packstring: len: chunk: json json: cbor cbor: resp resp: smtp)
+    local -a words=(raw line line: regex: netstring packstring: len: chunk: json json: cbor cbor: resp resp: smtp http)
     if [[ $cur == packstring:* ]]; then
         words=()
         for f in c C s S l L q Q i I n N v V j J w; do
@@ -110,7 +110,7 @@ _aecat()
         local opts='-l --listen -U --unix -4 -6 -s --source -p --source-port --ready --ready= -z --zero-io
             -k --keep-open --tag --broker --slow --max-conns --max-accepts
             --frame --recv-frame --send-frame --records --send-records --recv-records --strict-lines
-            --max-frame --count --until -C --crlf
+            --http-lenient --max-frame --count --until -C --crlf
             -q --peer-eof-grace -N --no-shutdown -w --timeout --connect-timeout --rtimeout --wtimeout --deadline
             --tls --tls-auto --ca --cert --key --insecure --servername --alpn --pin
             --tls-priority --verify-client --tls-allow-truncation --tls-strict-close --tls-info

@@ -4,6 +4,7 @@
 #   --listen --unix --source --source-port --ready --zero-io --keep-open --tag
 #   --broker --slow --max-conns --max-accepts --frame --recv-frame
 #   --send-frame --records --send-records --recv-records --strict-lines
+#   --http-lenient
 #   --max-frame --count --until --crlf --no-shutdown --peer-eof-grace
 #   --timeout --connect-timeout --rtimeout --wtimeout --deadline --tls
 #   --tls-auto --ca --cert --key --insecure --servername --alpn --pin
@@ -68,7 +69,8 @@ function __aecat_frame_types --description 'aecat: framing types'
         cbor: 'CBOR data items nested at most DEPTH deep (default 512)' \
         resp 'Redis values (RESP2, RESP3); records JSON, commands in redis-cli syntax' \
         resp: 'Redis values nested at most DEPTH deep (default 512)' \
-        smtp 'whole SMTP, LMTP or FTP replies; commands sent with CRLF'
+        smtp 'whole SMTP, LMTP or FTP replies; commands sent with CRLF' \
+        http 'whole HTTP/1.1 messages (Content-Length, chunked, until close)'
     if string match -q -- 'packstring:*' (commandline -ct)
         for f in c C s S l L q Q i I n N v V j J w \
                 's!' 'S!' 'l!' 'L!' 'i!' 'I!' 'n!' 'N!' 'v!' 'V!' \
@@ -119,6 +121,7 @@ complete -c aecat -l records -x -a "$__aecat_records" -d 'Frames on stdin/stdout
 complete -c aecat -l send-records -x -a "$__aecat_records" -d 'Frames on stdin only'
 complete -c aecat -l recv-records -x -a "$__aecat_records" -d 'Frames on stdout only'
 complete -c aecat -l strict-lines -d 'A last line without its end marker is an error (65)'
+complete -c aecat -l http-lenient -d 'http: Transfer-Encoding wins over Content-Length, not error 65'
 complete -c aecat -l max-frame -x -d 'Largest frame, with K/M/G suffix'
 complete -c aecat -l count -x -d 'Stop after N frames received'
 complete -c aecat -l until -x -d 'Stop after the first received frame that matches RE'

@@ -176,6 +176,7 @@ typedef enum aeh_codec_kind {
     AEH_CODEC_KIND_RESP,          /* aeh_codec_resp */
     AEH_CODEC_KIND_RESP_JSON,     /* aeh_codec_resp_json */
     AEH_CODEC_KIND_SMTP,          /* aeh_codec_smtp */
+    AEH_CODEC_KIND_HTTP,          /* aeh_codec_http */
 } aeh_codec_kind;
 
 /* A framing: decoder + encoder + configuration.  Public so that users can
@@ -270,8 +271,41 @@ long aeh_resp_command(const void *line, size_t n, aeh_buf *out, aeh_error *err);
  * lines up to the last one, line ends included; the encoder writes a
  * command line (no CR or LF in it) + CRLF. */
 aeh_codec *aeh_codec_smtp(aeh_error *err);
+/* HTTP/1.1 (RFC 9112): a frame is one whole message, head and body
+ * (Content-Length, chunked with its extensions and trailer fields, or a
+ * response read up to EOF), as its bytes; see libaeh(3).  The encoder
+ * writes a record that is exactly one message as it is, and notes each
+ * request's method: a response to HEAD, which has no body, is then read
+ * right, pipelined or not.  One codec notes and reads its own requests;
+ * two (a handle's send and receive codecs) share them with
+ * aeh_codec_http_share.  Smuggling (Content-Length with
+ * Transfer-Encoding, two different lengths) is EBADMSG unless
+ * AEH_HTTP_LENIENT, which lets Transfer-Encoding win (RFC 9112 §6.3). */
+enum { AEH_HTTP_LENIENT = 1u << 0 };
+enum { AEH_HTTP_LINE_MAX = 8192 };  /* bytes of a start, field or chunk line, its end included */
+aeh_codec *aeh_codec_http(unsigned flags, aeh_error *err);
+/* Makes c use with's record of requests (both http codecs): with's
+ * encoder's requests tell c's decoder which responses have no body, and
+ * back.  0, or -1 with err (EINVAL). */
+int aeh_codec_http_share(aeh_codec *c, aeh_codec *with, aeh_error *err);
+/* The framing of a message whose head is in p[0, n): 1 with *info when the
+ * head is complete, 0 when it is not yet, -1 with err (EBADMSG at the byte)
+ * as the codec would fail.  A response's body is as if it answered GET. */
+enum { AEH_HTTP_BODY_NONE, AEH_HTTP_BODY_LENGTH, AEH_HTTP_BODY_CHUNKED, AEH_HTTP_BODY_CLOSE };
+typedef struct aeh_http_info {
+    bool response;                /* a status line, else a request line */
+    unsigned status;              /* a response's status code */
+    size_t method_len;            /* a request's method: p[0, method_len) */
+    size_t head_len;              /* start line, fields and the empty line */
+    int body;                     /* AEH_HTTP_BODY_* */
+    uint64_t length;              /* AEH_HTTP_BODY_LENGTH: the body's bytes */
+    bool te_over_cl;              /* AEH_HTTP_LENIENT: both were given, Content-Length ignored */
+} aeh_http_info;
+int aeh_http_parse_head(const void *p, size_t n, unsigned flags, aeh_http_info *info,
+                        aeh_error *err);
 /* The CLI's framing grammar: raw, line[:EOL], line:/RE/, regex:RE,
- * netstring, packstring:FMT, chunk:N, json[:DEPTH], cbor[:DEPTH] (EOL with C
+ * netstring, packstring:FMT, chunk:N, json[:DEPTH], cbor[:DEPTH], len:SPEC,
+ * resp[:DEPTH], smtp, http, A>>B (EOL with C
  * escapes). */
 aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err);
 void aeh_codec_free(aeh_codec *c);

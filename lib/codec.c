@@ -256,19 +256,20 @@ aeh_codec *aeh_codec_parse(const char *spec, aeh_error *err)
 static aeh_codec *parse_one(const char *spec, aeh_error *err)
 {
     static const char expected[] =
-        "expected raw, line, regex, netstring, packstring, len, chunk, json, cbor, resp, smtp";
+        "expected raw, line, regex, netstring, packstring, len, chunk, json, cbor, resp, smtp, http";
     size_t name_len = strcspn(spec, ":");
     const char *arg = spec[name_len] ? spec + name_len + 1 : NULL;
     size_t arg_at = name_len + 1;
 #define NAME_IS(s) (name_len == sizeof(s) - 1 && memcmp(spec, s, name_len) == 0)
-    if (NAME_IS("raw") || NAME_IS("netstring") || NAME_IS("smtp")) {
+    if (NAME_IS("raw") || NAME_IS("netstring") || NAME_IS("smtp") || NAME_IS("http")) {
         if (arg) {
             aeh_fail(err, EINVAL, name_len, "framing '%.*s' takes no argument", (int)name_len,
                      spec);
             return NULL;
         }
         return NAME_IS("raw") ? aeh_codec_raw()
-             : NAME_IS("smtp") ? aeh_codec_smtp(err) : aeh_codec_netstring(err);
+             : NAME_IS("smtp") ? aeh_codec_smtp(err)
+             : NAME_IS("http") ? aeh_codec_http(0, err) : aeh_codec_netstring(err);
     }
     if (NAME_IS("line"))
         return arg ? parse_line(spec, arg, err) : aeh_codec_line(NULL, 0, NULL, 0, err);

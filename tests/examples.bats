@@ -233,6 +233,26 @@ $2"
     done
 }
 
+@test "examples: pipelined HEAD and GET with --frame http, against nginx" {
+    need nginx
+    start_nginx "$T/nginx" "$CERTS/srv.pem" "$CERTS/srv.key" || fail "nginx did not start"
+    EX_PORT[80]=$NGINX_PORT
+    ex_find "--frame http --count 2"
+    [ ${#EX_IDS[@]} -ge 2 ] || fail "README and man page examples expected"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_ok "$id"
+        assert_equal "$(grep -c '^HTTP/1.1 200 OK' <<<"$output")" 2
+        assert_equal "$(tail -n1 <<<"$output")" "$NGINX_BODY"
+    done
+    ex_find "--frame http --recv-records json --send"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_ok "$id"
+        [[ $output == '"HTTP/1.1 200 OK\r\n'*'\r\n\r\nhello from nginx\n"' ]] || fail "$output"
+    done
+}
+
 @test "examples: an HTTPS request, against nginx" {
     need nginx
     start_nginx "$T/nginx" "$CERTS/srv.pem" "$CERTS/srv.key" || fail "nginx did not start"

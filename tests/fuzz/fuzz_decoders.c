@@ -49,6 +49,7 @@ static aeh_codec *make_switch_line(aeh_error *e) { return aeh_codec_parse("line>
 /* A small depth, so that the depth limit is reached by short inputs. */
 static aeh_codec *make_cbor(aeh_error *e) { return aeh_codec_cbor(8, e); }
 static aeh_codec *make_resp(aeh_error *e) { return aeh_codec_resp(8, e); }
+static aeh_codec *make_http(aeh_error *e) { return aeh_codec_http(0, e); }
 
 static const struct {
     const char *name;
@@ -87,6 +88,9 @@ static const struct {
      * values as JSON) must take */
     { "resp_json", aeh_codec_resp_json, true },
     { "smtp", aeh_codec_smtp, false },
+    /* its encoder notes requests, which change how later responses read:
+     * round trips go through a fresh codec, as the switch's do */
+    { "http", make_http, true },
 };
 
 static const size_t max_frames[8] = { 0, 1, 2, 3, 5, 8, 16, 64 };
@@ -232,7 +236,7 @@ static void cbor_exact_limit(const uint8_t *p, size_t n)
     codec->max_frame = saved;
 }
 
-/* A switch: the frames encoded in order by a fresh codec (the first by
+/* A switch or http: the frames encoded in order by a fresh codec (the first by
  * A) read back as those frames. */
 static void switch_round_trip(const harness_out *o)
 {
@@ -279,7 +283,7 @@ static void round_trip_frames(const harness_out *o)
 {
     const char *s = (const char *)aeh_buf_data(&o->text);
     size_t total = aeh_buf_len(&o->text) - 1, i = 0;
-    if (codec->kind == AEH_CODEC_KIND_SWITCH) {
+    if (codec->kind == AEH_CODEC_KIND_SWITCH || codec->kind == AEH_CODEC_KIND_HTTP) {
         switch_round_trip(o);
         return;
     }

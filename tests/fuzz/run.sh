@@ -11,7 +11,7 @@ SECONDS_EACH=${1:-10}
 [ $# -gt 0 ] && shift
 ALL_TARGETS="line line_crlf netstring packstring_N packstring_w packstring_q packstring_c
 varint grpc hex base64 chunk regex line_re json json_strings cbor len_pg len_h2 len_adj len_strip
-len_varint len_mqtt len_ber len_rpc switch_pg switch_line resp resp_json smtp"
+len_varint len_mqtt len_ber len_rpc switch_pg switch_line resp resp_json smtp http"
 TARGETS=${*:-$ALL_TARGETS}
 BIN=tests/fuzz/bin
 CC=${FUZZ_CC:-clang}

@@ -4,8 +4,9 @@
 # foreground, the master is the PID stopped), one worker, logs and temp
 # files under DIR, on two free 127.0.0.1 ports.  Every path answers 200 with
 # the body NGINX_BODY and a newline (GET and HEAD), so HTTP checks have a
-# known reply.  After a client's close_notify it closes TCP without its own
-# (measured: NOTES.md "Real servers and peers").
+# known reply; under /files/ it serves DIR/www (big.txt: the numbers 1 to
+# 20000, one a line), gzipped (chunked) when asked.  After a client's
+# close_notify it closes TCP without its own (measured: NOTES.md "Real servers and peers").
 #
 #   start_nginx DIR CERT KEY   sets NGINX_PORT (HTTP), NGINX_TLS_PORT (HTTPS), NGINX_PID
 #   stop_nginx
@@ -19,7 +20,8 @@ start_nginx() {
     local dir=$1 cert=$2 key=$3 port tport
     srv_absdir dir "$dir"
     NGINX_PORT='' NGINX_TLS_PORT='' NGINX_PID=''
-    mkdir -p "$dir/logs" "$dir/tmp" || return 1
+    mkdir -p "$dir/logs" "$dir/tmp" "$dir/www" || return 1
+    seq 1 20000 >"$dir/www/big.txt" || return 1
     srv_cert_copy "$dir" "$cert" "$key" root:root || return 1
     srv_free_port port || return 1
     srv_free_port tport || return 1
@@ -48,6 +50,11 @@ http {
         ssl_certificate $SRV_CERT;
         ssl_certificate_key $SRV_KEY;
         location / { return 200 "$NGINX_BODY\n"; }
+        location /files/ {
+            alias $dir/www/;
+            gzip on;
+            gzip_types text/plain;
+        }
     }
 }
 CONF
