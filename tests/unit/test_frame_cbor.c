@@ -572,7 +572,7 @@ START_TEST(spec_grammar)
     ck_assert_ptr_null(aeh_codec_parse("json:0", &e));   /* shared, still json's own */
     ck_assert_str_eq(e.msg, "json: depth is not a number from 1 to 100000");
     ck_assert_ptr_null(aeh_codec_parse("foo", &e));
-    ck_assert_ptr_nonnull(strstr(e.msg, "json, cbor, resp, smtp)"));
+    ck_assert_ptr_nonnull(strstr(e.msg, "json, cbor, resp, smtp, http)"));
 }
 END_TEST
 
