@@ -21,9 +21,10 @@
  *   hexdump.c     --hexdump: the bytes of the wire as hexdump -C lines
  *   log.c         --json-log events
  *   opts.c        the command line into a cli_cfg
+ *   usage.c       --help's text, --version's lines
  *   say.c         messages on stderr, exit codes of library errors
  *
- * Layers, top to bottom: aecat.c keep.c session.c dialog.c relay.c child.c splice.c end.c codecs.c hexdump.c log.c opts.c say.c
+ * Layers, top to bottom: aecat.c keep.c session.c dialog.c relay.c child.c splice.c end.c codecs.c hexdump.c log.c opts.c usage.c say.c
  * (tests/build.bats checks that each file calls only files after it.)
  * Every file includes only aeh.h of the library (the Makefile's -Iinclude);
  * each layer's functions are declared in its own header (end.h, relay.h,
