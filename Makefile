@@ -30,13 +30,13 @@ VERSION  = 0.1.0
 DEPS_BUILD = gcc make pkgconf libev-dev libgnutls28-dev libpcre2-dev ca-certificates check
 DEPS_TEST  = mandoc bats bats-support bats-assert bats-file parallel python3 perl socat openssl gnutls-bin \
              libanyevent-perl libnet-ssleay-perl libjson-xs-perl libcbor-xs-perl netcat-openbsd bash-completion zsh fish \
-             ncat ucspi-tcp systemd
+             ncat ucspi-tcp systemd python3-pymodbus
 DEPS_BENCH = libev-perl clang libclang-rt-14-dev valgrind hyperfine time strace jq
-# Real servers for the STARTTLS tests, each run privately by a test
+# Real servers for the STARTTLS and len: preset tests, each run privately by a test
 # (tests/servers/); installing them must not start their services.
 DEPS_SERVERS = exim4-daemon-light dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-managesieved \
              slapd ldap-utils postgresql-15 vsftpd prosody inn2 inspircd mariadb-server mariadb-client \
-             nginx-light redis-server mosquitto
+             nginx-light redis-server mosquitto dnsmasq-base
 DEPS       = $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_BENCH) $(DEPS_SERVERS)
 
 # lib/starttls/: the STARTTLS presets, one file per protocol (both roles).

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: MIT
-# Every example of README.md ("## Examples") and of man/aecat.1 (EXAMPLES),
+# Every example of README.md ("## Examples") and of man/aecat.1 (EXAMPLES and PROTOCOLS),
 # run as written against a local server, so that no example can rot.
 #
 # tests/examples/extract.py takes the examples out of the two files; each
@@ -48,6 +48,8 @@ teardown() {
     [ -z "${EXIM_PID:-}" ] || stop_exim
     [ -z "${POSTGRES_PID:-}" ] || stop_postgres
     [ -z "${MOSQUITTO_PID:-}" ] || stop_mosquitto
+    [ -z "${MARIADB_PID:-}" ] || stop_mariadb
+    [ -z "${DNSMASQ_PID:-}" ] || stop_dnsmasq
     stop_all
 }
 
@@ -390,7 +392,7 @@ $2"
     need "${POSTGRES_BIN:-/nonexistent}/postgres"
     start_postgres "$T/pg" "$CERTS/srv.pem" "$CERTS/srv.key" || fail "postgres did not start"
     EX_PORT[5432]=$POSTGRES_PORT
-    ex_find "len:pg-startup>>len:pg"
+    ex_find "echo 510000000e53454c45435420313b00"
     for id in "${EX_IDS[@]}"; do
         ex_run "$id"
         ex_ok "$id"
@@ -404,7 +406,7 @@ $2"
     need mosquitto
     start_mosquitto "$T/mqtt" || fail "mosquitto did not start"
     EX_PORT[1883]=$MOSQUITTO_PORT
-    ex_find "--frame len:mqtt"
+    ex_find "echo 101100044d5154540402003c00056165636174 |"
     for id in "${EX_IDS[@]}"; do
         ex_run "$id"
         ex_out_is "$id" 20020000
@@ -1020,6 +1022,176 @@ ex_accepted() {
         ex_exec "${EX_LINES[1]}"
         ex_out_is "$id" HELLO
     done
+}
+
+# ------------------------------------------------------------------ PROTOCOLS (len: presets)
+# One example per preset in man/aecat.1 PROTOCOLS: against the real server
+# where Debian's runs privately, else tests/peers/protocol_peer.py, which
+# answers in the protocol's framing as the server the example names.
+
+# ex_protocol_peer PROTO PORT: protocol_peer.py PROTO on a free port, as the
+# example's PORT.
+ex_protocol_peer() {
+    spawn "$1" "$PYTHON" "$PEERS/protocol_peer.py" "$1"
+    wait_for_line "$T/$1.out" "$SPAWN_PID"
+    EX_PORT[$2]=$(head -n1 "$T/$1.out")
+}
+
+@test "examples: PROTOCOLS pg-startup>>pg: a StartupMessage answered up to ReadyForQuery, against postgres" {
+    local id
+    need "${POSTGRES_BIN:-/nonexistent}/postgres"
+    start_postgres "$T/pg" "$CERTS/srv.pem" "$CERTS/srv.key" || fail "postgres did not start"
+    EX_PORT[5432]=$POSTGRES_PORT
+    ex_find "--records hex --until '^Z' db.internal 5432"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_ok "$id"
+        # AuthenticationOk, ParameterStatus..., BackendKeyData, ReadyForQuery last
+        [[ $output == 520000000800000000$'\n'* && $output == *$'\n'5a0000000549 ]] ||
+            fail "unexpected replies: $output"
+        [[ $output == *$'\n'53* && $output == *$'\n'4b0000000c* ]] || fail "no ParameterStatus or BackendKeyData: $output"
+    done
+}
+
+@test "examples: PROTOCOLS mysql: the server greeting, against mariadb" {
+    local id len
+    need mariadbd
+    start_mariadb "$T/mariadb" "$CERTS/srv.pem" "$CERTS/srv.key" || fail "mariadb did not start"
+    EX_PORT[3306]=$MARIADB_PORT
+    ex_find "--frame len:mysql --records hex --count 1 db.internal 3306"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_ok "$id"
+        # a 3-byte little-endian payload length, sequence 0, protocol 10, "...-MariaDB"
+        [[ $output =~ ^([0-9a-f]{6})000a[0-9a-f]*2d4d617269614442 ]] || fail "not a greeting: $output"
+        len=${BASH_REMATCH[1]}
+        assert_equal $(( 16#${len:4:2}${len:2:2}${len:0:2} )) $(( ${#output} / 2 - 4 ))
+    done
+}
+
+@test "examples: PROTOCOLS mqtt: CONNECT and PINGREQ answered by CONNACK and PINGRESP, against mosquitto" {
+    local id
+    need mosquitto
+    start_mosquitto "$T/mqtt" || fail "mosquitto did not start"
+    EX_PORT[1883]=$MOSQUITTO_PORT
+    ex_find "101100044d5154540402003c00056165636174 c000"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_out_is "$id" $'20020000\nd000'
+    done
+}
+
+@test "examples: PROTOCOLS dns: a query over TCP answered (transcript), against dnsmasq" {
+    local id
+    need dnsmasq
+    start_dnsmasq "$T/dnsmasq" || fail "dnsmasq did not start"
+    EX_PORT[53]=$DNSMASQ_PORT
+    ex_find "--frame len:dns --records hex --count 1 localhost 53"
+    for id in "${EX_IDS[@]}"; do
+        ex_transcript "$id"
+    done
+}
+
+@test "examples: PROTOCOLS tls: a ClientHello answered by four handshake records, against nginx" {
+    local id types=() l
+    need nginx
+    start_nginx "$T/nginx" "$CERTS/srv.pem" "$CERTS/srv.key" || fail "nginx did not start"
+    EX_PORT[443]=$NGINX_TLS_PORT
+    ex_find "--frame len:tls --records hex example.org 443"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_ok "$id"
+        types=()
+        while IFS= read -r l; do
+            # handshake (16), TLS 1.2, a length that is the rest of the record
+            [[ $l == 160303* ]] || fail "not a TLS 1.2 handshake record: $l"
+            assert_equal $(( 16#${l:6:4} )) $(( ${#l} / 2 - 5 ))
+            types+=("${l:10:2}")
+        done <<<"$output"
+        assert_equal "${types[*]}" "02 0b 0c 0e"
+        assert_equal "${output##*$'\n'}" 16030300040e000000
+    done
+}
+
+@test "examples: PROTOCOLS h2: a GET over h2c with prior knowledge, against nginx" {
+    local id body
+    need nginx
+    start_nginx "$T/nginx" "$CERTS/srv.pem" "$CERTS/srv.key" || fail "nginx did not start"
+    EX_PORT[80]=$NGINX_H2C_PORT
+    body=$(printf '%s\n' "$NGINX_BODY" | od -An -v -tx1 | tr -d ' \n')
+    ex_find "--send-frame 'chunk:24>>len:h2'"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        ex_ok "$id"
+        # nginx's SETTINGS first (type 4, no flags, stream 0), the ack of
+        # ours, the response's HEADERS on stream 1, its DATA ending the stream
+        [[ $output =~ ^[0-9a-f]{6}040000000000 ]] || fail "not SETTINGS first: $output"
+        [[ $output == *$'\n'000000040100000000$'\n'* ]] || fail "no SETTINGS ack: $output"
+        [[ $output == *$'\n'[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]010400000001* ]] ||
+            fail "no HEADERS on stream 1: $output"
+        assert_equal "${output##*$'\n'}" "$(printf '%06x' $(( ${#body} / 2 )))000100000001$body"
+    done
+}
+
+@test "examples: PROTOCOLS amqp: the protocol header answered by Connection.Start (RabbitMQ's framing, a Python peer)" {
+    local id
+    ex_protocol_peer amqp 5672
+    ex_find "--send-frame 'chunk:8>>len:amqp'"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        # type 1, channel 0, size 77; class 10 method 10, 0-9, properties,
+        # "PLAIN AMQPLAIN", "en_US", frame-end
+        ex_out_is "$id" 0100000000004d000a000a0009000000280770726f6475637453000000085261626269744d510776657273696f6e5300000006332e31312e300000000e504c41494e20414d51504c41494e00000005656e5f5553ce
+    done
+    assert_equal "$(cat "$T/amqp.err")" ""
+}
+
+@test "examples: PROTOCOLS mongo: OP_MSG hello answered (mongod's framing, a Python peer)" {
+    local id
+    ex_protocol_peer mongo 27017
+    ex_find "--frame len:mongo --records hex --count 1 localhost 27017"
+    for id in "${EX_IDS[@]}"; do
+        ex_run "$id"
+        # length 78, request id 1, responseTo 1, OP_MSG, flags 0, a kind-0
+        # section: {isWritablePrimary: true, maxWireVersion: 17, ok: 1.0}
+        ex_out_is "$id" 4e0000000100000001000000dd0700000000000000390000000869735772697461626c655072696d6172790001106d61785769726556657273696f6e0011000000016f6b00000000000000f03f00
+    done
+    assert_equal "$(cat "$T/mongo.err")" ""
+}
+
+# ex_peer_transcripts PROTO: runs the transcripts of EX_IDS; the peer PROTO
+# refused nothing.
+ex_peer_transcripts() {
+    local id
+    for id in "${EX_IDS[@]}"; do
+        ex_transcript "$id"
+    done
+    assert_equal "$(cat "$T/$1.err")" ""
+}
+
+@test "examples: PROTOCOLS kafka: ApiVersions answered (transcript; a broker's framing, a Python peer)" {
+    ex_protocol_peer kafka 9092
+    ex_find "--frame len:kafka --records hex --count 1 localhost 9092"
+    ex_peer_transcripts kafka
+}
+
+@test "examples: PROTOCOLS thrift: a framed binary CALL answered by its REPLY (transcript, a Python peer)" {
+    ex_protocol_peer thrift 9090
+    ex_find "--frame len:thrift --records hex --count 1 localhost 9090"
+    ex_peer_transcripts thrift
+}
+
+@test "examples: PROTOCOLS rpc: the portmapper NULL call answered (transcript; rpcbind's record marking, a Python peer)" {
+    ex_protocol_peer rpc 111
+    ex_find "--frame len:rpc --records hex --count 1 localhost 111"
+    ex_peer_transcripts rpc
+}
+
+@test "examples: PROTOCOLS modbus: Read Holding Registers answered (transcript, pymodbus' framer and datastore)" {
+    /usr/bin/python3 -c 'import pymodbus' 2>/dev/null || skip "python3-pymodbus not installed (make deps)"
+    ex_protocol_peer modbus 502
+    ex_find "--frame len:modbus --records hex --count 1 localhost 502"
+    ex_peer_transcripts modbus
 }
 
 # ------------------------------------------------------------------ coverage

@@ -3,8 +3,9 @@
 # The len: framing through real sockets: aecat <-> aecat, aecat <-> a raw
 # Python peer and socat, presets on real protocol bytes, --max-frame
 # refused at the length field, bad specs and unsendable strips as usage
-# errors; varint, ber, ONC RPC records, the framing switch A>>B, and real
-# servers (Mosquitto for len:mqtt, PostgreSQL for len:pg-startup>>len:pg).
+# errors; varint, ber, ONC RPC records, the framing switch A>>B, real
+# servers (Mosquitto for len:mqtt, PostgreSQL for len:pg-startup>>len:pg,
+# MariaDB for len:mysql, dnsmasq for len:dns), and bad input per protocol.
 # The codecs themselves are tests/unit/test_frame_len.c and
 # test_frame_switch.c.
 
@@ -237,4 +238,83 @@ load servers_helpers
     assert_status 0
     assert_equal "$(head -n1 "$T/out")" 520000000800000000
     grep -qx 440000000b00010000000131 "$T/out" || fail "no DataRow '1' over TLS: $(cat "$T/out")"
+}
+
+@test "len:mysql: MariaDB's greeting is one whole packet, sequence 0, protocol 10" {
+    local g len
+    need mariadbd
+    start_mariadb "$T/mariadb" "$CERTS/srv.pem" "$CERTS/srv.key" || fail "mariadb did not start"
+    run --separate-stderr ae --frame len:mysql --records hex --count 1 127.0.0.1 "$MARIADB_PORT" </dev/null
+    assert_status 0
+    g=$output
+    # 3-byte little-endian payload length, sequence id 0, protocol version 10
+    len=$(( 16#${g:4:2}${g:2:2}${g:0:2} ))
+    assert_equal "$len" $(( ${#g} / 2 - 4 ))
+    assert_equal "${g:6:2}" 00
+    assert_equal "${g:8:2}" 0a
+    # then the server version, NUL-terminated: "...-MariaDB..."
+    [[ $(printf '%s' "${g:10}" | xxd -r -p | tr '\0' '\n' | head -n1) == *-MariaDB* ]] ||
+        fail "no MariaDB server version in $g"
+}
+
+@test "len:mysql bad input: a packet cut short by the end of the stream is a truncated frame, nothing delivered" {
+    # a 74-byte greeting announced, 2 bytes of it sent, then EOF
+    start_peer peer --send-hex 4a0000000a35
+    run --separate-stderr ae --frame len:mysql --records hex 127.0.0.1 "$PORT" </dev/null
+    assert_status 65
+    assert_output ''
+    assert_one_error 'at byte 6: len: truncated frame: stream ended after 6 bytes'
+}
+
+@test "len:dns: a query over TCP to dnsmasq, the A record's address read from the hex reply" {
+    local r
+    need dnsmasq
+    start_dnsmasq "$T/dnsmasq" || fail "dnsmasq did not start"
+    # id 0xbeef, RD; one question: example.test A IN; the length is written by aecat
+    echo beef01000001000000000000076578616d706c6504746573740000010001 >"$T/in"
+    ae_files "$T/in" "$T/out" --frame len:dns --records hex --count 1 127.0.0.1 "$DNSMASQ_PORT"
+    assert_status 0
+    r=$(cat "$T/out")
+    # same id, a response (QR), NOERROR; 1 question, 1 answer
+    assert_equal "${r:0:4}" beef
+    assert_equal $(( 16#${r:4:4} & 0x800f )) $(( 0x8000 ))
+    assert_equal "${r:8:8}" 00010001
+    # after the 12-byte header and the 18-byte question: name pointer c00c,
+    # type A, class IN, TTL, RDLENGTH 4, the address
+    assert_equal "${r:60:20}" c00c0001000100000000
+    assert_equal "${r:80:4}" 0004
+    assert_equal "$(printf '%d.%d.%d.%d' 0x${r:84:2} 0x${r:86:2} 0x${r:88:2} 0x${r:90:2})" "$DNSMASQ_ADDR"
+    assert_equal "${#r}" 92
+    # a name it does not serve: REFUSED (rcode 5), no answer
+    echo beef01000001000000000000076578616d706c6504696e76640000010001 >"$T/in"
+    ae_files "$T/in" "$T/out" --frame len:dns --records hex --count 1 127.0.0.1 "$DNSMASQ_PORT"
+    assert_status 0
+    r=$(cat "$T/out")
+    assert_equal $(( 16#${r:4:4} & 0x000f )) 5
+    assert_equal "${r:12:4}" 0000
+}
+
+@test "len:dns bad input: a length field over --max-frame is refused at byte 0, the body never read" {
+    start_peer peer --send-hex ffff0000 --then hold
+    run --separate-stderr ae --frame len:dns --max-frame 512 --records hex 127.0.0.1 "$PORT" </dev/null
+    assert_status 65
+    assert_output ''
+    assert_one_error 'at byte 0: len: frame of 65535 bytes is longer than 512'
+}
+
+@test "len:tls bad input: a record whose length field is not its size is not sent" {
+    start_peer peer --when eof --recv "$T/wire"
+    # a handshake record announcing 5 bytes with 4
+    echo 160303000501000000 >"$T/in"
+    ae_files "$T/in" /dev/null --send-frame len:tls --records hex 127.0.0.1 "$PORT"
+    assert_status 65
+    assert_one_error 'length field says 5, a record of 9 bytes needs 4'
+    assert_equal "$(hex "$T/wire")" ""
+}
+
+@test "len:mongo bad input: a message length under its own 4 bytes ends inside the header" {
+    start_peer peer --send-hex 03000000
+    run --separate-stderr ae --frame len:mongo --records hex 127.0.0.1 "$PORT" </dev/null
+    assert_status 65
+    assert_one_error 'at byte 0: len: length 3-4 ends the frame inside its 4-byte header'
 }

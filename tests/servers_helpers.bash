@@ -16,7 +16,7 @@ setup_file() { make_test_certs; }
 
 teardown() {
     local s pid
-    for s in exim dovecot slapd postgres vsftpd prosody inn inspircd mariadb mosquitto; do
+    for s in exim dovecot slapd postgres vsftpd prosody inn inspircd mariadb mosquitto dnsmasq; do
         pid=${s^^}_PID
         if [ -n "${!pid:-}" ]; then "stop_$s"; fi
     done

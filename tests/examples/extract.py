@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
 """The examples of README.md (its "## Examples" shell blocks) and of
-man/aecat.1 (every .EX block of EXAMPLES), for tests/examples.bats.
+man/aecat.1 (every .EX block of EXAMPLES and of PROTOCOLS, whose examples
+are written for each len: preset's server), for tests/examples.bats.
 
 Prints each example as "SOURCE:LINE\\n", its text, then a NUL.  README
 examples are the lines after a comment up to the next comment or blank line;
@@ -55,7 +56,7 @@ def man(path):
     out, in_section, block, start = [], False, None, 0
     for n, l in enumerate(lines, 1):
         if l.startswith('.SH'):
-            in_section = l == '.SH EXAMPLES'
+            in_section = l in ('.SH EXAMPLES', '.SH PROTOCOLS')
         if not in_section:
             continue
         if l == '.EX':
