@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: MIT
+# Fan-in: C clients at once, each sending the same MiB of 64-byte lines, into
+# aecat -l -k --frame line >/dev/null (frames them) and ncat -lk >/dev/null
+# (copies the bytes raw); the sender alone into socat -u (one connection
+# with all the bytes) shows that the sender is not what is measured.
+# Sourced by tests/bench/run.sh (set -u, in the tree's top directory).
+
+# fanin_once TOOL PORT: one run of conns fanin against a listener on PORT
+# (socat: a fresh one-connection listener); appends its MB/s to FI[TOOL].
+fanin_once() {
+    local tool=$1 port=$2 c=$FANIN_C bytes=$((FANIN_MB * 1048576)) sp="" res
+    if [ "$tool" = sender ]; then
+        port=$(free_port)
+        spawn /dev/null /dev/null 60 socat -u -b 1048576 "TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr" STDOUT
+        sp=$LAST
+        wait_listen "$port" "$sp" || { say "  socat (sender check) did not listen"; return 1; }
+        bytes=$((bytes * c)) c=1
+    fi
+    res=$(timeout 60 "$BIN/conns" fanin "$c" "$bytes" 127.0.0.1 "$port" 2>>"$LOG")
+    [ -n "$sp" ] && wait "$sp"
+    local total secs
+    read -r total secs <<<"$res"
+    [ "${total:-}" = $((FANIN_C * FANIN_MB * 1048576)) ] || { say "  $tool: run failed"; return 1; }
+    FI[$tool]+="$(calc "$total / $secs / 1e6") "
+    say "  $tool: $(calc "sprintf(\"%.0f\", $total / $secs / 1e6)") MB/s"
+}
+
+if want fanin; then
+    FANIN_C=${BENCH_FANIN_CLIENTS:-16}
+    FANIN_MB=${BENCH_FANIN_MB:-32}
+    FANIN_REPS=${BENCH_FANIN_REPS:-5}
+    say "bench: fan-in, $FANIN_C clients x $FANIN_MB MiB of 64-byte lines, median of $FANIN_REPS"
+    declare -A FI=() FIPORT=() FIPID=()
+    if have aecat; then
+        : >"$WORK/ready"
+        spawn "rw:$HOLD" /dev/null 600 "$AECAT" -l -k 127.0.0.1 0 --frame line --ready=3 3>"$WORK/ready"
+        FIPID[aecat]=$LAST
+        FIPORT[aecat]=$(wait_ready "$WORK/ready" "$LAST") || say "  aecat -l -k did not get ready"
+    fi
+    if command -v ncat >/dev/null; then
+        FIPORT[ncat]=$(free_port)
+        spawn "rw:$HOLD" /dev/null 600 ncat -lk 127.0.0.1 "${FIPORT[ncat]}"
+        FIPID[ncat]=$LAST
+        wait_listen "${FIPORT[ncat]}" "$LAST" || { say "  ncat -lk did not listen"; FIPORT[ncat]=""; }
+    fi
+    # aecat, ncat and the sender check alternate, so that a change in the
+    # machine's load hits them alike
+    for ((rep = 1; rep <= FANIN_REPS; rep++)); do
+        for tool in aecat ncat sender; do
+            case $tool in
+            sender) have socat || continue; fanin_once sender 0;;
+            *)      [ -n "${FIPORT[$tool]:-}" ] && fanin_once "$tool" "${FIPORT[$tool]}";;
+            esac
+        done
+    done
+    for tool in "${!FIPID[@]}"; do kill "${FIPID[$tool]}" 2>/dev/null; wait "${FIPID[$tool]}" 2>/dev/null; done
+    for tool in "${!FI[@]}"; do
+        R[fanin,$tool]=$(printf '%s\n' ${FI[$tool]} | sort -g | awk '{ a[NR] = $1 } END { printf "%s", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+    done
+fi
