@@ -167,6 +167,8 @@ tree_pss_kib() {
     done
     echo "$t"
 }
+# cpu_ticks PID: user + system CPU time in clock ticks (getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
 # fd_count PID: open file descriptors
 fd_count() { local f=(/proc/"$1"/fd/*); echo "${#f[@]}"; }
 

@@ -134,6 +134,7 @@ fi
 if want fanin; then
     r=$(ratio fanin,aecat fanin,ncat)
     printf "$fmt" "fan-in ${FANIN_C}x$FANIN_MB MiB lines, -k" MB/s "$(f1 "$(v fanin,aecat)")" "$(f1 "$(v fanin,ncat)")" - - - "$(f1 "$(v fanin,sender)")" '>= 1.00 x ncat' "$r" "$(verdict "$r" '>=' 1)"
+    printf "$fmt" "  listener CPU per GB" s/GB "$(v fanincpu,aecat)" "$(v fanincpu,ncat)" - - - - '(info) x ncat' "$(ratio fanincpu,aecat fanincpu,ncat)" ""
 fi
 if want connrate; then
     r=$(ratio connrate,aecat connrate,tcpserver)
@@ -171,6 +172,8 @@ if want fanin; then
     printf "up to 1 MiB, then SHUT_WR; MB/s of all the bytes (10^6 B/s) from the first connect to the last close by\n"
     printf "the listener, median of $FANIN_REPS; aecat -l -k --frame line >/dev/null frames every line, ncat -lk >/dev/null\n"
     printf "copies raw.  Ceiling column: the sender alone, one connection with all the bytes into socat -u -b 1048576.\n"
+    printf "CPU per GB: the listener's user + system time over all the runs (/proc/PID/stat), per 10^9 bytes received:\n"
+    printf "less moved by the machine's load than MB/s, which needs the sender and the listener on a core each.\n"
 fi
 if want connrate; then
     printf "conn rate: conns rate, sequential: connect, write PING\\\\n, read the echo, close (the client closes first);\n"

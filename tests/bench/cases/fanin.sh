@@ -6,7 +6,7 @@
 # Sourced by tests/bench/run.sh (set -u, in the tree's top directory).
 
 # fanin_once TOOL PORT: one run of conns fanin against a listener on PORT
-# (socat: a fresh one-connection listener); appends its MB/s to FI[TOOL].
+# (socat: a fresh one-connection listener); appends its MB/s to FANIN_RATES[TOOL].
 fanin_once() {
     local tool=$1 port=$2 c=$FANIN_C bytes=$((FANIN_MB * 1048576)) sp="" res
     if [ "$tool" = sender ]; then
@@ -16,12 +16,17 @@ fanin_once() {
         wait_listen "$port" "$sp" || { say "  socat (sender check) did not listen"; return 1; }
         bytes=$((bytes * c)) c=1
     fi
+    local total secs t0=0
+    [ -n "${FIREAL[$tool]:-}" ] && t0=$(cpu_ticks "${FIREAL[$tool]}")
     res=$(timeout 60 "$BIN/conns" fanin "$c" "$bytes" 127.0.0.1 "$port" 2>>"$LOG")
     [ -n "$sp" ] && wait "$sp"
-    local total secs
     read -r total secs <<<"$res"
     [ "${total:-}" = $((FANIN_C * FANIN_MB * 1048576)) ] || { say "  $tool: run failed"; return 1; }
-    FI[$tool]+="$(calc "$total / $secs / 1e6") "
+    if [ -n "${FIREAL[$tool]:-}" ]; then
+        FICPU[$tool]=$(( ${FICPU[$tool]:-0} + $(cpu_ticks "${FIREAL[$tool]}") - t0 ))
+        FIBYTES[$tool]=$(( ${FIBYTES[$tool]:-0} + total ))
+    fi
+    FANIN_RATES[$tool]+="$(calc "$total / $secs / 1e6") "
     say "  $tool: $(calc "sprintf(\"%.0f\", $total / $secs / 1e6)") MB/s"
 }
 
@@ -30,7 +35,9 @@ if want fanin; then
     FANIN_MB=${BENCH_FANIN_MB:-32}
     FANIN_REPS=${BENCH_FANIN_REPS:-5}
     say "bench: fan-in, $FANIN_C clients x $FANIN_MB MiB of 64-byte lines, median of $FANIN_REPS"
-    declare -A FI=() FIPORT=() FIPID=()
+    # FIREAL: the listener's own PID (under timeout), whose CPU time
+    # (user + system) each run adds to FICPU, against the bytes in FIBYTES
+    declare -A FANIN_RATES=() FIPORT=() FIPID=() FIREAL=() FICPU=() FIBYTES=()
     if have aecat; then
         : >"$WORK/ready"
         spawn "rw:$HOLD" /dev/null 600 "$AECAT" -l -k 127.0.0.1 0 --frame line --ready=3 3>"$WORK/ready"
@@ -43,6 +50,9 @@ if want fanin; then
         FIPID[ncat]=$LAST
         wait_listen "${FIPORT[ncat]}" "$LAST" || { say "  ncat -lk did not listen"; FIPORT[ncat]=""; }
     fi
+    for tool in "${!FIPID[@]}"; do
+        [ -n "${FIPORT[$tool]:-}" ] && FIREAL[$tool]=$(real_pid "${FIPID[$tool]}")
+    done
     # aecat, ncat and the sender check alternate, so that a change in the
     # machine's load hits them alike
     for ((rep = 1; rep <= FANIN_REPS; rep++)); do
@@ -54,7 +64,10 @@ if want fanin; then
         done
     done
     for tool in "${!FIPID[@]}"; do kill "${FIPID[$tool]}" 2>/dev/null; wait "${FIPID[$tool]}" 2>/dev/null; done
-    for tool in "${!FI[@]}"; do
-        R[fanin,$tool]=$(printf '%s\n' ${FI[$tool]} | sort -g | awk '{ a[NR] = $1 } END { printf "%s", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+    for tool in "${!FICPU[@]}"; do
+        R[fanincpu,$tool]=$(calc "sprintf(\"%.3f\", ${FICPU[$tool]} / $(getconf CLK_TCK) / (${FIBYTES[$tool]} / 1e9))")
+    done
+    for tool in "${!FANIN_RATES[@]}"; do
+        R[fanin,$tool]=$(printf '%s\n' ${FANIN_RATES[$tool]} | sort -g | awk '{ a[NR] = $1 } END { printf "%s", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
     done
 fi
