@@ -64,7 +64,8 @@ if want fanin; then
         done
     done
     for tool in "${!FIPID[@]}"; do kill "${FIPID[$tool]}" 2>/dev/null; wait "${FIPID[$tool]}" 2>/dev/null; done
-    for tool in "${!FICPU[@]}"; do
+    for tool in "${!FICPU[@]}"; do   # none counted (too short a run for a tick): n/a
+        [ "${FICPU[$tool]}" -gt 0 ] || continue
         R[fanincpu,$tool]=$(calc "sprintf(\"%.3f\", ${FICPU[$tool]} / $(getconf CLK_TCK) / (${FIBYTES[$tool]} / 1e9))")
     done
     for tool in "${!FANIN_RATES[@]}"; do
