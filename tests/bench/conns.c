@@ -7,12 +7,17 @@
  *       at the first connect that fails or times out (a listener that no
  *       longer accepts fills its backlog, then drops SYNs) and after 20 s
  *       (a listener that accepts and closes at once, slowly).
- *   conns fanin C BYTES HOST PORT
+ *   conns fanin C BYTES HOST PORT [-g]
  *       C connections at once, each sending the same BYTES of 64-byte lines
  *       (generated before the clock starts) with writes of up to 1 MiB from
  *       one poll(2) loop, then shutdown(SHUT_WR) and reading until the
  *       listener closes it.  Prints "BYTES_TOTAL SECONDS" from the first
  *       connect to the last close: the listener read every byte by then.
+ *       -g: once every connect is done, prints "connected SECONDS" (since
+ *       the first connect) and waits for a
+ *       line on stdin (the caller sees the listener accept them all), and
+ *       the clock starts then: a listener's accept queue overflowing (a SYN
+ *       retried a second later) is left out of the rate.
  *   conns rate N HOST PORT
  *       N connections one after the other: connect, send "PING\n", read the
  *       reply until "\n" (it must be "PING\n"), close.  Prints "N SECONDS".
@@ -21,6 +26,7 @@
 #define BENCH_PROG "conns"
 #include "bench_util.h"
 #include <poll.h>
+#include <stdbool.h>
 
 static struct sockaddr_storage peer;
 static socklen_t peer_len;
@@ -108,7 +114,26 @@ static int idle(int n)
     return 0;
 }
 
-static int fanin(int c, size_t bytes)
+/* Until every connect of PF[0..C) is done (writable). */
+static void wait_connected(struct pollfd *pf, int c)
+{
+    for (int left = c; left > 0;) {
+        if (poll(pf, (nfds_t)c, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            die("poll");
+        }
+        for (int i = 0; i < c; i++)
+            if (pf[i].revents && pf[i].events) {
+                pf[i].events = 0;
+                left--;
+            }
+    }
+    for (int i = 0; i < c; i++)
+        pf[i].events = POLLOUT;
+}
+
+static int fanin(int c, size_t bytes, bool gated)
 {
     char *data = malloc(bytes);
     if (!data)
@@ -129,6 +154,15 @@ static int fanin(int c, size_t bytes)
             die("connect");
         pf[i].events = POLLOUT;
         off[i] = 0;
+    }
+    if (gated) {
+        wait_connected(pf, c);
+        printf("connected %.6f\n", now() - t0);
+        fflush(stdout);
+        char go[16];
+        if (!fgets(go, sizeof go, stdin))
+            return fprintf(stderr, "conns: no go on stdin\n"), 1;
+        t0 = now();
     }
     int left = c;
     while (left > 0) {
@@ -198,14 +232,14 @@ int main(int argc, char **argv)
         set_peer(argv[3], argv[4]);
         return idle(atoi(argv[2]));
     }
-    if (argc == 6 && !strcmp(argv[1], "fanin")) {
+    if ((argc == 6 || (argc == 7 && !strcmp(argv[6], "-g"))) && !strcmp(argv[1], "fanin")) {
         set_peer(argv[4], argv[5]);
-        return fanin(atoi(argv[2]), strtoull(argv[3], NULL, 10));
+        return fanin(atoi(argv[2]), strtoull(argv[3], NULL, 10), argc == 7);
     }
     if (argc == 5 && !strcmp(argv[1], "rate")) {
         set_peer(argv[3], argv[4]);
         return rate(atol(argv[2]));
     }
-    fprintf(stderr, "usage: conns idle N HOST PORT | conns fanin C BYTES HOST PORT | conns rate N HOST PORT\n");
+    fprintf(stderr, "usage: conns idle N HOST PORT | conns fanin C BYTES HOST PORT [-g] | conns rate N HOST PORT\n");
     return 2;
 }

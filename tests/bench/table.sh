@@ -134,6 +134,7 @@ fi
 if want fanin; then
     r=$(ratio fanin,aecat fanin,ncat)
     printf "$fmt" "fan-in ${FANIN_C}x$FANIN_MB MiB lines, -k" MB/s "$(f1 "$(v fanin,aecat)")" "$(f1 "$(v fanin,ncat)")" - - - "$(f1 "$(v fanin,sender)")" '>= 1.00 x ncat' "$r" "$(verdict "$r" '>=' 1)"
+    printf "$fmt" "  all held after, slowest run" ms "$(v fanacc,aecat)" "$(v fanacc,ncat)" - - - - '(info)' "" ""
     printf "$fmt" "  listener CPU per GB" s/GB "$(v fanincpu,aecat)" "$(v fanincpu,ncat)" - - - - '(info) x ncat' "$(ratio fanincpu,aecat fanincpu,ncat)" ""
 fi
 if want connrate; then
@@ -169,9 +170,11 @@ if want idle; then
 fi
 if want fanin; then
     printf "fan-in: conns fanin, one poll loop, every client's data generated before the clock and sent with writes of\n"
-    printf "up to 1 MiB, then SHUT_WR; MB/s of all the bytes (10^6 B/s) from the first connect to the last close by\n"
-    printf "the listener, median of $FANIN_REPS; aecat -l -k --frame line >/dev/null frames every line, ncat -lk >/dev/null\n"
-    printf "copies raw.  Ceiling column: the sender alone, one connection with all the bytes into socat -u -b 1048576.\n"
+    printf "up to 1 MiB, then SHUT_WR; MB/s of all the bytes (10^6 B/s) from the moment the listener holds all $FANIN_C\n"
+    printf "connections (its fds; 'all held after': since the first connect) to the last close by the\n"
+    printf "listener, median of $FANIN_REPS; aecat -l -k --frame line >/dev/null frames every line, ncat -lk >/dev/null copies\n"
+    printf "raw.  ncat listens with a backlog of 10: connects past it wait for a SYN retried 1 s later (not in MB/s).\n"
+    printf "Ceiling column: the sender alone, one connection with all the bytes into socat -u -b 1048576 (no wait).\n"
     printf "CPU per GB: the listener's user + system time over all the runs (/proc/PID/stat), per 10^9 bytes received:\n"
     printf "less moved by the machine's load than MB/s, which needs the sender and the listener on a core each.\n"
 fi
