@@ -12,6 +12,7 @@
  *       without one counts), write each as a TYPE frame to the connection
  *       with 256 KiB writes; shutdown(SHUT_WR) at EOF, wait for the peer to close
  * TYPE: line (reading: \r?\n, stripped; writing: \n), netstring, packstring:N
+ * (len:u32be: the same wire, a 4-byte big-endian length, so the same loop)
  * Malformed input: a message and exit 65.
  * Build: cc -O2 -o ceiling ceiling.c */
 #define _GNU_SOURCE
@@ -209,10 +210,10 @@ int main(int argc, char **argv)
             t = LINE;
         else if (!strcmp(argv[2], "netstring"))
             t = NETSTRING;
-        else if (!strcmp(argv[2], "packstring:N"))
+        else if (!strcmp(argv[2], "packstring:N") || !strcmp(argv[2], "len:u32be"))
             t = PACK_N;
         else {
-            fprintf(stderr, "ceiling: unknown type '%s' (line, netstring, packstring:N)\n", argv[2]);
+            fprintf(stderr, "ceiling: unknown type '%s' (line, netstring, packstring:N, len:u32be)\n", argv[2]);
             return 2;
         }
         if (argc == 5 && !strcmp(argv[1], "decode") && !strcmp(argv[3], "-L"))

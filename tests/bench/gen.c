@@ -6,7 +6,8 @@
  *                           forces write(2).
  *   gen lines N LEN         N lines of LEN printable bytes, each + "\n"
  *   gen frames TYPE N LEN   the same N items encoded as TYPE on the wire:
- *                           line, netstring, packstring:N; or json: N JSON
+ *                           line, netstring, packstring:N (len:u32be: the
+ *                           same bytes, a 4-byte big-endian length); or json: N JSON
  *                           texts {"id":I,"name":"...","ok":true} of exactly
  *                           LEN bytes each, the trailing "\n" included, compact
  *                           (what JSON Lines writers print for them)
@@ -140,13 +141,13 @@ static int gen_items(const char *type, long n, int len)
             out_put(&o, hdr, (size_t)h);
             out_put(&o, it, (size_t)len);
             out_put(&o, ",", 1);
-        } else if (!strcmp(type, "packstring:N")) {
+        } else if (!strcmp(type, "packstring:N") || !strcmp(type, "len:u32be")) {
             unsigned char hdr[4] = { (unsigned char)(len >> 24), (unsigned char)(len >> 16),
                                      (unsigned char)(len >> 8), (unsigned char)len };
             out_put(&o, hdr, 4);
             out_put(&o, it, (size_t)len);
         } else {
-            fprintf(stderr, "gen: unknown type '%s' (line, netstring, packstring:N, json)\n", type);
+            fprintf(stderr, "gen: unknown type '%s' (line, netstring, packstring:N, len:u32be, json)\n", type);
             return 2;
         }
     }

@@ -30,7 +30,7 @@ want() { [ -z "${BENCH_ONLY:-}" ] || [[ ,$BENCH_ONLY, == *,$1,* ]]; }
 
 # ------------------------------------------------------------ build helpers
 mkdir -p "$BIN" "$BD/results"
-for p in gen sink blast relay_rw relay_splice ceiling ping maxrss; do
+for p in gen sink blast relay_rw relay_splice ceiling ping maxrss conns; do
     if [ ! -x "$BIN/$p" ] || [ "$BD/$p.c" -nt "$BIN/$p" ] || [ "$BD/bench_util.h" -nt "$BIN/$p" ]; then
         cc -O2 -Wall -Wextra -o "$BIN/$p" "$BD/$p.c" || { say "bench: cannot build $p"; exit 1; }
     fi
@@ -136,6 +136,41 @@ HOLD=$WORK/hold
 fifo "$HOLD"
 
 calc() { awk "BEGIN { printf \"%s\", $* }"; }
+
+# real_pid PID: the command spawn started under timeout (its first child)
+real_pid() {
+    local i c _
+    for ((i = 0; i < 500; i++)); do
+        read -r c _ <"/proc/$1/task/$1/children" 2>/dev/null
+        [ -n "${c:-}" ] && { echo "$c"; return 0; }
+        kill -0 "$1" 2>/dev/null || return 1
+        sleep 0.01
+    done
+    return 1
+}
+# tree_pids PID: PID and all its descendants
+tree_pids() {
+    local c
+    echo "$1"
+    for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree_pids "$c"; done
+}
+# rss_kib PID: VmRSS in KiB
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+# tree_pss_kib PID: the Pss of PID and its descendants in KiB (shared pages
+# split between the processes that map them, so that a process per
+# connection is not charged the whole of libc each time)
+tree_pss_kib() {
+    local p t=0 k
+    for p in $(tree_pids "$1"); do
+        k=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
+        t=$((t + ${k:-0}))
+    done
+    echo "$t"
+}
+# cpu_ticks PID: user + system CPU time in clock ticks (getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+# fd_count PID: open file descriptors
+fd_count() { local f=(/proc/"$1"/fd/*); echo "${#f[@]}"; }
 
 
 # ------------------------------------------------------------ raw relay

@@ -31,10 +31,22 @@
 #   BENCH_INSTR_FRAMES  frames of the instruction count (default 100000):
 #                    aecat and the ceiling run under callgrind with it and
 #                    twice as many, and the difference per frame is the row
+#   BENCH_IDLE_CONNS idle connections opened to aecat -l -k and ncat -lk
+#                    (default 10000; the open files limit is raised to the
+#                    hard one for the case, and fewer are opened when even
+#                    that is too low, said under the table)
+#   BENCH_IDLE_PEER_CONNS  the same for socat fork and tcpserver, a process
+#                    each (default 200)
+#   BENCH_FANIN_CLIENTS  fan-in clients at once (default 16)
+#   BENCH_FANIN_MB   MiB of 64-byte lines each of them sends (default 32)
+#   BENCH_FANIN_REPS fan-in runs of each tool, the median kept (default 5)
+#   BENCH_CONNS      sequential short connections of the connection-rate
+#                    case (default 5000), once per server
 #   BENCH_STRACE=1   also count aecat's syscalls (strace -c -f) for the raw
 #                    relay and the line decode, per MB, with the read sizes
 #   BENCH_ONLY       comma-separated cases to run, the others skipped and
-#                    left out of the table: raw, framed, ping, slow, tls, json, instr (e.g.
+#                    left out of the table: raw, framed, ping, slow, tls, json, instr,
+#                    idle, fanin, connrate (e.g.
 #                    BENCH_ONLY=tls).  The table then goes to
 #                    results/last-CASES.txt, leaving last.txt to full runs.
 #   AECAT            the binary (default ./aecat)
@@ -63,6 +75,11 @@
 # Every process is started with a timeout and stopped by its PID (the timed
 # one-shot TLS clients under a watchdog that kills them by PID after 10 s).
 # The table is also written to tests/bench/results/last.txt.
+# Many connections (issue 15's -k): idle (RSS per idle connection held by
+# one listener), fanin (16 senders at once into one listener) and connrate
+# (sequential short connections to a listener running cat for each), every
+# client tests/bench/conns.c; aecat's connrate cells read n/a, with the
+# reason under the table, while this aecat refuses -k with -e.
 # Layout: this driver; lib.sh (settings, helper binaries, process control,
 # result helpers); cases/CASE.sh, one per case, each running only when
 # want CASE; strace.sh (BENCH_STRACE); table.sh (the table and its notes).
@@ -73,7 +90,7 @@ BD=$ROOT/tests/bench
 
 . "$BD/lib.sh"
 # in this order: slow reuses raw_run, the table reads every case's R[...]
-for bench_case in raw framed ping slow tls json instr; do
+for bench_case in raw framed ping slow tls json instr idle fanin connrate; do
     . "$BD/cases/$bench_case.sh"
 done
 . "$BD/strace.sh"

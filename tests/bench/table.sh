@@ -54,16 +54,18 @@ if want raw; then
     printf "$fmt" "  aecat, sender stdout a pipe" MB/s "$(f1 "$(v raw,aecat-pipe)")" "" "" "" "" "" '(info) x rw' "$r" ""
 fi
 if want framed; then
-    for type in line netstring packstring:N; do
+    for type in $FRAMED_TYPES; do
         for dir in decode encode; do
             r=$(ratio "$dir $type,aecat" "$dir $type,ceiling")
-            printf "$fmt" "$dir $type" Mfr/s "$(f3 "$(v "$dir $type,aecat")")" - - "$(f3 "$(v "$dir $type,ae")")" \
-                "$(f3 "$(v "$dir $type,asyncio")")" "$(f3 "$(v "$dir $type,ceiling")")" '>= 0.80 x ceiling' "$r" "$(verdict "$r" '>=' 0.8)"
+            ae=$(f3 "$(v "$dir $type,ae")") py=$(f3 "$(v "$dir $type,asyncio")")
+            [[ $type == len:* ]] && ae=- py=-   # the peers run packstring:N only
+            printf "$fmt" "$dir $type" Mfr/s "$(f3 "$(v "$dir $type,aecat")")" - - "$ae" "$py" \
+                "$(f3 "$(v "$dir $type,ceiling")")" '>= 0.80 x ceiling' "$r" "$(verdict "$r" '>=' 0.8)"
         done
     done
 fi
 if want instr; then
-    for type in line netstring packstring:N; do
+    for type in $FRAMED_TYPES; do
         for dir in decode encode; do
             r=$(ratio "instr $dir $type,aecat" "instr $dir $type,ceiling")
             printf "$fmt" "instr/frame $dir $type" Ir "$(v "instr $dir $type,aecat")" - - - - \
@@ -122,17 +124,64 @@ if want json; then
         printf "$fmt" "  1-byte less feeding them" ns/B - - - - - "$(f2 "$(v jbig${kind}scan,split)")" '(info) x fastest' "$r" ""
     done
 fi
+if want idle; then
+    r=$(v idle,aecat)
+    printf "$fmt" "idle conns held, RSS per conn" KiB "$r" "$(v idle,ncat)" "$(v idle,socat)" - - "$(v idle,tcpserver)" '<= 2.00 KiB' "$r" "$(verdict "$r" '<=' 2)"
+    printf "$fmt" "  connections held (opened)" "" "$(v idleheld,aecat)" "$(v idleheld,ncat)" "$(v idleheld,socat)" - - "$(v idleheld,tcpserver)" '(info)' "" ""
+    printf "$fmt" "" "" "($(v idleopened,aecat))" "($(v idleopened,ncat))" "($(v idleopened,socat))" - - "($(v idleopened,tcpserver))" "" "" ""
+    num idlenote && printf "  %s\n" "${R[idlenote]}"
+fi
+if want fanin; then
+    r=$(ratio fanin,aecat fanin,ncat)
+    printf "$fmt" "fan-in ${FANIN_C}x$FANIN_MB MiB lines, -k" MB/s "$(f1 "$(v fanin,aecat)")" "$(f1 "$(v fanin,ncat)")" - - - "$(f1 "$(v fanin,sender)")" '>= 1.00 x ncat' "$r" "$(verdict "$r" '>=' 1)"
+    printf "$fmt" "  all held after, slowest run" ms "$(v fanacc,aecat)" "$(v fanacc,ncat)" - - - - '(info)' "" ""
+    printf "$fmt" "  listener CPU per GB" s/GB "$(v fanincpu,aecat)" "$(v fanincpu,ncat)" - - - - '(info) x ncat' "$(ratio fanincpu,aecat fanincpu,ncat)" ""
+fi
+if want connrate; then
+    r=$(ratio connrate,aecat connrate,tcpserver)
+    printf "$fmt" "conn rate $CONN_N x PING, -k -e cat" conn/s "$(v connrate,aecat)" "$(v connrate,ncat)" "$(v connrate,socat)" - - "$(v connrate,tcpserver)" '>= 1.00 x tcpserver' "$r" "$(verdict "$r" '>=' 1)"
+    r=$(ratio connrate,aecat connrate,ncat)
+    printf "$fmt" "  vs ncat -lk -e" "" "" "" "" "" "" "" '>= 2.00 x ncat' "$r" "$(verdict "$r" '>=' 2)"
+    r=$(ratio connrate,aecat connrate,socat)
+    printf "$fmt" "  vs socat fork,EXEC:cat" "" "" "" "" "" "" "" '>= 2.00 x socat' "$r" "$(verdict "$r" '>=' 2)"
+    num connrate,note && printf "  %s: the aecat cells read n/a\n" "${R[connrate,note]}"
+fi
 printf "\n"
 if want raw || want framed || want ping || want slow; then
     printf "raw relay: gen | SENDER HOST PORT >/dev/null, LISTENER -l <fifo | sink (splice to /dev/null).\n"
     printf "Rates stop at the last expected byte; 'EOF after last byte' is how long the listener then took to exit.\n"
     printf "RSS cells: listener/sender peak (getrusage ru_maxrss).  ceiling: raw = bare read/write relay\n"
     printf "(256 KiB buffers), framed = bare C read-cut-write loop, PING = bare C client.\n"
+    want framed && printf "len:u32be is packstring:N's wire (4-byte big-endian length) through aecat's len: codec; same ceiling loop.\n"
 fi
 if want instr; then
     printf "instr/frame: Ir (callgrind) of the framed runs with $INSTR_FRAMES and $((2 * INSTR_FRAMES)) frames of $ITEM bytes, the difference\n"
     printf "per frame (start-up cancels out): a count, not a time, so load and machine do not move it.  The decode\n"
-    printf "ceiling refuses a netstring or packstring payload holding \"\\n\", as aecat must for line records.\n"
+    printf "ceiling refuses a netstring, packstring or len: payload holding \"\\\\n\", as aecat must for line records.\n"
+fi
+if want idle || want fanin || want connrate; then
+    printf "idle, fan-in, conn rate: the nc column is ncat (Nmap's), the ceiling column tcpserver (ucspi-tcp) but on fan-in.\n"
+fi
+if want idle; then
+    printf "idle: conns idle opens the connections (256 connects in flight) and sends nothing; aecat -l -k --frame line\n"
+    printf "and ncat -lk -m N (one process): VmRSS growth / connections held (the listener's fds beyond its own);\n"
+    printf "socat -u fork and tcpserver ... cat (a process per connection): the Pss of the process tree (shared pages\n"
+    printf "split between the processes) growth / connections held (processes beyond the listener), for ${IDLE_PEER_N:-?}.\n"
+fi
+if want fanin; then
+    printf "fan-in: conns fanin, one poll loop, every client's data generated before the clock and sent with writes of\n"
+    printf "up to 1 MiB, then SHUT_WR; MB/s of all the bytes (10^6 B/s) from the moment the listener holds all $FANIN_C\n"
+    printf "connections (its fds; 'all held after': since the first connect) to the last close by the\n"
+    printf "listener, median of $FANIN_REPS; aecat -l -k --frame line >/dev/null frames every line, ncat -lk >/dev/null copies\n"
+    printf "raw.  ncat listens with a backlog of 10: connects past it wait for a SYN retried 1 s later (not in MB/s).\n"
+    printf "Ceiling column: the sender alone, one connection with all the bytes into socat -u -b 1048576 (no wait).\n"
+    printf "CPU per GB: the listener's user + system time over all the runs (/proc/PID/stat), per 10^9 bytes received:\n"
+    printf "less moved by the machine's load than MB/s, which needs the sender and the listener on a core each.\n"
+fi
+if want connrate; then
+    printf "conn rate: conns rate, sequential: connect, write PING\\\\n, read the echo, close (the client closes first);\n"
+    printf "servers: aecat -l -k -e cat, tcpserver -HR -l 0 -c 1000 -b 256 ... cat (no DNS lookups, as the others),\n"
+    printf "ncat -lk -m 1000 -e /bin/cat, socat TCP-LISTEN,fork,reuseaddr,backlog=256 EXEC:cat.\n"
 fi
 if want tls; then
     printf "TLS relay: gen | CLIENT --TLS--> SERVER | sink, one direction, rate from the first byte (after the\n"

@@ -23,7 +23,7 @@ if want instr; then
     else
         say "bench: instructions per frame, $INSTR_FRAMES and $((2 * INSTR_FRAMES)) frames"
         saved_frames=$FRAMES
-        for type in line netstring packstring:N; do
+        for type in $FRAMED_TYPES; do
             for dir in decode encode; do
                 for tool in aecat ceiling; do
                     have $tool || continue
