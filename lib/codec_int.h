@@ -170,6 +170,58 @@ static inline void codec_store_uint(uint8_t *p, uint64_t v, unsigned size, bool 
         p[big ? size - 1 - k : k] = (uint8_t)(v >> 8 * k);
 }
 
+/* Frames after a fixed-size length prefix of `size` bytes, back to back
+ * in buf[0, len) (packstring's fixed formats, len: with the field at 0 and
+ * nothing added): whole frames while the length has no `sign` bit, is
+ * within limit and its payload is all here.  Inlined with size a
+ * constant, the load is one move and a swap. */
+CODEC_PER_FRAME size_t codec_fixed_frames(const uint8_t *buf, size_t len, aeh_span *frames,
+                                          size_t *used, size_t max, unsigned size, bool big,
+                                          uint64_t sign, uint64_t limit)
+{
+    size_t k = 0, off = 0;
+    uint64_t n;
+    while (k < max && len - off >= size && !((n = codec_load_uint(buf + off, size, big)) & sign) &&
+           n <= limit && n <= len - off - size) {
+        frames[k] = (aeh_span){ buf + off + size, (size_t)n };
+        used[k++] = size + (size_t)n;
+        off += size + (size_t)n;
+    }
+    return k;
+}
+
+/* The sending side of codec_fixed_frames: frames[0, n) each after its
+ * length in `size` bytes, in one reservation, while the lengths fit `bits`
+ * bits and the limit.  Returns how many; *nomem when the room could not
+ * be had (then none).  Fewer than n otherwise: the caller's encoder says
+ * why the next one is refused. */
+static inline size_t codec_fixed_encode(const aeh_span *frames, size_t n, aeh_buf *out, unsigned size,
+                                        bool big, unsigned bits, size_t limit, bool *nomem)
+{
+    size_t k = 0, total = 0;
+    *nomem = false;
+    for (; k < n; k++) {
+        size_t len = frames[k].n;
+        if (len > limit || (bits < 64 && (uint64_t)len >> bits))
+            break;
+        total += size + len;
+    }
+    uint8_t *w = k ? codec_room(out, total) : NULL;
+    if (k && !w) {
+        *nomem = true;
+        return 0;
+    }
+    for (size_t i = 0; i < k; i++) {
+        size_t len = frames[i].n;
+        codec_store_uint(w, len, size, big);
+        if (len)
+            memcpy(w + size, frames[i].p, len);
+        w += size + len;
+    }
+    out->tail += total;           /* within the room codec_room gave */
+    return k;
+}
+
 /* Unsigned LEB128 (protobuf's varint; MQTT's remaining length with
  * max_bytes 4) at buf[0, len): 1 with *v and *width, 0 when it goes on past
  * len, -1 with *bad (the offset of the byte at fault) and *why: over 64

@@ -237,12 +237,28 @@ CODEC_PER_FRAME size_t len_frames(const aeh_codec *c, const len_conf *cf, const 
 /* Whole frames back to back; len_decode keeps no state between frames, so
  * this may start anywhere, and leaves anything else (errors, a frame not
  * all here, a record of several fragments) to it. */
+/* A fixed-size field at 0 counting the payload alone, dropped: the wire
+ * of packstring's fixed formats, with their batch loops. */
+static bool len_plain(const len_conf *cf)
+{
+    return cf->format == LEN_FIXED && !cf->last && cf->mask == UINT64_MAX && cf->off == 0 &&
+           cf->adj == 0 && (cf->strip_hdr || cf->strip == cf->width);
+}
+
 static size_t len_decode_many(const aeh_codec *c, const aeh_dstate *st, const uint8_t *buf,
                               size_t len, aeh_span *frames, size_t *used, size_t max)
 {
     const len_conf *cf = c->priv;
     if (st->u[0])
         return 0;
+    if (len_plain(cf)) {          /* a loop per field size, as packstring's */
+        uint64_t limit = len_limit(c, cf);
+        switch (cf->width) {
+        case 2: return codec_fixed_frames(buf, len, frames, used, max, 2, cf->big_endian, 0, limit);
+        case 4: return codec_fixed_frames(buf, len, frames, used, max, 4, cf->big_endian, 0, limit);
+        default: return codec_fixed_frames(buf, len, frames, used, max, cf->width, cf->big_endian, 0, limit);
+        }
+    }
     if (cf->format == LEN_FIXED && !cf->last)
         return len_frames(c, cf, buf, len, true, frames, used, max);
     return len_frames(c, cf, buf, len, false, frames, used, max);
@@ -302,6 +318,22 @@ static int len_encode_payload(const aeh_codec *c, const uint8_t *p, size_t n, ae
         memcpy(w + width, p, n);
     out->tail += width + n;       /* within the room codec_room gave */
     return 0;
+}
+
+/* len_plain's batches: one reservation for all (the first frame refused,
+ * len_encode_payload says why). */
+static size_t len_encode_many(const aeh_codec *c, const aeh_span *frames, size_t n, aeh_buf *out,
+                              aeh_error *err)
+{
+    const len_conf *cf = c->priv;
+    bool nomem;
+    size_t k = codec_fixed_encode(frames, n, out, cf->width, cf->big_endian, 8 * cf->width,
+                                  c->max_frame ? c->max_frame : SIZE_MAX, &nomem);
+    if (nomem)
+        aeh_fail(err, ENOMEM, 0, "%s: out of memory", c->name);
+    else if (k < n)
+        len_encode_payload(c, frames[k].p, frames[k].n, out, err);   /* refuses it, and says why */
+    return k;
 }
 
 /* strip = 0: the record is the whole message; its length field must say so. */
@@ -580,7 +612,9 @@ aeh_codec *aeh_codec_len(const char *spec, aeh_error *err)
     aeh_codec *c = codec_alloc(AEH_CODEC_KIND_LEN, "len", len_decode, encode, sizeof cf, err);
     if (c) {
         memcpy(c->priv, &cf, sizeof cf);
-        c->decode_many = len_decode_many;   /* encoding: aeh_push_frames' own loop */
+        c->decode_many = len_decode_many;
+        if (encode == len_encode_payload && len_plain(&cf))
+            c->encode_many = len_encode_many;   /* else aeh_push_frames' own loop */
     }
     return c;
 }

@@ -183,23 +183,6 @@ CODEC_PER_FRAME int pk_encode(const aeh_codec *c, const uint8_t *p, size_t n, ae
     return 0;
 }
 
-/* Frames with a fixed-size prefix back to back; inlined with size a
- * constant, the load is one move and a swap. */
-CODEC_PER_FRAME size_t fixed_frames(const uint8_t *buf, size_t len, aeh_span *frames,
-                                    size_t *used, size_t max, unsigned size, bool big,
-                                    uint64_t sign, uint64_t limit)
-{
-    size_t k = 0, off = 0;
-    uint64_t n;
-    while (k < max && len - off >= size && !((n = codec_load_uint(buf + off, size, big)) & sign) &&
-           n <= limit && n <= len - off - size) {
-        frames[k] = (aeh_span){ buf + off + size, (size_t)n };
-        used[k++] = size + (size_t)n;
-        off += size + (size_t)n;
-    }
-    return k;
-}
-
 /* Whole frames back to back: a prefix pk_prefix accepts, a length within
  * the limit, the payload all here.  pk_decode keeps no state between
  * calls, so this may start anywhere; anything else is left to it. */
@@ -213,9 +196,9 @@ static size_t pk_decode_many(const aeh_codec *c, const aeh_dstate *st, const uin
     uint64_t n = 0;
     if (cf->kind == PK_FIXED) {   /* the common case: a loop per prefix size */
         switch (cf->size) {
-        case 2: return fixed_frames(buf, len, frames, used, max, 2, cf->big_endian, sign_bit(cf), limit);
-        case 4: return fixed_frames(buf, len, frames, used, max, 4, cf->big_endian, sign_bit(cf), limit);
-        default: return fixed_frames(buf, len, frames, used, max, cf->size, cf->big_endian, sign_bit(cf), limit);
+        case 2: return codec_fixed_frames(buf, len, frames, used, max, 2, cf->big_endian, sign_bit(cf), limit);
+        case 4: return codec_fixed_frames(buf, len, frames, used, max, 4, cf->big_endian, sign_bit(cf), limit);
+        default: return codec_fixed_frames(buf, len, frames, used, max, cf->size, cf->big_endian, sign_bit(cf), limit);
         }
     }
     aeh_error unused;
@@ -239,32 +222,14 @@ static size_t pk_encode_many(const aeh_codec *c, const aeh_span *frames, size_t 
         return k;
     }
     /* the common case in two passes: the sizes, then one reservation */
-    const unsigned size = cf->size, bits = 8 * cf->size - (cf->is_signed ? 1 : 0);
-    const bool big = cf->big_endian;
-    const size_t limit = c->max_frame ? c->max_frame : SIZE_MAX;
-    size_t total = 0;
-    for (; k < n; k++) {
-        size_t len = frames[k].n;
-        if (len > limit || (bits < 64 && (uint64_t)len >> bits)) {
-            pk_encode(c, frames[k].p, len, out, err);   /* refuses it, and says why */
-            break;
-        }
-        total += size + len;
-    }
-    uint8_t *w = k ? codec_room(out, total) : NULL;
-    if (!w) {
-        if (k)
-            aeh_fail(err, ENOMEM, 0, "%s: out of memory", c->name);
-        return 0;
-    }
-    for (size_t i = 0; i < k; i++) {
-        size_t len = frames[i].n;
-        codec_store_uint(w, len, size, big);
-        if (len)
-            memcpy(w + size, frames[i].p, len);
-        w += size + len;
-    }
-    out->tail += total;           /* within the room codec_room gave */
+    bool nomem;
+    k = codec_fixed_encode(frames, n, out, cf->size, cf->big_endian,
+                           8 * cf->size - (cf->is_signed ? 1 : 0), c->max_frame ? c->max_frame : SIZE_MAX,
+                           &nomem);
+    if (nomem)
+        aeh_fail(err, ENOMEM, 0, "%s: out of memory", c->name);
+    else if (k < n)
+        pk_encode(c, frames[k].p, frames[k].n, out, err);   /* refuses it, and says why */
     return k;
 }
 
