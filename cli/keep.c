@@ -11,6 +11,10 @@
  *   fan-out  each record of stdin goes to every connection in the relay
  *            (--broker: each connection's frames also go to the others).
  *
+ * With -e/-c neither: each connection relays to a program of its own
+ * (child.c), stdin and stdout are not used, and a connection ends once its
+ * program has exited.
+ *
  * A connection's end (its peer's EOF, a failure, its dialog done) is its
  * own: told on one line naming it, and the listener goes on.  Stdin's EOF
  * half-closes every connection and each later one.  The run ends on a
@@ -24,6 +28,7 @@
 #include <unistd.h>
 #include "keep.h"
 #include "relay.h"
+#include "child.h"
 #include "end.h"
 #include "log.h"
 
@@ -55,6 +60,7 @@ struct keep {
     uint64_t nover;               /* of them, over the high-water mark */
     bool stdin_reading;           /* stdin's reader is set */
     bool json_tag;                /* --tag with --records json */
+    bool closing;                 /* keep_close frees them all: an end is no news */
     int first_failure;            /* --max-accepts: the exit code */
     aeh_buf record;               /* --tag: one record, encoded */
     aeh_error refusal;            /* fan_out: why the encoder refused a frame */
@@ -313,7 +319,7 @@ static void conn_ended(session *cs)
 {
     conn *c = conn_of(cs);
     keep *k = cs->hub;
-    if (c->dead)
+    if (c->dead || k->closing)
         return;
     c->dead = true;
     if (c->relaying) {
@@ -330,6 +336,10 @@ static void conn_ended(session *cs)
 static const conn_hooks hooks = {
     .frames = conn_frames, .relaying = conn_relaying, .drained = conn_drained, .ended = conn_ended,
 };
+
+/* -e/-c: each connection relays to its own program; only its end is the
+ * listener's business. */
+static const conn_hooks exec_hooks = { .ended = conn_ended };
 
 /* A connection's last words: its exit code (-v, the log), freed. */
 static int conn_free(keep *k, conn *c)
@@ -405,7 +415,7 @@ static void accept_conn(session *s, int fd, const struct sockaddr *peer, socklen
     }
     k->accepted++;
     k->live++;
-    session_conn_open(&c->s, s, (unsigned)k->accepted, &hooks);
+    session_conn_open(&c->s, s, (unsigned)k->accepted, cfg->exec_argv ? &exec_hooks : &hooks);
     c->prev = k->tail;
     if (k->tail)
         k->tail->next = c;
@@ -496,6 +506,11 @@ static void keep_close(session *s)
     const cli_cfg *cfg = s->cfg;
     ev_prepare_stop(s->loop, &k->reap_w);
     uint64_t conns = k->accepted;
+    k->closing = true;
+    /* -e/-c: the programs still running all get SIGTERM at once, then
+     * each is waited for (SIGKILL after the grace) */
+    for (conn *c = k->head; c; c = c->next)
+        child_stop(&c->s);
     while (k->head)
         conn_free(k, k->head);
     aeh_destroy(s->in);
@@ -545,6 +560,11 @@ int keep_open(session *s)
     ev_prepare_init(&k->reap_w, reap);
     k->reap_w.data = k;
     s->hub = k;
+    s->transport = &keep_transport;
+    s->on_accept = accept_conn;
+    raise_fd_limit(s->cfg);
+    if (s->cfg->exec_argv)        /* each connection has its program: stdin and stdout are not used */
+        return -1;
     int rc = relay_stdio_open(s);
     if (rc >= 0) {
         aeh_destroy(s->out);
@@ -557,8 +577,5 @@ int keep_open(session *s)
     /* the records are what stdin decoded and the wires' frames: checked once */
     aeh_codec_trust(s->out_codec, s->recv_codec);
     aeh_codec_trust(s->send_codec, s->in_codec);
-    s->transport = &keep_transport;
-    s->on_accept = accept_conn;
-    raise_fd_limit(s->cfg);
     return -1;
 }
