@@ -534,12 +534,13 @@ static const transport keep_transport = {
     .wire_open = keep_wire_open, .shutdown = keep_shutdown, .finish = keep_finish, .close = keep_close,
 };
 
-/* Each connection holds a descriptor: the soft limit (often 1024) is
- * raised toward --max-conns, as far as the hard limit lets it. */
+/* Each connection holds a descriptor (with -e/-c five: the socket and
+ * both ends of the program's two pipes until it starts): the soft limit (often 1024) is raised toward
+ * --max-conns, as far as the hard limit lets it. */
 static void raise_fd_limit(const cli_cfg *cfg)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)cfg->max_conns + 64;
+    rlim_t want = (rlim_t)cfg->max_conns * (cfg->exec_argv ? 5 : 1) + 64;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
         return;
     rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;

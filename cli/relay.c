@@ -589,7 +589,11 @@ static void tls_detected(aeh *h, aeh_span f, void *arg)
 /* stdin and stdout as handles: -1, or the exit code. */
 int relay_stdio_open(session *s)
 {
-    widen_stdout_pipe(s);
+    /* not a -k connection's program: a thousand pipes of 1 MiB would
+     * pass the user's pipe-user-pages-soft, and the pipes made after
+     * that get one page each */
+    if (!s->hooks)
+        widen_stdout_pipe(s);
     aeh_opts oo = {
         .loop = s->loop, .fd = s->out_fd, .user = s, .no_close = true, .low_water_mark = LOW_WATER,
         /* frames to stdout, or raw records of a framed wire (one write(2)

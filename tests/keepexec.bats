@@ -214,6 +214,20 @@ for s in ss:
     [ "$(grep -c 'still running 1 s after SIGTERM: SIGKILL' "$T/srv.err")" -eq 3 ] || fail "$(cat "$T/srv.err")"
 }
 
+@test "keepexec: the open files limit is raised for a program's pipes too: 60 connections at once under ulimit -n 40" {
+    local soft; soft=$(ulimit -Sn)
+    ulimit -Sn 40                 # aecat's (the clients need more)
+    keepexec --max-conns 60 --max-accepts 60 -c 'read l; sleep 0.5; echo "got:$l"'
+    ulimit -Sn "$soft"
+    run -0 many "$LPORT" 60 'x%d\n'
+    local i
+    for i in $(seq 0 59); do
+        assert_equal "$(cat "$T/c/$i.recv")" "got:x$(printf %02d "$i")"
+    done
+    wait_pid "$AE_PID"
+    [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/srv.err")"
+}
+
 @test "keepexec: --listen-fds -k under systemd-socket-activate: netstrings, a program per client, no LISTEN_ variables for it" {
     local port; srv_free_port port
     spawn sa systemd-socket-activate -l "127.0.0.1:$port" "$AECAT" --listen-fds -k -v --frame netstring \
