@@ -357,12 +357,13 @@ static int take_listen_fd(session *s)
         cli_say("usage: --listen-fds: LISTEN_FDS=%s: aecat takes exactly one socket (one ListenStream=)", fds);
         return EXIT_USAGE;
     }
-    int listening = 0;
-    socklen_t len = sizeof listening;
-    bool is_socket = getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0;
-    if (!listening) {
-        cli_say("usage: --listen-fds: fd 3 is not a listening socket%s",
-                is_socket ? " (a connection: systemd needs Accept=no)" : "");
+    int type = 0, listening = 0;
+    socklen_t len = sizeof type;
+    bool stream = getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+    len = sizeof listening;
+    if (!stream || getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening) {
+        cli_say("usage: --listen-fds: fd 3 is not a listening stream socket%s",
+                stream ? " (a connection: systemd needs Accept=no)" : "");
         return EXIT_USAGE;
     }
     unsetenv("LISTEN_FDS");

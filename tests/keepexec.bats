@@ -253,7 +253,7 @@ for s in ss:
     [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/sa.err")"
 }
 
-@test "keepexec: --listen-fds errors: LISTEN_PID not ours, no LISTEN_FDS, two sockets, fd 3 not a listener (64, one line)" {
+@test "keepexec: --listen-fds errors: LISTEN_PID not ours, no LISTEN_FDS, fd 3 not a listener or a datagram socket, two sockets (64, one line)" {
     run --separate-stderr env LISTEN_FDS=1 LISTEN_PID=1 "$AECAT" --listen-fds -k -e cat </dev/null 3</dev/null
     assert_status 64
     assert_one_error '^aecat: usage: --listen-fds: LISTEN_PID=1 is not this process \([0-9]+\): the sockets are another.s$'
@@ -262,7 +262,14 @@ for s in ss:
     assert_one_error '^aecat: usage: --listen-fds: LISTEN_FDS and LISTEN_PID are not set'
     run --separate-stderr /bin/sh -c 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" --listen-fds -e cat 3</dev/null' "$AECAT" </dev/null
     assert_status 64
-    assert_one_error '^aecat: usage: --listen-fds: fd 3 is not a listening socket$'
+    assert_one_error '^aecat: usage: --listen-fds: fd 3 is not a listening stream socket$'
+    local pd; srv_free_port pd
+    spawn sd systemd-socket-activate --datagram -l "127.0.0.1:$pd" "$AECAT" --listen-fds -k -e cat
+    wait_for_match "$T/sd.err" '^Listening on '
+    "$PYTHON" -c 'import socket, sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("127.0.0.1", int(sys.argv[1])))' "$pd"
+    wait_pid "$SPAWN_PID"
+    [ "$WAIT_RC" -eq 64 ] || fail "exit $WAIT_RC: $(cat "$T/sd.err")"
+    grep -qx 'aecat: usage: --listen-fds: fd 3 is not a listening stream socket' "$T/sd.err" || fail "$(cat "$T/sd.err")"
     local p1 p2; srv_free_port p1; srv_free_port p2
     spawn sa systemd-socket-activate -l "127.0.0.1:$p1" -l "127.0.0.1:$p2" "$AECAT" --listen-fds -k -e cat
     wait_listen "$SPAWN_PID"
