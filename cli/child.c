@@ -228,11 +228,11 @@ int child_prepare(session *s)
 {
     int to_child[2], from_child[2];
     if (pipe2(to_child, O_CLOEXEC) < 0) {
-        cli_say("%s: pipe: %s", s->cfg->exec_opt, strerror(errno));
+        cli_say_in(s->label, "%s: pipe: %s", s->cfg->exec_opt, strerror(errno));
         return EXIT_IOERR;
     }
     if (pipe2(from_child, O_CLOEXEC) < 0) {
-        cli_say("%s: pipe: %s", s->cfg->exec_opt, strerror(errno));
+        cli_say_in(s->label, "%s: pipe: %s", s->cfg->exec_opt, strerror(errno));
         close(to_child[0]);
         close(to_child[1]);
         return EXIT_IOERR;
@@ -244,7 +244,7 @@ int child_prepare(session *s)
     s->in_name = "child's stdout";
     s->out_name = "child's stdin";
     if (set_nonblock(s->out_fd) < 0 || set_nonblock(s->in_fd) < 0) {
-        cli_say("%s: pipe: %s", s->cfg->exec_opt, strerror(errno));
+        cli_say_in(s->label, "%s: pipe: %s", s->cfg->exec_opt, strerror(errno));
         return EXIT_IOERR;
     }
     return -1;
@@ -262,17 +262,17 @@ static void kill_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop; (void)revents;
     session *s = w->data;
     if (s->cfg->verbose)
-        cli_say("child %d still running %g s after SIGTERM: SIGKILL", (int)s->child_pid, KILL_GRACE);
+        cli_say_in(s->label, "child %d still running %g s after SIGTERM: SIGKILL", (int)s->child_pid, KILL_GRACE);
     child_signal(s, SIGKILL);
 }
 
-static void child_terminate(session *s)
+void child_stop(session *s)
 {
-    if (s->child_gone || s->child_stopping)
+    if (s->child_pid <= 0 || s->child_gone || s->child_stopping)
         return;
     s->child_stopping = true;
     if (s->cfg->verbose)
-        cli_say("child %d: SIGTERM", (int)s->child_pid);
+        cli_say_in(s->label, "child %d: SIGTERM", (int)s->child_pid);
     child_signal(s, SIGTERM);
     ev_timer_set(&s->child_kill_w, KILL_GRACE, 0);
     ev_timer_start(s->loop, &s->child_kill_w);
@@ -292,14 +292,59 @@ static void exited_cb(struct ev_loop *loop, ev_child *w, int revents)
         kill(-s->child_pid, SIGKILL);
     if (s->cfg->verbose) {
         if (WIFSIGNALED(st))
-            cli_say("child %d killed by signal %d", (int)s->child_pid, WTERMSIG(st));
+            cli_say_in(s->label, "child %d killed by signal %d", (int)s->child_pid, WTERMSIG(st));
         else
-            cli_say("child %d exited with %d", (int)s->child_pid, WEXITSTATUS(st));
+            cli_say_in(s->label, "child %d exited with %d", (int)s->child_pid, WEXITSTATUS(st));
     }
-    if (s->child_reaping)
-        ev_break(loop, EVBREAK_ALL);
+    ev_prepare_stop(loop, &s->child_release_w);
+    if (s->child_closing)
+        return;                   /* child_reap waits for it */
+    if (s->child_reaping)         /* the session was over but for it */
+        end_leave(s);
     else if (s->stdin_done)       /* its output is all read: nothing more can come */
         end_finish(s, EXIT_OK, true);
+}
+
+/* The pipes closed: the program reads its EOF, and a write of its gets
+ * EPIPE; our handles on them must be gone first. */
+static void close_pipes(session *s)
+{
+    close_fd(&s->child_ends[0]);
+    close_fd(&s->child_ends[1]);
+    if (s->in_fd > 2)
+        close_fd(&s->in_fd);
+    if (s->out_fd > 2)
+        close_fd(&s->out_fd);
+}
+
+/* The session's end, outside the callbacks of its transport (which is
+ * closed here): the program gets its EOF, and SIGTERM when the session
+ * failed; its exit then ends the session (exited_cb). */
+static void release_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+    (void)revents;
+    session *s = w->data;
+    ev_prepare_stop(loop, w);
+    end_close(s);
+    close_pipes(s);
+    if (s->child_held_code != EXIT_OK)
+        child_stop(s);
+}
+
+/* end_leave's question: is the program still running?  Then the session
+ * ends when it exits, and the loop serves the others meanwhile. */
+static bool child_held(session *s)
+{
+    if (s->child_gone || s->child_closing)
+        return false;
+    if (!s->child_reaping) {
+        s->child_reaping = true;
+        /* a signal or --deadline while it runs sets a code of its own */
+        s->child_held_code = s->exit_code < 0 ? EXIT_OK : s->exit_code;
+        s->exit_code = -1;
+        ev_prepare_start(s->loop, &s->child_release_w);
+    }
+    return true;
 }
 
 /* In the child, between fork and exec: only async-signal-safe calls. */
@@ -334,7 +379,7 @@ int child_start(session *s, int conn, int net_fd)
     env_number(&env, "AECAT_CONN", conn);
     int report[2] = { -1, -1 };
     if (env.failed || pipe2(report, O_CLOEXEC) < 0) {
-        cli_say("%s: cannot run '%s': %s", c->exec_opt, c->exec_argv[0], strerror(errno));
+        cli_say_in(s->label, "%s: cannot run '%s': %s", c->exec_opt, c->exec_argv[0], strerror(errno));
         env_free(&env);
         return EXIT_IOERR;
     }
@@ -351,7 +396,7 @@ int child_start(session *s, int conn, int net_fd)
     close_fd(&s->child_ends[1]);
     if (pid < 0) {
         close(report[0]);
-        cli_say("%s: cannot run '%s': fork: %s", c->exec_opt, c->exec_argv[0], strerror(fork_errno));
+        cli_say_in(s->label, "%s: cannot run '%s': fork: %s", c->exec_opt, c->exec_argv[0], strerror(fork_errno));
         return EXIT_IOERR;
     }
     /* exec's success closes the report pipe; its failure writes errno */
@@ -363,43 +408,39 @@ int child_start(session *s, int conn, int net_fd)
     if (n > 0) {
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
-        cli_say("%s: cannot run '%s': %s", c->exec_opt, c->exec_argv[0], strerror(err));
+        cli_say_in(s->label, "%s: cannot run '%s': %s", c->exec_opt, c->exec_argv[0], strerror(err));
         return EXIT_UNAVAILABLE;
     }
     s->child_pid = pid;
     ev_child_init(&s->child_w, exited_cb, pid, 0);
     ev_init(&s->child_kill_w, kill_cb);
-    s->child_w.data = s->child_kill_w.data = s;
+    ev_prepare_init(&s->child_release_w, release_cb);
+    s->child_w.data = s->child_kill_w.data = s->child_release_w.data = s;
     ev_child_start(s->loop, &s->child_w);
+    s->end_held = child_held;
     if (c->verbose)
-        cli_say("child %d started: %s", (int)pid, c->exec_argv[0]);
+        cli_say_in(s->label, "child %d started: %s", (int)pid, c->exec_argv[0]);
     return -1;
 }
 
 void child_reap(session *s)
 {
-    close_fd(&s->child_ends[0]);
-    close_fd(&s->child_ends[1]);
-    if (s->in_fd > 2)
-        close_fd(&s->in_fd);
-    if (s->out_fd > 2)
-        close_fd(&s->out_fd);
+    close_pipes(s);
     if (s->child_pid <= 0)
         return;
-    int code = s->exit_code < 0 ? EXIT_OK : s->exit_code;
-    if (code != EXIT_OK)
-        child_terminate(s);
-    /* a signal or the deadline while waiting sets its code here */
-    s->exit_code = -1;
-    s->child_reaping = true;
-    while (!s->child_gone) {
-        ev_run(s->loop, 0);
-        if (!s->child_gone)
-            child_terminate(s);
+    ev_prepare_stop(s->loop, &s->child_release_w);
+    /* the run was cut short (a signal, --deadline) with the program still
+     * running: it is stopped, and waited for */
+    if (!s->child_gone) {
+        s->child_closing = true;
+        child_stop(s);
+        while (!s->child_gone)
+            ev_run(s->loop, EVRUN_ONCE);
     }
     ev_timer_stop(s->loop, &s->child_kill_w);
-    if (code == EXIT_OK && s->exit_code > EXIT_OK)
-        code = s->exit_code;
+    int code = s->exit_code < 0 ? EXIT_OK : s->exit_code;
+    if (s->child_reaping && s->child_held_code != EXIT_OK)
+        code = s->child_held_code;
     /* a failure of the connection wins: it is why the child was stopped */
     if (code == EXIT_OK)
         code = s->child_code;

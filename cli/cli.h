@@ -90,6 +90,9 @@ typedef struct cli_cfg {
     /* --inetd: the connection is fd 0 (and 1); listen is set too, as aecat
      * is the server's side of it (TLS accepts, --starttls serves) */
     bool inetd;
+    /* --listen-fds: the listening socket is systemd's (LISTEN_FDS, fd 3);
+     * listen is set too */
+    bool listen_fds;
 } cli_cfg;
 
 /* Frees what cli_parse allocated. */

@@ -38,6 +38,8 @@ static bool closed_watch_wanted(const session *s)
 
 void end_leave(session *s)
 {
+    if (s->end_held && s->end_held(s))
+        return;
     if (s->hooks)
         s->hooks->ended(s);
     else
@@ -252,8 +254,9 @@ void end_peer_eof(session *s)
     if (fd >= 0 && ioctl(fd, SIOCOUTQ, &unacked) == 0 && unacked > 0)
         watch_for_reset(s);
     /* one connection of a -k listener ends with its peer's: stdin is
-     * the listener's, and goes on to the others */
-    if (s->stdin_done || s->finishing || s->hooks) {
+     * the listener's, and goes on to the others (with -e/-c each has its
+     * own program, and ends as a single connection does) */
+    if (s->stdin_done || s->finishing || (s->hooks && s->hooks->frames)) {
         end_finish(s, EXIT_OK, true);
         return;
     }

@@ -11,6 +11,10 @@
  *   fan-out  each record of stdin goes to every connection in the relay
  *            (--broker: each connection's frames also go to the others).
  *
+ * With -e/-c neither: each connection relays to a program of its own
+ * (child.c), stdin and stdout are not used, and a connection ends once its
+ * program has exited.
+ *
  * A connection's end (its peer's EOF, a failure, its dialog done) is its
  * own: told on one line naming it, and the listener goes on.  Stdin's EOF
  * half-closes every connection and each later one (not with --broker: the
@@ -26,6 +30,7 @@
 #include <unistd.h>
 #include "keep.h"
 #include "relay.h"
+#include "child.h"
 #include "end.h"
 #include "log.h"
 
@@ -58,6 +63,7 @@ struct keep {
     bool stdin_reading;           /* stdin's reader is set */
     bool json_tag;                /* --tag with --records json (stdout) */
     aeh_codec *routed;            /* --tag, stdin json: splits its JSON texts (NULL: not routed) */
+    bool closing;                 /* keep_close frees them all: an end is no news */
     int first_failure;            /* --max-accepts: the exit code */
     aeh_buf record;               /* --tag: one record, encoded */
     aeh_error refusal;            /* fan_out: why the encoder refused a frame */
@@ -485,7 +491,7 @@ static void conn_ended(session *cs)
 {
     conn *c = conn_of(cs);
     keep *k = cs->hub;
-    if (c->dead)
+    if (c->dead || k->closing)
         return;
     c->dead = true;
     if (c->relaying) {
@@ -502,6 +508,10 @@ static void conn_ended(session *cs)
 static const conn_hooks hooks = {
     .frames = conn_frames, .relaying = conn_relaying, .drained = conn_drained, .ended = conn_ended,
 };
+
+/* -e/-c: each connection relays to its own program; only its end is the
+ * listener's business. */
+static const conn_hooks exec_hooks = { .ended = conn_ended };
 
 /* A connection's last words: its exit code (-v, the log), freed. */
 static int conn_free(keep *k, conn *c)
@@ -579,7 +589,7 @@ static void accept_conn(session *s, int fd, const struct sockaddr *peer, socklen
     }
     k->accepted++;
     k->live++;
-    session_conn_open(&c->s, s, (unsigned)k->accepted, &hooks);
+    session_conn_open(&c->s, s, (unsigned)k->accepted, cfg->exec_argv ? &exec_hooks : &hooks);
     c->prev = k->tail;
     if (k->tail)
         k->tail->next = c;
@@ -672,6 +682,11 @@ static void keep_close(session *s)
     const cli_cfg *cfg = s->cfg;
     ev_prepare_stop(s->loop, &k->reap_w);
     uint64_t conns = k->accepted;
+    k->closing = true;
+    /* -e/-c: the programs still running all get SIGTERM at once, then
+     * each is waited for (SIGKILL after the grace) */
+    for (conn *c = k->head; c; c = c->next)
+        child_stop(&c->s);
     while (k->head)
         conn_free(k, k->head);
     aeh_destroy(s->in);
@@ -697,12 +712,14 @@ static const transport keep_transport = {
     .wire_open = keep_wire_open, .shutdown = keep_shutdown, .finish = keep_finish, .close = keep_close,
 };
 
-/* Each connection holds a descriptor: the soft limit (often 1024) is
- * raised toward --max-conns, as far as the hard limit lets it. */
+/* Each connection holds a descriptor (with -e/-c five: the socket and
+ * both ends of the program's two pipes until it starts): the soft limit
+ * (often 1024) is raised toward --max-conns, as far as the hard limit lets
+ * it. */
 static void raise_fd_limit(const cli_cfg *cfg)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)cfg->max_conns + 64;
+    rlim_t want = (rlim_t)cfg->max_conns * (cfg->exec_argv ? 5 : 1) + 64;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
         return;
     rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
@@ -736,10 +753,17 @@ int keep_open(session *s)
     ev_prepare_init(&k->reap_w, reap);
     k->reap_w.data = k;
     s->hub = k;
+    s->transport = &keep_transport;
+    s->on_accept = accept_conn;
+    raise_fd_limit(s->cfg);
+    if (s->cfg->exec_argv)        /* each connection has its program: stdin and stdout are not used */
+        return -1;
     int rc = relay_stdio_open(s);
     if (rc >= 0) {
         aeh_destroy(s->out);
         s->out = NULL;
+        s->transport = NULL;
+        s->on_accept = NULL;
         if (k->routed != s->in_codec)
             aeh_codec_free(k->routed);
         free(k);
@@ -750,8 +774,5 @@ int keep_open(session *s)
     /* the records are what stdin decoded and the wires' frames: checked once */
     aeh_codec_trust(s->out_codec, s->recv_codec);
     aeh_codec_trust(s->send_codec, s->in_codec);
-    s->transport = &keep_transport;
-    s->on_accept = accept_conn;
-    raise_fd_limit(s->cfg);
     return -1;
 }

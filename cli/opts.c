@@ -26,7 +26,7 @@ enum {
     OPT_RETRY_UNTIL, OPT_JSON_LOG, OPT_STARTTLS_REISSUE, OPT_SEND_RECORDS, OPT_RECV_RECORDS,
     OPT_STRICT_LINES, OPT_HTTP_LENIENT, OPT_PEER_EOF_GRACE, OPT_TAG, OPT_BROKER, OPT_SLOW, OPT_MAX_CONNS, OPT_MAX_ACCEPTS,
     OPT_HEXDUMP, OPT_HEXDUMP_WIRE, OPT_HEXDUMP_TIME,
-    OPT_INETD,
+    OPT_INETD, OPT_LISTEN_FDS,
 };
 
 static const struct option long_opts[] = {
@@ -94,6 +94,7 @@ static const struct option long_opts[] = {
     { "exec", required_argument, NULL, 'e' },
     { "sh-exec", required_argument, NULL, 'c' },
     { "inetd", no_argument, NULL, OPT_INETD },
+    { "listen-fds", no_argument, NULL, OPT_LISTEN_FDS },
     { "starttls-reissue", no_argument, NULL, OPT_STARTTLS_REISSUE },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -537,6 +538,7 @@ static int parse_options(int argc, char **argv, cli_cfg *cfg, seen_opts *seen)
             break;
         }
         case OPT_INETD: cfg->inetd = true; break;
+        case OPT_LISTEN_FDS: cfg->listen_fds = true; break;
         case OPT_STARTTLS_REISSUE: cfg->starttls_reissue = true; break;
         case 'q': secs = &cfg->quit_after_eof; name = seen->relay_opt = "-q"; break;
         case OPT_PEER_EOF_GRACE:
@@ -653,10 +655,20 @@ static int parse_probe_ports(cli_cfg *cfg, const char *spec)
     }
 }
 
-/* --inetd: the connection is fd 0, so no operand names one; aecat is its
- * server side (cfg->listen).  -1, or a usage error. */
-static int inetd_operands(cli_cfg *cfg, int nop)
+/* --inetd: the connection is fd 0, --listen-fds: the listener fd 3, so no
+ * operand names one; aecat is the server side (cfg->listen).  -1, or a
+ * usage error. */
+static int passed_operands(cli_cfg *cfg, int nop)
 {
+    if (cfg->listen_fds) {
+        if (cfg->inetd || cfg->unix_socket || cfg->probe)
+            return usage_error("--listen-fds listens on systemd's socket: not with %s",
+                               cfg->inetd ? "--inetd" : cfg->unix_socket ? "-U" : "-z");
+        if (nop || cfg->source || cfg->source_port)
+            return usage_error("--listen-fds listens on systemd's socket: no HOST or PORT operand, no -s or -p");
+        cfg->listen = true;
+        return -1;
+    }
     if (!cfg->exec_argv)
         return usage_error("--inetd needs -e or -c: the program that serves the connection");
     if (cfg->listen || cfg->probe || cfg->unix_socket)
@@ -673,8 +685,8 @@ static int inetd_operands(cli_cfg *cfg, int nop)
 /* HOST PORT, HOST:PORT, PORT (-l) or PATH (-U): -1, or a usage error. */
 static int parse_operands(cli_cfg *cfg, char **op, int nop)
 {
-    if (cfg->inetd)
-        return inetd_operands(cfg, nop);
+    if (cfg->inetd || cfg->listen_fds)
+        return passed_operands(cfg, nop);
     for (int i = 0; i < nop; i++) {
         int rc = socat_operand(op[i]);
         if (rc >= 0)
@@ -765,8 +777,9 @@ static int validate_keep(const cli_cfg *cfg, const seen_opts *seen)
         return usage_error("--hexdump: not with -k (the connections' bytes would interleave, unmarked)");
     if (cfg->inetd)
         return usage_error("--inetd serves the one connection inetd passed: not with -k");
-    if (cfg->exec_argv)
-        return usage_error("%s with -k is not supported yet", cfg->exec_opt);
+    if (cfg->exec_argv && (cfg->tag || cfg->broker || cfg->slow != CLI_SLOW_BLOCK))
+        return usage_error("%s: each connection talks to its own program, not to stdin/stdout: not with %s",
+                           cfg->exec_opt, cfg->tag ? "--tag" : cfg->broker ? "--broker" : "--slow");
     if (cfg->tag && cfg->recv_records && !strcmp(cfg->recv_records, "raw"))
         return usage_error("--tag needs records that delimit frames: not --%s raw",
                            cfg->recv_records == cfg->records ? "records" : "recv-records");

@@ -42,6 +42,13 @@ static bool unterminated_line(const aeh *h, const aeh_codec *c, aeh_span f)
     return c->kind == AEH_CODEC_KIND_LINE && aeh_eof_seen(h) && f.p + f.n == rest.p + rest.n;
 }
 
+/* -k without -e/-c: the connection's stdin and stdout are the listener's
+ * (its hooks route the frames); with them, and alone, its own. */
+static bool shares_stdio(const session *s)
+{
+    return s->hooks && s->hooks->frames;
+}
+
 /* ------------------------------------------------------------ stdin side */
 
 /* A batch of frames pushed in one call: an encoder's refusal, raised
@@ -337,7 +344,7 @@ static void net_timeout(aeh *h, int which)
 static void net_drain(aeh *h)
 {
     session *s = aeh_user(h);
-    if (s->hooks)
+    if (shares_stdio(s))
         s->hooks->drained(s);
     if (s->in_paused && s->in && aeh_wbuf_len(h) <= LOW_WATER) {
         s->in_paused = false;
@@ -513,7 +520,7 @@ void relay_begin(session *s)
      * Not before: a dialog's --send data comes from the command line. */
     aeh_codec_trust(s->out_codec, s->recv_codec);
     aeh_codec_trust(s->send_codec, s->in_codec);
-    if (s->hooks) {               /* -k: stdin and stdout are the listener's */
+    if (shares_stdio(s)) {        /* -k: stdin and stdout are the listener's */
         aeh_read_batches(s->net, s->recv_codec, s->hooks->frames, s);
         s->hooks->relaying(s);
         return;
@@ -566,6 +573,7 @@ static void handles_finish(session *s, int code)
 
 static void handles_close(session *s)
 {
+    relay_count_bytes(s);
     aeh_destroy(s->in);
     aeh_destroy(s->out);
     aeh_destroy(s->net);
@@ -603,7 +611,11 @@ static void tls_detected(aeh *h, aeh_span f, void *arg)
 /* stdin and stdout as handles: -1, or the exit code. */
 int relay_stdio_open(session *s)
 {
-    widen_stdout_pipe(s);
+    /* not a -k connection's program: a thousand pipes of 1 MiB would
+     * pass the user's pipe-user-pages-soft, and the pipes made after
+     * that get one page each */
+    if (!s->hooks)
+        widen_stdout_pipe(s);
     aeh_opts oo = {
         .loop = s->loop, .fd = s->out_fd, .user = s, .no_close = true, .low_water_mark = LOW_WATER,
         /* frames to stdout, or raw records of a framed wire (one write(2)
@@ -668,7 +680,7 @@ int relay_start(session *s, int fd)
         return -1;
     }
 
-    if (!s->hooks) {
+    if (!shares_stdio(s)) {
         int rc = relay_stdio_open(s);
         if (rc >= 0)
             return rc;

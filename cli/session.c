@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <stddef.h>
 #include <unistd.h>
 #include "session.h"
 #include "dialog.h"
@@ -239,14 +241,21 @@ static int announce(session *s)
 {
     const cli_cfg *c = s->cfg;
     char line[600];
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    bool named = getsockname(s->listen_fd, (struct sockaddr *)&ss, &len) == 0;
     if (c->unix_socket) {
         snprintf(line, sizeof line, "listening unix %s\n", c->path);
+    } else if (named && ss.ss_family == AF_UNIX) {
+        /* --listen-fds: systemd's ListenStream=/path ('@' for an abstract name) */
+        const struct sockaddr_un *un = (const struct sockaddr_un *)&ss;
+        size_t n = len - offsetof(struct sockaddr_un, sun_path);
+        bool abstract = n && !un->sun_path[0];
+        snprintf(line, sizeof line, "listening unix %s%.*s\n", abstract ? "@" : "",
+                 (int)(abstract ? n - 1 : strnlen(un->sun_path, n)), un->sun_path + abstract);
     } else {
-        struct sockaddr_storage ss;
-        socklen_t len = sizeof ss;
         char host[100], port[16];
-        if (getsockname(s->listen_fd, (struct sockaddr *)&ss, &len) < 0 ||
-            aeh_addr_numeric((struct sockaddr *)&ss, len, host, sizeof host, port, sizeof port) < 0) {
+        if (!named || aeh_addr_numeric((struct sockaddr *)&ss, len, host, sizeof host, port, sizeof port) < 0) {
             cli_say_in(s->label, "listen: getsockname: %s", strerror(errno));
             return EXIT_IOERR;
         }
@@ -324,6 +333,74 @@ static int inetd_start(session *s)
     return -1;
 }
 
+/* --listen-fds: the listening socket systemd passes (Accept=no): fd 3,
+ * LISTEN_FDS=1 and LISTEN_PID ours, as sd_listen_fds(3) takes them; the
+ * variables are dropped, so that no program of ours takes them for its
+ * own.  -1, or the usage error (a unit or command that does not fit). */
+static int take_listen_fd(session *s)
+{
+    const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
+    char *end;
+    if (!fds || !pid) {
+        cli_say("usage: --listen-fds: LISTEN_FDS and LISTEN_PID are not set "
+                "(run by systemd, Accept=no, or systemd-socket-activate)");
+        return EXIT_USAGE;
+    }
+    long owner = strtol(pid, &end, 10);
+    if (*end || end == pid || owner != (long)getpid()) {
+        cli_say("usage: --listen-fds: LISTEN_PID=%s is not this process (%ld): the sockets are another's",
+                pid, (long)getpid());
+        return EXIT_USAGE;
+    }
+    long n = strtol(fds, &end, 10);
+    if (*end || end == fds || n != 1) {
+        cli_say("usage: --listen-fds: LISTEN_FDS=%s: aecat takes exactly one socket (one ListenStream=)", fds);
+        return EXIT_USAGE;
+    }
+    int type = 0, listening = 0;
+    socklen_t len = sizeof type;
+    bool stream = getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+    len = sizeof listening;
+    if (!stream || getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening) {
+        cli_say("usage: --listen-fds: fd 3 is not a listening stream socket%s",
+                stream ? " (a connection: systemd needs Accept=no)" : "");
+        return EXIT_USAGE;
+    }
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDNAMES");
+    int fl = fcntl(3, F_GETFL);
+    if (fl < 0 || fcntl(3, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0) {
+        cli_say("--listen-fds: fd 3: %s", strerror(errno));
+        return EXIT_IOERR;
+    }
+    s->listen_fd = 3;
+    return -1;
+}
+
+/* The listening socket, bound here: -1, or the exit code. */
+static int bind_listener(session *s)
+{
+    const cli_cfg *c = s->cfg;
+    aeh_error e;
+    /* one connection: a backlog of one; -k: what the kernel allows */
+    int backlog = c->keep_open ? SOMAXCONN : 1;
+    s->listen_fd = c->unix_socket ? aeh_listen_unix(c->path, backlog, &e)
+                                  : aeh_listen(c->host, c->port, c->family, backlog, &e);
+    if (s->listen_fd < 0) {
+        cli_say_in(s->label, "listen: %s", e.msg);
+        return e.code == EINVAL ? EXIT_USAGE
+             : cli_exit_for(e.code) == EXIT_NOHOST ? EXIT_NOHOST : EXIT_IOERR;
+    }
+    struct stat st;
+    s->bound_path = c->unix_socket && c->path[0] != '@' && lstat(c->path, &st) == 0;
+    if (s->bound_path) {
+        s->bound_dev = st.st_dev;
+        s->bound_ino = st.st_ino;
+    }
+    return -1;
+}
+
 static int start(session *s)
 {
     const cli_cfg *c = s->cfg;
@@ -331,22 +408,10 @@ static int start(session *s)
     if (c->inetd)
         return inetd_start(s);
     if (c->listen) {
-        /* one connection: a backlog of one; -k: what the kernel allows */
-        int backlog = c->keep_open ? SOMAXCONN : 1;
-        s->listen_fd = c->unix_socket ? aeh_listen_unix(c->path, backlog, &e)
-                                      : aeh_listen(c->host, c->port, c->family, backlog, &e);
-        if (s->listen_fd < 0) {
-            cli_say_in(s->label, "listen: %s", e.msg);
-            return e.code == EINVAL ? EXIT_USAGE
-                 : cli_exit_for(e.code) == EXIT_NOHOST ? EXIT_NOHOST : EXIT_IOERR;
-        }
-        struct stat st;
-        s->bound_path = c->unix_socket && c->path[0] != '@' && lstat(c->path, &st) == 0;
-        if (s->bound_path) {
-            s->bound_dev = st.st_dev;
-            s->bound_ino = st.st_ino;
-        }
-        int rc = announce(s);
+        int rc = c->listen_fds ? take_listen_fd(s) : bind_listener(s);
+        if (rc >= 0)
+            return rc;
+        rc = announce(s);
         if (rc >= 0)
             return rc;
         ev_io_init(&s->listen_w, accept_cb, s->listen_fd, EV_READ);
@@ -521,7 +586,7 @@ void session_conn_open(session *c, const session *l, unsigned id, const conn_hoo
         .in_codec = l->in_codec, .out_codec = l->out_codec, .until = l->until, .tls_ctx = l->tls_ctx,
         .exit_code = -1, .listen_fd = -1, .saved_fl = { -1, -1 }, .on_wire_ready = wire_ready,
         .hub = l->hub, .hooks = hooks, .conn_id = id, .t_start = ev_now(l->loop),
-        .in_fd = 0, .out_fd = 1, .in_name = "stdin", .out_name = "stdout",
+        .in_fd = 0, .out_fd = 1, .in_name = "stdin", .out_name = "stdout", .child_ends = { -1, -1 },
     };
     ev_timer_init(&c->tls_w, tls_timeout_cb, 0, 0);
     c->tls_w.data = c;
@@ -556,6 +621,7 @@ int session_conn_close(session *c)
     ev_timer_stop(c->loop, &c->tls_w);
     ev_timer_stop(c->loop, &c->closed_w);
     ev_timer_stop(c->loop, &c->peer_eof_w);
+    child_reap(c);
     if (c->cfg->stats)
         print_stats(c, c->bytes_sent, c->bytes_recv);
     int code = c->exit_code < 0 ? EXIT_OK : c->exit_code;

@@ -66,14 +66,21 @@ struct session {
     bool child_gone;              /* reaped: child_code holds its status */
     bool child_stopping;          /* SIGTERM was sent */
     bool child_after_tls;         /* starts when the handshake under way is over */
-    bool child_reaping;           /* the relay is over: the loop runs for the child alone */
+    bool child_reaping;           /* the session is over: the child's exit ends it */
+    bool child_closing;           /* child_reap waits for it: its exit ends nothing */
+    int child_held_code;          /* the session's code when its end began to wait */
+    ev_prepare child_release_w;   /* closes the transport and pipes, outside its callbacks */
     int child_code;               /* its exit code, 128+N for signal N */
+    /* end_leave asks it first: true, the session is not over yet (its
+     * program runs) and the callback calls end_leave again later */
+    bool (*end_held)(session *s);
     int exit_code;                /* -1 while running */
     /* -k: the listener takes each accepted fd (NULL: one connection) */
     void (*on_accept)(session *s, int fd, const struct sockaddr *peer, socklen_t len);
     void *hub;                    /* -k: the listener's state (keep.c), for both */
     /* -k: one connection of the listener's (conn_id > 0); its stdin and
-     * stdout are the listener's (s->in, s->out NULL here) */
+     * stdout are the listener's (s->in, s->out NULL here), or with -e/-c
+     * its program's */
     const conn_hooks *hooks;
     unsigned conn_id;
     char *label;                  /* "conn 7 127.0.0.1 port 51234": its messages' start
@@ -81,7 +88,8 @@ struct session {
 };
 
 /* How a connection of a -k listener reaches the listener (keep.c), which
- * owns stdin and stdout. */
+ * owns stdin and stdout.  With -e/-c only `ended` is set (frames NULL):
+ * the connection relays to its own program, as a single one does. */
 struct conn_hooks {
     aeh_frames_cb *frames;        /* the wire's frames, once the relay began */
     void (*relaying)(session *c); /* the relay began: stdin's frames may come */

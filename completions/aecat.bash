@@ -116,7 +116,7 @@ _aecat()
             --tls-priority --verify-client --tls-allow-truncation --tls-strict-close --tls-info
             --send --send-file --expect --reject --sleep --starttls --starttls-name --starttls-reissue
             --step-timeout --then-relay --retry-until --json-log
-            -e --exec -c --sh-exec --inetd
+            -e --exec -c --sh-exec --inetd --listen-fds
             -v --verbose --stats --hexdump --hexdump= --hexdump-wire --hexdump-time
             -h --help -V --version'
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -12,7 +12,7 @@
 #   --tls-info
 #   --send --send-file --expect --reject --sleep --starttls --starttls-name
 #   --starttls-reissue --step-timeout --then-relay --retry-until --json-log
-#   --exec --sh-exec --inetd
+#   --exec --sh-exec --inetd --listen-fds
 #   --verbose --stats --hexdump --hexdump-wire --hexdump-time --help
 #   --version, and -4 -6 -q -N -z -e -c.
 
@@ -169,6 +169,7 @@ complete -c aecat -l json-log -r -F -d 'JSON Lines events to FILE (- stderr, &N 
 complete -c aecat -s e -l exec -x -a '(__fish_complete_command)' -d 'Run PROG ARGS (no shell) in place of stdin/stdout'
 complete -c aecat -s c -l sh-exec -x -d 'Run /bin/sh -c COMMAND in place of stdin/stdout'
 complete -c aecat -l inetd -d 'The connection is stdin/stdout (inetd, tcpserver, systemd Accept=yes)'
+complete -c aecat -l listen-fds -d 'Listen on the socket systemd passes (LISTEN_FDS, Accept=no)'
 # Output
 complete -c aecat -s v -l verbose -d 'Events on stderr (repeat for more)'
 complete -c aecat -l stats -d 'Bytes, frames, duration and rate at exit'

@@ -1194,6 +1194,25 @@ ex_peer_transcripts() {
     ex_peer_transcripts modbus
 }
 
+@test "examples: one aecat for all clients on systemd's Accept=no socket, --listen-fds -k -e" {
+    local id
+    mkdir -p "$T/bin"
+    ln -s "$AECAT" "$T/bin/aecat"
+    export PATH=$T/bin:$PATH
+    EX_HOSTOPTS[srv.example.org]="--servername localhost"
+    ex_find "aecat --listen-fds -k --tls --cert srv.pem --key srv.key"
+    for id in "${EX_IDS[@]}"; do
+        ex_free_port 8444
+        ex_lines "$id"
+        ex_spawn srv "${EX_LINES[0]//127.0.0.1:8444/127.0.0.1:${EX_PORT[8444]}}"
+        ex_wait_port "${EX_PORT[8444]}"
+        ex_exec "${EX_LINES[1]}"
+        ex_out_is "$id" HELLO
+        ex_exec "${EX_LINES[1]/hello/again}"
+        ex_out_is "$id" AGAIN       # the same aecat serves the next client
+    done
+}
+
 # ------------------------------------------------------------------ coverage
 
 @test "examples: every example of README.md and man/aecat.1 is run by a test above" {
