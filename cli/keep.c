@@ -735,8 +735,10 @@ int keep_open(session *s)
         return EXIT_IOERR;
     }
     k->s = s;
-    k->json_tag = s->cfg->tag && s->out_codec->kind == AEH_CODEC_KIND_JSON_STRINGS;
-    k->json_tag = k->json_tag || (s->cfg->tag && s->out_codec->kind == AEH_CODEC_KIND_JSON);
+    /* JSON records (strings, JSON texts, RESP values as JSON): tagged as objects */
+    aeh_codec_kind out = s->out_codec->kind;
+    k->json_tag = s->cfg->tag && (out == AEH_CODEC_KIND_JSON_STRINGS || out == AEH_CODEC_KIND_JSON ||
+                                  out == AEH_CODEC_KIND_RESP_JSON);
     if (s->cfg->tag && (s->in_codec->kind == AEH_CODEC_KIND_JSON_STRINGS ||
                         s->in_codec->kind == AEH_CODEC_KIND_JSON)) {
         /* whole JSON texts first, each then routed (a JSON wire's records

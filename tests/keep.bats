@@ -423,3 +423,13 @@ print(acc, sorted(cls), res["exit"], res["bytes_received"], res["frames_received
     grep -q '^aecat: accept: Too many open files: not accepting for now, retrying every 0.1 s$' "$T/srv.err" ||
         fail "$(grep accept "$T/srv.err")"
 }
+
+@test "keep: --tag with --frame resp: its JSON records become objects too" {
+    keep --frame resp --tag --max-accepts 1
+    run --separate-stderr ae --frame resp 127.0.0.1 "$LPORT" <<<'SET a 1'
+    assert_success
+    wait_pid "$AE_PID"
+    [ "$WAIT_RC" -eq 0 ]
+    grep -Eq '^\{"conn":1,"peer":"127\.0\.0\.1:[0-9]+","frame":\["SET","a","1"\]\}$' "$T/srv.out" ||
+        fail "$(cat "$T/srv.out")"
+}
