@@ -35,10 +35,18 @@ stdin_after() {
 # slow_and_fast [ARGS...]: aecat -k --frame line --max-accepts 2 ARGS with
 # two clients, conn 1 not reading until $T/read exists (a small receive
 # buffer), conn 2 reading at once; then stdin gives 10 MB of lines
-# ($T/lines: more than the slow client's socket buffers take).
+# ($T/lines: more than the slow client's socket buffers take) at about
+# 30 MB/s, which the fast client keeps up with on a loaded machine too
+# (else --slow drop or close would rightly treat it as slow as well).
 slow_and_fast() {
     seq 1 1500000 >"$T/lines"
-    stdin_after "$T/go" cat "$T/lines"
+    stdin_after "$T/go" "$PYTHON" -c '
+import sys, time
+data = open(sys.argv[1], "rb").read()
+for i in range(0, len(data), 65536):
+    sys.stdout.buffer.write(data[i:i + 65536])
+    sys.stdout.flush()
+    time.sleep(0.002)' "$T/lines"
     keep -i "$T/in" --frame line --max-accepts 2 "$@"
     mkdir "$T/fast" "$T/slow"
     spawn slow "${CLIENTS[@]}" recv "$LPORT" 1 "$T/slow" --no-read-until "$T/read"
