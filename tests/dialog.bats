@@ -8,6 +8,11 @@
 load helpers
 load tls_helpers
 
+# Once per file: its tests run in parallel, and when each made them, one
+# test rewrote the files another was reading (a key that did not match its
+# certificate).
+setup_file() { make_test_certs; }
+
 @test "dialog: send then expect, met: exit 0, what arrived up to the match on stdout" {
     start_peer p --send '+PONG\r\nextra' --when request --then hold --recv "$T/p.recv"
     run --separate-stderr ae --send 'PING\r\n' --expect '^\+PONG' 127.0.0.1 "$PORT" </dev/null
@@ -225,7 +230,6 @@ peak_rss_ok() {
 }
 
 @test "dialog: --starttls now, client and server, both sides aecat, data after it encrypted" {
-    make_test_certs
     start_aecat_listener srv --cert "$CERTS/srv.pem" --key "$CERTS/srv.key" \
         --expect 'STARTTLS\n' --send 'GO\n' --starttls now --expect secret --send 'ack\n'
     run --separate-stderr ae --ca "$CERTS/ca.pem" --servername localhost --tls-info \
@@ -238,7 +242,6 @@ peak_rss_ok() {
 }
 
 @test "dialog: --starttls now against gnutls-serv: verified handshake, then a step over TLS" {
-    make_test_certs
     start_gnutls_serv gs --echo --x509certfile "$CERTS/srv.pem" --x509keyfile "$CERTS/srv.key"
     run --separate-stderr ae --ca "$CERTS/ca.pem" --servername localhost \
         --starttls now --send 'ping over tls\n' --expect 'ping over tls' 127.0.0.1 "$PORT" </dev/null
@@ -247,7 +250,6 @@ peak_rss_ok() {
 }
 
 @test "dialog: --starttls now with a certificate that does not verify: exit 76 naming the step" {
-    make_test_certs
     start_gnutls_serv gs --echo --x509certfile "$CERTS/srv.pem" --x509keyfile "$CERTS/srv.key"
     run --separate-stderr ae --servername localhost --starttls now --send x 127.0.0.1 "$PORT" </dev/null
     assert_status 76
@@ -308,7 +310,6 @@ peak_rss_ok() {
 }
 
 @test "dialog: a hand-made STARTTLS on a line protocol (the README's example), then the relay over TLS" {
-    make_test_certs
     printf 'server data\n' >"$T/srv.in"
     start_aecat_listener -i "$T/srv.in" srv --frame line --cert "$CERTS/srv.pem" --key "$CERTS/srv.key" \
         --send OK --expect '^STARTTLS$' --send GO --starttls now --then-relay
