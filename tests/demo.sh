@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # make demo: aecat doing its main job on loopback with nothing else set up.
 # A listener decodes netstrings off the wire and prints them as lines; a
-# client turns lines from stdin into netstrings.  Then the same bytes as hex.
+# client turns lines from stdin into netstrings.  Then the same bytes as hex,
+# a bad frame, TLS with a pinned key, and one listener for many clients.
 set -eu
 cd "$(dirname "$0")/.."
 AECAT=./aecat
@@ -64,4 +65,18 @@ set +e; printf 'secret\n' | $AECAT --tls --pin "$pin" "$host" "$port"; rc=$?; se
 wait $srv || true
 echo "exit status: $rc"
 [ "$rc" -eq 76 ] || { echo "demo: expected exit status 76, got $rc" >&2; exit 1; }
+say "many clients at once (-k): each frame whole, tagged with its connection and peer"
+$AECAT -l -k --frame line --tag --max-accepts 3 --ready=3 127.0.0.1 0 </dev/null >"$dir/out" 3>"$dir/ready" &
+srv=$!
+read -r _ host port <"$dir/ready"
+echo "aecat -l -k --frame line --tag --max-accepts 3 --ready=3 127.0.0.1 0   # -> listening $host $port"
+clients=()
+for i in 1 2 3; do
+    printf 'line one from client %d\nline two from client %d\n' "$i" "$i" |
+        $AECAT --frame line "$host" "$port" >/dev/null &
+    clients+=($!)
+done
+wait "${clients[@]}" $srv
+cat "$dir/out"
+
 say "demo done: see README.md and man/aecat.1 for more"
