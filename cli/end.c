@@ -145,16 +145,25 @@ static uint64_t stdin_lost(const session *s, const aeh *net)
     return f.unsent + f.written - wire_acked(f.wire_fd, f.written);
 }
 
-void end_wire_closed(session *s, const aeh *net, int err)
+bool end_wire_closed(session *s, const aeh *net, int err)
 {
     ev_timer_stop(s->loop, &s->closed_w);      /* the reset is in: nothing more to learn */
     if (s->exit_code >= 0 && s->exit_code != EXIT_OK)
-        return;                   /* an earlier failure was told */
+        return true;              /* an earlier failure was told */
     uint64_t lost = stdin_lost(s, net);
+    /* a -k connection: stdin is the listener's and goes on to the others;
+     * nothing of it lost here, the peer's full close met only our own
+     * close (close_notify, FIN) */
+    if (s->hooks && lost == 0) {
+        if (s->cfg->verbose)
+            cli_say_in(s->label, "%s closed fully before our close reached it: nothing lost", s->peer);
+        return false;
+    }
     cli_say_in(s->label, "send: %s: %s: the peer closed the connection; %llu bytes from stdin not delivered%s",
             s->peer, strerror(err), (unsigned long long)lost,
             s->stdin_done ? "" : ", the rest of stdin not read");
     s->exit_code = EXIT_IOERR;
+    return true;
 }
 
 static void grace_expired(struct ev_loop *loop, ev_timer *w, int revents)
@@ -212,8 +221,7 @@ static void closed_check(struct ev_loop *loop, ev_timer *w, int revents)
             end_check_done(s);
             return;
         }
-        end_wire_closed(s, s->net, err);
-        end_finish(s, EXIT_IOERR, false);
+        end_finish(s, end_wire_closed(s, s->net, err) ? EXIT_IOERR : EXIT_OK, false);
         return;
     }
     int unacked = 0;

@@ -22,9 +22,10 @@ void end_stdin_active(session *s);
 void end_stdin_ended(session *s);      /* stdin's EOF: half-close, -q */
 void end_stdin_done(session *s);
 /* A write (or the socket) says the peer closed fully (err: EPIPE or
- * ECONNRESET): tells what of stdin was lost and sets exit 74.  net: the
- * wire's handle on the handle relay (NULL on the splice relay). */
-void end_wire_closed(session *s, const aeh *net, int err);
+ * ECONNRESET): tells what of stdin was lost and sets exit 74 (true), or
+ * (a -k connection that lost nothing) finds it a clean end (false).  net:
+ * the wire's handle on the handle relay (NULL on the splice relay). */
+bool end_wire_closed(session *s, const aeh *net, int err);
 bool end_wire_unsent(const session *s);   /* stdin's bytes wait for the wire */
 void end_close(session *s);               /* the transport's everything */
 

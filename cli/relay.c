@@ -308,9 +308,11 @@ static void net_error(aeh *h, const aeh_error *e, bool fatal)
             relay_send_refused(s, e);
         return;
     case AEH_OP_WRITE:
-        if (e->code == EPIPE || e->code == ECONNRESET)
-            end_wire_closed(s, h, e->code);
-        else
+        if ((e->code == EPIPE || e->code == ECONNRESET) && !end_wire_closed(s, h, e->code)) {
+            end_finish(s, EXIT_OK, false);
+            return;
+        }
+        if (e->code != EPIPE && e->code != ECONNRESET)
             cli_say_in(s->label, "send: %s: %s", s->peer, e->msg);
         break;
     case AEH_OP_TLS:
