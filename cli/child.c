@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "child.h"
@@ -347,20 +348,55 @@ static bool child_held(session *s)
     return true;
 }
 
+/* The program's file, looked up on PATH once for the run: execvpe would
+ * search it again for every connection (-k), one failed execve per PATH
+ * entry before it.  NULL: not found (execvpe then says why), or a name
+ * with a '/' (taken as it is). */
+static const char *program_file(const char *name)
+{
+    static char *found;
+    static bool looked;
+    if (strchr(name, '/') || looked)
+        return strchr(name, '/') ? name : found;
+    looked = true;
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path; *p;) {
+        size_t n = strcspn(p, ":");
+        char file[4096];
+        struct stat st;
+        if (snprintf(file, sizeof file, "%.*s/%s", (int)n, n ? p : ".", name) < (int)sizeof file &&
+            stat(file, &st) == 0 && S_ISREG(st.st_mode) && access(file, X_OK) == 0) {
+            found = strdup(file);
+            break;
+        }
+        p += n + (p[n] == ':');
+    }
+    return found;
+}
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
-static void exec_child(const session *s, char **envp, int report_fd)
+static void exec_child(const session *s, const char *file, char **envp, int report_fd)
 {
     setpgid(0, 0);
     if (dup2(s->child_ends[0], 0) < 0 || dup2(s->child_ends[1], 1) < 0)
         goto fail;
-    /* aecat ignores SIGPIPE and blocks what libev handles: the program
-     * starts as a shell would start it */
+    /* aecat blocks what libev handles and ignores SIGPIPE: the program
+     * starts as a shell would start it.  Handlers do not survive exec; an
+     * ignored signal does: ours, and those a shell ignores for a job in
+     * the background or nohup for its command */
+    static const int ignorable[] = { SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
+                                     SIGALRM, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU };
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP)
-            signal(sig, SIG_DFL);
+    for (size_t i = 0; i < sizeof ignorable / sizeof *ignorable; i++)
+        signal(ignorable[i], SIG_DFL);
+    if (file)
+        execve(file, s->cfg->exec_argv, envp);
+    /* not found on PATH, or gone since, or a script without #! (ENOEXEC,
+     * which execvpe runs with /bin/sh): its own search, and its errno */
     execvpe(s->cfg->exec_argv[0], s->cfg->exec_argv, envp);
 fail:;
     int err = errno;
@@ -383,10 +419,11 @@ int child_start(session *s, int conn, int net_fd)
         env_free(&env);
         return EXIT_IOERR;
     }
+    const char *file = program_file(c->exec_argv[0]);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0)
-        exec_child(s, env.v, report[1]);
+        exec_child(s, file, env.v, report[1]);
     int fork_errno = errno;
     if (pid > 0)
         setpgid(pid, pid);        /* before a SIGTERM to the group can be sent */
