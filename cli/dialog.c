@@ -120,7 +120,7 @@ static void on_event(aeh_dialog *d, const aeh_dialog_event *ev, void *arg)
         }
         if (s->out)
             aeh_push_frame(s->out, s->out_codec, ev->data.p, ev->data.n);
-        else if (s->hooks && s->net)   /* -k: the listener's stdout, as the relay's frames */
+        else if (s->hooks && s->hooks->frames && s->net)   /* -k: the listener's stdout */
             s->hooks->frames(s->net, &ev->data, 1, s);
         break;
     case AEH_DIALOG_TLS_DONE:

@@ -168,6 +168,15 @@ static size_t fan_out(keep *k, const aeh_span *f, size_t n, conn *from)
  * the wire is JSON); "peer" is ignored, so that stdout's tagged records
  * can be fed back.  Any other record goes to every connection. */
 
+static bool json_ws(uint8_t ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'; }
+
+static size_t json_skip_ws(const uint8_t *t, size_t n, size_t i)
+{
+    while (i < n && json_ws(t[i]))
+        i++;
+    return i;
+}
+
 /* The end of the JSON value starting at t[i] (the text was validated). */
 static size_t json_value_end(const uint8_t *t, size_t n, size_t i)
 {
@@ -176,31 +185,27 @@ static size_t json_value_end(const uint8_t *t, size_t n, size_t i)
     for (; i < n; i++) {
         uint8_t ch = t[i];
         if (in_string) {
-            if (ch == '\\')
+            if (ch == '\\') {
                 i++;
-            else if (ch == '"' && (in_string = false, depth == 0))
-                return i + 1;
-            continue;
-        }
-        if (ch == '"')
+            } else if (ch == '"') {
+                in_string = false;
+                if (!depth)
+                    return i + 1;
+            }
+        } else if (ch == '"') {
             in_string = true;
-        else if (ch == '{' || ch == '[')
+        } else if (ch == '{' || ch == '[') {
             depth++;
-        else if ((ch == '}' || ch == ']') && depth-- == 0)
-            return i;             /* the end of the enclosing object */
-        else if (depth == 0 && (ch == ',' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r'))
+        } else if (ch == '}' || ch == ']') {
+            if (!depth)
+                return i;         /* a scalar's end: the enclosing object's */
+            if (!--depth)
+                return i + 1;
+        } else if (!depth && (ch == ',' || json_ws(ch))) {
             return i;
-        if (depth == 0 && (ch == '}' || ch == ']'))
-            return i + 1;
+        }
     }
     return n;
-}
-
-static size_t json_skip_ws(const uint8_t *t, size_t n, size_t i)
-{
-    while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
-        i++;
-    return i;
 }
 
 /* A record's route: 1 with *conn_no and *value set (the member "frame"),
