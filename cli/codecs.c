@@ -184,6 +184,15 @@ int codecs_build(session *s)
     return 0;
 }
 
+bool codecs_per_stream(const session *s)
+{
+    const aeh_codec *wire[] = { s->recv_codec, s->send_codec };
+    for (size_t i = 0; i < 2; i++)
+        if (wire[i]->kind == AEH_CODEC_KIND_SWITCH || wire[i]->kind == AEH_CODEC_KIND_HTTP)
+            return true;
+    return false;
+}
+
 void codecs_free(session *s)
 {
     aeh_codec_free(s->recv_codec);

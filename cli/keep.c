@@ -147,7 +147,7 @@ static size_t fan_out(keep *k, const aeh_span *f, size_t n, conn *from)
             continue;
         }
         aeh_error why;
-        long queued = relay_push_batch(&c->s, c->s.net, s->send_codec, f, ok, &why);
+        long queued = relay_push_batch(&c->s, c->s.net, c->s.send_codec, f, ok, &why);
         if (queued < 0)           /* that connection failed: its own error path ends it */
             continue;
         c->s.frames_sent += (uint64_t)queued;
@@ -306,7 +306,7 @@ static int route_record(keep *k, aeh_span text, uint64_t at)
             if (s->cfg->verbose)
                 cli_say("stdin: the record at byte %llu names conn %u, which is not open: dropped",
                         (unsigned long long)at, id);
-        } else if (relay_push_batch(&c->s, c->s.net, s->send_codec, &frame, 1, &e) == 0) {
+        } else if (relay_push_batch(&c->s, c->s.net, c->s.send_codec, &frame, 1, &e) == 0) {
             s->in_frame_at = at;
             s->frames_sent++;
             relay_send_refused(s, &e);
@@ -594,7 +594,7 @@ static void accept_conn(session *s, int fd, const struct sockaddr *peer, socklen
     }
     k->accepted++;
     k->live++;
-    session_conn_open(&c->s, s, (unsigned)k->accepted, cfg->exec_argv ? &exec_hooks : &hooks);
+    int rc = session_conn_open(&c->s, s, (unsigned)k->accepted, cfg->exec_argv ? &exec_hooks : &hooks);
     c->prev = k->tail;
     if (k->tail)
         k->tail->next = c;
@@ -617,7 +617,10 @@ static void accept_conn(session *s, int fd, const struct sockaddr *peer, socklen
     } else if (k->live >= cfg->max_conns) {
         ev_io_stop(s->loop, &s->listen_w);
     }
-    int rc = session_conn_start(&c->s, fd, peer, len);
+    if (rc >= 0)
+        close(fd);
+    else
+        rc = session_conn_start(&c->s, fd, peer, len);
     if (rc >= 0) {
         c->s.exit_code = rc;
         conn_ended(&c->s);

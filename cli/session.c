@@ -579,7 +579,7 @@ int session_close(session *s, session_outcome *out)
 
 /* ------------------------------------------------------------ -k connections */
 
-void session_conn_open(session *c, const session *l, unsigned id, const conn_hooks *hooks)
+int session_conn_open(session *c, const session *l, unsigned id, const conn_hooks *hooks)
 {
     *c = (session){
         .cfg = l->cfg, .loop = l->loop, .recv_codec = l->recv_codec, .send_codec = l->send_codec,
@@ -590,6 +590,17 @@ void session_conn_open(session *c, const session *l, unsigned id, const conn_hoo
     };
     ev_timer_init(&c->tls_w, tls_timeout_cb, 0, 0);
     c->tls_w.data = c;
+    if (!codecs_per_stream(l))
+        return -1;
+    c->own_codecs = true;
+    int rc = codecs_build(c);
+    if (rc) {
+        codecs_free(c);
+        c->recv_codec = c->send_codec = c->in_codec = c->out_codec = NULL;
+        c->until = NULL;
+        return rc;
+    }
+    return -1;
 }
 
 int session_conn_start(session *c, int fd, const struct sockaddr *peer, socklen_t len)
@@ -622,6 +633,8 @@ int session_conn_close(session *c)
     ev_timer_stop(c->loop, &c->closed_w);
     ev_timer_stop(c->loop, &c->peer_eof_w);
     child_reap(c);
+    if (c->own_codecs)
+        codecs_free(c);
     if (c->cfg->stats)
         print_stats(c, c->bytes_sent, c->bytes_recv);
     int code = c->exit_code < 0 ? EXIT_OK : c->exit_code;

@@ -52,11 +52,13 @@ void session_interrupt(session *s, int signum);
 int  session_close(session *s, session_outcome *out);
 
 /* -k: one accepted connection of listener l as a session of its own,
- * sharing l's loop, codecs and TLS context.  session_conn_open readies c;
+ * sharing l's loop, codecs and TLS context (codecs of its own when they
+ * keep one stream's state).  session_conn_open readies c (-1, or the exit
+ * code of a failure, after which the caller closes it);
  * session_conn_start runs it on fd (-1, or the exit code of a failure,
  * after which the caller closes it); session_conn_close frees what it
  * holds (not what it shares) and returns its exit code. */
-void session_conn_open(session *c, const session *l, unsigned id, const conn_hooks *hooks);
+int  session_conn_open(session *c, const session *l, unsigned id, const conn_hooks *hooks);
 int  session_conn_start(session *c, int fd, const struct sockaddr *peer, socklen_t len);
 int  session_conn_close(session *c);
 

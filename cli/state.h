@@ -83,6 +83,7 @@ struct session {
      * its program's */
     const conn_hooks *hooks;
     unsigned conn_id;
+    bool own_codecs;              /* -k: built for it (codecs_per_stream), not the listener's */
     char *label;                  /* "conn 7 127.0.0.1 port 51234": its messages' start
                                      (allocated; NULL alone) */
 };

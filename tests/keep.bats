@@ -441,3 +441,18 @@ print(acc, sorted(cls), res["exit"], res["bytes_received"], res["frames_received
     grep -Eq '^\{"conn":1,"peer":"127\.0\.0\.1:[0-9]+","frame":\["SET","a","1"\]\}$' "$T/srv.out" ||
         fail "$(cat "$T/srv.out")"
 }
+
+@test "keep: a framing with a stream's state (--send-frame A>>B) starts afresh on each connection" {
+    printf '%s\n' '{"conn":1,"frame":"a"}' '{"conn":2,"frame":"c"}' '{"conn":1,"frame":"b"}' >"$T/records"
+    stdin_after "$T/go" cat "$T/records"
+    keep -i "$T/in" --recv-frame line --send-frame 'line>>netstring' --records json --tag --max-accepts 2
+    mkdir "$T/c"
+    spawn cl "${CLIENTS[@]}" recv "$LPORT" 2 "$T/c"
+    accepted 2
+    touch "$T/go"
+    wait_pid "$AE_PID"
+    [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/srv.err")"
+    # each connection's first frame by A (a line), the later ones by B
+    assert_equal "$(cat "$T/c/0.recv")" $'a\n1:b,'
+    assert_equal "$(cat "$T/c/1.recv")" 'c'
+}
