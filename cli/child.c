@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,33 +377,65 @@ static const char *program_file(const char *name)
     return found;
 }
 
-/* In the child, between fork and exec: only async-signal-safe calls. */
-static void exec_child(const session *s, const char *file, char **envp, int report_fd)
+/* Starts the program by posix_spawn: glibc's clone(CLONE_VM|CLONE_VFORK)
+ * copies no page tables, where fork copied all of aecat's (GnuTLS, PCRE2
+ * and their mappings) once per connection under -k -e; and an exec's
+ * failure comes back as the call's own result.  The program runs in a
+ * process group of its own, its stdin and stdout the pipes, its signals
+ * as a shell would start it: aecat blocks what libev handles and ignores
+ * SIGPIPE; handlers do not survive exec, an ignored signal does (ours, and
+ * those a shell ignores for a background job or nohup for its command).
+ * Returns 0 or an errno. */
+static int spawn_program(const session *s, const char *file, char **envp, pid_t *pid)
 {
-    setpgid(0, 0);
-    if (dup2(s->child_ends[0], 0) < 0 || dup2(s->child_ends[1], 1) < 0)
-        goto fail;
-    /* aecat blocks what libev handles and ignores SIGPIPE: the program
-     * starts as a shell would start it.  Handlers do not survive exec; an
-     * ignored signal does: ours, and those a shell ignores for a job in
-     * the background or nohup for its command */
     static const int ignorable[] = { SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
                                      SIGALRM, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU };
-    sigset_t none;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_t fa;
+    sigset_t none, defaults;
     sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    sigemptyset(&defaults);
     for (size_t i = 0; i < sizeof ignorable / sizeof *ignorable; i++)
-        signal(ignorable[i], SIG_DFL);
-    if (file)
-        execve(file, s->cfg->exec_argv, envp);
-    /* not found on PATH, or gone since, or a script without #! (ENOEXEC,
-     * which execvpe runs with /bin/sh): its own search, and its errno */
-    execvpe(s->cfg->exec_argv[0], s->cfg->exec_argv, envp);
-fail:;
-    int err = errno;
-    if (write(report_fd, &err, sizeof err) < 0)
-        _exit(127);
-    _exit(127);
+        sigaddset(&defaults, ignorable[i]);
+    int err = posix_spawnattr_init(&attr);
+    if (err)
+        return err;
+    if ((err = posix_spawn_file_actions_init(&fa))) {
+        posix_spawnattr_destroy(&attr);
+        return err;
+    }
+    char *const *argv = s->cfg->exec_argv;
+    if (!(err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                                    POSIX_SPAWN_SETSIGDEF)) &&
+        !(err = posix_spawnattr_setpgroup(&attr, 0)) &&
+        !(err = posix_spawnattr_setsigmask(&attr, &none)) &&
+        !(err = posix_spawnattr_setsigdefault(&attr, &defaults)) &&
+        !(err = posix_spawn_file_actions_adddup2(&fa, s->child_ends[0], 0)) &&
+        !(err = posix_spawn_file_actions_adddup2(&fa, s->child_ends[1], 1))) {
+        /* not found on PATH (or gone since): posix_spawnp's own search,
+         * and its errno */
+        err = file ? posix_spawn(pid, file, &fa, &attr, argv, envp)
+                   : posix_spawnp(pid, argv[0], &fa, &attr, argv, envp);
+        /* a script without #!: run by /bin/sh, as execvpe and shells do */
+        if (err == ENOEXEC) {
+            size_t n = 0;
+            while (argv[n])
+                n++;
+            char **sh = malloc((n + 2) * sizeof *sh);
+            if (!sh) {
+                err = ENOMEM;
+            } else {
+                sh[0] = "/bin/sh";
+                sh[1] = (char *)(file ? file : argv[0]);
+                memcpy(sh + 2, argv + 1, n * sizeof *sh);  /* with the NULL */
+                err = posix_spawn(pid, "/bin/sh", &fa, &attr, sh, envp);
+                free(sh);
+            }
+        }
+    }
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    return err;
 }
 
 int child_start(session *s, int conn, int net_fd)
@@ -413,40 +446,20 @@ int child_start(session *s, int conn, int net_fd)
     env_socket(&env, net_fd);
     env_tls(&env, s, s->net);
     env_number(&env, "AECAT_CONN", conn);
-    int report[2] = { -1, -1 };
-    if (env.failed || pipe2(report, O_CLOEXEC) < 0) {
-        cli_say_in(s->label, "%s: cannot run '%s': %s", c->exec_opt, c->exec_argv[0], strerror(errno));
+    if (env.failed) {
+        cli_say_in(s->label, "%s: cannot run '%s': %s", c->exec_opt, c->exec_argv[0], strerror(ENOMEM));
         env_free(&env);
         return EXIT_IOERR;
     }
-    const char *file = program_file(c->exec_argv[0]);
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0)
-        exec_child(s, file, env.v, report[1]);
-    int fork_errno = errno;
-    if (pid > 0)
-        setpgid(pid, pid);        /* before a SIGTERM to the group can be sent */
+    pid_t pid = -1;
+    int err = spawn_program(s, program_file(c->exec_argv[0]), env.v, &pid);
     env_free(&env);
-    close(report[1]);
     close_fd(&s->child_ends[0]);
     close_fd(&s->child_ends[1]);
-    if (pid < 0) {
-        close(report[0]);
-        cli_say_in(s->label, "%s: cannot run '%s': fork: %s", c->exec_opt, c->exec_argv[0], strerror(fork_errno));
-        return EXIT_IOERR;
-    }
-    /* exec's success closes the report pipe; its failure writes errno */
-    int err = 0;
-    ssize_t n;
-    while ((n = read(report[0], &err, sizeof err)) < 0 && errno == EINTR)
-        ;
-    close(report[0]);
-    if (n > 0) {
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-            ;
+    if (err) {
         cli_say_in(s->label, "%s: cannot run '%s': %s", c->exec_opt, c->exec_argv[0], strerror(err));
-        return EXIT_UNAVAILABLE;
+        /* not there or not runnable: as a shell's 127/126, the service is unavailable */
+        return err == EAGAIN || err == ENOMEM ? EXIT_IOERR : EXIT_UNAVAILABLE;
     }
     s->child_pid = pid;
     ev_child_init(&s->child_w, exited_cb, pid, 0);
