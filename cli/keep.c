@@ -132,10 +132,10 @@ static void no_longer_over(keep *k, conn *c)
 /* ------------------------------------------------------------ fan-out */
 
 /* frames[0, n) to every connection in the relay but `from`, in the send
- * framing.  Returns how many the encoder took (all connections share it,
+ * framing (src: the handle whose batch they are, or NULL).  Returns how many the encoder took (all connections share it,
  * so it refuses the same frame for each): fewer than n, k->refusal says
  * why.  --slow drop: a full connection misses them. */
-static size_t fan_out(keep *k, const aeh_span *f, size_t n, conn *from)
+static size_t fan_out(keep *k, const aeh *src, const aeh_span *f, size_t n, conn *from)
 {
     session *s = k->s;
     size_t ok = n;
@@ -147,7 +147,7 @@ static size_t fan_out(keep *k, const aeh_span *f, size_t n, conn *from)
             continue;
         }
         aeh_error why;
-        long queued = relay_push_batch(&c->s, c->s.net, c->s.send_codec, f, ok, &why);
+        long queued = relay_push_batch(&c->s, c->s.net, c->s.send_codec, src, f, ok, &why);
         if (queued < 0)           /* that connection failed: its own error path ends it */
             continue;
         c->s.frames_sent += (uint64_t)queued;
@@ -263,7 +263,7 @@ static conn *conn_by_id(keep *k, unsigned id)
     return NULL;
 }
 
-static size_t fan_out(keep *k, const aeh_span *f, size_t n, conn *from);
+static size_t fan_out(keep *k, const aeh *src, const aeh_span *f, size_t n, conn *from);
 
 /* One routed stdin record at stream offset `at`: sent, or -1 with the
  * run's end begun (a record that is not one). */
@@ -294,7 +294,7 @@ static int route_record(keep *k, aeh_span text, uint64_t at)
         return -1;
     }
     if (!routed) {
-        size_t ok = fan_out(k, &frame, 1, NULL);
+        size_t ok = fan_out(k, NULL, &frame, 1, NULL);
         if (!ok) {
             s->in_frame_at = at;
             s->frames_sent++;
@@ -306,7 +306,7 @@ static int route_record(keep *k, aeh_span text, uint64_t at)
             if (s->cfg->verbose)
                 cli_say("stdin: the record at byte %llu names conn %u, which is not open: dropped",
                         (unsigned long long)at, id);
-        } else if (relay_push_batch(&c->s, c->s.net, c->s.send_codec, &frame, 1, &e) == 0) {
+        } else if (relay_push_batch(&c->s, c->s.net, c->s.send_codec, NULL, &frame, 1, &e) == 0) {
             s->in_frame_at = at;
             s->frames_sent++;
             relay_send_refused(s, &e);
@@ -340,7 +340,7 @@ static size_t stdin_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
         stdin_update(k);
         return n;
     }
-    size_t ok = fan_out(k, f, n, NULL);
+    size_t ok = fan_out(k, h, f, n, NULL);
     s->frames_sent += ok;
     if (ok < n) {
         s->frames_sent++;
@@ -392,13 +392,13 @@ static int push_tagged(keep *k, conn *c, aeh_span f, aeh_error *e)
     return 0;
 }
 
-/* frames[0, n) of c to stdout: how many went (fewer: *e says why the
- * next could not). */
-static size_t to_stdout(keep *k, conn *c, const aeh_span *f, size_t n, aeh_error *e)
+/* frames[0, n) of c's batch (from its handle h) to stdout: how many went
+ * (fewer: *e says why the next could not). */
+static size_t to_stdout(keep *k, conn *c, const aeh *h, const aeh_span *f, size_t n, aeh_error *e)
 {
     session *s = k->s;
     if (!s->cfg->tag) {
-        long queued = relay_push_batch(s, s->out, s->out_codec, f, n, e);
+        long queued = relay_push_batch(s, s->out, s->out_codec, h, f, n, e);
         return queued < 0 ? n : (size_t)queued;
     }
     for (size_t i = 0; i < n; i++)
@@ -424,11 +424,11 @@ static size_t conn_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     bool last = false;
     size_t want = relay_frames_wanted(s, f, n, &last);
     aeh_error e;
-    size_t went = to_stdout(k, c, f, want, &e);
+    size_t went = to_stdout(k, c, h, f, want, &e);
     s->frames_recv += went;
     c->s.frames_recv += went;
     if (cfg->broker && went)
-        fan_out(k, f, went, c);  /* the wire's frames re-encode as they were decoded */
+        fan_out(k, h, f, went, c);  /* the wire's frames re-encode as they were decoded */
     if (went < want) {
         c->s.frames_recv++;
         c->s.net_frame_at = aeh_batch_offset(h, went);

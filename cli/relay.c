@@ -53,11 +53,11 @@ static bool shares_stdio(const session *s)
 
 /* A batch of frames pushed in one call: an encoder's refusal, raised
  * inside it, is reported once the call has said which frame it was. */
-long relay_push_batch(session *s, aeh *to, const aeh_codec *c, const aeh_span *f, size_t n,
-                      aeh_error *why)
+long relay_push_batch(session *s, aeh *to, const aeh_codec *c, const aeh *from,
+                      const aeh_span *f, size_t n, aeh_error *why)
 {
     s->batch_refusal = why;
-    long queued = aeh_push_frames(to, c, f, n);
+    long queued = aeh_push_batch(to, c, from, f, n);
     s->batch_refusal = NULL;
     return queued;
 }
@@ -109,7 +109,7 @@ static size_t in_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     if (s->cfg->verbose && unterminated_line(h, s->in_codec, f[n - 1]))
         cli_say_in(s->label, "%s: the last line (%zu bytes) has no end marker: sent as a frame", s->in_name, f[n - 1].n);
     aeh_error why;
-    long queued = relay_push_batch(s, s->net, s->send_codec, f, n, &why);
+    long queued = relay_push_batch(s, s->net, s->send_codec, h, f, n, &why);
     if (s->cfg->hexdump && s->send_codec->kind != AEH_CODEC_KIND_RAW)
         for (long i = 0; i < queued; i++)
             hexdump_frame(AEH_BYTES_SENT, s->frames_sent + (uint64_t)i + 1, f[i].n);
@@ -201,7 +201,7 @@ static size_t net_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     bool last = false;
     size_t want = relay_frames_wanted(s, f, n, &last);
     aeh_error why;
-    long queued = relay_push_batch(s, s->out, s->out_codec, f, want, &why);
+    long queued = relay_push_batch(s, s->out, s->out_codec, h, f, want, &why);
     if (queued < 0) {             /* stdout failed: the run is over */
         s->frames_recv += n;
         return n;

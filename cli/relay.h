@@ -15,11 +15,12 @@ void relay_begin(session *s);
 /* stdin and stdout as handles with the relay's callbacks (-1, or the exit
  * code): relay_start's for one connection, the -k listener's for all. */
 int  relay_stdio_open(session *s);
-/* aeh_push_frames, an encoder's refusal held for the caller: the count
- * queued (-1: the handle failed); fewer than n: *why says why.  s: the
- * session that hears `to`'s errors. */
-long relay_push_batch(session *s, aeh *to, const aeh_codec *c, const aeh_span *f, size_t n,
-                      aeh_error *why);
+/* aeh_push_batch (from: the handle whose batch f is, NULL for frames of
+ * no batch), an encoder's refusal held for the caller: the count queued
+ * (-1: the handle failed); fewer than n: *why says why.  s: the session
+ * that hears `to`'s errors. */
+long relay_push_batch(session *s, aeh *to, const aeh_codec *c, const aeh *from,
+                      const aeh_span *f, size_t n, aeh_error *why);
 /* The frames of a batch the run still wants under --count and --until
  * (counted in s->frames_recv); *last: the answer is in. */
 size_t relay_frames_wanted(session *s, const aeh_span *f, size_t n, bool *last);

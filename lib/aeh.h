@@ -461,6 +461,14 @@ int  aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n);
  * many were queued (fewer when the encoder refused the next one, raised as
  * aeh_push_frame raises it), or -1 when the handle failed. */
 long aeh_push_frames(aeh *h, const aeh_codec *c, const aeh_span *frames, size_t n);
+/* Inside a batch callback of `from`: frames[0, n) of that batch (the
+ * callback's own array, from its start) pushed as aeh_push_frames would.
+ * When c writes each of them as the very bytes it was decoded from (a line
+ * read up to '\n' and written with '\n', no "\r\n" among them), those
+ * bytes go out as they are, in one aeh_push_write: no encoding, and no
+ * copy when h has nothing queued. */
+long aeh_push_batch(aeh *h, const aeh_codec *c, const aeh *from, const aeh_span *frames,
+                    size_t n);
 void aeh_push_shutdown(aeh *h);   /* shutdown(SHUT_WR) once the queue is written */
 size_t aeh_wbuf_len(const aeh *h);
 

@@ -34,6 +34,14 @@ bool aeh_codec_trust(aeh_codec *enc, const aeh_codec *dec)
     return carries;
 }
 
+long aeh__codec_verbatim_extra(const aeh_codec *enc, const aeh_codec *dec)
+{
+    if (enc->kind == AEH_CODEC_KIND_LINE && dec->kind == AEH_CODEC_KIND_LINE &&
+        aeh__line_carries(enc, dec))
+        return 1;
+    return -1;
+}
+
 /* ------------------------------------------------------------------ escapes */
 
 /* The escape starting at s[i] (a backslash): its byte in *byte and its

@@ -280,6 +280,11 @@ int aeh__pack_fixed_format(const char *fmt, unsigned *size, bool *big_endian, bo
 aeh_decode_fn aeh__codec_raw_decode;
 /* frame_line.c: enc writes every line dec can read without containing its marker */
 bool aeh__line_carries(const aeh_codec *enc, const aeh_codec *dec);
+/* K when enc writes every frame that dec decoded from exactly its length
+ * plus K bytes as those very bytes (a line read up to one byte and written
+ * with it: K = 1, the "\r\n" of a CRLF reader being one byte more); -1 when
+ * no such K holds. */
+long aeh__codec_verbatim_extra(const aeh_codec *enc, const aeh_codec *dec);
 
 /* Line ends "\r?\n" in the text codecs (hexlines, base64lines): given that
  * buf[i] is '\r' or '\n', tells whether the line ends here.  Returns the

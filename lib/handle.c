@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <ev.h>
+#include "codec_int.h"
 #include "handle_int.h"
 
 
@@ -407,9 +408,10 @@ int aeh_push_write(aeh *h, const void *p, size_t n)
         return -1;
     if (!n)
         return 0;
-    /* Nothing queued and not corking: hand the bytes to the kernel without
-     * copying them; queue only what it did not take. */
-    if (!before && !h->autocork && h->fd >= 0 && !h->tls && !h->write_dead) {
+    /* Nothing queued, and not corking or enough bytes for a system call
+     * of their own: hand them to the kernel without copying them; queue
+     * only what it did not take. */
+    if (!before && (!h->autocork || n >= CORK_BYPASS) && h->fd >= 0 && !h->tls && !h->write_dead) {
         ssize_t w = aeh__handle_write_fd(h, p, n);
         if (w < 0 && errno != EAGAIN && errno != EINTR) {
             write_failed(h, errno);
@@ -493,6 +495,34 @@ long aeh_push_frames(aeh *h, const aeh_codec *c, const aeh_span *frames, size_t 
             return -1;
     }
     return (long)i;
+}
+
+long aeh_push_batch(aeh *h, const aeh_codec *c, const aeh *from, const aeh_span *frames,
+                    size_t n)
+{
+    const rreq *r = from ? from->running : NULL;
+    long extra = r && from->batch_end && n && n <= from->batch_n && c->encode
+                 ? aeh__codec_verbatim_extra(c, r->codec) : -1;
+    if (extra < 0)
+        return aeh_push_frames(h, c, frames, n);
+    /* each frame's bytes are its payload and K more, back to back (each
+     * ends where the one before it ended plus its own), and within the
+     * encoder's limit: the encoding is those bytes */
+    const size_t *end = from->batch_end;
+    size_t at = from->batch_start[0], longest = 0;
+    for (size_t i = 0; i < n; i++) {
+        at += frames[i].n + (size_t)extra;
+        longest |= frames[i].n;   /* a bound of the longest: an OR, not a branch */
+        if (end[i] != at)
+            return aeh_push_frames(h, c, frames, n);
+    }
+    if (c->max_frame && longest > c->max_frame) {
+        for (size_t i = 0; i < n; i++)
+            if (frames[i].n > c->max_frame)
+                return aeh_push_frames(h, c, frames, n);
+    }
+    const uint8_t *p = aeh_buf_data(&from->rbuf) + from->batch_start[0];
+    return aeh_push_write(h, p, end[n - 1] - from->batch_start[0]) == 0 ? (long)n : -1;
 }
 
 int aeh_push_frame(aeh *h, const aeh_codec *c, const void *p, size_t n)

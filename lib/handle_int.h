@@ -14,7 +14,11 @@ enum {
     TLS_OUT_MAX = 256 * 1024,     /* ciphertext made ahead of the socket */
 };
 
-enum { BATCH_MAX = 256 };         /* frames per batch callback */
+enum { BATCH_MAX = 1024 };        /* frames per batch callback */
+/* A push of this many bytes with nothing queued is written at once even
+ * when corking: corking gathers small frames into one system call, and
+ * this is enough for a call of its own (the copy into wbuf would cost more) */
+enum { CORK_BYPASS = 8 * 1024 };
 
 typedef struct rreq {
     struct rreq *next;
@@ -56,6 +60,7 @@ struct aeh {
     rreq *frames;                 /* persistent request (aeh_read_frames) */
     rreq *running;                /* request whose callback is running */
     const size_t *batch_start;    /* in a batch callback: each frame's offset in rbuf */
+    const size_t *batch_end;      /* ... and where its bytes end */
     size_t batch_n;
     double to[TO_KINDS];          /* seconds, by TO_ANY / TO_READ / TO_WRITE */
     ev_tstamp last[TO_KINDS];     /* activity stamps for each */

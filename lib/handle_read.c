@@ -194,10 +194,11 @@ static bool run_batch(aeh *h, rreq *r)
     if (n) {
         h->running = r;
         h->batch_start = start;
+        h->batch_end = end;
         h->batch_n = n;
         taken = r->batch_cb(h, f, n, r->arg);
         h->running = NULL;
-        h->batch_start = NULL;
+        h->batch_start = h->batch_end = NULL;
         if (taken > n)
             taken = n;
         if (taken && !h->destroyed)

@@ -124,14 +124,14 @@ END_TEST
 START_TEST(more_frames_than_a_batch)
 {
     aeh_read_batches(F.h, &two, on_batch, "");
-    char in[1200];
+    char in[4400];
     for (size_t i = 0; i < sizeof in; i += 2)
         in[i] = 'x', in[i + 1] = 'y';
     ck_assert_int_eq(write(F.peer, in, sizeof in), (ssize_t)sizeof in);
     peer_close();
     run_for(1);
-    ck_assert_uint_eq(B.frames, 600);
-    ck_assert_uint_le(B.max_n, 256);
+    ck_assert_uint_eq(B.frames, 2200);
+    ck_assert_uint_le(B.max_n, 1024);
     ck_assert_uint_ge(B.calls, 3);
     ck_assert_int_eq(F.eofs, 1);
 }
@@ -342,6 +342,101 @@ START_TEST(codec_batch_paths_agree_with_one_frame_calls)
 }
 END_TEST
 
+/* decode_many's scan 64 bytes at a time gives decode's frames, for lines
+ * of every length across the blocks, "\r\n" and a lone '\r' among them,
+ * and a limit; it stops where decode would fail. */
+START_TEST(line_decode_many_matches_decode_on_random_text)
+{
+    aeh_error e;
+    aeh_codec *codecs[] = { aeh_codec_line(NULL, 0, NULL, 0, &e), aeh_codec_line("\n", 1, NULL, 0, &e),
+                            aeh_codec_line(";", 1, NULL, 0, &e) };
+    static uint8_t buf[9000];
+    static aeh_span f[2048];
+    static size_t used[2048];
+    unsigned seed = 7;
+    for (int round = 0; round < 300; round++) {
+        aeh_codec *c = codecs[round % 3];
+        c->max_frame = round % 4 == 3 ? 100 : 0;
+        uint8_t marker = round % 3 == 2 ? ';' : '\n';
+        size_t len = 0, cap = 1000 + (size_t)(rand_r(&seed) % 8000);
+        while (len < cap) {
+            size_t n = (size_t)(rand_r(&seed) % (round % 2 ? 140 : 20));
+            for (size_t i = 0; i < n && len < cap; i++)
+                buf[len++] = rand_r(&seed) % 16 ? (uint8_t)('a' + i % 26) : '\r';
+            if (len < cap && rand_r(&seed) % 3 == 0)
+                buf[len++] = '\r';
+            if (len < cap)
+                buf[len++] = marker;
+        }
+        aeh_dstate st = { 0 }, one = { 0 };
+        size_t k = c->decode_many(c, &st, buf, len, f, used, 2048), off = 0, i = 0;
+        for (;; i++) {
+            aeh_span g;
+            size_t u = 0;
+            int rc = c->decode(c, &one, buf + off, len - off, false, &g, &u, &e);
+            if (rc != AEH_DEC_FRAME || i == 2048)
+                break;
+            ck_assert_msg(i < k, "round %d: decode_many stopped at %zu of more", round, k);
+            ck_assert(g.p == f[i].p && g.n == f[i].n && u == used[i]);
+            off += u;
+        }
+        ck_assert_msg(i == k, "round %d: decode_many gave %zu, decode %zu", round, k, i);
+    }
+    for (size_t i = 0; i < sizeof codecs / sizeof *codecs; i++)
+        aeh_codec_free(codecs[i]);
+}
+END_TEST
+
+/* aeh_push_batch echoes a batch back: what aeh_push_frames would write,
+ * whether the bytes go as they were read (lines that end in the marker
+ * alone) or are encoded (a "\r\n" stripped, an unterminated last line,
+ * a frame over the encoder's limit refused, another marker written). */
+static size_t echo_batch(aeh *h, const aeh_span *f, size_t n, void *arg)
+{
+    long queued = aeh_push_batch(h, arg, h, f, n);
+    return queued < 0 ? n : (size_t)queued + ((size_t)queued < n);   /* past a refused one */
+}
+
+static void echo_every_split(aeh_codec *dec, aeh_codec *enc, const char *in, const char *want,
+                             int errors)
+{
+    size_t len = strlen(in);
+    for (size_t cut = 0; cut <= len; cut++) {
+        teardown();
+        batch_setup();
+        aeh_read_batches(F.h, dec, echo_batch, enc);
+        ck_assert_int_eq(write(F.peer, in, cut), (ssize_t)cut);
+        for (int i = 0; i < 3; i++)
+            ev_run(F.loop, EVRUN_NOWAIT);
+        if (cut < len)
+            ck_assert_int_eq(write(F.peer, in + cut, len - cut), (ssize_t)(len - cut));
+        shutdown(F.peer, SHUT_WR);
+        char got[256] = { 0 };
+        peer_drain(got, sizeof got - 1, 0.2);
+        ck_assert_msg(!strcmp(got, want), "cut at %zu: got '%s', want '%s'", cut, got, want);
+        ck_assert_int_eq(F.errors, errors);
+    }
+}
+
+START_TEST(push_batch_writes_what_push_frames_writes)
+{
+    aeh_error e;
+    aeh_codec *crlf = aeh_codec_line(NULL, 0, NULL, 0, &e), *nl = aeh_codec_line("\n", 1, NULL, 0, &e);
+    aeh_codec *semi = aeh_codec_line("\n", 1, ";", 1, &e);
+    crlf->flags |= AEH_CODEC_PARTIAL_AT_EOF;
+    ck_assert(aeh_codec_trust(nl, crlf));
+    echo_every_split(crlf, nl, "a\nbb\nccc\n\n", "a\nbb\nccc\n\n", 0);
+    echo_every_split(crlf, nl, "a\nbb\r\nccc\n\r\nd", "a\nbb\nccc\n\nd\n", 0);
+    echo_every_split(nl, nl, "a\r\nb\n", "a\r\nb\n", 0);
+    echo_every_split(nl, semi, "a\nbb\n", "a;bb;", 0);
+    nl->max_frame = 2;
+    echo_every_split(crlf, nl, "ab\nabc\n", "ab\n", 1);
+    aeh_codec_free(crlf);
+    aeh_codec_free(nl);
+    aeh_codec_free(semi);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
     Suite *s = suite_create("batch");
@@ -359,6 +454,8 @@ static Suite *make_suite(void)
     tcase_add_test(tc, destroyed_in_the_callback);
     tcase_add_test(tc, push_frames_stops_at_a_refused_frame);
     tcase_add_test(tc, codec_batch_paths_agree_with_one_frame_calls);
+    tcase_add_test(tc, line_decode_many_matches_decode_on_random_text);
+    tcase_add_test(tc, push_batch_writes_what_push_frames_writes);
     suite_add_tcase(s, tc);
     return s;
 }
