@@ -100,7 +100,7 @@ PC_TEXT = 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nNa
 # The unit tests link the installed archive, but for those that call
 # library internals (the STARTTLS presets, the regex matcher).
 UNIT_LIB = lib/libaeh.a
-tests/unit/test_starttls tests/unit/test_frame_regex: UNIT_LIB = lib/libaeh_int.a
+tests/unit/test_starttls tests/unit/test_frame_regex tests/unit/test_batch: UNIT_LIB = lib/libaeh_int.a
 tests/unit/%: tests/unit/%.c tests/unit/unit.h tests/unit/codec_harness.h tests/unit/handle_fixture.h lib/libaeh.a lib/libaeh_int.a
 	$(CC) $(AECAT_CPPFLAGS) $(AECAT_CFLAGS) $(AECAT_LDFLAGS) -o $@ $< $(UNIT_LIB) $(LIBS) $(CHECK_LIBS)
 

@@ -62,6 +62,7 @@ struct keep {
     uint64_t nover;               /* of them, over the high-water mark */
     bool stdin_reading;           /* stdin's reader is set */
     bool json_tag;                /* --tag with --records json (stdout) */
+    bool runs;                    /* the wires' frames go to stdout as runs (conn_run) */
     aeh_codec *routed;            /* --tag, stdin json: splits its JSON texts (NULL: not routed) */
     bool closing;                 /* keep_close frees them all: an end is no news */
     int first_failure;            /* --max-accepts: the exit code */
@@ -450,6 +451,25 @@ static size_t conn_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     return n;
 }
 
+/* A run of c's frames to stdout as they came (keep_hooks chose runs:
+ * untagged, no broker, and relay_runs_ok). */
+static void conn_run(aeh *h, const uint8_t *p, size_t len, uint64_t frames, void *arg)
+{
+    (void)h;
+    conn *c = conn_of(arg);
+    keep *k = c->s.hub;
+    session *s = k->s;
+    c->s.frames_recv += frames;
+    if (!s->out || s->finishing)  /* the run's answer is in: the rest is not wanted */
+        return;
+    s->frames_recv += frames;
+    if (aeh_push_write(s->out, p, len) < 0)
+        return;                   /* stdout failed: its error ends the run */
+    if (s->out && aeh_wbuf_len(s->out) > RELAY_HIGH_WATER)
+        c->paused_out = true;
+    conn_read_update(c);
+}
+
 /* stdout is down to its low-water mark: the connections it held read on. */
 static void stdout_drained(aeh *h)
 {
@@ -512,6 +532,11 @@ static void conn_ended(session *cs)
 
 static const conn_hooks hooks = {
     .frames = conn_frames, .relaying = conn_relaying, .drained = conn_drained, .ended = conn_ended,
+};
+/* ... and where the wire's frames go to stdout as they came, as runs */
+static const conn_hooks run_hooks = {
+    .frames = conn_frames, .run = conn_run, .relaying = conn_relaying, .drained = conn_drained,
+    .ended = conn_ended,
 };
 
 /* -e/-c: each connection relays to its own program; only its end is the
@@ -594,7 +619,8 @@ static void accept_conn(session *s, int fd, const struct sockaddr *peer, socklen
     }
     k->accepted++;
     k->live++;
-    int rc = session_conn_open(&c->s, s, (unsigned)k->accepted, cfg->exec_argv ? &exec_hooks : &hooks);
+    int rc = session_conn_open(&c->s, s, (unsigned)k->accepted, cfg->exec_argv ? &exec_hooks
+                                                                : k->runs ? &run_hooks : &hooks);
     c->prev = k->tail;
     if (k->tail)
         k->tail->next = c;
@@ -784,5 +810,6 @@ int keep_open(session *s)
     /* the records are what stdin decoded and the wires' frames: checked once */
     aeh_codec_trust(s->out_codec, s->recv_codec);
     aeh_codec_trust(s->send_codec, s->in_codec);
+    k->runs = !s->cfg->tag && !s->cfg->broker && relay_runs_ok(s, s->out_codec);
     return -1;
 }

@@ -229,6 +229,30 @@ static size_t net_frames(aeh *h, const aeh_span *f, size_t n, void *arg)
     return n;
 }
 
+/* The wire's frames may reach `out` as runs of their bytes, undecoded
+ * (aeh_read_runs): nothing asks for each frame by itself (--count,
+ * --until, -vv, --hexdump's frame lines) and out's framing writes them
+ * back as they came. */
+bool relay_runs_ok(const session *s, const aeh_codec *out)
+{
+    const cli_cfg *c = s->cfg;
+    return !c->count && !c->until && c->verbose < 2 && !c->hexdump &&
+           aeh_codec_verbatim(out, s->recv_codec);
+}
+
+/* A run of the wire's frames, as net_frames would pass them, in one write. */
+static void net_run(aeh *h, const uint8_t *p, size_t len, uint64_t frames, void *arg)
+{
+    session *s = arg;
+    s->frames_recv += frames;
+    if (!s->out || aeh_push_write(s->out, p, len) < 0)
+        return;                   /* stdout failed: its error ends the run */
+    if (s->out && aeh_wbuf_len(s->out) > HIGH_WATER && !s->net_paused) {
+        s->net_paused = true;
+        aeh_stop_read(h);
+    }
+}
+
 /* -e/-c: the peer's EOF becomes the program's, once what came before it
  * is written to the program. */
 static void close_child_stdin(session *s)
@@ -523,11 +547,12 @@ void relay_begin(session *s)
     aeh_codec_trust(s->out_codec, s->recv_codec);
     aeh_codec_trust(s->send_codec, s->in_codec);
     if (shares_stdio(s)) {        /* -k: stdin and stdout are the listener's */
-        aeh_read_batches(s->net, s->recv_codec, s->hooks->frames, s);
+        aeh_read_runs(s->net, s->recv_codec, s->hooks->run, s->hooks->frames, s);
         s->hooks->relaying(s);
         return;
     }
-    aeh_read_batches(s->net, s->recv_codec, net_frames, s);
+    aeh_read_runs(s->net, s->recv_codec, relay_runs_ok(s, s->out_codec) ? net_run : NULL,
+                  net_frames, s);
     stdin_start(s);
 }
 

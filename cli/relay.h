@@ -21,6 +21,8 @@ int  relay_stdio_open(session *s);
  * that hears `to`'s errors. */
 long relay_push_batch(session *s, aeh *to, const aeh_codec *c, const aeh *from,
                       const aeh_span *f, size_t n, aeh_error *why);
+/* The wire's frames may go to `out` as runs of bytes (aeh_read_runs). */
+bool relay_runs_ok(const session *s, const aeh_codec *out);
 /* The frames of a batch the run still wants under --count and --until
  * (counted in s->frames_recv); *last: the answer is in. */
 size_t relay_frames_wanted(session *s, const aeh_span *f, size_t n, bool *last);

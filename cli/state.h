@@ -93,6 +93,7 @@ struct session {
  * the connection relays to its own program, as a single one does. */
 struct conn_hooks {
     aeh_frames_cb *frames;        /* the wire's frames, once the relay began */
+    aeh_run_cb *run;              /* ... or runs of them (NULL: frames only) */
     void (*relaying)(session *c); /* the relay began: stdin's frames may come */
     void (*drained)(session *c);  /* the wire's queue is down to its low-water mark */
     void (*ended)(session *c);    /* nothing more is owed: the listener frees it */

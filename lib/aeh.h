@@ -151,6 +151,14 @@ typedef size_t aeh_decode_many_fn(const aeh_codec *c, const aeh_dstate *st,
                                   aeh_span *frames, size_t *used, size_t max);
 typedef size_t aeh_encode_many_fn(const aeh_codec *c, const aeh_span *frames, size_t n,
                                   aeh_buf *out, aeh_error *err);
+/* Optional, for readers of runs (aeh_read_runs): the length of the longest
+ * prefix of buf[0, len) made of whole frames that the codec's own encoder
+ * writes back as exactly their bytes (lines each ended by the marker alone)
+ * and within max_frame; *frames: how many.  It may stop early at a frame's
+ * end, even at 0, for anything else (st not fresh): the frames are then
+ * decoded one by one, and decode reports what is wrong. */
+typedef size_t aeh_decode_run_fn(const aeh_codec *c, const aeh_dstate *st,
+                                 const uint8_t *buf, size_t len, uint64_t *frames);
 
 /* Which built-in constructor made a codec, for a program that treats some
  * framings specially (raw bytes, self-delimiting JSON or CBOR) without
@@ -192,6 +200,7 @@ struct aeh_codec {
     aeh_codec_kind kind;          /* set by the built-in constructors */
     aeh_decode_many_fn *decode_many;   /* NULL: decode in a loop */
     aeh_encode_many_fn *encode_many;   /* NULL: encode in a loop */
+    aeh_decode_run_fn *decode_run;     /* NULL: runs are never found */
 };
 
 enum {
@@ -213,6 +222,11 @@ enum {
  * read up to one byte -> a line written with that byte); true if so.  The
  * checks of size and the like stay. */
 bool aeh_codec_trust(aeh_codec *enc, const aeh_codec *dec);
+/* True when dec finds runs (decode_run) and enc writes the frames of every
+ * run back as the run's very bytes, within its own limit (a line read up to
+ * '\n' and written with '\n', enc's max_frame 0 or at least dec's): a reader
+ * of runs may then pass them on as they are. */
+bool aeh_codec_verbatim(const aeh_codec *enc, const aeh_codec *dec);
 
 /* Constructors return NULL with *err set (code EINVAL for a bad spec, with
  * err->offset the offset in the spec string) or ENOMEM. */
@@ -340,6 +354,8 @@ const char *aeh_match_version(void);
 typedef struct aeh aeh;
 typedef void aeh_frame_cb(aeh *h, aeh_span frame, void *arg);
 typedef size_t aeh_frames_cb(aeh *h, const aeh_span *frames, size_t n, void *arg);
+/* A run of whole frames as their bytes p[0, len) (aeh_read_runs): all taken. */
+typedef void aeh_run_cb(aeh *h, const uint8_t *p, size_t len, uint64_t frames, void *arg);
 
 /* ------------------------------------------------------------------ TLS */
 
@@ -433,7 +449,7 @@ void aeh_push_read(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg);
 void aeh_unshift_read(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg);
 void aeh_read_frames(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg);
 /* The persistent reader in batches, the fast way to take many small
- * frames: every complete frame in the read buffer (up to 256) is decoded
+ * frames: every complete frame in the read buffer (up to 1024) is decoded
  * in one pass and handed over in one call.  The callback returns how many
  * it took, from the first (n: all).  The rest stay unread: for a request
  * it pushed, a reader it set, TLS it started, or after aeh_start_read when
@@ -442,6 +458,13 @@ void aeh_read_frames(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg);
  * are valid during the call only.  aeh_read_frames and aeh_read_batches
  * replace each other's reader. */
 void aeh_read_batches(aeh *h, const aeh_codec *c, aeh_frames_cb *cb, void *arg);
+/* aeh_read_batches, but where the codec finds a run of frames its encoder
+ * would write back as they are (decode_run), the run goes to run_cb as
+ * bytes, with how many frames it holds, undecoded: for a reader that passes
+ * frames on unchanged (aeh_codec_verbatim) and needs no frame by itself.
+ * The frames around runs go to cb.  run_cb NULL: aeh_read_batches. */
+void aeh_read_runs(aeh *h, const aeh_codec *c, aeh_run_cb *run_cb, aeh_frames_cb *cb,
+                   void *arg);
 /* In a batch callback: the stream offset where frame i starts (its header
  * included); elsewhere, where the unread bytes start. */
 uint64_t aeh_batch_offset(const aeh *h, size_t i);

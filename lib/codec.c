@@ -37,9 +37,15 @@ bool aeh_codec_trust(aeh_codec *enc, const aeh_codec *dec)
 long aeh__codec_verbatim_extra(const aeh_codec *enc, const aeh_codec *dec)
 {
     if (enc->kind == AEH_CODEC_KIND_LINE && dec->kind == AEH_CODEC_KIND_LINE &&
-        aeh__line_carries(enc, dec))
+        aeh__line_verbatim(enc, dec))
         return 1;
     return -1;
+}
+
+bool aeh_codec_verbatim(const aeh_codec *enc, const aeh_codec *dec)
+{
+    return dec->decode_run && enc->encode && aeh__codec_verbatim_extra(enc, dec) >= 0 &&
+           (!enc->max_frame || (dec->max_frame && dec->max_frame <= enc->max_frame));
 }
 
 /* ------------------------------------------------------------------ escapes */

@@ -280,6 +280,11 @@ int aeh__pack_fixed_format(const char *fmt, unsigned *size, bool *big_endian, bo
 aeh_decode_fn aeh__codec_raw_decode;
 /* frame_line.c: enc writes every line dec can read without containing its marker */
 bool aeh__line_carries(const aeh_codec *enc, const aeh_codec *dec);
+/* ... and writes every line dec ends by its marker alone back as it was */
+/* The widest compare line runs use, at most: 1 SSE2, 2 AVX2, 3 AVX-512
+ * (for tests; the first run picks the widest the processor has). */
+void aeh__line_simd(int level);
+bool aeh__line_verbatim(const aeh_codec *enc, const aeh_codec *dec);
 /* K when enc writes every frame that dec decoded from exactly its length
  * plus K bytes as those very bytes (a line read up to one byte and written
  * with it: K = 1, the "\r\n" of a CRLF reader being one byte more); -1 when

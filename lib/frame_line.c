@@ -74,7 +74,7 @@ static int line_decode_crlf(const aeh_codec *c, aeh_dstate *st, const uint8_t *b
 }
 
 #if defined(__SSE2__) && defined(__GNUC__)
-#include <emmintrin.h>
+#include <immintrin.h>
 #define LINE_MARKS64 1
 /* Bit i set where p[i] is the marker in vm, for p[0, 64): 64 bytes per
  * dozen instructions, where a memchr per line pays a call and its set-up
@@ -85,6 +85,16 @@ static inline uint64_t marks64(const uint8_t *p, __m128i vm)
         _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * (i))), vm)) << 16 * (i))
     return MARKS16(0) | MARKS16(1) | MARKS16(2) | MARKS16(3);
 #undef MARKS16
+}
+
+/* Bits set in m: SWAR, as x86-64's baseline has no POPCNT (the builtin
+ * would be a call into libgcc). */
+static inline unsigned bits64(uint64_t m)
+{
+    m -= m >> 1 & 0x5555555555555555u;
+    m = (m & 0x3333333333333333u) + (m >> 2 & 0x3333333333333333u);
+    m = (m + (m >> 4)) & 0x0f0f0f0f0f0f0f0fu;
+    return (unsigned)(m * 0x0101010101010101u >> 56);
 }
 #endif
 
@@ -131,6 +141,168 @@ static size_t line_decode_many(const aeh_codec *c, const aeh_dstate *st, const u
         from = at + 1;
     }
     return k;
+}
+
+/* Lines in buf[from, len) each ended by the marker alone, one memchr
+ * each, while within limit: where the last one ends; *frames counts them. */
+static size_t run_tail(const uint8_t *buf, size_t len, size_t from, uint8_t marker, bool crlf,
+                       size_t limit, uint64_t *frames)
+{
+    const uint8_t *hit;
+    while ((hit = memchr(buf + from, marker, len - from))) {
+        size_t at = (size_t)(hit - buf);
+        if (at - from > limit || (crlf && at > from && buf[at - 1] == '\r'))
+            break;
+        from = at + 1;
+        ++*frames;
+    }
+    return from;
+}
+
+#ifdef LINE_MARKS64
+/* One pass of line_decode_run over 64-byte blocks: the markers' bits
+ * counted, a "\r\n" found as a '\r' bit just below a marker's, the limit
+ * looked at only where a line could pass it; no frame is made. */
+typedef struct run_scan {
+    const uint8_t *buf;
+    size_t len, limit;
+    size_t from;                  /* where the next line starts */
+    size_t block;                 /* the next block; the tail from here is run_tail's */
+    uint64_t frames;
+    uint8_t marker;
+    bool crlf;
+} run_scan;
+
+typedef uint64_t marks_fn(const uint8_t *p, uint8_t b);
+
+/* SIZE_MAX when the blocks ran out, else where the run ends.  Inlined into
+ * one function per instruction set, with that set's marks. */
+static inline __attribute__((always_inline)) size_t run_blocks(run_scan *r, marks_fn *marks,
+                                                               bool popcnt)
+{
+    const uint8_t *buf = r->buf;
+    size_t from = r->from, block = r->block, limit = r->limit;
+    uint64_t frames = 0, cr_carry = 0;   /* a '\r' in the last byte of the block before */
+    size_t end = SIZE_MAX;
+    for (; r->len - block >= 64; block += 64) {
+        uint64_t m = marks(buf + block, r->marker);
+        if (r->crlf) {
+            uint64_t cr = marks(buf + block, '\r');
+            uint64_t bad = m & (cr << 1 | cr_carry);
+            cr_carry = cr >> 63;
+            if (bad) {            /* the lines before the first "\r\n", one by one */
+                r->frames += frames;
+                return run_tail(buf, block + (size_t)__builtin_ctzll(bad), from, r->marker, false,
+                                limit, &r->frames);
+            }
+        }
+        if (!m) {
+            if (block + 64 - from > limit) {
+                end = from;       /* a line too long for the limit: decode says so */
+                break;
+            }
+            continue;
+        }
+        /* only the block's first line can be longer than 63 bytes */
+        if (limit < 64 || block + (size_t)__builtin_ctzll(m) - from > limit) {
+            r->frames += frames;
+            return run_tail(buf, block + 64, from, r->marker, false, limit, &r->frames);
+        }
+        frames += popcnt ? (uint64_t)__builtin_popcountll(m) : bits64(m);
+        from = block + 64 - (size_t)__builtin_clzll(m);
+    }
+    r->frames += frames;
+    r->from = from;
+    r->block = block;
+    return end;
+}
+
+static inline __attribute__((always_inline)) uint64_t marks_sse2(const uint8_t *p, uint8_t b)
+{
+    return marks64(p, _mm_set1_epi8((char)b));
+}
+
+static size_t run_sse2(run_scan *r)
+{
+    return run_blocks(r, marks_sse2, false);
+}
+
+#if defined(__x86_64__) && (defined(__clang__) || __GNUC__ >= 9)
+#define LINE_WIDE 1
+/* 32 and 64 bytes a compare where the processor (and the system's saving
+ * of its registers) has them: the scan then costs a fraction of the
+ * kernel's copy of the same bytes. */
+static inline __attribute__((always_inline, target("avx2"))) uint64_t marks_avx2(const uint8_t *p,
+                                                                               uint8_t b)
+{
+    __m256i vm = _mm256_set1_epi8((char)b);
+    uint32_t lo = (uint32_t)_mm256_movemask_epi8(
+        _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)p), vm));
+    uint32_t hi = (uint32_t)_mm256_movemask_epi8(
+        _mm256_cmpeq_epi8(_mm256_loadu_si256((const __m256i *)(const void *)(p + 32)), vm));
+    return lo | (uint64_t)hi << 32;
+}
+
+static inline __attribute__((always_inline, target("avx512bw"))) uint64_t marks_avx512(
+    const uint8_t *p, uint8_t b)
+{
+    return _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(p), _mm512_set1_epi8((char)b));
+}
+
+__attribute__((target("avx2,popcnt"))) static size_t run_avx2(run_scan *r)
+{
+    return run_blocks(r, marks_avx2, true);
+}
+
+__attribute__((target("avx512bw,popcnt"))) static size_t run_avx512(run_scan *r)
+{
+    return run_blocks(r, marks_avx512, true);
+}
+#endif
+
+static size_t (*run_pass)(run_scan *);
+
+void aeh__line_simd(int level)
+{
+    run_pass = run_sse2;
+#ifdef LINE_WIDE
+    __builtin_cpu_init();
+    if (level >= 2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))
+        run_pass = run_avx2;
+    if (level >= 3 && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("popcnt"))
+        run_pass = run_avx512;
+#else
+    (void)level;
+#endif
+}
+#endif
+
+/* The lines the encoder writes back as they are: ended by the marker
+ * alone (not "\r\n" with the default reader), within the limit.  64 bytes
+ * at a time where SSE2 is (run_blocks), the widest compare the processor
+ * has; the rest one memchr a line. */
+static size_t line_decode_run(const aeh_codec *c, const aeh_dstate *st, const uint8_t *buf,
+                              size_t len, uint64_t *frames)
+{
+    const line_conf *cf = c->priv;
+    *frames = 0;
+    if (st->scan || cf->eol_len > 1)
+        return 0;
+    uint8_t marker = cf->eol_len ? cf->eol[0] : '\n';
+    bool crlf = !cf->eol_len;
+    size_t limit = c->max_frame ? c->max_frame : SIZE_MAX, from = 0;
+#ifdef LINE_MARKS64
+    if (!run_pass)
+        aeh__line_simd(3);
+    run_scan r = { .buf = buf, .len = len, .limit = limit, .marker = marker, .crlf = crlf };
+    size_t end = run_pass(&r);
+    *frames = r.frames;
+    if (end != SIZE_MAX)
+        return end;
+    from = r.from;
+#endif
+    /* (a "\r\n" across the last block's end is run_tail's '\r' test) */
+    return run_tail(buf, len, from, marker, crlf, limit, frames);
 }
 
 static int line_decode(const aeh_codec *c, aeh_dstate *st, const uint8_t *buf, size_t len,
@@ -247,6 +419,14 @@ bool aeh__line_carries(const aeh_codec *enc, const aeh_codec *dec)
     return e->weol[0] == (d->eol_len ? d->eol[0] : '\n');
 }
 
+bool aeh__line_verbatim(const aeh_codec *enc, const aeh_codec *dec)
+{
+    const line_conf *e = enc->priv, *d = dec->priv;
+    /* an encoder of the default reader refuses a line ending in '\r',
+     * which only the default reader never leaves */
+    return aeh__line_carries(enc, dec) && (e->eol_len || !d->eol_len);
+}
+
 aeh_codec *aeh_codec_line(const void *eol, size_t eol_len, const void *weol, size_t weol_len,
                           aeh_error *err)
 {
@@ -272,6 +452,7 @@ aeh_codec *aeh_codec_line(const void *eol, size_t eol_len, const void *weol, siz
         return NULL;
     c->decode_many = line_decode_many;
     c->encode_many = line_encode_many;
+    c->decode_run = line_decode_run;
     line_conf *cf = c->priv;
     cf->eol_len = rlen;
     cf->weol_len = weol_len;

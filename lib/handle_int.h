@@ -25,6 +25,7 @@ typedef struct rreq {
     const aeh_codec *codec;
     aeh_frame_cb *cb;
     aeh_frames_cb *batch_cb;      /* the persistent reader in batches instead */
+    aeh_run_cb *run_cb;           /* ... and in runs where its codec finds them */
     void *arg;
     bool retired;                 /* replaced while its callback ran: free after it */
     bool touched;                 /* its decoder has run: st may hold a position */

@@ -142,6 +142,29 @@ static bool in_scratch(const aeh_dstate *st, aeh_span f)
     return lo && p >= lo && p <= lo + st->out.cap;
 }
 
+/* A run of whole frames from the head of rbuf to r's run_cb, undecoded.
+ * Returns false when the codec found none there. */
+static bool run_whole(aeh *h, rreq *r)
+{
+    size_t len = aeh_buf_len(&h->rbuf);
+    uint64_t frames = 0;
+    size_t run = len ? r->codec->decode_run(r->codec, &r->st, aeh_buf_data(&h->rbuf), len, &frames)
+                     : 0;
+    if (!run)
+        return false;
+    r->touched = true;
+    count_from_last(h, r);
+    h->running = r;
+    r->run_cb(h, aeh_buf_data(&h->rbuf), run, frames, r->arg);
+    h->running = NULL;
+    if (!h->destroyed) {
+        delivered(h, r, r->st.frames + frames);
+        aeh__handle_rbuf_consumed(h, r, run);
+    }
+    finish_callback(h, r, false);
+    return true;
+}
+
 /* The persistent reader in batches: every frame the decoder finds from the
  * head of rbuf, up to BATCH_MAX or one in the decoder's scratch (the next
  * decode would overwrite it), in one call; then what the callback took is
@@ -243,6 +266,8 @@ void aeh__handle_dispatch(aeh *h)
     while (!h->destroyed && !h->user_stopped) {
         rreq *r = h->q_head ? h->q_head : h->frames;
         if (r) {
+            if (r->run_cb && !h->q_head && run_whole(h, r))
+                continue;
             if (!(r->batch_cb && !h->q_head ? run_batch(h, r) : run_request(h, r)))
                 break;
             continue;
@@ -347,7 +372,7 @@ void aeh_unshift_read(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg)
 }
 
 static void set_reader(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, aeh_frames_cb *batch_cb,
-                       void *arg)
+                       aeh_run_cb *run_cb, void *arg)
 {
     if (h->destroyed)
         return;
@@ -369,17 +394,23 @@ static void set_reader(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, aeh_frames_
         return;
     }
     h->frames->batch_cb = batch_cb;
+    h->frames->run_cb = c->decode_run ? run_cb : NULL;
     aeh__handle_serve(h);
 }
 
 void aeh_read_frames(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg)
 {
-    set_reader(h, c, cb, NULL, arg);
+    set_reader(h, c, cb, NULL, NULL, arg);
 }
 
 void aeh_read_batches(aeh *h, const aeh_codec *c, aeh_frames_cb *cb, void *arg)
 {
-    set_reader(h, c, NULL, cb, arg);
+    set_reader(h, c, NULL, cb, NULL, arg);
+}
+
+void aeh_read_runs(aeh *h, const aeh_codec *c, aeh_run_cb *run_cb, aeh_frames_cb *cb, void *arg)
+{
+    set_reader(h, c, NULL, cb, run_cb, arg);
 }
 
 aeh_span aeh_rbuf(const aeh *h)

@@ -248,3 +248,25 @@ hold_open_stdin() {
     PIDS+=("$HOLDER_PID")
 }
 close_open_stdin() { kill "$HOLDER_PID" 2>/dev/null || true; }
+
+# mixed_lines: $T/mixed, 20,000 lines of 0 to 199 bytes, a few with a lone
+# '\r' inside, 1 in 500 ending in "\r\n", the last one unterminated; $T/want:
+# the same lines each ended by "\n", as a line reader gives them back.
+mixed_lines() {
+    "$PYTHON" - "$T/mixed" "$T/want" <<'PY'
+import random, sys
+random.seed(5)
+raw, want = bytearray(), bytearray()
+for i in range(20000):
+    body = bytes(random.choice(b"abc\r") if random.random() < 0.02 else 97 + i % 26
+                 for _ in range(random.randrange(200)))
+    body = body.rstrip(b"\r")
+    end = b"\r\n" if i % 500 == 499 else b"\n"
+    raw += body + end
+    want += body + b"\n"
+raw += b"last"
+want += b"last\n"
+open(sys.argv[1], "wb").write(raw)
+open(sys.argv[2], "wb").write(want)
+PY
+}

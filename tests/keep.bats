@@ -294,6 +294,21 @@ accepted() { wait_for_match "$T/srv.err" "^aecat: conn $1 [^:]*: accepted$"; }
     assert_equal "$(cat "$T/srv.out")" still
 }
 
+# Fan-in passes lines on as runs of their bytes where they go out as they
+# came: a "\r\n" end still becomes "\n", a lone '\r' stays, the
+# unterminated last line gets its "\n", every line is counted (mixed_lines:
+# helpers.bash).
+@test "keep: lines pass through as they came, \\r\\n ends made \\n, each counted" {
+    mixed_lines
+    keep --frame line --stats --max-accepts 1
+    run bash -c "socat -t 5 -u FILE:$T/mixed TCP:127.0.0.1:$LPORT"
+    wait_pid "$AE_PID"
+    [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/srv.err")"
+    cmp "$T/want" "$T/srv.out" || fail "stdout differs from the lines with \\n ends"
+    grep -Eq '^aecat: conn 1 [^:]*: stats: sent 0 bytes 0 frames, received [0-9]+ bytes 20001 frames' "$T/srv.err" ||
+        fail "stats: $(grep stats "$T/srv.err")"
+}
+
 @test "keep: --stats per connection and in total; --json-log events name their connection" {
     keep --frame line --stats --json-log "$T/log" --max-accepts 2
     for i in 1 2; do

@@ -123,3 +123,16 @@ duplex_check() {
     assert_output "8 1048576"
     [ ! -s "$T/ae.err" ] || fail "stderr: $(cat "$T/ae.err")"
 }
+
+# Lines that go to stdout as they came are passed on as runs of bytes,
+# not decoded one by one (mixed_lines: helpers.bash).
+@test "relay: lines pass through as they came, \\r\\n ends made \\n, each counted by --stats" {
+    mixed_lines
+    start_socat_listener sock -t 5 -u FILE:"$T/mixed" TCP4-LISTEN:0,bind=127.0.0.1
+    run bash -c 'timeout 20 "$1" --frame line --stats 127.0.0.1 "$2" </dev/null >"$3" 2>"$4"' \
+        _ "$AECAT" "$PORT" "$T/ae.out" "$T/ae.err"
+    assert_status 0
+    cmp "$T/want" "$T/ae.out" || fail "stdout differs from the lines with \\n ends"
+    grep -Eq '^aecat: stats: .*received [0-9]+ bytes 20001 frames' "$T/ae.err" ||
+        fail "stats: $(cat "$T/ae.err")"
+}

@@ -12,7 +12,8 @@
  *   - cbor: the frame limit is exact: each frame alone reads back as itself
  *     with max_frame set to its size, and is ENOSPC with one byte less;
  *   - the batch paths: decode_many's frames are the first frames of the
- *     whole stream, and encode_many writes them as encode does, one by one. */
+ *     whole stream, and encode_many writes them as encode does, one by one;
+ *   - runs: decode_run's bytes are whole frames that encode back to them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include "codec_harness.h"
@@ -23,6 +24,7 @@
 
 static aeh_codec *make_line(aeh_error *e) { return aeh_codec_line(NULL, 0, NULL, 0, e); }
 static aeh_codec *make_line_crlf(aeh_error *e) { return aeh_codec_line("\r\n", 2, NULL, 0, e); }
+static aeh_codec *make_line_nl(aeh_error *e) { return aeh_codec_line("\n", 1, NULL, 0, e); }
 static aeh_codec *make_packstring_N(aeh_error *e) { return aeh_codec_packstring("N", e); }
 static aeh_codec *make_packstring_w(aeh_error *e) { return aeh_codec_packstring("w", e); }
 static aeh_codec *make_packstring_q(aeh_error *e) { return aeh_codec_packstring("q<", e); }
@@ -58,6 +60,7 @@ static const struct {
 } targets[] = {
     { "line", make_line, false },
     { "line_crlf", make_line_crlf, false },
+    { "line_nl", make_line_nl, true },
     { "netstring", aeh_codec_netstring, true },
     { "packstring_N", make_packstring_N, true },
     { "packstring_w", make_packstring_w, true },
@@ -341,6 +344,30 @@ static void batch_paths_agree(const uint8_t *in, size_t len, const harness_out *
     aeh_buf_free(&one);
 }
 
+/* decode_run (fresh state) spans whole frames that decode gives, as many
+ * as it says, and the encoder writes each back as exactly its bytes. */
+static void run_agrees(const uint8_t *in, size_t len, const harness_out *whole)
+{
+    if (!codec->decode_run)
+        return;
+    aeh_dstate st = { 0 }, one = { 0 };
+    uint64_t frames = 0;
+    size_t run = codec->decode_run(codec, &st, in, len, &frames), off = 0;
+    aeh_buf back = { 0 };
+    aeh_error e;
+    for (uint64_t i = 0; i < frames; i++) {
+        aeh_span f;
+        size_t used = 0;
+        if (off >= run || codec->decode(codec, &one, in + off, run - off, false, &f, &used, &e) != AEH_DEC_FRAME ||
+            codec->encode(codec, f.p, f.n, &back, &e) < 0)
+            mismatch("decode_run: not that many whole frames that encode", whole, NULL);
+        off += used;
+    }
+    if (off != run || aeh_buf_len(&back) != run || (run && memcmp(aeh_buf_data(&back), in, run)))
+        mismatch("decode_run: its bytes are not the frames' encoding", whole, NULL);
+    aeh_buf_free(&back);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -370,6 +397,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mismatch("too many decode calls", &whole, NULL);
     round_trip_frames(&whole);
     batch_paths_agree(in, len, &whole);
+    run_agrees(in, len, &whole);
     harness_out_free(&whole);
     return 0;
 }

@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 SECONDS_EACH=${1:-10}
 [ $# -gt 0 ] && shift
-ALL_TARGETS="line line_crlf netstring packstring_N packstring_w packstring_q packstring_c
+ALL_TARGETS="line line_crlf line_nl netstring packstring_N packstring_w packstring_q packstring_c
 varint grpc hex base64 chunk regex line_re json json_strings cbor len_pg len_h2 len_adj len_strip
 len_varint len_mqtt len_ber len_rpc switch_pg switch_line resp resp_json smtp http"
 TARGETS=${*:-$ALL_TARGETS}
@@ -36,7 +36,7 @@ fi
 command -v "$CC" >/dev/null || { echo "run.sh: $CC not found (apt-get install clang)" >&2; exit 1; }
 mkdir -p "$BIN/obj"
 rm -f "$BIN/libaeh_fuzz.a"
-for src in lib/buf.c lib/error.c lib/codec.c lib/textenc.c lib/frame_*.c lib/rematch*.c; do
+for src in lib/buf.c lib/error.c lib/codec.c lib/codec_parse.c lib/textenc.c lib/frame_*.c lib/rematch*.c; do
     [ -f "$src" ] || continue
     obj="$BIN/obj/$(basename "$src" .c).o"
     $CC $CFLAGS -fsanitize=fuzzer-no-link -c "$src" -o "$obj"

@@ -7,6 +7,7 @@
  * aeh_push_frames, the batch's way out. */
 #include <ev.h>
 #include "handle_fixture.h"
+#include "codec_int.h"           /* aeh__line_simd */
 
 typedef struct {
     size_t calls, frames, max_n;  /* callbacks, frames taken, the largest batch */
@@ -387,6 +388,60 @@ START_TEST(line_decode_many_matches_decode_on_random_text)
 }
 END_TEST
 
+/* decode_run spans the lines decode gives that end in the marker alone
+ * and are within the limit, as many as there are before the first that
+ * does not (the limit at 64 or more; under it, it may stop sooner). */
+START_TEST(line_decode_run_spans_the_lines_written_back_as_they_are)
+{
+    aeh_error e;
+    aeh_codec *codecs[] = { aeh_codec_line(NULL, 0, NULL, 0, &e), aeh_codec_line("\n", 1, NULL, 0, &e),
+                            aeh_codec_line(";", 1, NULL, 0, &e) };
+    static uint8_t buf[9000];
+    unsigned seed = 11;
+    for (int round = 0; round < 1800; round++) {
+        if (round % 600 == 0)     /* SSE2, AVX2, AVX-512: each where the processor has it */
+            aeh__line_simd(round / 600 + 1);
+        aeh_codec *c = codecs[round % 3];
+        size_t limits[] = { 0, 100, 64, 10 };
+        c->max_frame = limits[round / 3 % 4];
+        uint8_t marker = round % 3 == 2 ? ';' : '\n';
+        size_t len = 0, cap = 100 + (size_t)(rand_r(&seed) % 8900);
+        int crs = rand_r(&seed) % 4;  /* 0: no '\r' at all, long runs */
+        while (len < cap) {
+            size_t n = (size_t)(rand_r(&seed) % (round % 2 ? 150 : 30));
+            for (size_t i = 0; i < n && len < cap; i++)
+                buf[len++] = crs && rand_r(&seed) % 40 == 0 ? '\r' : (uint8_t)('a' + i % 26);
+            if (len < cap && crs && rand_r(&seed) % 200 == 0)
+                buf[len++] = '\r';
+            if (len < cap)
+                buf[len++] = marker;
+        }
+        aeh_dstate st = { 0 }, one = { 0 };
+        uint64_t frames = 99;
+        size_t run = c->decode_run(c, &st, buf, len, &frames), off = 0, k = 0;
+        for (;; k++) {
+            aeh_span g;
+            size_t u = 0;
+            int rc = c->decode(c, &one, buf + off, len - off, false, &g, &u, &e);
+            bool whole = rc == AEH_DEC_FRAME && u == g.n + 1 && g.p == buf + off;
+            if (off == run) {
+                ck_assert_msg(k == frames, "round %d: %zu lines in the run, it says %llu", round, k,
+                              (unsigned long long)frames);
+                ck_assert_msg(!whole || c->max_frame == 10, "round %d: the run stops at %zu before "
+                              "a line written back as it is", round, run);
+                break;
+            }
+            ck_assert_msg(whole && off + u <= run, "round %d: the run (%zu bytes) holds the frame at "
+                          "%zu that is not written back as it is", round, run, off);
+            off += u;
+        }
+    }
+    aeh__line_simd(3);
+    for (size_t i = 0; i < sizeof codecs / sizeof *codecs; i++)
+        aeh_codec_free(codecs[i]);
+}
+END_TEST
+
 /* aeh_push_batch echoes a batch back: what aeh_push_frames would write,
  * whether the bytes go as they were read (lines that end in the marker
  * alone) or are encoded (a "\r\n" stripped, an unterminated last line,
@@ -397,24 +452,46 @@ static size_t echo_batch(aeh *h, const aeh_span *f, size_t n, void *arg)
     return queued < 0 ? n : (size_t)queued + ((size_t)queued < n);   /* past a refused one */
 }
 
+static size_t echo_batch_counted(aeh *h, const aeh_span *f, size_t n, void *arg)
+{
+    size_t took = echo_batch(h, f, n, arg);
+    B.frames += took;
+    return took;
+}
+
+/* aeh_read_runs: a run is echoed as it is */
+static void echo_run(aeh *h, const uint8_t *p, size_t len, uint64_t frames, void *arg)
+{
+    (void)arg;
+    B.calls++;
+    B.frames += frames;
+    aeh_push_write(h, p, len);
+}
+
+/* in, cut at every byte, echoed by a reader of batches or (runs) of runs
+ * and batches; frames: how many the reader counts, whichever way they came */
 static void echo_every_split(aeh_codec *dec, aeh_codec *enc, const char *in, const char *want,
-                             int errors)
+                             int errors, bool runs, size_t frames)
 {
     size_t len = strlen(in);
     for (size_t cut = 0; cut <= len; cut++) {
         teardown();
         batch_setup();
-        aeh_read_batches(F.h, dec, echo_batch, enc);
+        if (runs)
+            aeh_read_runs(F.h, dec, echo_run, echo_batch_counted, enc);
+        else
+            aeh_read_batches(F.h, dec, echo_batch_counted, enc);
         ck_assert_int_eq(write(F.peer, in, cut), (ssize_t)cut);
         for (int i = 0; i < 3; i++)
             ev_run(F.loop, EVRUN_NOWAIT);
-        if (cut < len)
+        if (F.h && cut < len)     /* not after a fatal error: the handle is gone */
             ck_assert_int_eq(write(F.peer, in + cut, len - cut), (ssize_t)(len - cut));
         shutdown(F.peer, SHUT_WR);
         char got[256] = { 0 };
         peer_drain(got, sizeof got - 1, 0.2);
         ck_assert_msg(!strcmp(got, want), "cut at %zu: got '%s', want '%s'", cut, got, want);
         ck_assert_int_eq(F.errors, errors);
+        ck_assert_uint_eq(B.frames, frames);
     }
 }
 
@@ -425,12 +502,34 @@ START_TEST(push_batch_writes_what_push_frames_writes)
     aeh_codec *semi = aeh_codec_line("\n", 1, ";", 1, &e);
     crlf->flags |= AEH_CODEC_PARTIAL_AT_EOF;
     ck_assert(aeh_codec_trust(nl, crlf));
-    echo_every_split(crlf, nl, "a\nbb\nccc\n\n", "a\nbb\nccc\n\n", 0);
-    echo_every_split(crlf, nl, "a\nbb\r\nccc\n\r\nd", "a\nbb\nccc\n\nd\n", 0);
-    echo_every_split(nl, nl, "a\r\nb\n", "a\r\nb\n", 0);
-    echo_every_split(nl, semi, "a\nbb\n", "a;bb;", 0);
+    for (int runs = 0; runs < 2; runs++) {
+        echo_every_split(crlf, nl, "a\nbb\nccc\n\n", "a\nbb\nccc\n\n", 0, runs, 4);
+        echo_every_split(crlf, nl, "a\nbb\r\nccc\n\r\nd", "a\nbb\nccc\n\nd\n", 0, runs, 5);
+        echo_every_split(nl, nl, "a\r\nb\n", "a\r\nb\n", 0, runs, 2);
+    }
+    echo_every_split(nl, semi, "a\nbb\n", "a;bb;", 0, false, 2);
+    ck_assert(aeh_codec_verbatim(nl, crlf) && aeh_codec_verbatim(nl, nl));
+    ck_assert(!aeh_codec_verbatim(semi, nl) && !aeh_codec_verbatim(crlf, nl));
+    /* a run of 4,000 lines at once: read as runs, not one frame of it decoded */
+    teardown();
+    batch_setup();
+    aeh_read_runs(F.h, nl, echo_run, echo_batch_counted, nl);
+    static char many[4000 * 3 + 1];
+    for (size_t i = 0; i < 4000; i++)
+        memcpy(many + 3 * i, "ab\n", 3);
+    ck_assert_int_eq(write(F.peer, many, 12000), 12000);
+    shutdown(F.peer, SHUT_WR);
+    static char back[12001];
+    ck_assert_uint_eq(peer_drain(back, 12000, 0.5), 12000);
+    ck_assert(!memcmp(back, many, 12000));
+    ck_assert_uint_eq(B.frames, 4000);
+    ck_assert_uint_le(B.calls, 3);
     nl->max_frame = 2;
-    echo_every_split(crlf, nl, "ab\nabc\n", "ab\n", 1);
+    ck_assert(!aeh_codec_verbatim(nl, crlf));       /* crlf has no limit: nl's could refuse */
+    crlf->max_frame = 2;
+    ck_assert(aeh_codec_verbatim(nl, crlf));
+    echo_every_split(crlf, nl, "ab\nabc\n", "ab\n", 1, false, 1);
+    echo_every_split(crlf, nl, "ab\nabc\n", "ab\n", 1, true, 1);
     aeh_codec_free(crlf);
     aeh_codec_free(nl);
     aeh_codec_free(semi);
@@ -456,6 +555,7 @@ static Suite *make_suite(void)
     tcase_add_test(tc, codec_batch_paths_agree_with_one_frame_calls);
     tcase_add_test(tc, line_decode_many_matches_decode_on_random_text);
     tcase_add_test(tc, push_batch_writes_what_push_frames_writes);
+    tcase_add_test(tc, line_decode_run_spans_the_lines_written_back_as_they_are);
     suite_add_tcase(s, tc);
     return s;
 }
