@@ -176,25 +176,37 @@ typedef struct run_scan {
 typedef uint64_t marks_fn(const uint8_t *p, uint8_t b);
 
 /* SIZE_MAX when the blocks ran out, else where the run ends.  Inlined into
- * one function per instruction set, with that set's marks. */
+ * one function per instruction set, with that set's marks, and per
+ * reader (crlf) and limit (limited: a line in buf could pass it), so that
+ * the common loop has neither test.  Unlimited, where the last line ends
+ * is worked out once, from the last block with a marker. */
 static inline __attribute__((always_inline)) size_t run_blocks(run_scan *r, marks_fn *marks,
-                                                               bool popcnt)
+                                                               bool popcnt, bool crlf,
+                                                               bool limited)
 {
     const uint8_t *buf = r->buf;
-    size_t from = r->from, block = r->block, limit = r->limit;
-    uint64_t frames = 0, cr_carry = 0;   /* a '\r' in the last byte of the block before */
+    size_t from = r->from, block = r->block, limit = r->limit, last = SIZE_MAX;
+    uint64_t frames = 0, last_m = 0, cr_carry = 0;   /* a '\r' in the last byte of the block before */
     size_t end = SIZE_MAX;
     for (; r->len - block >= 64; block += 64) {
         uint64_t m = marks(buf + block, r->marker);
-        if (r->crlf) {
+        if (crlf) {
             uint64_t cr = marks(buf + block, '\r');
             uint64_t bad = m & (cr << 1 | cr_carry);
             cr_carry = cr >> 63;
             if (bad) {            /* the lines before the first "\r\n", one by one */
+                if (last != SIZE_MAX)
+                    from = last + 64 - (size_t)__builtin_clzll(last_m);
                 r->frames += frames;
                 return run_tail(buf, block + (size_t)__builtin_ctzll(bad), from, r->marker, false,
                                 limit, &r->frames);
             }
+        }
+        if (!limited) {
+            frames += popcnt ? (uint64_t)__builtin_popcountll(m) : bits64(m);
+            last = m ? block : last;
+            last_m = m ? m : last_m;
+            continue;
         }
         if (!m) {
             if (block + 64 - from > limit) {
@@ -211,10 +223,25 @@ static inline __attribute__((always_inline)) size_t run_blocks(run_scan *r, mark
         frames += popcnt ? (uint64_t)__builtin_popcountll(m) : bits64(m);
         from = block + 64 - (size_t)__builtin_clzll(m);
     }
+    if (!limited && last != SIZE_MAX)
+        from = last + 64 - (size_t)__builtin_clzll(last_m);
     r->frames += frames;
     r->from = from;
     r->block = block;
     return end;
+}
+
+/* run_blocks for r's reader and limit */
+static inline __attribute__((always_inline)) size_t run_any(run_scan *r, marks_fn *marks,
+                                                            bool popcnt)
+{
+    /* a line within buf, which a run starts at its start, fits a limit of its length */
+    bool limited = r->limit < r->len;
+    if (r->crlf)
+        return limited ? run_blocks(r, marks, popcnt, true, true)
+                       : run_blocks(r, marks, popcnt, true, false);
+    return limited ? run_blocks(r, marks, popcnt, false, true)
+                   : run_blocks(r, marks, popcnt, false, false);
 }
 
 static inline __attribute__((always_inline)) uint64_t marks_sse2(const uint8_t *p, uint8_t b)
@@ -224,7 +251,7 @@ static inline __attribute__((always_inline)) uint64_t marks_sse2(const uint8_t *
 
 static size_t run_sse2(run_scan *r)
 {
-    return run_blocks(r, marks_sse2, false);
+    return run_any(r, marks_sse2, false);
 }
 
 #if defined(__x86_64__) && (defined(__clang__) || __GNUC__ >= 9)
@@ -251,12 +278,12 @@ static inline __attribute__((always_inline, target("avx512bw"))) uint64_t marks_
 
 __attribute__((target("avx2,popcnt"))) static size_t run_avx2(run_scan *r)
 {
-    return run_blocks(r, marks_avx2, true);
+    return run_any(r, marks_avx2, true);
 }
 
 __attribute__((target("avx512bw,popcnt"))) static size_t run_avx512(run_scan *r)
 {
-    return run_blocks(r, marks_avx512, true);
+    return run_any(r, marks_avx512, true);
 }
 #endif
 

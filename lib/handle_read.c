@@ -203,8 +203,10 @@ static bool run_batch(aeh *h, rreq *r)
             start[n] = off;
             off += consumed;
             end[n] = off;
-            /* a frame that consumed nothing would come again and again */
-            if (++n == BATCH_MAX || !consumed || in_scratch(&r->st, f[n - 1]))
+            /* a frame that consumed nothing would come again and again;
+             * for a reader of runs, the frames after the one decode
+             * finished (the line a read cut) may be a run */
+            if (++n == BATCH_MAX || !consumed || in_scratch(&r->st, f[n - 1]) || r->run_cb)
                 break;
         } else if (rc == AEH_DEC_ERROR || !consumed) {
             break;
