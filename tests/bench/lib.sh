@@ -30,7 +30,7 @@ want() { [ -z "${BENCH_ONLY:-}" ] || [[ ,$BENCH_ONLY, == *,$1,* ]]; }
 
 # ------------------------------------------------------------ build helpers
 mkdir -p "$BIN" "$BD/results"
-for p in gen sink blast relay_rw relay_splice ceiling ping maxrss conns; do
+for p in gen sink blast relay_rw relay_splice ceiling ping maxrss conns handoff; do
     if [ ! -x "$BIN/$p" ] || [ "$BD/$p.c" -nt "$BIN/$p" ] || [ "$BD/bench_util.h" -nt "$BIN/$p" ]; then
         cc -O2 -Wall -Wextra -o "$BIN/$p" "$BD/$p.c" || { say "bench: cannot build $p"; exit 1; }
     fi

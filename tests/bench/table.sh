@@ -144,6 +144,7 @@ if want connrate; then
     printf "$fmt" "  vs ncat -lk -e" "" "" "" "" "" "" "" '>= 2.00 x ncat' "$r" "$(verdict "$r" '>=' 2)"
     r=$(ratio connrate,aecat connrate,socat)
     printf "$fmt" "  vs socat fork,EXEC:cat" "" "" "" "" "" "" "" '>= 2.00 x socat' "$r" "$(verdict "$r" '>=' 2)"
+    printf "$fmt" "  floor: socket handed to cat" conn/s "" "" "" "" "" "$(v connrate,handoff)" '(info) x floor' "$(ratio connrate,aecat connrate,handoff)" ""
     num connrate,note && printf "  %s: the aecat cells read n/a\n" "${R[connrate,note]}"
 fi
 printf "\n"
@@ -182,6 +183,8 @@ if want connrate; then
     printf "conn rate: conns rate, sequential: connect, write PING\\\\n, read the echo, close (the client closes first);\n"
     printf "servers: aecat -l -k -e cat, tcpserver -HR -l 0 -c 1000 -b 256 ... cat (no DNS lookups, as the others),\n"
     printf "ncat -lk -m 1000 -e /bin/cat, socat TCP-LISTEN,fork,reuseaddr,backlog=256 EXEC:cat.\n"
+    printf "floor: tests/bench/handoff.c, accept and posix_spawn cat with the socket as its stdin and stdout, no\n"
+    printf "relay, no environment of its own: what is left is cat's own start (exec, loader, locale) and the kernel.\n"
 fi
 if want tls; then
     printf "TLS relay: gen | CLIENT --TLS--> SERVER | sink, one direction, rate from the first byte (after the\n"
