@@ -603,8 +603,8 @@ static void reap(struct ev_loop *loop, ev_prepare *w, int revents)
         end_finish(s, k->first_failure, false);
         return;
     }
-    if (s->listen_fd >= 0 && k->live < cfg->max_conns && !s->accept_paused)
-        ev_io_start(loop, &s->listen_w);
+    if (k->live < cfg->max_conns && !s->accept_paused)
+        session_accepting(s, true);
 }
 
 static void accept_conn(session *s, int fd, const struct sockaddr *peer, socklen_t len)
@@ -637,11 +637,9 @@ static void accept_conn(session *s, int fd, const struct sockaddr *peer, socklen
     if (cfg->tag)
         make_tag(k, c, peer, len);
     if (!accepts_left(k)) {       /* --max-accepts: no more; later clients are refused */
-        ev_io_stop(s->loop, &s->listen_w);
-        close(s->listen_fd);
-        s->listen_fd = -1;
+        session_close_listeners(s);
     } else if (k->live >= cfg->max_conns) {
-        ev_io_stop(s->loop, &s->listen_w);
+        session_accepting(s, false);
     }
     if (rc >= 0)
         close(fd);
@@ -701,7 +699,7 @@ static void keep_finish(session *s, int code)
 {
     (void)code;
     keep *k = s->hub;
-    ev_io_stop(s->loop, &s->listen_w);
+    session_accepting(s, false);
     ev_timer_stop(s->loop, &s->accept_w);
     if (s->in)
         aeh_read_frames(s->in, NULL, NULL, NULL);

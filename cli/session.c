@@ -175,12 +175,31 @@ static void connect_cb(void *arg, int fd, const struct sockaddr *peer, socklen_t
     connected(s, fd, peer, len);
 }
 
+void session_accepting(session *s, bool on)
+{
+    for (size_t i = 0; i < s->nlisteners; i++)
+        if (on)
+            ev_io_start(s->loop, &s->listeners[i]);
+        else
+            ev_io_stop(s->loop, &s->listeners[i]);
+}
+
+void session_close_listeners(session *s)
+{
+    session_accepting(s, false);
+    for (size_t i = 0; i < s->nlisteners; i++)
+        close(s->listeners[i].fd);
+    free(s->listeners);
+    s->listeners = NULL;
+    s->nlisteners = 0;
+}
+
 static void accept_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    (void)revents;
+    (void)loop; (void)revents;
     session *s = w->data;
-    if (s->listen_fd >= 0 && !s->finishing)
-        ev_io_start(loop, &s->listen_w);
+    if (!s->finishing)
+        session_accepting(s, true);
 }
 
 static void log_accept(const struct sockaddr_storage *peer, socklen_t len)
@@ -200,7 +219,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
     struct sockaddr_storage peer;
     socklen_t len = sizeof peer;
     aeh_error e;
-    int fd = aeh_accept(s->listen_fd, &peer, &len, &e);
+    int fd = aeh_accept(w->fd, &peer, &len, &e);
     if (fd < 0) {
         if (e.code == EAGAIN || e.code == EINTR || e.code == ECONNABORTED)
             return;
@@ -210,7 +229,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
             if (!s->accept_paused)
                 cli_say("%s: not accepting for now, retrying every 0.1 s", e.msg);
             s->accept_paused = true;
-            ev_io_stop(loop, w);
+            session_accepting(s, false);
             ev_timer_set(&s->accept_w, 0.1, 0);
             ev_timer_start(loop, &s->accept_w);
             return;
@@ -225,9 +244,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
         s->on_accept(s, fd, (struct sockaddr *)&peer, len);
         return;
     }
-    ev_io_stop(loop, w);
-    close(s->listen_fd);
-    s->listen_fd = -1;
+    session_close_listeners(s);   /* one connection: the first on any of them */
     if (s->cfg->verbose) {
         char buf[200];
         cli_say_in(s->label, "accepted connection from %s", aeh_addr_str((struct sockaddr *)&peer, len, buf, sizeof buf));
@@ -237,13 +254,30 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
     connected(s, fd, (struct sockaddr *)&peer, len);
 }
 
-static int announce(session *s)
+/* A listening socket more, its watcher not started: -1, or EXIT_IOERR. */
+static int add_listener(session *s, int fd)
+{
+    ev_io *l = realloc(s->listeners, (s->nlisteners + 1) * sizeof *l);
+    if (!l) {
+        cli_say_in(s->label, "listen: %s", strerror(ENOMEM));
+        close(fd);
+        return EXIT_IOERR;
+    }
+    s->listeners = l;
+    ev_io_init(&l[s->nlisteners], accept_cb, fd, EV_READ);
+    l[s->nlisteners++].data = s;
+    return -1;
+}
+
+/* --ready, -v and the log: "listening HOST PORT" (or "unix PATH") for the
+ * socket fd. */
+static int announce(session *s, int fd)
 {
     const cli_cfg *c = s->cfg;
     char line[600];
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
-    bool named = getsockname(s->listen_fd, (struct sockaddr *)&ss, &len) == 0;
+    bool named = getsockname(fd, (struct sockaddr *)&ss, &len) == 0;
     if (c->unix_socket) {
         snprintf(line, sizeof line, "listening unix %s\n", c->path);
     } else if (named && ss.ss_family == AF_UNIX) {
@@ -333,11 +367,14 @@ static int inetd_start(session *s)
     return -1;
 }
 
-/* --listen-fds: the listening socket systemd passes (Accept=no): fd 3,
- * LISTEN_FDS=1 and LISTEN_PID ours, as sd_listen_fds(3) takes them; the
- * variables are dropped, so that no program of ours takes them for its
- * own.  -1, or the usage error (a unit or command that does not fit). */
-static int take_listen_fd(session *s)
+/* --listen-fds: the listening sockets systemd passes (Accept=no): fds 3 to
+ * 3 + LISTEN_FDS - 1 (one per ListenStream=: a port on IPv4 and IPv6, a
+ * path), LISTEN_PID ours, as sd_listen_fds(3) takes them; the variables
+ * are dropped, so that no program of ours takes them for its own.  -1, or
+ * the usage error (a unit or command that does not fit). */
+enum { LISTEN_FDS_MAX = 64 };
+
+static int take_listen_fds(session *s)
 {
     const char *fds = getenv("LISTEN_FDS"), *pid = getenv("LISTEN_PID");
     char *end;
@@ -353,28 +390,40 @@ static int take_listen_fd(session *s)
         return EXIT_USAGE;
     }
     long n = strtol(fds, &end, 10);
-    if (*end || end == fds || n != 1) {
-        cli_say("usage: --listen-fds: LISTEN_FDS=%s: aecat takes exactly one socket (one ListenStream=)", fds);
+    if (*end || end == fds || n < 1 || n > LISTEN_FDS_MAX) {
+        cli_say("usage: --listen-fds: LISTEN_FDS=%s: not a number of sockets from 1 to %d", fds,
+                LISTEN_FDS_MAX);
         return EXIT_USAGE;
     }
-    int type = 0, listening = 0;
-    socklen_t len = sizeof type;
-    bool stream = getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
-    len = sizeof listening;
-    if (!stream || getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening) {
-        cli_say("usage: --listen-fds: fd 3 is not a listening stream socket%s",
-                stream ? " (a connection: systemd needs Accept=no)" : "");
+    if (n > 1 && !s->cfg->keep_open) {
+        cli_say("usage: --listen-fds: LISTEN_FDS=%s: without -k aecat serves one connection, on one "
+                "socket (one ListenStream=)", fds);
         return EXIT_USAGE;
+    }
+    for (int fd = 3; fd < 3 + n; fd++) {
+        int type = 0, listening = 0;
+        socklen_t len = sizeof type;
+        bool stream = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
+        len = sizeof listening;
+        if (!stream || getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening) {
+            cli_say("usage: --listen-fds: fd %d is not a listening stream socket%s", fd,
+                    stream ? " (a connection: systemd needs Accept=no)" : "");
+            return EXIT_USAGE;
+        }
     }
     unsetenv("LISTEN_FDS");
     unsetenv("LISTEN_PID");
     unsetenv("LISTEN_FDNAMES");
-    int fl = fcntl(3, F_GETFL);
-    if (fl < 0 || fcntl(3, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0) {
-        cli_say("--listen-fds: fd 3: %s", strerror(errno));
-        return EXIT_IOERR;
+    for (int fd = 3; fd < 3 + n; fd++) {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+            cli_say("--listen-fds: fd %d: %s", fd, strerror(errno));
+            return EXIT_IOERR;
+        }
+        int rc = add_listener(s, fd);
+        if (rc >= 0)
+            return rc;
     }
-    s->listen_fd = 3;
     return -1;
 }
 
@@ -385,9 +434,9 @@ static int bind_listener(session *s)
     aeh_error e;
     /* one connection: a backlog of one; -k: what the kernel allows */
     int backlog = c->keep_open ? SOMAXCONN : 1;
-    s->listen_fd = c->unix_socket ? aeh_listen_unix(c->path, backlog, &e)
-                                  : aeh_listen(c->host, c->port, c->family, backlog, &e);
-    if (s->listen_fd < 0) {
+    int fd = c->unix_socket ? aeh_listen_unix(c->path, backlog, &e)
+                            : aeh_listen(c->host, c->port, c->family, backlog, &e);
+    if (fd < 0) {
         cli_say_in(s->label, "listen: %s", e.msg);
         return e.code == EINVAL ? EXIT_USAGE
              : cli_exit_for(e.code) == EXIT_NOHOST ? EXIT_NOHOST : EXIT_IOERR;
@@ -398,7 +447,7 @@ static int bind_listener(session *s)
         s->bound_dev = st.st_dev;
         s->bound_ino = st.st_ino;
     }
-    return -1;
+    return add_listener(s, fd);
 }
 
 static int start(session *s)
@@ -408,15 +457,13 @@ static int start(session *s)
     if (c->inetd)
         return inetd_start(s);
     if (c->listen) {
-        int rc = c->listen_fds ? take_listen_fd(s) : bind_listener(s);
+        int rc = c->listen_fds ? take_listen_fds(s) : bind_listener(s);
         if (rc >= 0)
             return rc;
-        rc = announce(s);
-        if (rc >= 0)
-            return rc;
-        ev_io_init(&s->listen_w, accept_cb, s->listen_fd, EV_READ);
-        s->listen_w.data = s;
-        ev_io_start(s->loop, &s->listen_w);
+        for (size_t i = 0; i < s->nlisteners; i++)
+            if ((rc = announce(s, s->listeners[i].fd)) >= 0)
+                return rc;
+        session_accepting(s, true);
         return -1;
     }
     tls_timer_start(s);
@@ -476,7 +523,7 @@ static void print_stats(session *s, uint64_t sent, uint64_t recvd)
 
 int session_open(session *s, const cli_cfg *cfg, double deadline)
 {
-    *s = (session){ .cfg = cfg, .exit_code = -1, .listen_fd = -1, .deadline = deadline,
+    *s = (session){ .cfg = cfg, .exit_code = -1, .deadline = deadline,
                     .on_wire_ready = wire_ready, .in_fd = 0, .out_fd = 1,
                     .in_name = "stdin", .out_name = "stdout",
                     .child_ends = { -1, -1 } };
@@ -556,8 +603,7 @@ int session_close(session *s, session_outcome *out)
     if (cfg->stats && !s->hub)    /* -k: the listener tells its totals */
         print_stats(s, s->bytes_sent, s->bytes_recv);
     ev_timer_stop(s->loop, &s->accept_w);
-    if (s->listen_fd >= 0)
-        close(s->listen_fd);
+    session_close_listeners(s);
     if (s->bound_path)
         unlink_own_socket(s);
     for (int fd = 0; fd < 2; fd++)
@@ -584,7 +630,7 @@ int session_conn_open(session *c, const session *l, unsigned id, const conn_hook
     *c = (session){
         .cfg = l->cfg, .loop = l->loop, .recv_codec = l->recv_codec, .send_codec = l->send_codec,
         .in_codec = l->in_codec, .out_codec = l->out_codec, .until = l->until, .tls_ctx = l->tls_ctx,
-        .exit_code = -1, .listen_fd = -1, .saved_fl = { -1, -1 }, .on_wire_ready = wire_ready,
+        .exit_code = -1, .saved_fl = { -1, -1 }, .on_wire_ready = wire_ready,
         .hub = l->hub, .hooks = hooks, .conn_id = id, .t_start = ev_now(l->loop),
         .in_fd = 0, .out_fd = 1, .in_name = "stdin", .out_name = "stdout", .child_ends = { -1, -1 },
     };

@@ -62,4 +62,9 @@ int  session_conn_open(session *c, const session *l, unsigned id, const conn_hoo
 int  session_conn_start(session *c, int fd, const struct sockaddr *peer, socklen_t len);
 int  session_conn_close(session *c);
 
+/* The listening sockets: their watchers started (on: accepting while
+ * there are any) or stopped; closed for good. */
+void session_accepting(session *s, bool on);
+void session_close_listeners(session *s);
+
 #endif

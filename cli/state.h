@@ -26,11 +26,13 @@ struct session {
     void (*on_wire_ready)(session *s);   /* the first bytes may flow: dialog or relay */
     struct splice_relay *splice;  /* the raw fast path, when it runs */
     aeh_dialog *dialog;           /* dialog steps, when given */
-    int listen_fd;
+    /* the listening sockets: the one aecat bound, or --listen-fds's
+     * (systemd's, one per ListenStream=); the fd of each is its watcher's */
+    ev_io *listeners;
+    size_t nlisteners;
     bool bound_path;              /* -U -l: we created the socket file */
     dev_t bound_dev;              /* ... and it is this inode: unlinked at exit */
     ino_t bound_ino;              /* only while the path still names it */
-    ev_io listen_w;
     ev_timer accept_w;            /* -k: accepting again after running out of fds */
     bool accept_paused;
     ev_timer deadline_w, quit_w, grace_w;

@@ -241,6 +241,25 @@ for s in ss:
     grep -q "^aecat: listening 127.0.0.1 $port$" "$T/sa.err" || fail "$(cat "$T/sa.err")"
 }
 
+@test "keepexec: --listen-fds -k on two sockets (IPv4 and IPv6): clients of both served, --ready tells each" {
+    local p4 p6; srv_free_port p4; srv_free_port p6
+    # fds 3 and 4 are systemd's: --ready writes to 9
+    spawn sa systemd-socket-activate -l "127.0.0.1:$p4" -l "[::1]:$p6" /bin/sh -c \
+        'exec "$0" --listen-fds -k --ready=9 -c "read l; echo got:\$l:\$PROTO" 9>"$1"' "$AECAT" "$T/ready"
+    wait_listen "$SPAWN_PID"
+    run -0 many "$p4" 2 'four%d\n'
+    assert_equal "$(cat "$T/c/0.recv" "$T/c/1.recv")" "$(printf 'got:four00:TCP\ngot:four01:TCP')"
+    run -0 "$PYTHON" -c '
+import socket, sys
+s = socket.create_connection(("::1", int(sys.argv[1])))
+s.sendall(b"six\n")
+s.shutdown(socket.SHUT_WR)
+print(s.makefile("rb").read().decode(), end="")' "$p6"
+    assert_output "got:six:TCP6"
+    wait_for_match "$T/ready" "^listening ::1 $p6\$"
+    assert_equal "$(cat "$T/ready")" "$(printf 'listening 127.0.0.1 %s\nlistening ::1 %s' "$p4" "$p6")"
+}
+
 @test "keepexec: --listen-fds without -k serves one connection and exits with it; --ready tells the socket" {
     local port; srv_free_port port
     spawn sa systemd-socket-activate -l "127.0.0.1:$port" /bin/sh -c \
@@ -253,7 +272,7 @@ for s in ss:
     [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/sa.err")"
 }
 
-@test "keepexec: --listen-fds errors: LISTEN_PID not ours, no LISTEN_FDS, fd 3 not a listener or a datagram socket, two sockets (64, one line)" {
+@test "keepexec: --listen-fds errors: LISTEN_PID not ours, no LISTEN_FDS, fd 3 not a listener or a datagram socket, two sockets without -k (64, one line)" {
     run --separate-stderr env LISTEN_FDS=1 LISTEN_PID=1 "$AECAT" --listen-fds -k -e cat </dev/null 3</dev/null
     assert_status 64
     assert_one_error '^aecat: usage: --listen-fds: LISTEN_PID=1 is not this process \([0-9]+\): the sockets are another.s$'
@@ -271,12 +290,12 @@ for s in ss:
     [ "$WAIT_RC" -eq 64 ] || fail "exit $WAIT_RC: $(cat "$T/sd.err")"
     grep -qx 'aecat: usage: --listen-fds: fd 3 is not a listening stream socket' "$T/sd.err" || fail "$(cat "$T/sd.err")"
     local p1 p2; srv_free_port p1; srv_free_port p2
-    spawn sa systemd-socket-activate -l "127.0.0.1:$p1" -l "127.0.0.1:$p2" "$AECAT" --listen-fds -k -e cat
+    spawn sa systemd-socket-activate -l "127.0.0.1:$p1" -l "127.0.0.1:$p2" "$AECAT" --listen-fds -e cat
     wait_listen "$SPAWN_PID"
     run many "$p1" 1 ''        # refused: aecat does not take the sockets
     wait_pid "$SPAWN_PID"
     [ "$WAIT_RC" -eq 64 ] || fail "exit $WAIT_RC: $(cat "$T/sa.err")"
-    grep -qx 'aecat: usage: --listen-fds: LISTEN_FDS=2: aecat takes exactly one socket (one ListenStream=)' "$T/sa.err" ||
+    grep -qx 'aecat: usage: --listen-fds: LISTEN_FDS=2: without -k aecat serves one connection, on one socket (one ListenStream=)' "$T/sa.err" ||
         fail "$(cat "$T/sa.err")"
 }
 
