@@ -343,14 +343,42 @@ START_TEST(codec_batch_paths_agree_with_one_frame_calls)
 }
 END_TEST
 
+/* The default reader, "\n" and ';' as markers. */
+static void line_codecs(aeh_codec *c[3])
+{
+    aeh_error e;
+    c[0] = aeh_codec_line(NULL, 0, NULL, 0, &e);
+    c[1] = aeh_codec_line("\n", 1, NULL, 0, &e);
+    c[2] = aeh_codec_line(";", 1, NULL, 0, &e);
+}
+
+/* Random lines in buf[0, cap), each ended by marker: lengths below
+ * maxlen, 1 byte in cr_in a lone '\r' and 1 line in cr_end ended by
+ * '\r' and the marker (0: none).  Returns the length. */
+static size_t random_lines(uint8_t *buf, size_t cap, uint8_t marker, unsigned *seed,
+                           size_t maxlen, int cr_in, int cr_end)
+{
+    size_t len = 0;
+    while (len < cap) {
+        size_t n = (size_t)rand_r(seed) % maxlen;
+        for (size_t i = 0; i < n && len < cap; i++)
+            buf[len++] = cr_in && rand_r(seed) % cr_in == 0 ? '\r' : (uint8_t)('a' + i % 26);
+        if (len < cap && cr_end && rand_r(seed) % cr_end == 0)
+            buf[len++] = '\r';
+        if (len < cap)
+            buf[len++] = marker;
+    }
+    return len;
+}
+
 /* decode_many's scan 64 bytes at a time gives decode's frames, for lines
  * of every length across the blocks, "\r\n" and a lone '\r' among them,
  * and a limit; it stops where decode would fail. */
 START_TEST(line_decode_many_matches_decode_on_random_text)
 {
     aeh_error e;
-    aeh_codec *codecs[] = { aeh_codec_line(NULL, 0, NULL, 0, &e), aeh_codec_line("\n", 1, NULL, 0, &e),
-                            aeh_codec_line(";", 1, NULL, 0, &e) };
+    aeh_codec *codecs[3];
+    line_codecs(codecs);
     static uint8_t buf[9000];
     static aeh_span f[2048];
     static size_t used[2048];
@@ -359,16 +387,8 @@ START_TEST(line_decode_many_matches_decode_on_random_text)
         aeh_codec *c = codecs[round % 3];
         c->max_frame = round % 4 == 3 ? 100 : 0;
         uint8_t marker = round % 3 == 2 ? ';' : '\n';
-        size_t len = 0, cap = 1000 + (size_t)(rand_r(&seed) % 8000);
-        while (len < cap) {
-            size_t n = (size_t)(rand_r(&seed) % (round % 2 ? 140 : 20));
-            for (size_t i = 0; i < n && len < cap; i++)
-                buf[len++] = rand_r(&seed) % 16 ? (uint8_t)('a' + i % 26) : '\r';
-            if (len < cap && rand_r(&seed) % 3 == 0)
-                buf[len++] = '\r';
-            if (len < cap)
-                buf[len++] = marker;
-        }
+        size_t len = random_lines(buf, 1000 + (size_t)(rand_r(&seed) % 8000), marker, &seed,
+                                  round % 2 ? 140 : 20, 16, 3);
         aeh_dstate st = { 0 }, one = { 0 };
         size_t k = c->decode_many(c, &st, buf, len, f, used, 2048), off = 0, i = 0;
         for (;; i++) {
@@ -394,8 +414,8 @@ END_TEST
 START_TEST(line_decode_run_spans_the_lines_written_back_as_they_are)
 {
     aeh_error e;
-    aeh_codec *codecs[] = { aeh_codec_line(NULL, 0, NULL, 0, &e), aeh_codec_line("\n", 1, NULL, 0, &e),
-                            aeh_codec_line(";", 1, NULL, 0, &e) };
+    aeh_codec *codecs[3];
+    line_codecs(codecs);
     static uint8_t buf[9000];
     unsigned seed = 11;
     for (int round = 0; round < 1800; round++) {
@@ -405,17 +425,9 @@ START_TEST(line_decode_run_spans_the_lines_written_back_as_they_are)
         size_t limits[] = { 0, 100, 64, 10 };
         c->max_frame = limits[round / 3 % 4];
         uint8_t marker = round % 3 == 2 ? ';' : '\n';
-        size_t len = 0, cap = 100 + (size_t)(rand_r(&seed) % 8900);
-        int crs = rand_r(&seed) % 4;  /* 0: no '\r' at all, long runs */
-        while (len < cap) {
-            size_t n = (size_t)(rand_r(&seed) % (round % 2 ? 150 : 30));
-            for (size_t i = 0; i < n && len < cap; i++)
-                buf[len++] = crs && rand_r(&seed) % 40 == 0 ? '\r' : (uint8_t)('a' + i % 26);
-            if (len < cap && crs && rand_r(&seed) % 200 == 0)
-                buf[len++] = '\r';
-            if (len < cap)
-                buf[len++] = marker;
-        }
+        bool crs = rand_r(&seed) % 4;  /* none: no '\r' at all, long runs */
+        size_t len = random_lines(buf, 100 + (size_t)(rand_r(&seed) % 8900), marker, &seed,
+                                  round % 2 ? 150 : 30, crs ? 40 : 0, crs ? 200 : 0);
         aeh_dstate st = { 0 }, one = { 0 };
         uint64_t frames = 99;
         size_t run = c->decode_run(c, &st, buf, len, &frames), off = 0, k = 0;
