@@ -154,6 +154,53 @@ told() {
     grep -q '^aecat: --max-accepts 2: all connections ended$' "$T/ae.err" || fail "$(cat "$T/ae.err")"
 }
 
+# A server that greets without end (1 KiB each ms) until 0.1 s after the
+# client's EOF (the rest of its reply), then closes: prints its port, then
+# what it read, or the error it met.
+greeter() {
+    "$PYTHON" -c '
+import socket, sys, threading, time
+l = socket.socket()
+l.bind(("127.0.0.1", 0))
+l.listen(1)
+print(l.getsockname()[1], flush=True)
+c, _ = l.accept()
+c.settimeout(10)
+done, errors = threading.Event(), []
+def greet():
+    try:
+        while not done.is_set():
+            c.sendall(b"g" * 1024)
+            time.sleep(0.001)
+    except OSError as e:
+        errors.append("send: %s" % e)
+t = threading.Thread(target=greet)
+t.start()
+got = b""
+try:
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        got += b
+except OSError as e:
+    errors.append("recv: %s" % e)
+time.sleep(0.1)
+done.set()
+t.join()
+c.close()
+print(errors[0] if errors else "got %r" % got, flush=True)'
+}
+
+@test "linger: a client whose program (-e/-c) ended: the server still greeting gets QUIT and our EOF, no reset" {
+    spawn srv greeter
+    wait_for_line "$T/srv.out" "$SPAWN_PID"
+    local srv=$SPAWN_PID port; port=$(head -n1 "$T/srv.out")
+    run -0 ae -v -c 'printf "QUIT\n"' 127.0.0.1 "$port" </dev/null
+    wait_pid "$srv"
+    assert_equal "$(sed -n 2p "$T/srv.out")" "got b'QUIT\\n'"
+}
+
 @test "linger: a plain client does not linger: --count 1 against a server that never stops sending exits at once" {
     start_socat_listener srv TCP4-LISTEN:0,bind=127.0.0.1,reuseaddr EXEC:yes
     run_timed -0 -- ae --frame line --count 1 127.0.0.1 "$PORT" </dev/null
