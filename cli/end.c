@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "end.h"
+#include "linger.h"
 
 /* closed_w waits to learn whether stdin's last bytes arrived: 0 or 74.  A
  * run that already failed (a send met the reset) has its answer, and the
@@ -300,9 +301,24 @@ void end_stdin_done(session *s)
         end_finish(s, EXIT_OK, true);
 }
 
+/* A lingering close (linger.c) where our side ended well and the peer
+ * may still be sending: a connection we accepted (-l, -k), or one whose
+ * program (-e/-c) has ended.  Not a plain client's: it ends before the
+ * peer's EOF only when told to stop reading (--count, --until), and a
+ * server that streams would hold every such run for the bound. */
+static bool linger_wanted(const session *s)
+{
+    int code = s->child_reaping ? s->child_held_code : s->exit_code;
+    return (s->cfg->listen || s->cfg->exec_argv) && !s->peer_eof && !s->cut_short &&
+           code <= EXIT_OK && s->transport->release_wire;
+}
 
 void end_close(session *s)
 {
-    if (s->transport)
-        s->transport->close(s);
+    if (!s->transport)
+        return;
+    aeh *wire = linger_wanted(s) ? s->transport->release_wire(s) : NULL;
+    if (wire)
+        linger_start(s->loop, wire, s->label, s->hooks ? "the peer" : s->peer, s->cfg->verbose);
+    s->transport->close(s);
 }

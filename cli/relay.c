@@ -607,10 +607,21 @@ static void handles_close(session *s)
     s->in = s->out = s->net = NULL;
 }
 
+static aeh *handles_release_wire(session *s)
+{
+    if (!s->net || aeh_wbuf_len(s->net) || aeh_eof_seen(s->net))
+        return NULL;
+    relay_count_bytes(s);
+    aeh *wire = s->net;
+    s->net = NULL;
+    return wire;
+}
+
 static const transport handles_transport = {
     .pending = handles_pending, .wire_unsent = handles_wire_unsent,
     .stdin_flow = handles_stdin_flow, .wire_open = handles_wire_open,
     .shutdown = handles_shutdown, .finish = handles_finish, .close = handles_close,
+    .release_wire = handles_release_wire,
 };
 
 /* The connection is ready for its first bytes: dialog steps, or the relay,

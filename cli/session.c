@@ -17,6 +17,7 @@
 #include "relay.h"
 #include "child.h"
 #include "end.h"
+#include "linger.h"
 #include "codecs.h"
 #include "log.h"
 
@@ -38,6 +39,7 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
         cli_say_in(s->label, "timeout: %s of %g s reached", what, secs);
     if (s->exit_code < 0)
         s->exit_code = EXIT_TEMPFAIL;
+    s->cut_short = true;
     ev_break(loop, EVBREAK_ALL);
 }
 
@@ -54,6 +56,7 @@ static void quit_cb(struct ev_loop *loop, ev_timer *w, int revents)
     }
     if (s->cfg->verbose)
         cli_say_in(s->label, "-q %g s after end of stdin: closing", s->cfg->quit_after_eof);
+    s->cut_short = true;
     end_finish(s, EXIT_OK, false);
 }
 
@@ -577,6 +580,8 @@ void session_interrupt(session *s, int signum)
                                               : signum == SIGHUP ? "hung up" : "terminated");
     if (s->exit_code < 0)
         s->exit_code = 128 + signum;
+    s->cut_short = true;
+    linger_cut();                 /* -k: the connections done already */
     if (!s->out && !s->splice) {
         ev_break(s->loop, EVBREAK_ALL);
         return;
@@ -609,6 +614,15 @@ int session_close(session *s, session_outcome *out)
     for (int fd = 0; fd < 2; fd++)
         if (s->saved_fl[fd] >= 0)
             fcntl(fd, F_SETFL, s->saved_fl[fd]);
+    /* the lingering closes (a -k listener's too) end before the run; not
+     * past --deadline, and not at all when a signal or it ended the run */
+    bool bounded = ev_is_active(&s->deadline_w);
+    double left = bounded ? ev_timer_remaining(s->loop, &s->deadline_w) : 0;
+    ev_timer_stop(s->loop, &s->deadline_w);
+    if (s->cut_short || (bounded && left <= 0))
+        linger_cut();
+    else
+        linger_wait(s->loop, left);
     codecs_free(s);
     aeh_tls_ctx_free(s->tls_ctx);
     ev_loop_destroy(s->loop);

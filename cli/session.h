@@ -17,6 +17,7 @@
  *   splice.c      the splice(2) transport for raw bytes
  *   end.c         how a run ends: the end-of-stream policy, one for both
  *                 transports, and the exit code
+ *   linger.c      the lingering close: the peer's last bytes read, not reset
  *   codecs.c      the framings and records the options select
  *   hexdump.c     --hexdump: the bytes of the wire as hexdump -C lines
  *   log.c         --json-log events
@@ -24,7 +25,7 @@
  *   usage.c       --help's text, --version's lines
  *   say.c         messages on stderr, exit codes of library errors
  *
- * Layers, top to bottom: aecat.c keep.c session.c dialog.c relay.c child.c splice.c end.c codecs.c hexdump.c log.c opts.c usage.c say.c
+ * Layers, top to bottom: aecat.c keep.c session.c dialog.c relay.c child.c splice.c end.c linger.c codecs.c hexdump.c log.c opts.c usage.c say.c
  * (tests/build.bats checks that each file calls only files after it.)
  * Every file includes only aeh.h of the library (the Makefile's -Iinclude);
  * each layer's functions are declared in its own header (end.h, relay.h,

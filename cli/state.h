@@ -51,6 +51,9 @@ struct session {
     ev_tstamp t_start;
     bool in_paused, net_paused, finishing, wait_net;
     bool stdin_done, peer_eof;
+    /* a signal, --deadline or -q ended the run: no lingering close (-q's
+     * wait for the peer was one, with the user's bound) */
+    bool cut_short;
     bool peer_ragged_eof;         /* TLS: the peer's end was a TCP close without close_notify */
     bool ready_after_tls;         /* -z --tls: the first step waits for the handshake */
     aeh_tls_verification tls_verified;   /* how the last handshake checked the peer */
@@ -125,6 +128,11 @@ struct transport {
     void (*shutdown)(session *s);            /* stdin ended: half-close the wire */
     void (*finish)(session *s, int code);    /* stop reading; what is owed goes on */
     void (*close)(session *s);               /* everything; counters stay in s */
+    /* the wire as a handle of its own, its queue written, for a lingering
+     * close (linger.c): counters stay in s; NULL (the wire stays) when
+     * bytes wait to go or the peer's EOF came.  NULL op: never (splice.c,
+     * whose runs end before the peer's EOF only by -q or a failure) */
+    aeh *(*release_wire)(session *s);
 };
 
 #endif
