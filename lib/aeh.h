@@ -449,7 +449,7 @@ void aeh_push_read(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg);
 void aeh_unshift_read(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg);
 void aeh_read_frames(aeh *h, const aeh_codec *c, aeh_frame_cb *cb, void *arg);
 /* The persistent reader in batches, the fast way to take many small
- * frames: every complete frame in the read buffer (up to 1024) is decoded
+ * frames: every complete frame in the read buffer (up to 256) is decoded
  * in one pass and handed over in one call.  The callback returns how many
  * it took, from the first (n: all).  The rest stay unread: for a request
  * it pushed, a reader it set, TLS it started, or after aeh_start_read when

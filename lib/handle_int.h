@@ -14,7 +14,7 @@ enum {
     TLS_OUT_MAX = 256 * 1024,     /* ciphertext made ahead of the socket */
 };
 
-enum { BATCH_MAX = 1024 };        /* frames per batch callback */
+enum { BATCH_MAX = 256 };         /* frames per batch callback */
 /* A push of this many bytes with nothing queued is written at once even
  * when corking: corking gathers small frames into one system call, and
  * this is enough for a call of its own (the copy into wbuf would cost more) */

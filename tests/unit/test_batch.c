@@ -132,7 +132,7 @@ START_TEST(more_frames_than_a_batch)
     peer_close();
     run_for(1);
     ck_assert_uint_eq(B.frames, 2200);
-    ck_assert_uint_le(B.max_n, 1024);
+    ck_assert_uint_le(B.max_n, 256);
     ck_assert_uint_ge(B.calls, 3);
     ck_assert_int_eq(F.eofs, 1);
 }
