@@ -319,6 +319,6 @@ void end_close(session *s)
         return;
     aeh *wire = linger_wanted(s) ? s->transport->release_wire(s) : NULL;
     if (wire)
-        linger_start(s->loop, wire, s->label, s->hooks ? "the peer" : s->peer, s->cfg->verbose);
+        linger_close(s->loop, wire, s->label, s->hooks ? "the peer" : s->peer, s->cfg->verbose);
     s->transport->close(s);
 }

@@ -22,22 +22,22 @@
 #include <string.h>
 #include "linger.h"
 
-typedef struct lingerer {
+typedef struct linger_conn {
     aeh *wire;
     struct ev_loop *loop;
     ev_timer max_w;
     char *label, *peer;
     bool verbose;
     uint64_t discarded;
-    struct lingerer *prev, *next;
-} lingerer;
+    struct linger_conn *prev, *next;
+} linger_conn;
 
 /* Every linger of the run (one loop): linger_wait and linger_cut need
  * them, after the sessions that started them are gone. */
-static lingerer *lingering;
+static linger_conn *open_lingers;
 static bool waiting;              /* linger_wait runs the loop until none is left */
 
-static void linger_end(lingerer *l, const char *how)
+static void linger_over(linger_conn *l, const char *how)
 {
     if (l->verbose)
         cli_say_in(l->label, "lingering close: %llu bytes %s sent after our end discarded; closed %s",
@@ -47,21 +47,21 @@ static void linger_end(lingerer *l, const char *how)
     if (l->prev)
         l->prev->next = l->next;
     else
-        lingering = l->next;
+        open_lingers = l->next;
     if (l->next)
         l->next->prev = l->prev;
-    if (waiting && !lingering)
+    if (waiting && !open_lingers)
         ev_break(l->loop, EVBREAK_ONE);
     free(l->label);
     free(l->peer);
     free(l);
 }
 
-static lingerer *of(aeh *wire) { return aeh_user(wire); }
+static linger_conn *of(aeh *wire) { return aeh_user(wire); }
 
 static void discard(aeh *wire)
 {
-    lingerer *l = of(wire);
+    linger_conn *l = of(wire);
     size_t n = aeh_rbuf(wire).n;
     l->discarded += n;
     aeh_rbuf_consume(wire, n);
@@ -70,15 +70,15 @@ static void discard(aeh *wire)
 static void peer_eof(aeh *wire)
 {
     discard(wire);
-    linger_end(of(wire), "at its EOF");
+    linger_over(of(wire), "at its EOF");
 }
 
 static void peer_error(aeh *wire, const aeh_error *e, bool fatal)
 {
-    lingerer *l = of(wire);
+    linger_conn *l = of(wire);
     if (fatal)
         l->wire = NULL;           /* the handle is gone with the error */
-    linger_end(l, e->code == ECONNRESET ? "at its reset" : "at an error");
+    linger_over(l, e->code == ECONNRESET ? "at its reset" : "at an error");
 }
 
 static void peer_silent(aeh *wire, int which)
@@ -86,7 +86,7 @@ static void peer_silent(aeh *wire, int which)
     (void)which;
     char how[48];
     snprintf(how, sizeof how, "after %g s of its silence", LINGER_IDLE);
-    linger_end(of(wire), how);
+    linger_over(of(wire), how);
 }
 
 static void max_reached(struct ev_loop *loop, ev_timer *w, int revents)
@@ -94,12 +94,12 @@ static void max_reached(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop; (void)revents;
     char how[48];
     snprintf(how, sizeof how, "after %g s", LINGER_MAX);
-    linger_end(w->data, how);
+    linger_over(w->data, how);
 }
 
-void linger_start(struct ev_loop *loop, aeh *wire, const char *label, const char *peer, bool verbose)
+void linger_close(struct ev_loop *loop, aeh *wire, const char *label, const char *peer, bool verbose)
 {
-    lingerer *l = calloc(1, sizeof *l);
+    linger_conn *l = calloc(1, sizeof *l);
     char *label_copy = label ? strdup(label) : NULL, *peer_copy = strdup(peer);
     if (!l || (label && !label_copy) || !peer_copy) {
         free(l);
@@ -108,11 +108,11 @@ void linger_start(struct ev_loop *loop, aeh *wire, const char *label, const char
         aeh_destroy(wire);
         return;
     }
-    *l = (lingerer){ .wire = wire, .loop = loop, .label = label_copy, .peer = peer_copy,
-                     .verbose = verbose, .next = lingering };
-    if (lingering)
-        lingering->prev = l;
-    lingering = l;
+    *l = (linger_conn){ .wire = wire, .loop = loop, .label = label_copy, .peer = peer_copy,
+                     .verbose = verbose, .next = open_lingers };
+    if (open_lingers)
+        open_lingers->prev = l;
+    open_lingers = l;
     /* the session's callbacks, tap and timeouts are its own: gone with it */
     aeh_set_user(wire, l);
     aeh_read_frames(wire, NULL, NULL, NULL);
@@ -153,7 +153,7 @@ static void wait_interrupted(struct ev_loop *loop, ev_signal *w, int revents)
 
 void linger_wait(struct ev_loop *loop, double secs)
 {
-    if (!lingering)
+    if (!open_lingers)
         return;
     ev_timer limit_w;
     ev_signal sig_w[3];
@@ -176,6 +176,6 @@ void linger_wait(struct ev_loop *loop, double secs)
 
 void linger_cut(void)
 {
-    while (lingering)
-        linger_end(lingering, "as the run ended");
+    while (open_lingers)
+        linger_over(open_lingers, "as the run ended");
 }

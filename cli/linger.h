@@ -17,7 +17,7 @@
  * peer sends is read and discarded until its EOF (close_notify), an
  * error, LINGER_IDLE s of silence or LINGER_MAX s, and the socket closes.
  * label, peer: for the -v line that tells it (copied). */
-void linger_start(struct ev_loop *loop, aeh *wire, const char *label, const char *peer, bool verbose);
+void linger_close(struct ev_loop *loop, aeh *wire, const char *label, const char *peer, bool verbose);
 /* Waits on loop until every linger is over, at most secs (0: no limit
  * beyond their own) and never past SIGINT, SIGTERM or SIGHUP; what is
  * left then closes at once. */
