@@ -33,7 +33,8 @@ teardown() {
     # --until matches a whole message: the first with a body ends the run
     ae_files "$T/in" "$T/until" --frame http --until 'hello from nginx\n$' --recv-records json 127.0.0.1 "$NGINX_PORT"
     assert_status 0
-    assert_equal "$(cat "$T/until")" "$(cat "$T/out")"
+    # (the runs may fall in different seconds: nginx's Date header aside)
+    assert_equal "$(sed 's/Date: [^\\]*/Date: -/' "$T/until")" "$(sed 's/Date: [^\\]*/Date: -/' "$T/out")"
 }
 
 @test "http: a gzipped chunked file from nginx is one frame, its chunks whole" {
