@@ -26,6 +26,21 @@ told() {
     done
 }
 
+# exits_after_told MIN MAX CLIENT-ARGS...: a client of aecat's listener
+# ($LPORT) that says when it read aecat's EOF; from then, aecat exits 0
+# within MIN to MAX s.
+exits_after_told() {
+    local min=$1 max=$2 t0
+    shift 2
+    spawn cl "${LCLIENT[@]}" "$LPORT" "$@" --told "$T/told"
+    told "$T/told"
+    t0=$(now_us)
+    wait_pid "$AE_PID"
+    elapsed_from "$t0"
+    [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/ae.err")"
+    assert_elapsed "$min" "$max"
+}
+
 @test "linger: -l -k -c 'printf hi': 40 clients still sending requests the program never reads get hi and a clean EOF, never a reset" {
     start_aecat_listener ae -k -v -c 'printf "hi\n"'
     run -0 "${LCLIENT[@]}" "$LPORT" --n 40
@@ -40,13 +55,7 @@ told() {
 
 @test "linger: TLS: the peer's close_notify ends the linger, though it keeps TCP open" {
     start_aecat_listener ae -v "${SRV[@]}" -c 'printf "hi\n"'
-    spawn cl "${LCLIENT[@]}" "$LPORT" --tls --after notify --told "$T/told"
-    told "$T/told"
-    local t0; t0=$(now_us)
-    wait_pid "$AE_PID"
-    elapsed_from "$t0"
-    [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/ae.err")"
-    assert_elapsed 0 0.7
+    exits_after_told 0 0.7 --tls --after notify
     grep -q 'closed at its EOF$' "$T/ae.err" || fail "$(cat "$T/ae.err")"
 }
 
@@ -71,25 +80,13 @@ told() {
 
 @test "linger: a peer that keeps the connection open: aecat ends 1 s after its last byte, exit 0" {
     start_aecat_listener ae -v -c 'printf "hi\n"'
-    spawn cl "${LCLIENT[@]}" "$LPORT" --after hold --told "$T/told"
-    told "$T/told"
-    local t0; t0=$(now_us)
-    wait_pid "$AE_PID"
-    elapsed_from "$t0"
-    [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/ae.err")"
-    assert_elapsed 0.5 1.8
+    exits_after_told 0.5 1.8 --after hold
     grep -q 'closed after 1 s of its silence$' "$T/ae.err" || fail "$(cat "$T/ae.err")"
 }
 
 @test "linger: a peer that never stops sending: aecat ends 2 s after its own end, exit 0" {
     start_aecat_listener ae -v -c 'printf "hi\n"'
-    spawn cl "${LCLIENT[@]}" "$LPORT" --after stream --told "$T/told"
-    told "$T/told"
-    local t0; t0=$(now_us)
-    wait_pid "$AE_PID"
-    elapsed_from "$t0"
-    [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/ae.err")"
-    assert_elapsed 1.5 2.8
+    exits_after_told 1.5 2.8 --after stream
     grep -q 'closed after 2 s$' "$T/ae.err" || fail "$(cat "$T/ae.err")"
 }
 
@@ -118,25 +115,13 @@ told() {
 
 @test "linger: no linger when the peer closed first: the client half-closed and holds the connection, aecat exits at once" {
     start_aecat_listener ae -v -c 'cat >/dev/null; printf "hi\n"'
-    spawn cl "${LCLIENT[@]}" "$LPORT" --shut --after hold --told "$T/told"
-    told "$T/told"
-    local t0; t0=$(now_us)
-    wait_pid "$AE_PID"
-    elapsed_from "$t0"
-    [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/ae.err")"
-    assert_elapsed 0 0.4
+    exits_after_told 0 0.4 --shut --after hold
     ! grep -q lingering "$T/ae.err" || fail "$(cat "$T/ae.err")"
 }
 
 @test "linger: none after -q: its wait for the peer was the user's; a client that holds the connection open does not delay the exit" {
     start_aecat_listener ae -v -q 0.3
-    spawn cl "${LCLIENT[@]}" "$LPORT" --bytes 2048 --expect '' --after hold --told "$T/told"
-    told "$T/told"
-    local t0; t0=$(now_us)
-    wait_pid "$AE_PID"
-    elapsed_from "$t0"
-    [ "$WAIT_RC" -eq 0 ] || fail "exit $WAIT_RC: $(cat "$T/ae.err")"
-    assert_elapsed 0 0.6
+    exits_after_told 0 0.6 --bytes 2048 --expect '' --after hold
     ! grep -q lingering "$T/ae.err" || fail "$(cat "$T/ae.err")"
 }
 
